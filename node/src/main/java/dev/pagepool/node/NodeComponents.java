@@ -1,0 +1,68 @@
+package dev.pagepool.node;
+
+import dev.pagepool.node.config.NodeConfig;
+import dev.pagepool.node.config.NodeSettings;
+import dev.pagepool.node.metrics.NodeCounters;
+import dev.pagepool.node.metrics.NodeStatsView;
+import dev.pagepool.node.net.BufferReserve;
+import dev.pagepool.node.pool.PoolRegistry;
+import dev.pagepool.node.store.PageStore;
+import dev.pagepool.node.store.StoreSettings;
+import io.quarkus.arc.DefaultBean;
+import jakarta.enterprise.inject.Disposes;
+import jakarta.enterprise.inject.Produces;
+import jakarta.inject.Singleton;
+import org.jboss.logging.Logger;
+
+/**
+ * Wires the donor's plain-Java parts (store, registry, reserve, counters) into CDI, so that they stay free of
+ * framework annotations and testable on their own.
+ */
+public class NodeComponents {
+    private static final Logger LOG = Logger.getLogger(NodeComponents.class);
+
+    @Produces
+    @Singleton
+    NodeSettings settings(NodeConfig config) {
+        NodeSettings settings = NodeSettings.from(config);
+        LOG.info(settings);
+        return settings;
+    }
+
+    @Produces
+    @Singleton
+    PageStore pageStore(NodeSettings settings) {
+        PageStore store = new PageStore(new StoreSettings(settings.capacityBytes(), settings.chunkBytes(), settings.compression()));
+        LOG.infof("page store compressor: %s", store.compressorName());
+        return store;
+    }
+
+    void closeStore(@Disposes PageStore store) {
+        store.close();
+    }
+
+    @Produces
+    @Singleton
+    BufferReserve reserve(NodeSettings settings) {
+        return new BufferReserve(settings.reserveBytes());
+    }
+
+    @Produces
+    @Singleton
+    @DefaultBean
+    PoolRegistry pools() {
+        return new PoolRegistry();
+    }
+
+    @Produces
+    @Singleton
+    NodeCounters counters() {
+        return new NodeCounters();
+    }
+
+    @Produces
+    @Singleton
+    NodeStatsView statsView(PageStore store, NodeCounters counters, BufferReserve reserve) {
+        return new NodeStatsView(store, counters, reserve);
+    }
+}

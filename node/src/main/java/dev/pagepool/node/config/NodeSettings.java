@@ -1,0 +1,104 @@
+package dev.pagepool.node.config;
+
+import dev.pagepool.protocol.Frame;
+import java.net.InetAddress;
+import java.net.UnknownHostException;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The donor's settings after checking: a value object the rest of the node reads, so that no component has
+ * to re-validate config. {@link #from} lists every problem at once, so an operator fixes a bad config in one go.
+ */
+public record NodeSettings(
+    String name,
+    String dataHost,
+    int dataPort,
+    long capacityBytes,
+    long reserveBytes,
+    int chunkBytes,
+    boolean compression,
+    int maxInflightPerConnection,
+    int idleTimeoutSeconds,
+    int maxConnections,
+    String token) {
+
+    /** The smallest reserve that still holds two full frames: one for a put, one for the progress traffic. */
+    public static final long MIN_RESERVE_BYTES = 4L * (Frame.HEADER_BYTES + Frame.MAX_BODY_BYTES);
+
+    public static NodeSettings from(NodeConfig config) {
+        NodeConfig.Node node = config.node();
+        List<String> problems = new ArrayList<>();
+        long capacity = node.capacity().asLongValue();
+        long reserve = node.reserve().asLongValue();
+        long chunk = node.chunk().asLongValue();
+        if (capacity < 0) {
+            problems.add("pagepool.node.capacity must not be negative");
+        }
+        if (reserve < MIN_RESERVE_BYTES) {
+            problems.add("pagepool.node.reserve must be at least " + MIN_RESERVE_BYTES + " bytes (four full frames), got " + reserve);
+        }
+        if (chunk < 1 << 20 || chunk > 1 << 30 || Long.bitCount(chunk) != 1) {
+            problems.add("pagepool.node.chunk must be a power of two between 1m and 1g, got " + chunk);
+        }
+        if (node.dataPort() < 0 || node.dataPort() > 65535) {
+            problems.add("pagepool.node.data-port must be 0..65535, got " + node.dataPort());
+        }
+        if (node.maxInflightPerConnection() < 1 || node.maxInflightPerConnection() > 4096) {
+            problems.add("pagepool.node.max-inflight-per-connection must be 1..4096, got " + node.maxInflightPerConnection());
+        }
+        if (node.maxConnections() < 1) {
+            problems.add("pagepool.node.max-connections must be at least 1");
+        }
+        long idle = node.idleTimeout().toSeconds();
+        if (idle < 1 || idle > Integer.MAX_VALUE) {
+            problems.add("pagepool.node.idle-timeout must be at least 1s");
+        }
+        String token = config.auth().token().orElse("").trim();
+        if (token.getBytes(StandardCharsets.UTF_8).length > Frame.MAX_TOKEN_BYTES) {
+            problems.add("pagepool.auth.token must be at most " + Frame.MAX_TOKEN_BYTES + " bytes");
+        }
+        if (token.isEmpty() && !isLoopback(node.dataHost())) {
+            problems.add("pagepool.auth.token is empty but pagepool.node.data-host=" + node.dataHost()
+                + " is not loopback: set a token, or bind the data port to 127.0.0.1");
+        }
+        if (!problems.isEmpty()) {
+            throw new IllegalArgumentException("impossible configuration: " + String.join("; ", problems));
+        }
+        String name = node.name().filter(n -> !n.isBlank()).orElseGet(() -> hostName() + ":" + node.dataPort());
+        return new NodeSettings(name, node.dataHost(), node.dataPort(), capacity, reserve, (int) chunk,
+            node.compression(), node.maxInflightPerConnection(), (int) idle, node.maxConnections(), token);
+    }
+
+    public boolean authRequired() {
+        return !token.isEmpty();
+    }
+
+    public byte[] tokenBytes() {
+        return token.getBytes(StandardCharsets.UTF_8);
+    }
+
+    private static boolean isLoopback(String host) {
+        try {
+            return InetAddress.getByName(host).isLoopbackAddress();
+        } catch (UnknownHostException e) {
+            return false;
+        }
+    }
+
+    private static String hostName() {
+        try {
+            return InetAddress.getLocalHost().getHostName();
+        } catch (UnknownHostException e) {
+            return "donor";
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "NodeSettings[name=" + name + ", data=" + dataHost + ":" + dataPort + ", capacity=" + capacityBytes
+            + ", reserve=" + reserveBytes + ", chunk=" + chunkBytes + ", compression=" + compression
+            + ", auth=" + (authRequired() ? "token" : "off (loopback)") + "]";
+    }
+}

@@ -1,0 +1,54 @@
+package dev.pagepool.node.metrics;
+
+import dev.pagepool.node.net.BufferReserve;
+import dev.pagepool.node.store.PageStore;
+import dev.pagepool.node.store.StoreStats;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * The donor's statistics as one flat name-to-number map: the body of {@code GET /admin/stats} and of the
+ * STATS opcode, so that both always say the same thing under the same names (CONTRACT.md fixes them).
+ */
+public final class NodeStatsView {
+    private final PageStore store;
+    private final NodeCounters counters;
+    private final BufferReserve reserve;
+
+    public NodeStatsView(PageStore store, NodeCounters counters, BufferReserve reserve) {
+        this.store = store;
+        this.counters = counters;
+        this.reserve = reserve;
+    }
+
+    public Map<String, Long> snapshot() {
+        StoreStats s = store.stats();
+        Map<String, Long> m = new LinkedHashMap<>();
+        m.put("capacity_bytes", s.capacityBytes());
+        m.put("used_bytes", s.usedBytes());
+        m.put("pages", s.pages());
+        m.put("pages_persistent", s.pagesPersistent());
+        m.put("pages_ephemeral", s.pagesEphemeral());
+        m.put("stored_bytes", s.storedBytes());
+        m.put("same_filled_pages", s.sameFilledPages());
+        m.put("compressed_pages", s.compressedPages());
+        m.put("metadata_bytes", s.metadataBytes());
+        m.put("arena_bytes", s.arenaBytes());
+        m.put("puts", counters.puts.sum());
+        m.put("puts_rejected", counters.putsRejected.sum());
+        m.put("puts_bad_crc", counters.putsBadCrc.sum());
+        m.put("gets", counters.gets.sum());
+        m.put("get_misses", counters.getMisses.sum());
+        m.put("flushed_pages", counters.flushedPages.sum());
+        m.put("evictions", s.evictions());
+        // Hand-back of persistent pages under pressure is not part of this donor yet: nothing has been handed back.
+        m.put("handed_back", 0L);
+        m.put("reserve_bytes", reserve.totalBytes());
+        m.put("reserve_used_bytes", reserve.usedBytes());
+        m.put("busy_replies", counters.busyReplies.sum());
+        m.put("protocol_errors", counters.protocolErrors.sum());
+        m.put("auth_failures", counters.authFailures.sum());
+        m.put("connections", counters.connectionsOpen.sum());
+        return m;
+    }
+}

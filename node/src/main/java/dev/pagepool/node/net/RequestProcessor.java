@@ -1,0 +1,250 @@
+package dev.pagepool.node.net;
+
+import dev.pagepool.node.metrics.NodeCounters;
+import dev.pagepool.node.pool.Pool;
+import dev.pagepool.node.pool.PoolAccess;
+import dev.pagepool.node.pool.PoolRegistry;
+import dev.pagepool.node.store.PageStore;
+import dev.pagepool.node.store.Scratch;
+import dev.pagepool.node.metrics.NodeStatsView;
+import dev.pagepool.protocol.Bodies;
+import dev.pagepool.protocol.Frame;
+import dev.pagepool.protocol.FrameHeader;
+import dev.pagepool.protocol.FrameWriter;
+import dev.pagepool.protocol.Opcode;
+import dev.pagepool.protocol.PageChecksum;
+import dev.pagepool.protocol.PoolSpec;
+import dev.pagepool.protocol.ProtocolException;
+import dev.pagepool.protocol.Status;
+import io.netty.buffer.ByteBuf;
+import java.nio.ByteBuffer;
+import java.util.Map;
+
+/**
+ * Carries out one checked, authenticated request against the page store and writes its reply.
+ *
+ * <p>One instance per event-loop thread (see {@link DataServer}): it owns that thread's store scratch
+ * buffers and checksum engine, so serving a vector of pages allocates nothing per page. Replies are written
+ * into reserve buffers; when the reserve has none, the request is answered BUSY without being carried out.
+ */
+final class RequestProcessor {
+    private final PageStore store;
+    private final PoolRegistry pools;
+    private final BufferReserve reserve;
+    private final NodeCounters counters;
+    private final String nodeName;
+    private final NodeStatsView statsView;
+    private final Scratch scratch;
+    private final PageChecksum checksum = new PageChecksum();
+    private final int[] removedPerObject = new int[Frame.MAX_PAGES_PER_FRAME];
+
+    RequestProcessor(PageStore store, PoolRegistry pools, BufferReserve reserve, NodeCounters counters, String nodeName) {
+        this.store = store;
+        this.pools = pools;
+        this.reserve = reserve;
+        this.counters = counters;
+        this.nodeName = nodeName;
+        this.statsView = new NodeStatsView(store, counters, reserve);
+        this.scratch = store.newScratch();
+    }
+
+    /** The reply to a request on an authenticated connection; never null. */
+    ByteBuf process(ConnectionState conn, FrameHeader h, ByteBuf body) throws ProtocolException {
+        Bodies.checkRequest(h, body);
+        return switch (h.opcode()) {
+            case Opcode.HELLO -> throw new ProtocolException(Status.MALFORMED, false, "HELLO sent twice on one connection");
+            case Opcode.NEW_POOL -> newPool(conn, h, body);
+            case Opcode.DESTROY_POOL -> destroyPool(conn, h, body);
+            case Opcode.PUT -> put(conn, h, body);
+            case Opcode.GET -> get(conn, h, body);
+            case Opcode.FLUSH_PAGE -> flushPages(conn, h, body);
+            case Opcode.FLUSH_OBJECT -> flushObjects(conn, h, body);
+            case Opcode.STATS -> stats(h);
+            case Opcode.PING -> {
+                ByteBuf reply = replyBuffer(Frame.HEADER_BYTES + body.readableBytes());
+                FrameWriter.pong(reply, h.requestId(), body);
+                yield reply;
+            }
+            default -> throw new ProtocolException(Status.UNKNOWN_OPCODE, false, "unknown opcode " + h.opcode());
+        };
+    }
+
+    /** The HELLO reply for a connection that presented a good token. */
+    ByteBuf helloReply(FrameHeader h, int maxBodyBytes) throws ProtocolException {
+        ByteBuf reply = replyBuffer(Frame.HEADER_BYTES + Frame.HELLO_REPLY_FIXED_BYTES + nodeName.length() * 4);
+        FrameWriter.helloReply(reply, h.requestId(), Frame.MAX_PAGES_PER_FRAME, maxBodyBytes, nodeName);
+        return reply;
+    }
+
+    private ByteBuf newPool(ConnectionState conn, FrameHeader h, ByteBuf body) throws ProtocolException {
+        if (Bodies.newPoolPageSize(body) != Frame.PAGE_BYTES) {
+            throw new ProtocolException(Status.INVALID, false,
+                "page size " + Bodies.newPoolPageSize(body) + " not supported; pools hold " + Frame.PAGE_BYTES + "-byte pages");
+        }
+        PoolSpec spec = Bodies.newPoolSpec(body);
+        ByteBuf reply = replyBuffer(Frame.HEADER_BYTES + 4);
+        Pool pool = pools.create(spec, conn.clientId());
+        if (pool.shared() && !conn.grants().add(pool.id())) {
+            reserve.release(reply);
+            throw new ProtocolException(Status.INVALID, false, "this connection has joined too many shared pools");
+        }
+        counters.poolsCreated.increment();
+        FrameWriter.newPoolReply(reply, h.requestId(), pool.id());
+        return reply;
+    }
+
+    private ByteBuf destroyPool(ConnectionState conn, FrameHeader h, ByteBuf body) throws ProtocolException {
+        Pool pool = pools.find(Bodies.destroyPoolId(body));
+        checkAccess(pool, conn, Bodies.destroyPoolId(body));
+        ByteBuf reply = replyBuffer(Frame.HEADER_BYTES + 8);
+        pools.remove(pool.id());
+        conn.grants().remove(pool.id());
+        long removed = store.destroyPool(pool.id(), pool.persistent());
+        counters.poolsDestroyed.increment();
+        FrameWriter.destroyPoolReply(reply, h.requestId(), removed);
+        return reply;
+    }
+
+    private ByteBuf put(ConnectionState conn, FrameHeader h, ByteBuf body) throws ProtocolException {
+        Pool pool = accessiblePool(conn, body);
+        int count = Bodies.count(body);
+        ByteBuf reply = replyBuffer(Frame.HEADER_BYTES + Frame.statusVectorBytes(count));
+        int start = FrameWriter.statusVectorReply(reply, Opcode.PUT, h.requestId(), count);
+        // Checked once per frame: a frame that arrives while the reserve is half used is turned away whole,
+        // which is what keeps the other half for gets, flushes and hand-back.
+        boolean admitted = reserve.admitsPuts();
+        // The reserve's buffers are plain direct buffers: their NIO view shares the ByteBuf's indexes, and
+        // every user below reads it at absolute offsets and leaves position and limit as they were.
+        ByteBuffer src = body.internalNioBuffer(0, body.capacity());
+        int rejected = 0;
+        int badCrc = 0;
+        for (int i = 0; i < count; i++) {
+            long object = Bodies.putObject(body, i);
+            int index = Bodies.putIndex(body, i);
+            int dataIndex = Bodies.putDataIndex(body, i);
+            int status;
+            if (checksum.of(src, dataIndex, Frame.PAGE_BYTES) != Bodies.putCrc(body, i)) {
+                store.flushPage(pool.id(), pool.persistent(), object, index);
+                status = Status.PAGE_BAD_CRC;
+                badCrc++;
+            } else if (!admitted) {
+                store.flushPage(pool.id(), pool.persistent(), object, index);
+                status = Status.PAGE_REJECTED;
+                rejected++;
+            } else if (store.put(scratch, pool.id(), pool.persistent(), object, index, src, dataIndex) == PageStore.STORED) {
+                status = Status.PAGE_OK;
+            } else {
+                status = Status.PAGE_REJECTED;
+                rejected++;
+            }
+            reply.writeByte(status);
+        }
+        FrameWriter.patchBodyLength(reply, start);
+        counters.puts.add(count);
+        counters.putsRejected.add(rejected);
+        counters.putsBadCrc.add(badCrc);
+        return reply;
+    }
+
+    private ByteBuf get(ConnectionState conn, FrameHeader h, ByteBuf body) throws ProtocolException {
+        Pool pool = accessiblePool(conn, body);
+        int count = Bodies.count(body);
+        // tmem: a get from a shared pool never removes the page, whatever the client asks.
+        boolean exclusive = h.hasFlag(Frame.FLAG_EXCLUSIVE) && !pool.shared();
+        ByteBuf reply = replyBuffer(Frame.HEADER_BYTES + Frame.getReplyBytes(count, count));
+        int start = FrameWriter.statusVectorReply(reply, Opcode.GET, h.requestId(), count);
+        int statusIndex = reply.writerIndex();
+        reply.writerIndex(statusIndex + count);
+        ByteBuffer dst = reply.internalNioBuffer(0, reply.capacity());
+        int misses = 0;
+        for (int i = 0; i < count; i++) {
+            int crcIndex = reply.writerIndex();
+            int dataIndex = crcIndex + 4;
+            int found = store.get(scratch, pool.id(), pool.persistent(), Bodies.keyObject(body, i), Bodies.keyIndex(body, i),
+                exclusive, dst, dataIndex);
+            if (found == PageStore.HIT) {
+                reply.setByte(statusIndex + i, Status.PAGE_OK);
+                reply.setInt(crcIndex, checksum.of(dst, dataIndex, Frame.PAGE_BYTES));
+                reply.writerIndex(dataIndex + Frame.PAGE_BYTES);
+            } else {
+                reply.setByte(statusIndex + i, Status.PAGE_MISS);
+                misses++;
+            }
+        }
+        FrameWriter.patchBodyLength(reply, start);
+        counters.gets.add(count);
+        counters.getMisses.add(misses);
+        return reply;
+    }
+
+    private ByteBuf flushPages(ConnectionState conn, FrameHeader h, ByteBuf body) throws ProtocolException {
+        Pool pool = accessiblePool(conn, body);
+        int count = Bodies.count(body);
+        ByteBuf reply = replyBuffer(Frame.HEADER_BYTES + Frame.statusVectorBytes(count));
+        int start = FrameWriter.statusVectorReply(reply, Opcode.FLUSH_PAGE, h.requestId(), count);
+        int flushed = 0;
+        for (int i = 0; i < count; i++) {
+            boolean removed = store.flushPage(pool.id(), pool.persistent(), Bodies.keyObject(body, i), Bodies.keyIndex(body, i));
+            reply.writeByte(removed ? Status.PAGE_OK : Status.PAGE_MISS);
+            flushed += removed ? 1 : 0;
+        }
+        FrameWriter.patchBodyLength(reply, start);
+        counters.flushedPages.add(flushed);
+        return reply;
+    }
+
+    private ByteBuf flushObjects(ConnectionState conn, FrameHeader h, ByteBuf body) throws ProtocolException {
+        Pool pool = accessiblePool(conn, body);
+        int count = Bodies.count(body);
+        ByteBuf reply = replyBuffer(Frame.HEADER_BYTES + Frame.STATUS_VECTOR_PREFIX_BYTES + 4 * count);
+        long flushed = 0;
+        for (int i = 0; i < count; i++) {
+            removedPerObject[i] = store.flushObject(pool.id(), pool.persistent(), Bodies.flushObject(body, i));
+            flushed += removedPerObject[i];
+        }
+        FrameWriter.flushObjectReply(reply, h.requestId(), removedPerObject, count);
+        counters.flushedObjects.add(count);
+        counters.flushedPages.add(flushed);
+        return reply;
+    }
+
+    private ByteBuf stats(FrameHeader h) throws ProtocolException {
+        Map<String, Long> snapshot = statsView.snapshot();
+        String[] names = snapshot.keySet().toArray(new String[0]);
+        long[] values = new long[names.length];
+        for (int i = 0; i < names.length; i++) {
+            values[i] = snapshot.get(names[i]);
+        }
+        ByteBuf reply = replyBuffer(BufferReserve.SMALL_BUFFER_BYTES);
+        FrameWriter.statsReply(reply, h.requestId(), names, values);
+        return reply;
+    }
+
+    private Pool accessiblePool(ConnectionState conn, ByteBuf body) throws ProtocolException {
+        int id = Bodies.pool(body);
+        Pool pool = pools.find(id);
+        checkAccess(pool, conn, id);
+        return pool;
+    }
+
+    private void checkAccess(Pool pool, ConnectionState conn, int id) throws ProtocolException {
+        PoolAccess access = PoolRegistry.access(pool, conn.clientId(), conn.grants());
+        switch (access) {
+            case GRANTED -> {
+            }
+            case NO_SUCH_POOL -> throw new ProtocolException(Status.NO_SUCH_POOL, false,
+                "no pool " + Integer.toUnsignedString(id) + " for this client: create it with NEW_POOL first");
+            case BAD_SECRET -> throw new ProtocolException(Status.BAD_SECRET, false,
+                "pool " + id + " is shared: present its UUID with NEW_POOL on this connection before using it");
+        }
+    }
+
+    private ByteBuf replyBuffer(int bytes) throws ProtocolException {
+        ByteBuf reply = reserve.acquire(bytes);
+        if (reply == null) {
+            counters.busyReplies.increment();
+            throw new ProtocolException(Status.BUSY, false, "reply buffers exhausted; retry shortly");
+        }
+        return reply;
+    }
+}

@@ -1,0 +1,83 @@
+package dev.pagepool.node.pool;
+
+import dev.pagepool.protocol.PoolSpec;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * The pools of this donor and who may use them.
+ *
+ * <p>Pool ids are never reused while the process lives, so a client holding the id of a destroyed pool gets
+ * NO_SUCH_POOL rather than someone else's pages. Shared pools are keyed by their 128-bit UUID: a NEW_POOL
+ * with the UUID of an existing shared pool of the same kind joins it (tmem's semantics), and the UUID is the
+ * secret that grants access; connections remember which shared pools they have presented it for.
+ * Lookups happen once per frame, not per page.
+ */
+public final class PoolRegistry {
+    private final Map<Integer, Pool> pools = new ConcurrentHashMap<>();
+    private final Map<SharedKey, Pool> shared = new ConcurrentHashMap<>();
+    private final AtomicInteger nextId = new AtomicInteger(1);
+
+    private record SharedKey(long high, long low, boolean persistent) {
+    }
+
+    /** Creates a private pool, or creates or joins the shared pool with the spec's UUID. */
+    public Pool create(PoolSpec spec, long clientId) {
+        if (spec.shared()) {
+            return shared.computeIfAbsent(new SharedKey(spec.uuidHigh(), spec.uuidLow(), spec.persistent()), key -> {
+                Pool pool = new Pool(nextId.getAndIncrement(), spec, clientId, System.currentTimeMillis());
+                pools.put(pool.id(), pool);
+                return pool;
+            });
+        }
+        Pool pool = new Pool(nextId.getAndIncrement(), PoolSpec.privatePool(spec.persistent()), clientId,
+            System.currentTimeMillis());
+        pools.put(pool.id(), pool);
+        return pool;
+    }
+
+    public Pool find(int id) {
+        return pools.get(id);
+    }
+
+    /**
+     * Whether {@code clientId}, on a connection that has presented the UUIDs of {@code joinedShared}, may use
+     * {@code pool} (null when it does not exist).
+     */
+    public static PoolAccess access(Pool pool, long clientId, SharedPoolGrants joinedShared) {
+        if (pool == null) {
+            return PoolAccess.NO_SUCH_POOL;
+        }
+        if (pool.shared()) {
+            return joinedShared.contains(pool.id()) ? PoolAccess.GRANTED : PoolAccess.BAD_SECRET;
+        }
+        return pool.ownerClientId() == clientId ? PoolAccess.GRANTED : PoolAccess.NO_SUCH_POOL;
+    }
+
+    /** Removes the pool from the registry; the caller frees its pages. */
+    public Pool remove(int id) {
+        Pool pool = pools.remove(id);
+        if (pool != null && pool.shared()) {
+            shared.remove(new SharedKey(pool.spec().uuidHigh(), pool.spec().uuidLow(), pool.persistent()));
+        }
+        return pool;
+    }
+
+    public Collection<Pool> all() {
+        return List.copyOf(pools.values());
+    }
+
+    public List<Pool> ownedBy(long clientId) {
+        List<Pool> owned = new ArrayList<>();
+        for (Pool pool : pools.values()) {
+            if (!pool.shared() && pool.ownerClientId() == clientId) {
+                owned.add(pool);
+            }
+        }
+        return owned;
+    }
+}

@@ -1,0 +1,166 @@
+package dev.pagepool.protocol;
+
+import io.netty.buffer.ByteBuf;
+import java.nio.charset.StandardCharsets;
+
+/**
+ * Reads and checks frame bodies in place. Accessors take the body buffer and an entry number and read at
+ * absolute indexes (relative to the body's reader index), so reading a vector allocates nothing.
+ * {@link #checkRequest} must pass before any accessor is used on a request: it proves that every entry the
+ * count promises is really there, which is what lets the accessors skip bounds checks of their own.
+ */
+public final class Bodies {
+    private Bodies() {
+    }
+
+    /** Verifies that a request body has exactly the layout its opcode requires. */
+    public static void checkRequest(FrameHeader header, ByteBuf body) throws ProtocolException {
+        int length = body.readableBytes();
+        switch (header.opcode()) {
+            case Opcode.HELLO -> {
+                need(length >= Frame.HELLO_FIXED_BYTES, "HELLO body shorter than " + Frame.HELLO_FIXED_BYTES + " bytes");
+                int tokenLength = body.getUnsignedShort(body.readerIndex() + 2);
+                if (tokenLength > Frame.MAX_TOKEN_BYTES) {
+                    throw new ProtocolException(Status.TOO_LARGE, false, "token longer than " + Frame.MAX_TOKEN_BYTES + " bytes");
+                }
+                need(length == Frame.HELLO_FIXED_BYTES + tokenLength, "HELLO body length does not match its token length");
+            }
+            case Opcode.NEW_POOL -> {
+                need(length == Frame.NEW_POOL_BYTES, "NEW_POOL body must be " + Frame.NEW_POOL_BYTES + " bytes");
+                int persistent = body.getUnsignedByte(body.readerIndex());
+                int shared = body.getUnsignedByte(body.readerIndex() + 1);
+                need(persistent <= 1 && shared <= 1, "NEW_POOL flags must be 0 or 1");
+            }
+            case Opcode.DESTROY_POOL -> need(length == Frame.DESTROY_POOL_BYTES, "DESTROY_POOL body must be 4 bytes");
+            case Opcode.PUT -> checkVector(body, Frame.PUT_ENTRY_BYTES);
+            case Opcode.GET, Opcode.FLUSH_PAGE -> checkVector(body, Frame.KEY_ENTRY_BYTES);
+            case Opcode.FLUSH_OBJECT -> checkVector(body, Frame.OBJECT_ENTRY_BYTES);
+            case Opcode.STATS -> need(length == 0, "STATS takes no body");
+            case Opcode.PING -> {
+                if (length > Frame.MAX_PING_BYTES) {
+                    throw new ProtocolException(Status.TOO_LARGE, false, "PING body longer than " + Frame.MAX_PING_BYTES + " bytes");
+                }
+            }
+            default -> throw new ProtocolException(Status.UNKNOWN_OPCODE, false, "unknown opcode " + header.opcode());
+        }
+    }
+
+    private static void checkVector(ByteBuf body, int entryBytes) throws ProtocolException {
+        int length = body.readableBytes();
+        need(length >= Frame.VECTOR_PREFIX_BYTES, "vector body shorter than its " + Frame.VECTOR_PREFIX_BYTES + "-byte prefix");
+        int count = count(body);
+        if (count > Frame.MAX_PAGES_PER_FRAME) {
+            throw new ProtocolException(Status.TOO_LARGE, false,
+                count + " entries in one frame; at most " + Frame.MAX_PAGES_PER_FRAME);
+        }
+        need((long) length == Frame.VECTOR_PREFIX_BYTES + (long) count * entryBytes,
+            "vector of " + count + " entries must be " + (Frame.VECTOR_PREFIX_BYTES + (long) count * entryBytes)
+                + " bytes, got " + length);
+    }
+
+    private static void need(boolean condition, String message) throws ProtocolException {
+        if (!condition) {
+            throw new ProtocolException(Status.MALFORMED, false, message);
+        }
+    }
+
+    // ---- vectored requests ----
+
+    public static int pool(ByteBuf body) {
+        return body.getInt(body.readerIndex() + Frame.VECTOR_POOL_OFFSET);
+    }
+
+    public static int count(ByteBuf body) {
+        return body.getUnsignedShort(body.readerIndex() + Frame.VECTOR_COUNT_OFFSET);
+    }
+
+    private static int putEntry(ByteBuf body, int i) {
+        return body.readerIndex() + Frame.VECTOR_PREFIX_BYTES + i * Frame.PUT_ENTRY_BYTES;
+    }
+
+    public static long putObject(ByteBuf body, int i) {
+        return body.getLong(putEntry(body, i) + Frame.PUT_ENTRY_OBJECT_OFFSET);
+    }
+
+    public static int putIndex(ByteBuf body, int i) {
+        return body.getInt(putEntry(body, i) + Frame.PUT_ENTRY_INDEX_OFFSET);
+    }
+
+    public static int putCrc(ByteBuf body, int i) {
+        return body.getInt(putEntry(body, i) + Frame.PUT_ENTRY_CRC_OFFSET);
+    }
+
+    /** Absolute index of entry {@code i}'s 4096 data bytes. */
+    public static int putDataIndex(ByteBuf body, int i) {
+        return putEntry(body, i) + Frame.PUT_ENTRY_DATA_OFFSET;
+    }
+
+    public static long keyObject(ByteBuf body, int i) {
+        return body.getLong(body.readerIndex() + Frame.VECTOR_PREFIX_BYTES + i * Frame.KEY_ENTRY_BYTES);
+    }
+
+    public static int keyIndex(ByteBuf body, int i) {
+        return body.getInt(body.readerIndex() + Frame.VECTOR_PREFIX_BYTES + i * Frame.KEY_ENTRY_BYTES + 8);
+    }
+
+    public static long flushObject(ByteBuf body, int i) {
+        return body.getLong(body.readerIndex() + Frame.VECTOR_PREFIX_BYTES + i * Frame.OBJECT_ENTRY_BYTES);
+    }
+
+    // ---- HELLO, NEW_POOL, DESTROY_POOL ----
+
+    public static long helloClientId(ByteBuf body) {
+        return body.getLong(body.readerIndex() + 4);
+    }
+
+    public static int helloVersion(ByteBuf body) {
+        return body.getUnsignedShort(body.readerIndex());
+    }
+
+    /** The token bytes of a checked HELLO body, read without copying: index and length. */
+    public static int helloTokenIndex(ByteBuf body) {
+        return body.readerIndex() + Frame.HELLO_FIXED_BYTES;
+    }
+
+    public static int helloTokenLength(ByteBuf body) {
+        return body.getUnsignedShort(body.readerIndex() + 2);
+    }
+
+    public static PoolSpec newPoolSpec(ByteBuf body) {
+        int r = body.readerIndex();
+        return new PoolSpec(body.getByte(r) == 1, body.getByte(r + 1) == 1, body.getLong(r + 4), body.getLong(r + 12));
+    }
+
+    public static int newPoolPageSize(ByteBuf body) {
+        return body.getUnsignedShort(body.readerIndex() + 2);
+    }
+
+    public static int destroyPoolId(ByteBuf body) {
+        return body.getInt(body.readerIndex());
+    }
+
+    // ---- responses ----
+
+    /** Status of entry {@code i} in a PUT, GET or FLUSH_PAGE reply. */
+    public static int replyStatus(ByteBuf body, int i) {
+        return body.getUnsignedByte(body.readerIndex() + Frame.STATUS_VECTOR_PREFIX_BYTES + i);
+    }
+
+    public static int replyCount(ByteBuf body) {
+        return body.getUnsignedShort(body.readerIndex());
+    }
+
+    /** Absolute index of the {@code hit}-th page (counting hits only) of a GET reply of {@code count} entries: crc u32 then data. */
+    public static int getHitIndex(ByteBuf body, int count, int hit) {
+        return body.readerIndex() + Frame.STATUS_VECTOR_PREFIX_BYTES + count + hit * Frame.GET_HIT_BYTES;
+    }
+
+    /** The reason text of an error reply (status != OK), or an empty string if the body is too short to hold one. */
+    public static String errorMessage(ByteBuf body) {
+        if (body.readableBytes() < 2) {
+            return "";
+        }
+        int length = Math.min(body.getUnsignedShort(body.readerIndex()), body.readableBytes() - 2);
+        return body.toString(body.readerIndex() + 2, length, StandardCharsets.UTF_8);
+    }
+}

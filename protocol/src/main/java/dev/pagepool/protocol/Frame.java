@@ -1,0 +1,111 @@
+package dev.pagepool.protocol;
+
+/**
+ * The layout of every pagepool frame: a fixed 24-byte header followed by an opcode-specific body.
+ * All integers are big-endian (network order), unsigned unless said otherwise.
+ *
+ * <pre>
+ *  0        4     5      6       8                 16           20       22       24
+ *  +--------+-----+------+-------+-----------------+------------+--------+--------+------------
+ *  | magic  | ver |opcode| flags |   request id    | body length| status |reserved| body ...
+ *  |  u32   | u8  |  u8  |  u16  |      u64        |    u32     |  u16   |  u16   |
+ *  +--------+-----+------+-------+-----------------+------------+--------+--------+------------
+ * </pre>
+ *
+ * The magic lets a server drop a peer that speaks another protocol at the first frame; the body length is
+ * checked against {@link #MAX_BODY_BYTES} (or the smaller limit a server advertises in HELLO) before a byte
+ * of the body is buffered, so a hostile length never makes anyone allocate. Request ids are chosen by the
+ * client and echoed in the response; responses may come back in any order.
+ *
+ * <p>Vectored bodies ({@code PUT}, {@code GET}, {@code FLUSH_PAGE}, {@code FLUSH_OBJECT}) start with a
+ * common 8-byte prefix: pool id u32, count u16, reserved u16. One frame carries at most
+ * {@link #MAX_PAGES_PER_FRAME} pages, which keeps a whole frame inside one reserve buffer.
+ * The per-opcode layouts are in {@code docs/protocol.md} and next to their readers and writers.
+ */
+public final class Frame {
+    public static final int MAGIC = 0x70706F6C; // "ppol"
+    public static final int VERSION = 1;
+
+    public static final int MAGIC_OFFSET = 0;
+    public static final int VERSION_OFFSET = 4;
+    public static final int OPCODE_OFFSET = 5;
+    public static final int FLAGS_OFFSET = 6;
+    public static final int REQUEST_ID_OFFSET = 8;
+    public static final int BODY_LENGTH_OFFSET = 16;
+    public static final int STATUS_OFFSET = 20;
+    public static final int HEADER_BYTES = 24;
+
+    /** Set on every response. */
+    public static final int FLAG_RESPONSE = 0x1;
+    /** GET: remove each page found, atomically with the read (tmem's destructive get). Ignored on shared pools. */
+    public static final int FLAG_EXCLUSIVE = 0x2;
+
+    public static final int PAGE_BYTES = 4096;
+    /** Pages in one vectored frame: 256 pages is 1 MiB of data, enough to amortise a syscall 256 times. */
+    public static final int MAX_PAGES_PER_FRAME = 256;
+
+    /** pool u32, count u16, reserved u16. */
+    public static final int VECTOR_PREFIX_BYTES = 8;
+    public static final int VECTOR_POOL_OFFSET = 0;
+    public static final int VECTOR_COUNT_OFFSET = 4;
+
+    /** PUT entry: object u64, index u32, crc32c u32, data[4096]. */
+    public static final int PUT_ENTRY_BYTES = 8 + 4 + 4 + PAGE_BYTES;
+    public static final int PUT_ENTRY_OBJECT_OFFSET = 0;
+    public static final int PUT_ENTRY_INDEX_OFFSET = 8;
+    public static final int PUT_ENTRY_CRC_OFFSET = 12;
+    public static final int PUT_ENTRY_DATA_OFFSET = 16;
+
+    /** GET and FLUSH_PAGE entry: object u64, index u32. */
+    public static final int KEY_ENTRY_BYTES = 12;
+    /** FLUSH_OBJECT entry: object u64. */
+    public static final int OBJECT_ENTRY_BYTES = 8;
+
+    /** Response of PUT and FLUSH_PAGE: count u16, reserved u16, then one status byte per page. */
+    public static final int STATUS_VECTOR_PREFIX_BYTES = 4;
+    /** GET response: count u16, reserved u16, count status bytes, then for each PAGE_OK in order: crc32c u32, data[4096]. */
+    public static final int GET_HIT_BYTES = 4 + PAGE_BYTES;
+
+    /** The largest body any opcode needs: a full PUT vector. */
+    public static final int MAX_BODY_BYTES = VECTOR_PREFIX_BYTES + MAX_PAGES_PER_FRAME * PUT_ENTRY_BYTES;
+
+    /** HELLO request: version u16, token length u16, client id u64, token bytes. */
+    public static final int HELLO_FIXED_BYTES = 12;
+    public static final int MAX_TOKEN_BYTES = 256;
+    /** HELLO response: version u16, max pages per frame u16, max body bytes u32, node name length u16, name bytes. */
+    public static final int HELLO_REPLY_FIXED_BYTES = 10;
+
+    /** NEW_POOL request: persistent u8, shared u8, page size u16, uuid 16 bytes. Response: pool id u32. */
+    public static final int NEW_POOL_BYTES = 20;
+    /** DESTROY_POOL request: pool id u32. Response: pages removed u64. */
+    public static final int DESTROY_POOL_BYTES = 4;
+    /** PING: an opaque body of at most this many bytes, echoed back. */
+    public static final int MAX_PING_BYTES = 64;
+    /** Error response body (status != OK): message length u16, UTF-8 message. */
+    public static final int MAX_ERROR_MESSAGE_BYTES = 1024;
+
+    private Frame() {
+    }
+
+    /** Body bytes of a PUT request carrying {@code pages} pages. */
+    public static int putBodyBytes(int pages) {
+        return VECTOR_PREFIX_BYTES + pages * PUT_ENTRY_BYTES;
+    }
+
+    /** Body bytes of a GET or FLUSH_PAGE request naming {@code pages} handles. */
+    public static int keyBodyBytes(int pages) {
+        return VECTOR_PREFIX_BYTES + pages * KEY_ENTRY_BYTES;
+    }
+
+    public static int flushObjectBodyBytes(int objects) {
+        return VECTOR_PREFIX_BYTES + objects * OBJECT_ENTRY_BYTES;
+    }
+
+    public static int statusVectorBytes(int pages) {
+        return STATUS_VECTOR_PREFIX_BYTES + pages;
+    }
+
+    public static int getReplyBytes(int pages, int hits) {
+        return STATUS_VECTOR_PREFIX_BYTES + pages + hits * GET_HIT_BYTES;
+    }
+}

@@ -1,0 +1,178 @@
+package dev.pagepool.protocol;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+
+/**
+ * Cuts a byte stream into frames. One decoder per connection; {@link #feed} takes the chunks as the socket
+ * delivers them.
+ *
+ * <p>The header is checked before the body is buffered: a length above the limit, or an unknown opcode,
+ * makes the decoder skip the body without storing it and report the frame as rejected, so the connection
+ * (and every other request on it) survives. Only a wrong magic or version loses the frame boundaries; then the
+ * decoder stops and the owner closes the connection after replying.
+ *
+ * <p>Body buffers come from the owner ({@link BodyBuffers}), typically a pre-allocated reserve; when it has
+ * none the frame is skipped and reported {@link Status#BUSY}. The listener owns each body it is handed and
+ * must release it.
+ */
+public final class FrameDecoder {
+    /** Supplies a buffer with at least {@code bytes} writable bytes, or null when none can be had now. */
+    @FunctionalInterface
+    public interface BodyBuffers {
+        ByteBuf acquire(int bytes);
+    }
+
+    public interface Listener {
+        /** A whole frame. {@code body} holds exactly {@code header.bodyLength()} readable bytes and is the listener's to release. */
+        void onFrame(FrameHeader header, ByteBuf body);
+
+        /** A frame whose body was skipped; the stream is intact and decoding goes on. */
+        void onRejected(FrameHeader header, ProtocolException error);
+
+        /** The stream cannot be trusted any more; no further callbacks follow. */
+        void onFramingLost(ProtocolException error);
+    }
+
+    private enum State { HEADER, BODY, SKIP, DEAD }
+
+    private final int maxBodyBytes;
+    private final BodyBuffers bodyBuffers;
+    private final Listener listener;
+    private final ByteBuf header = Unpooled.buffer(Frame.HEADER_BYTES, Frame.HEADER_BYTES);
+    private State state = State.HEADER;
+    private FrameHeader current;
+    private ByteBuf body;
+    private long skipRemaining;
+    private ProtocolException skipReason;
+
+    public FrameDecoder(int maxBodyBytes, BodyBuffers bodyBuffers, Listener listener) {
+        if (maxBodyBytes < 0 || maxBodyBytes > Frame.MAX_BODY_BYTES) {
+            throw new IllegalArgumentException("maxBodyBytes must be within 0.." + Frame.MAX_BODY_BYTES + ", got " + maxBodyBytes);
+        }
+        this.maxBodyBytes = maxBodyBytes;
+        this.bodyBuffers = bodyBuffers;
+        this.listener = listener;
+    }
+
+    public void feed(ByteBuf chunk) {
+        while (chunk.isReadable() && state != State.DEAD) {
+            switch (state) {
+                case HEADER -> readHeader(chunk);
+                case BODY -> readBody(chunk);
+                case SKIP -> skipBody(chunk);
+                default -> throw new IllegalStateException(state.name());
+            }
+        }
+    }
+
+    /** True once the stream was found untrustworthy. */
+    public boolean isDead() {
+        return state == State.DEAD;
+    }
+
+    /** Releases a partly received body; call when the connection closes. */
+    public void close() {
+        if (body != null) {
+            body.release();
+            body = null;
+        }
+        state = State.DEAD;
+    }
+
+    private void readHeader(ByteBuf chunk) {
+        int n = Math.min(chunk.readableBytes(), header.writableBytes());
+        header.writeBytes(chunk, n);
+        if (header.isWritable()) {
+            return;
+        }
+        int magic = header.getInt(Frame.MAGIC_OFFSET);
+        int version = header.getUnsignedByte(Frame.VERSION_OFFSET);
+        int opcode = header.getUnsignedByte(Frame.OPCODE_OFFSET);
+        int flags = header.getUnsignedShort(Frame.FLAGS_OFFSET);
+        long requestId = header.getLong(Frame.REQUEST_ID_OFFSET);
+        long bodyLength = header.getUnsignedInt(Frame.BODY_LENGTH_OFFSET);
+        int status = header.getUnsignedShort(Frame.STATUS_OFFSET);
+        header.clear();
+        if (magic != Frame.MAGIC) {
+            die(new ProtocolException(Status.MALFORMED, true,
+                "bad magic 0x" + Integer.toHexString(magic) + ": not a pagepool peer"));
+            return;
+        }
+        if (version != Frame.VERSION) {
+            die(new ProtocolException(Status.UNSUPPORTED_VERSION, true,
+                "protocol version " + version + " not supported; this side speaks " + Frame.VERSION));
+            return;
+        }
+        current = new FrameHeader(opcode, flags, requestId, (int) Math.min(bodyLength, Integer.MAX_VALUE), status);
+        if (bodyLength > maxBodyBytes) {
+            startSkip(bodyLength, new ProtocolException(Status.TOO_LARGE, false,
+                "body of " + bodyLength + " bytes exceeds the limit of " + maxBodyBytes));
+            return;
+        }
+        if (!Opcode.isKnown(opcode)) {
+            startSkip(bodyLength, new ProtocolException(Status.UNKNOWN_OPCODE, false, "unknown opcode " + opcode));
+            return;
+        }
+        body = bodyBuffers.acquire((int) bodyLength);
+        if (body == null) {
+            startSkip(bodyLength, new ProtocolException(Status.BUSY, false,
+                "no buffer free for a " + bodyLength + "-byte body; retry"));
+            return;
+        }
+        state = State.BODY;
+        if (bodyLength == 0) {
+            deliver();
+        }
+    }
+
+    private void readBody(ByteBuf chunk) {
+        int missing = current.bodyLength() - body.readableBytes();
+        int n = Math.min(missing, chunk.readableBytes());
+        body.writeBytes(chunk, n);
+        if (n == missing) {
+            deliver();
+        }
+    }
+
+    private void deliver() {
+        ByteBuf done = body;
+        FrameHeader h = current;
+        body = null;
+        current = null;
+        state = State.HEADER;
+        listener.onFrame(h, done);
+    }
+
+    private void startSkip(long bytes, ProtocolException reason) {
+        skipRemaining = bytes;
+        skipReason = reason;
+        state = State.SKIP;
+        if (bytes == 0) {
+            finishSkip();
+        }
+    }
+
+    private void skipBody(ByteBuf chunk) {
+        int n = (int) Math.min(skipRemaining, chunk.readableBytes());
+        chunk.skipBytes(n);
+        skipRemaining -= n;
+        if (skipRemaining == 0) {
+            finishSkip();
+        }
+    }
+
+    private void finishSkip() {
+        FrameHeader h = current;
+        ProtocolException reason = skipReason;
+        current = null;
+        skipReason = null;
+        state = State.HEADER;
+        listener.onRejected(h, reason);
+    }
+
+    private void die(ProtocolException error) {
+        state = State.DEAD;
+        listener.onFramingLost(error);
+    }
+}

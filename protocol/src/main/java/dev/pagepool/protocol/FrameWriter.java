@@ -1,0 +1,193 @@
+package dev.pagepool.protocol;
+
+import io.netty.buffer.ByteBuf;
+import java.nio.charset.StandardCharsets;
+
+/**
+ * Writes frames into a caller's buffer. Nothing here allocates: callers size and own the buffers, and
+ * vectored frames are written as a prefix followed by entries, so a batch is encoded in place.
+ * Every method returns the writer index at which its frame's header starts, for {@link #patchBodyLength}.
+ */
+public final class FrameWriter {
+    private FrameWriter() {
+    }
+
+    public static int header(ByteBuf out, int opcode, int flags, long requestId, int bodyLength, int status) {
+        int start = out.writerIndex();
+        out.writeInt(Frame.MAGIC);
+        out.writeByte(Frame.VERSION);
+        out.writeByte(opcode);
+        out.writeShort(flags);
+        out.writeLong(requestId);
+        out.writeInt(bodyLength);
+        out.writeShort(status);
+        out.writeShort(0);
+        return start;
+    }
+
+    /** Sets the body length of the frame whose header starts at {@code headerStart} to what was written since. */
+    public static void patchBodyLength(ByteBuf out, int headerStart) {
+        out.setInt(headerStart + Frame.BODY_LENGTH_OFFSET, out.writerIndex() - headerStart - Frame.HEADER_BYTES);
+    }
+
+    public static int hello(ByteBuf out, long requestId, long clientId, byte[] token) {
+        if (token.length > Frame.MAX_TOKEN_BYTES) {
+            throw new IllegalArgumentException("token longer than " + Frame.MAX_TOKEN_BYTES + " bytes");
+        }
+        int start = header(out, Opcode.HELLO, 0, requestId, Frame.HELLO_FIXED_BYTES + token.length, Status.OK);
+        out.writeShort(Frame.VERSION);
+        out.writeShort(token.length);
+        out.writeLong(clientId);
+        out.writeBytes(token);
+        return start;
+    }
+
+    public static int helloReply(ByteBuf out, long requestId, int maxPagesPerFrame, int maxBodyBytes, String nodeName) {
+        byte[] name = nodeName.getBytes(StandardCharsets.UTF_8);
+        int start = header(out, Opcode.HELLO, Frame.FLAG_RESPONSE, requestId,
+            Frame.HELLO_REPLY_FIXED_BYTES + name.length, Status.OK);
+        out.writeShort(Frame.VERSION);
+        out.writeShort(maxPagesPerFrame);
+        out.writeInt(maxBodyBytes);
+        out.writeShort(name.length);
+        out.writeBytes(name);
+        return start;
+    }
+
+    public static int newPool(ByteBuf out, long requestId, PoolSpec spec) {
+        int start = header(out, Opcode.NEW_POOL, 0, requestId, Frame.NEW_POOL_BYTES, Status.OK);
+        out.writeByte(spec.persistent() ? 1 : 0);
+        out.writeByte(spec.shared() ? 1 : 0);
+        out.writeShort(Frame.PAGE_BYTES);
+        out.writeLong(spec.uuidHigh());
+        out.writeLong(spec.uuidLow());
+        return start;
+    }
+
+    public static int newPoolReply(ByteBuf out, long requestId, int poolId) {
+        int start = header(out, Opcode.NEW_POOL, Frame.FLAG_RESPONSE, requestId, 4, Status.OK);
+        out.writeInt(poolId);
+        return start;
+    }
+
+    public static int destroyPool(ByteBuf out, long requestId, int poolId) {
+        int start = header(out, Opcode.DESTROY_POOL, 0, requestId, Frame.DESTROY_POOL_BYTES, Status.OK);
+        out.writeInt(poolId);
+        return start;
+    }
+
+    public static int destroyPoolReply(ByteBuf out, long requestId, long pagesRemoved) {
+        int start = header(out, Opcode.DESTROY_POOL, Frame.FLAG_RESPONSE, requestId, 8, Status.OK);
+        out.writeLong(pagesRemoved);
+        return start;
+    }
+
+    /**
+     * Starts a vectored request (PUT, GET, FLUSH_PAGE, FLUSH_OBJECT) of {@code count} entries; the caller then
+     * writes exactly {@code count} entries with {@link #putEntry}, {@link #keyEntry} or {@link #objectEntry}.
+     */
+    public static int vector(ByteBuf out, int opcode, int flags, long requestId, int pool, int count) {
+        if (count < 0 || count > Frame.MAX_PAGES_PER_FRAME) {
+            throw new IllegalArgumentException("a frame carries 0.." + Frame.MAX_PAGES_PER_FRAME + " entries, not " + count);
+        }
+        int body = switch (opcode) {
+            case Opcode.PUT -> Frame.putBodyBytes(count);
+            case Opcode.GET, Opcode.FLUSH_PAGE -> Frame.keyBodyBytes(count);
+            case Opcode.FLUSH_OBJECT -> Frame.flushObjectBodyBytes(count);
+            default -> throw new IllegalArgumentException(Opcode.name(opcode) + " is not a vectored opcode");
+        };
+        int start = header(out, opcode, flags, requestId, body, Status.OK);
+        out.writeInt(pool);
+        out.writeShort(count);
+        out.writeShort(0);
+        return start;
+    }
+
+    public static void putEntry(ByteBuf out, long object, int index, int crc, ByteBuf page, int pageIndex) {
+        out.writeLong(object);
+        out.writeInt(index);
+        out.writeInt(crc);
+        out.writeBytes(page, pageIndex, Frame.PAGE_BYTES);
+    }
+
+    public static void putEntry(ByteBuf out, long object, int index, int crc, byte[] page, int offset) {
+        out.writeLong(object);
+        out.writeInt(index);
+        out.writeInt(crc);
+        out.writeBytes(page, offset, Frame.PAGE_BYTES);
+    }
+
+    public static void keyEntry(ByteBuf out, long object, int index) {
+        out.writeLong(object);
+        out.writeInt(index);
+    }
+
+    public static void objectEntry(ByteBuf out, long object) {
+        out.writeLong(object);
+    }
+
+    /**
+     * Starts a reply made of one status byte per entry (PUT, FLUSH_PAGE), or the status part of a GET reply;
+     * the caller writes the {@code count} status bytes (and for GET the hits) and then calls
+     * {@link #patchBodyLength}.
+     */
+    public static int statusVectorReply(ByteBuf out, int opcode, long requestId, int count) {
+        int start = header(out, opcode, Frame.FLAG_RESPONSE, requestId, 0, Status.OK);
+        out.writeShort(count);
+        out.writeShort(0);
+        return start;
+    }
+
+    /** FLUSH_OBJECT reply: count u16, reserved u16, pages removed u32 per object. */
+    public static int flushObjectReply(ByteBuf out, long requestId, int[] removed, int count) {
+        int start = header(out, Opcode.FLUSH_OBJECT, Frame.FLAG_RESPONSE, requestId,
+            Frame.STATUS_VECTOR_PREFIX_BYTES + 4 * count, Status.OK);
+        out.writeShort(count);
+        out.writeShort(0);
+        for (int i = 0; i < count; i++) {
+            out.writeInt(removed[i]);
+        }
+        return start;
+    }
+
+    public static int ping(ByteBuf out, long requestId, long payload) {
+        int start = header(out, Opcode.PING, 0, requestId, 8, Status.OK);
+        out.writeLong(payload);
+        return start;
+    }
+
+    /** Echoes a PING body. */
+    public static int pong(ByteBuf out, long requestId, ByteBuf body) {
+        int start = header(out, Opcode.PING, Frame.FLAG_RESPONSE, requestId, body.readableBytes(), Status.OK);
+        out.writeBytes(body, body.readerIndex(), body.readableBytes());
+        return start;
+    }
+
+    public static int stats(ByteBuf out, long requestId) {
+        return header(out, Opcode.STATS, 0, requestId, 0, Status.OK);
+    }
+
+    /** STATS reply: count u16, then per counter: name length u8, ASCII name, value u64 (signed). */
+    public static int statsReply(ByteBuf out, long requestId, String[] names, long[] values) {
+        int start = header(out, Opcode.STATS, Frame.FLAG_RESPONSE, requestId, 0, Status.OK);
+        out.writeShort(names.length);
+        for (int i = 0; i < names.length; i++) {
+            byte[] name = names[i].getBytes(StandardCharsets.US_ASCII);
+            out.writeByte(name.length);
+            out.writeBytes(name);
+            out.writeLong(values[i]);
+        }
+        patchBodyLength(out, start);
+        return start;
+    }
+
+    /** A failed request: the status in the header, a human-readable reason in the body. */
+    public static int error(ByteBuf out, int opcode, long requestId, int status, String message) {
+        byte[] text = message.getBytes(StandardCharsets.UTF_8);
+        int length = Math.min(text.length, Frame.MAX_ERROR_MESSAGE_BYTES);
+        int start = header(out, opcode, Frame.FLAG_RESPONSE, requestId, 2 + length, status);
+        out.writeShort(length);
+        out.writeBytes(text, 0, length);
+        return start;
+    }
+}
