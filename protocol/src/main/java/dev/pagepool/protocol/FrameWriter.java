@@ -44,6 +44,9 @@ public final class FrameWriter {
 
     public static int helloReply(ByteBuf out, long requestId, int maxPagesPerFrame, int maxBodyBytes, String nodeName) {
         byte[] name = nodeName.getBytes(StandardCharsets.UTF_8);
+        if (name.length > 0xFFFF) {
+            throw new IllegalArgumentException("node name longer than 65535 bytes");
+        }
         int start = header(out, Opcode.HELLO, Frame.FLAG_RESPONSE, requestId,
             Frame.HELLO_REPLY_FIXED_BYTES + name.length, Status.OK);
         out.writeShort(Frame.VERSION);
@@ -169,6 +172,11 @@ public final class FrameWriter {
 
     /** STATS reply: count u16, then per counter: name length u8, ASCII name, value u64 (signed). */
     public static int statsReply(ByteBuf out, long requestId, String[] names, long[] values) {
+        for (String name : names) {
+            if (name.length() > 0xFF) {
+                throw new IllegalArgumentException("counter name longer than 255 characters: " + name);
+            }
+        }
         int start = header(out, Opcode.STATS, Frame.FLAG_RESPONSE, requestId, 0, Status.OK);
         out.writeShort(names.length);
         for (int i = 0; i < names.length; i++) {
@@ -185,6 +193,10 @@ public final class FrameWriter {
     public static int error(ByteBuf out, int opcode, long requestId, int status, String message) {
         byte[] text = message.getBytes(StandardCharsets.UTF_8);
         int length = Math.min(text.length, Frame.MAX_ERROR_MESSAGE_BYTES);
+        // Cut before a character, never inside one, so the truncated message is still valid UTF-8.
+        while (length < text.length && length > 0 && (text[length] & 0xC0) == 0x80) {
+            length--;
+        }
         int start = header(out, opcode, Frame.FLAG_RESPONSE, requestId, 2 + length, status);
         out.writeShort(length);
         out.writeBytes(text, 0, length);

@@ -1,0 +1,255 @@
+package dev.pagepool.node.store;
+
+import java.util.Arrays;
+
+/**
+ * The index of one kind of page (persistent or ephemeral): handle to location, with no object per page.
+ *
+ * <p>Layout, per stored page:
+ * <pre>
+ *   key       long  objectId &lt;&lt; 32 | index     8 bytes
+ *   location  long  see {@link Location}         8 bytes
+ *   objPrev   int   previous page of the object   4 bytes
+ *   objNext   int   next page of the object       4 bytes   (also the free-list link)
+ *   bucket    int   entry id in the probe table   4 bytes at load 1, ~5.3 at the 0.6-0.8 load kept here
+ *                                                 ---------
+ *                                                 ~29-31 bytes, plus the object table's share
+ * </pre>
+ * Entry ids are stable for the life of a page, which is what lets pages be threaded on their object's list
+ * (flush_object in O(pages of the object)) and lets the CLOCK hand walk entries in id order. The probe table
+ * holds only ids, so moving them in backward-shift deletion is cheap. Entry arrays grow in blocks of
+ * {@link #BLOCK_ENTRIES} rather than by doubling, so at most one partly used block is slack.
+ * Not thread-safe: the store lock guards it.
+ */
+final class PageTable {
+    static final int NONE = -1;
+    /** Entries per block of the entry arrays: 16 Ki entries = 448 KiB per block across the arrays. */
+    static final int BLOCK_ENTRIES = 16 * 1024;
+    private static final int BLOCK_SHIFT = Integer.numberOfTrailingZeros(BLOCK_ENTRIES);
+    private static final int BLOCK_MASK = BLOCK_ENTRIES - 1;
+    private static final long FREE_KEY = -1L;
+    private static final double MAX_LOAD = 0.8;
+    private static final double RESIZED_LOAD = 0.6;
+    private static final int MIN_BUCKETS = 1024;
+
+    private final ObjectTable objects = new ObjectTable();
+    private long[][] keys = new long[0][];
+    private long[][] locations = new long[0][];
+    private int[][] objPrev = new int[0][];
+    private int[][] objNext = new int[0][];
+    private int[] buckets = emptyBuckets(MIN_BUCKETS);
+    private int highWater;
+    private int freeHead = NONE;
+    private int size;
+    private int clockHand;
+
+    private static int[] emptyBuckets(int n) {
+        int[] b = new int[n];
+        Arrays.fill(b, NONE);
+        return b;
+    }
+
+    private static long key(int objectId, int index) {
+        return ((long) objectId << 32) | (index & 0xFFFFFFFFL);
+    }
+
+    int size() {
+        return size;
+    }
+
+    /** The entry of a handle, or NONE. */
+    int find(int pool, long object, int index) {
+        int objectId = objects.find(pool, object);
+        return objectId == ObjectTable.NONE ? NONE : findKey(key(objectId, index));
+    }
+
+    long location(int entry) {
+        return locations[entry >>> BLOCK_SHIFT][entry & BLOCK_MASK];
+    }
+
+    void setLocation(int entry, long location) {
+        locations[entry >>> BLOCK_SHIFT][entry & BLOCK_MASK] = location;
+    }
+
+    /** Adds a handle that is not in the table. */
+    int insert(int pool, long object, int index, long location) {
+        if (size + 1 > buckets.length * MAX_LOAD) {
+            rehash(Math.max(MIN_BUCKETS, (int) ((size + 1) / RESIZED_LOAD)));
+        }
+        int objectId = objects.findOrCreate(pool, object);
+        int e = newEntry();
+        long k = key(objectId, index);
+        keys[e >>> BLOCK_SHIFT][e & BLOCK_MASK] = k;
+        locations[e >>> BLOCK_SHIFT][e & BLOCK_MASK] = location;
+        int head = objects.head(objectId);
+        setPrev(e, NONE);
+        setNext(e, head);
+        if (head != NONE) {
+            setPrev(head, e);
+        }
+        objects.setHead(objectId, e);
+        objects.addPage(objectId);
+        place(e, k);
+        size++;
+        return e;
+    }
+
+    void remove(int e) {
+        long k = keys[e >>> BLOCK_SHIFT][e & BLOCK_MASK];
+        int objectId = (int) (k >>> 32);
+        unplace(e, k);
+        int prev = prev(e);
+        int next = next(e);
+        if (prev != NONE) {
+            setNext(prev, next);
+        } else {
+            objects.setHead(objectId, next);
+        }
+        if (next != NONE) {
+            setPrev(next, prev);
+        }
+        objects.removePage(objectId);
+        keys[e >>> BLOCK_SHIFT][e & BLOCK_MASK] = FREE_KEY;
+        setNext(e, freeHead);
+        freeHead = e;
+        size--;
+    }
+
+    /** First page of an object, or NONE; follow with {@link #nextOfObject}. */
+    int firstOfObject(int pool, long object) {
+        int objectId = objects.find(pool, object);
+        return objectId == ObjectTable.NONE ? NONE : objects.head(objectId);
+    }
+
+    int nextOfObject(int entry) {
+        return next(entry);
+    }
+
+    int[] objectsOf(int pool) {
+        return objects.objectsOf(pool);
+    }
+
+    int headOfObjectId(int objectId) {
+        return objects.head(objectId);
+    }
+
+    /**
+     * The next eviction victim by CLOCK (second chance): a page whose reference bit is clear; pages passed
+     * over lose their bit. NONE when the table is empty.
+     */
+    int clockVictim() {
+        if (size == 0) {
+            return NONE;
+        }
+        // Two sweeps suffice: the first clears every bit it passes.
+        for (long steps = 0; steps < 2L * highWater + 1; steps++) {
+            if (clockHand >= highWater) {
+                clockHand = 0;
+            }
+            int e = clockHand++;
+            if (keys[e >>> BLOCK_SHIFT][e & BLOCK_MASK] == FREE_KEY) {
+                continue;
+            }
+            long loc = location(e);
+            if (Location.referenced(loc)) {
+                setLocation(e, Location.withReferenced(loc, false));
+            } else {
+                return e;
+            }
+        }
+        return NONE;
+    }
+
+    long metadataBytes() {
+        long blocks = keys.length;
+        return blocks * BLOCK_ENTRIES * (8L + 8L + 4L + 4L) + 4L * buckets.length + objects.metadataBytes();
+    }
+
+    private int findKey(long k) {
+        int n = buckets.length;
+        for (int b = Hashing.slot(Hashing.mix(k), n); ; b = b + 1 == n ? 0 : b + 1) {
+            int e = buckets[b];
+            if (e == NONE) {
+                return NONE;
+            }
+            if (keys[e >>> BLOCK_SHIFT][e & BLOCK_MASK] == k) {
+                return e;
+            }
+        }
+    }
+
+    private int newEntry() {
+        if (freeHead != NONE) {
+            int e = freeHead;
+            freeHead = next(e);
+            return e;
+        }
+        if (highWater == keys.length * BLOCK_ENTRIES) {
+            int blocks = keys.length + 1;
+            keys = Arrays.copyOf(keys, blocks);
+            locations = Arrays.copyOf(locations, blocks);
+            objPrev = Arrays.copyOf(objPrev, blocks);
+            objNext = Arrays.copyOf(objNext, blocks);
+            keys[blocks - 1] = new long[BLOCK_ENTRIES];
+            locations[blocks - 1] = new long[BLOCK_ENTRIES];
+            objPrev[blocks - 1] = new int[BLOCK_ENTRIES];
+            objNext[blocks - 1] = new int[BLOCK_ENTRIES];
+            Arrays.fill(keys[blocks - 1], FREE_KEY);
+        }
+        return highWater++;
+    }
+
+    private void place(int e, long k) {
+        int n = buckets.length;
+        int b = Hashing.slot(Hashing.mix(k), n);
+        while (buckets[b] != NONE) {
+            b = b + 1 == n ? 0 : b + 1;
+        }
+        buckets[b] = e;
+    }
+
+    private void unplace(int e, long k) {
+        int n = buckets.length;
+        int b = Hashing.slot(Hashing.mix(k), n);
+        while (buckets[b] != e) {
+            b = b + 1 == n ? 0 : b + 1;
+        }
+        int hole = b;
+        for (int j = hole + 1 == n ? 0 : hole + 1; buckets[j] != NONE; j = j + 1 == n ? 0 : j + 1) {
+            int m = buckets[j];
+            int home = Hashing.slot(Hashing.mix(keys[m >>> BLOCK_SHIFT][m & BLOCK_MASK]), n);
+            // Move m back into the hole only if the hole lies on m's probe path (between home and j, cyclically).
+            if (((j - home + n) % n) >= ((j - hole + n) % n)) {
+                buckets[hole] = m;
+                hole = j;
+            }
+        }
+        buckets[hole] = NONE;
+    }
+
+    private void rehash(int n) {
+        buckets = emptyBuckets(n);
+        for (int e = 0; e < highWater; e++) {
+            long k = keys[e >>> BLOCK_SHIFT][e & BLOCK_MASK];
+            if (k != FREE_KEY) {
+                place(e, k);
+            }
+        }
+    }
+
+    private int prev(int e) {
+        return objPrev[e >>> BLOCK_SHIFT][e & BLOCK_MASK];
+    }
+
+    private int next(int e) {
+        return objNext[e >>> BLOCK_SHIFT][e & BLOCK_MASK];
+    }
+
+    private void setPrev(int e, int v) {
+        objPrev[e >>> BLOCK_SHIFT][e & BLOCK_MASK] = v;
+    }
+
+    private void setNext(int e, int v) {
+        objNext[e >>> BLOCK_SHIFT][e & BLOCK_MASK] = v;
+    }
+}

@@ -1,0 +1,20 @@
+package dev.pagepool.node.store;
+
+/**
+ * How a page store is sized.
+ *
+ * @param capacityBytes RAM budget for page data: slab bytes in use never exceed it
+ * @param chunkBytes    size of the direct buffers the arena grows by; a power of two, a multiple of the slab
+ * @param compression   whether pages are LZ4-compressed when that saves a size class
+ */
+public record StoreSettings(long capacityBytes, int chunkBytes, boolean compression) {
+    public StoreSettings {
+        if (capacityBytes < 0) {
+            throw new IllegalArgumentException("capacity must not be negative, got " + capacityBytes);
+        }
+        if (chunkBytes < SlabAllocator.SLAB_BYTES || Integer.bitCount(chunkBytes) != 1) {
+            throw new IllegalArgumentException("chunk must be a power of two of at least " + SlabAllocator.SLAB_BYTES
+                + " bytes, got " + chunkBytes);
+        }
+    }
+}
