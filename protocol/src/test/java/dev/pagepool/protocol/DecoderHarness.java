@@ -149,6 +149,9 @@ final class DecoderHarness implements FrameDecoder.Listener, FrameDecoder.BodyBu
     void closeAndCheckReleased() {
         decoder.close();
         for (ByteBuf buf : handedOut) {
+            if (buf.maxCapacity() == 0) {
+                continue; // Netty's shared empty buffer: its reference count never changes
+            }
             assertEquals(0, buf.refCnt(), "every body buffer is released by the listener or on close");
         }
         assertTrue(decoder.isDead());
@@ -157,6 +160,11 @@ final class DecoderHarness implements FrameDecoder.Listener, FrameDecoder.BodyBu
     Delivered onlyFrame() {
         assertEquals(1, events.size(), () -> "exactly one event, got " + events);
         return assertInstance(Delivered.class, events.get(0));
+    }
+
+    Event onlyFrameOrEvent() {
+        assertEquals(1, events.size(), () -> "exactly one event, got " + events);
+        return events.get(0);
     }
 
     static <T> T assertInstance(Class<T> type, Object value) {

@@ -95,6 +95,14 @@ class FrameRoundTripTest {
     }
 
     @Test
+    void helloReplyWriterRefusesANodeNameThatDoesNotFitItsLengthField() {
+        ByteBuf out = Unpooled.buffer();
+        assertThrows(IllegalArgumentException.class,
+            () -> FrameWriter.helloReply(out, 1, 256, Frame.MAX_BODY_BYTES, "n".repeat(0x10000)));
+        assertEquals(0, out.writerIndex(), "a refused reply writes nothing");
+    }
+
+    @Test
     void newPoolRoundTripsEveryPoolKind() {
         UUID secret = UUID.randomUUID();
         List<PoolSpec> specs = List.of(

@@ -1,0 +1,44 @@
+package dev.pagepool.agent.bench;
+
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/** What a load run measured: pages per second and request latency per phase, and what verification found. */
+public record LoadResult(long pages, int batch, int threads, double compressible, String pool,
+                         double putSeconds, double getSeconds, long p50UsPut, long p99UsPut, long p999UsPut,
+                         long p50UsGet, long p99UsGet, long p999UsGet, long rejected, long verified,
+                         long mismatches, long missing) {
+
+    public double putsPerSecond() {
+        return pages / putSeconds;
+    }
+
+    public double getsPerSecond() {
+        return pages / getSeconds;
+    }
+
+    /** The keys of {@code pagepool bench --json}, CONTRACT.md's first. */
+    public Map<String, Object> toMap() {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("ops_per_sec_put", Math.round(putsPerSecond()));
+        m.put("ops_per_sec_get", Math.round(getsPerSecond()));
+        m.put("p50_us_put", p50UsPut);
+        m.put("p99_us_put", p99UsPut);
+        m.put("p50_us_get", p50UsGet);
+        m.put("p99_us_get", p99UsGet);
+        m.put("pages", pages);
+        m.put("rejected", rejected);
+        m.put("verified", verified);
+        m.put("mismatches", mismatches);
+        m.put("missing", missing);
+        m.put("p999_us_put", p999UsPut);
+        m.put("p999_us_get", p999UsGet);
+        m.put("mb_per_sec_put", Math.round(putsPerSecond() * 4096 / 1e6));
+        m.put("mb_per_sec_get", Math.round(getsPerSecond() * 4096 / 1e6));
+        m.put("batch", batch);
+        m.put("threads", threads);
+        m.put("compressible", compressible);
+        m.put("pool", pool);
+        return m;
+    }
+}

@@ -1,0 +1,28 @@
+package dev.pagepool.agent.cli;
+
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/** The {@code pagepool} command: one entry point for donors, load, stats and the demo. */
+@Command(name = "pagepool", mixinStandardHelpOptions = true, version = "pagepool 0.1.0",
+    description = "Pools the spare RAM of a cluster into a page store with tmem semantics.",
+    subcommands = {DemoCommand.class, NodeCommand.class, BenchCommand.class, StatsCommand.class,
+        PutCommand.class, GetCommand.class, CommandLine.HelpCommand.class})
+public final class PagePoolCommand implements Runnable {
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public void run() {
+        spec.commandLine().usage(System.out);
+    }
+
+    public static void main(String[] args) {
+        System.exit(new CommandLine(new PagePoolCommand())
+            .setExecutionExceptionHandler((e, cmd, parsed) -> {
+                cmd.getErr().println("pagepool: " + e.getMessage());
+                return 2;
+            })
+            .execute(args));
+    }
+}
