@@ -110,7 +110,9 @@ public final class FrameDecoder {
                 "body of " + bodyLength + " bytes exceeds the limit of " + maxBodyBytes));
             return;
         }
-        if (!Opcode.isKnown(opcode)) {
+        // A response keeps the opcode of its request, even one this side does not know (an error reply to an
+        // unknown opcode), so only requests are refused for their opcode.
+        if (!Opcode.isKnown(opcode) && (flags & Frame.FLAG_RESPONSE) == 0) {
             startSkip(bodyLength, new ProtocolException(Status.UNKNOWN_OPCODE, false, "unknown opcode " + opcode));
             return;
         }

@@ -179,6 +179,14 @@ class FrameDecoderHostileInputTest {
     }
 
     @Test
+    void errorReplyToAnUnknownOpcodeIsDeliveredToTheRequester() {
+        DecoderHarness harness = new DecoderHarness();
+        harness.feed(rawHeader(Frame.MAGIC, Frame.VERSION, 200, Frame.FLAG_RESPONSE, 9, 0, Status.UNKNOWN_OPCODE));
+        assertEquals(9, assertInstance(Delivered.class, harness.onlyFrameOrEvent()).header().requestId());
+        harness.closeAndCheckReleased();
+    }
+
+    @Test
     void noBodyBufferMeansBusyAndTheNextFrameIsFine() {
         DecoderHarness harness = new DecoderHarness(Frame.MAX_BODY_BYTES, call -> call == 0, false);
         harness.feedInChunks(concat(PING, PING), 3);

@@ -70,5 +70,24 @@ public interface NodeConfig {
 
         @WithDefault("5701")
         int port();
+
+        /** False runs a lone donor without a Hazelcast member (no discovery, no load publication). */
+        @WithDefault("true")
+        boolean enabled();
+
+        /** Members heartbeat each other this often (whole seconds). */
+        @WithDefault("1s")
+        Duration heartbeatInterval();
+
+        /** A member silent for this long is declared dead and removed (Hazelcast's default is 60 s). */
+        @WithDefault("5s")
+        Duration failureTimeout();
+
+        Kubernetes kubernetes();
+
+        interface Kubernetes {
+            /** DNS name of the donors' headless Service; when set, members are found through it instead of members. */
+            Optional<String> serviceDns();
+        }
     }
 }

@@ -67,12 +67,13 @@ public final class PageStore implements AutoCloseable {
                 removeEntry(table, existing);
             }
             long location;
+            long address = -1;
             if (s.encoding == PageCodec.SAME_FILLED) {
                 location = Location.of(s.fill & 0xFFFFFFFFL, 0, PageCodec.SAME_FILLED);
                 sameFilledPages++;
             } else {
                 int sizeClass = SizeClasses.classOf(s.length);
-                long address = allocate(sizeClass);
+                address = allocate(sizeClass);
                 if (address < 0) {
                     return REJECTED;
                 }
@@ -87,7 +88,10 @@ public final class PageStore implements AutoCloseable {
                 storedBytes += s.length;
                 location = Location.of(address, s.length, s.encoding);
             }
-            table.insert(pool, object, index, location);
+            if (table.insert(pool, object, index, location) == PageTable.NONE) {
+                undoStore(s, address);
+                return REJECTED;
+            }
             return STORED;
         } finally {
             lock.unlock();
@@ -238,6 +242,19 @@ public final class PageStore implements AutoCloseable {
             address = slabs.allocate(sizeClass);
         }
         return address;
+    }
+
+    /** Takes back the accounting and the slot of a page that could not be indexed. */
+    private void undoStore(Scratch s, long address) {
+        if (s.encoding == PageCodec.SAME_FILLED) {
+            sameFilledPages--;
+            return;
+        }
+        slabs.free(address);
+        storedBytes -= s.length;
+        if (s.encoding == PageCodec.LZ4) {
+            compressedPages--;
+        }
     }
 
     private void removeEntry(PageTable table, int e) {

@@ -31,6 +31,15 @@ final class PageTable {
     private static final double MAX_LOAD = 0.8;
     private static final double RESIZED_LOAD = 0.6;
     private static final int MIN_BUCKETS = 1024;
+    /**
+     * A bucket holds an entry id in its low {@link #ID_BITS} bits and a 6-bit tag of the key's hash above them.
+     * Probing compares tags first and reads an entry's key only on a tag match, so a lookup costs about one
+     * cache miss instead of one per probe: the same trick as the H2 byte of Swiss tables, in 6 spare bits.
+     */
+    private static final int ID_BITS = 26;
+    private static final int ID_MASK = (1 << ID_BITS) - 1;
+    /** 64 Mi pages of one kind per donor (256 GiB uncompressed); the all-ones bucket value stays NONE. */
+    static final int MAX_ENTRIES = ID_MASK - 1;
 
     private final ObjectTable objects = new ObjectTable();
     private long[][] keys = new long[0][];
@@ -71,8 +80,11 @@ final class PageTable {
         locations[entry >>> BLOCK_SHIFT][entry & BLOCK_MASK] = location;
     }
 
-    /** Adds a handle that is not in the table. */
+    /** Adds a handle that is not in the table; NONE when the table holds {@link #MAX_ENTRIES} pages already. */
     int insert(int pool, long object, int index, long location) {
+        if (freeHead == NONE && highWater >= MAX_ENTRIES) {
+            return NONE;
+        }
         if (size + 1 > buckets.length * MAX_LOAD) {
             rehash(Math.max(MIN_BUCKETS, (int) ((size + 1) / RESIZED_LOAD)));
         }
@@ -165,14 +177,21 @@ final class PageTable {
         return blocks * BLOCK_ENTRIES * (8L + 8L + 4L + 4L) + 4L * buckets.length + objects.metadataBytes();
     }
 
+    private static int tag(long hash) {
+        return (int) hash & 0x3F;
+    }
+
     private int findKey(long k) {
         int n = buckets.length;
-        for (int b = Hashing.slot(Hashing.mix(k), n); ; b = b + 1 == n ? 0 : b + 1) {
-            int e = buckets[b];
-            if (e == NONE) {
+        long h = Hashing.mix(k);
+        int tag = tag(h);
+        for (int b = Hashing.slot(h, n); ; b = b + 1 == n ? 0 : b + 1) {
+            int v = buckets[b];
+            if (v == NONE) {
                 return NONE;
             }
-            if (keys[e >>> BLOCK_SHIFT][e & BLOCK_MASK] == k) {
+            int e = v & ID_MASK;
+            if (v >>> ID_BITS == tag && keys[e >>> BLOCK_SHIFT][e & BLOCK_MASK] == k) {
                 return e;
             }
         }
@@ -201,23 +220,27 @@ final class PageTable {
 
     private void place(int e, long k) {
         int n = buckets.length;
-        int b = Hashing.slot(Hashing.mix(k), n);
+        long h = Hashing.mix(k);
+        int b = Hashing.slot(h, n);
         while (buckets[b] != NONE) {
             b = b + 1 == n ? 0 : b + 1;
         }
-        buckets[b] = e;
+        buckets[b] = tag(h) << ID_BITS | e;
     }
 
     private void unplace(int e, long k) {
         int n = buckets.length;
-        int b = Hashing.slot(Hashing.mix(k), n);
-        while (buckets[b] != e) {
+        long h = Hashing.mix(k);
+        int expected = tag(h) << ID_BITS | e;
+        int b = Hashing.slot(h, n);
+        while (buckets[b] != expected) {
             b = b + 1 == n ? 0 : b + 1;
         }
         int hole = b;
         for (int j = hole + 1 == n ? 0 : hole + 1; buckets[j] != NONE; j = j + 1 == n ? 0 : j + 1) {
             int m = buckets[j];
-            int home = Hashing.slot(Hashing.mix(keys[m >>> BLOCK_SHIFT][m & BLOCK_MASK]), n);
+            int id = m & ID_MASK;
+            int home = Hashing.slot(Hashing.mix(keys[id >>> BLOCK_SHIFT][id & BLOCK_MASK]), n);
             // Move m back into the hole only if the hole lies on m's probe path (between home and j, cyclically).
             if (((j - home + n) % n) >= ((j - hole + n) % n)) {
                 buckets[hole] = m;

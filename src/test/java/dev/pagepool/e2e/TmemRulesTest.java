@@ -1,0 +1,274 @@
+package dev.pagepool.e2e;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.pagepool.agent.bench.PageContent;
+import dev.pagepool.agent.client.BadSecretException;
+import dev.pagepool.agent.client.ClientConfig;
+import dev.pagepool.agent.client.NoSuchPoolException;
+import dev.pagepool.agent.client.PagePoolClient;
+import dev.pagepool.agent.client.PageStatus;
+import dev.pagepool.agent.client.PoolRef;
+import dev.pagepool.agent.launch.DonorProcess;
+import dev.pagepool.protocol.PoolSpec;
+import java.util.List;
+import java.util.UUID;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/** tmem's rules (DESIGN.md), each checked against a packaged donor process through the Java client. */
+class TmemRulesTest {
+    private static final String TOKEN = "e2e-secret";
+    private static final int P = 4096;
+    private static DonorProcess donor;
+    private static PagePoolClient client;
+    private final PageContent content = new PageContent(0.5);
+
+    @BeforeAll
+    static void start() {
+        donor = Donors.start("tmem", TOKEN, "64m");
+        client = PagePoolClient.connect(config(1));
+    }
+
+    @AfterAll
+    static void stop() {
+        if (client != null) {
+            client.close();
+        }
+        if (donor != null) {
+            donor.stop();
+        }
+    }
+
+    private static ClientConfig config(long clientId) {
+        return ClientConfig.of(List.of(donor.dataAddress()), TOKEN).withClientId(clientId);
+    }
+
+    private byte[] page(long object, int index) {
+        byte[] b = new byte[P];
+        content.fill(object, index, b, 0);
+        return b;
+    }
+
+    private void setCapacity(long bytes) throws Exception {
+        assertEquals(200, Donors.http(donor, "PUT", "/admin/capacity", TOKEN, "{\"bytes\": " + bytes + "}").statusCode());
+    }
+
+    @Test
+    void putAfterRejectedPutNeverReturnsOldData() throws Exception {
+        PoolRef pool = client.newPool(PoolSpec.privatePool(true));
+        assertEquals(PageStatus.OK, client.put(pool, 1, 1, page(1, 1)));
+        setCapacity(0);
+        try {
+            assertEquals(PageStatus.REJECTED, client.put(pool, 1, 1, page(2, 2)));
+            byte[] got = new byte[P];
+            assertEquals(PageStatus.MISS, client.get(pool, 1, 1, false, got), "D1 must not come back after D2 was rejected");
+        } finally {
+            setCapacity(64L << 20);
+        }
+        assertEquals(PageStatus.OK, client.put(pool, 1, 1, page(3, 3)), "puts are accepted again after the budget returns");
+        client.destroyPool(pool);
+    }
+
+    @Test
+    void getThatMissedKeepsMissingUntilANewPut() {
+        PoolRef pool = client.newPool(PoolSpec.privatePool(true));
+        byte[] got = new byte[P];
+        assertEquals(PageStatus.MISS, client.get(pool, 5, 5, false, got));
+        assertEquals(PageStatus.MISS, client.get(pool, 5, 5, false, got));
+        client.put(pool, 5, 5, page(5, 5));
+        assertEquals(PageStatus.OK, client.get(pool, 5, 5, false, got));
+        assertArrayEquals(page(5, 5), got);
+        client.destroyPool(pool);
+    }
+
+    @Test
+    void exclusiveGetReturnsThePageOnceAndFlushesIt() {
+        PoolRef pool = client.newPool(PoolSpec.privatePool(true));
+        client.put(pool, 9, 1, page(9, 1));
+        byte[] got = new byte[P];
+        assertEquals(PageStatus.OK, client.get(pool, 9, 1, true, got));
+        assertArrayEquals(page(9, 1), got);
+        assertEquals(PageStatus.MISS, client.get(pool, 9, 1, false, got));
+        client.destroyPool(pool);
+    }
+
+    @Test
+    void flushPageAndFlushObjectMakeLaterGetsMiss() {
+        PoolRef pool = client.newPool(PoolSpec.privatePool(false));
+        int n = 200;
+        long[] objects = new long[n];
+        int[] indexes = new int[n];
+        byte[] data = new byte[n * P];
+        for (int i = 0; i < n; i++) {
+            objects[i] = i % 2 == 0 ? 10 : 11;
+            indexes[i] = i;
+            content.fill(objects[i], i, data, i * P);
+        }
+        for (PageStatus s : client.putBatch(pool, objects, indexes, data, n)) {
+            assertEquals(PageStatus.OK, s);
+        }
+        assertTrue(client.flushPage(pool, 11, 1));
+        assertEquals(100, client.flushObject(pool, 10));
+        byte[] got = new byte[n * P];
+        PageStatus[] st = client.getBatch(pool, objects, indexes, n, false, got);
+        for (int i = 0; i < n; i++) {
+            if (objects[i] == 10 || i == 1) {
+                assertEquals(PageStatus.MISS, st[i], "flushed page " + i);
+            } else {
+                assertEquals(PageStatus.OK, st[i], "page " + i + " of the other object");
+                assertArrayEquals(page(11, i), java.util.Arrays.copyOfRange(got, i * P, (i + 1) * P));
+            }
+        }
+        client.destroyPool(pool);
+    }
+
+    @Test
+    void persistentPagesNeverMissWhileUnderCapacity() {
+        PoolRef pool = client.newPool(PoolSpec.privatePool(true));
+        int n = 8000; // 32 MiB raw in a 64 MiB donor
+        long[] objects = new long[256];
+        int[] indexes = new int[256];
+        byte[] data = new byte[256 * P];
+        for (int start = 0; start < n; start += 256) {
+            for (int i = 0; i < 256; i++) {
+                objects[i] = 42;
+                indexes[i] = start + i;
+                content.fill(42, start + i, data, i * P);
+            }
+            for (PageStatus s : client.putBatch(pool, objects, indexes, data, 256)) {
+                assertEquals(PageStatus.OK, s);
+            }
+        }
+        byte[] expected = new byte[P];
+        for (int start = 0; start < n; start += 256) {
+            for (int i = 0; i < 256; i++) {
+                indexes[i] = start + i;
+            }
+            PageStatus[] st = client.getBatch(pool, objects, indexes, 256, false, data);
+            for (int i = 0; i < 256; i++) {
+                assertEquals(PageStatus.OK, st[i], "persistent page " + (start + i));
+                assertTrue(content.matches(42, start + i, data, i * P, expected));
+            }
+        }
+        client.destroyPool(pool);
+    }
+
+    @Test
+    void ephemeralPagesEitherHitWithTheirBytesOrMissWhenOverflowing() {
+        PoolRef pool = client.newPool(PoolSpec.privatePool(false));
+        int n = 40_000; // ~80 MiB of half-compressible pages into a 64 MiB budget
+        long[] objects = new long[256];
+        int[] indexes = new int[256];
+        byte[] data = new byte[256 * P];
+        for (int start = 0; start < n; start += 256) {
+            for (int i = 0; i < 256; i++) {
+                objects[i] = 7;
+                indexes[i] = start + i;
+                content.fill(7, start + i, data, i * P);
+            }
+            client.putBatch(pool, objects, indexes, data, 256);
+        }
+        int hits = 0;
+        int misses = 0;
+        byte[] expected = new byte[P];
+        for (int start = 0; start < n; start += 256) {
+            for (int i = 0; i < 256; i++) {
+                indexes[i] = start + i;
+            }
+            PageStatus[] st = client.getBatch(pool, objects, indexes, 256, false, data);
+            for (int i = 0; i < 256; i++) {
+                if (st[i] == PageStatus.OK) {
+                    hits++;
+                    assertTrue(content.matches(7, start + i, data, i * P, expected), "ephemeral hit " + (start + i));
+                } else {
+                    misses++;
+                }
+            }
+        }
+        assertTrue(misses > 0, "a budget smaller than the data must have evicted some pages");
+        assertTrue(hits > n / 2, "most of the budget holds pages: " + hits + " hits");
+        client.destroyPool(pool);
+    }
+
+    @Test
+    void sharedPoolIsJoinedOnlyWithItsUuidAndGetsAreNonDestructive() {
+        UUID secret = UUID.randomUUID();
+        PoolRef shared = client.newPool(PoolSpec.sharedPool(false, secret));
+        client.put(shared, 3, 3, page(3, 3));
+        try (PagePoolClient other = PagePoolClient.connect(config(2))) {
+            PoolRef guessed = new PoolRef(shared.spec(), shared.donorPoolIds());
+            byte[] got = new byte[P];
+            assertThrows(BadSecretException.class, () -> other.get(guessed, 3, 3, false, got),
+                "using a shared pool's id without its UUID");
+            PoolRef wrong = other.newPool(PoolSpec.sharedPool(false, UUID.randomUUID()));
+            assertEquals(PageStatus.MISS, other.get(wrong, 3, 3, false, got), "a wrong UUID is another pool");
+            PoolRef joined = other.newPool(PoolSpec.sharedPool(false, secret));
+            assertEquals(shared.idOn(0), joined.idOn(0));
+            assertEquals(PageStatus.OK, other.get(joined, 3, 3, true, got));
+            assertArrayEquals(page(3, 3), got);
+            assertEquals(PageStatus.OK, client.get(shared, 3, 3, false, got), "a get from a shared pool never removes the page");
+        }
+        client.destroyPool(shared);
+    }
+
+    @Test
+    void anotherClientsPrivatePoolDoesNotExistForYou() {
+        PoolRef mine = client.newPool(PoolSpec.privatePool(true));
+        client.put(mine, 1, 1, page(1, 1));
+        try (PagePoolClient other = PagePoolClient.connect(config(3))) {
+            assertThrows(NoSuchPoolException.class, () -> other.get(mine, 1, 1, false, new byte[P]));
+        }
+        client.destroyPool(mine);
+        assertThrows(NoSuchPoolException.class, () -> client.get(mine, 1, 1, false, new byte[P]),
+            "a destroyed pool is gone");
+    }
+
+    @Test
+    void singlePageCallsFromManyThreadsAreCoalescedIntoVectors() throws Exception {
+        PoolRef pool = client.newPool(PoolSpec.privatePool(true));
+        long putsBefore = client.stats(0).get("puts");
+        long putFramesBefore = putFrames();
+        int threads = 8;
+        int perThread = 500;
+        Thread[] ts = new Thread[threads];
+        java.util.concurrent.atomic.AtomicInteger bad = new java.util.concurrent.atomic.AtomicInteger();
+        for (int t = 0; t < threads; t++) {
+            int thread = t;
+            ts[t] = new Thread(() -> {
+                byte[] got = new byte[P];
+                for (int i = 0; i < perThread; i++) {
+                    if (client.put(pool, 100 + thread, i, page(100 + thread, i)) != PageStatus.OK
+                        || client.get(pool, 100 + thread, i, false, got) != PageStatus.OK
+                        || !java.util.Arrays.equals(got, page(100 + thread, i))) {
+                        bad.incrementAndGet();
+                    }
+                }
+            });
+            ts[t].start();
+        }
+        for (Thread t : ts) {
+            t.join(60_000);
+        }
+        assertEquals(0, bad.get());
+        assertEquals(threads * perThread, client.stats(0).get("puts") - putsBefore);
+        long frames = putFrames() - putFramesBefore;
+        assertTrue(frames < threads * perThread, threads * perThread + " single puts went out as " + frames + " frames");
+        client.destroyPool(pool);
+    }
+
+    /** PUT frames the donor has served, from its Prometheus timer. */
+    private static long putFrames() throws Exception {
+        String metrics = Donors.http(donor, "GET", "/q/metrics", null, null).body();
+        for (String line : metrics.split("\n")) {
+            if (line.startsWith("pagepool_request_seconds_count{") && line.contains("op=\"put\"")) {
+                return (long) Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
+            }
+        }
+        return 0;
+    }
+}
