@@ -1,0 +1,91 @@
+#!/usr/bin/env bash
+# Measures pagepool against the systems a user would otherwise pick, in one run on this machine:
+# Redis (redis-benchmark, pipelined and single-client) and a Hazelcast IMap<Long, byte[]> (client JVM to
+# member JVM), all with 4 KiB values on 127.0.0.1. Prints each figure and pagepool's ratio to the peer.
+# Usage: bench/peers.sh [pages]     (needs: redis-server and redis-tools from Debian; installs them if missing)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PAGES="${1:-300000}"
+LAT_PAGES=20000
+WORK="$(mktemp -d)"
+PIDS=()
+cleanup() { for p in "${PIDS[@]:-}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$WORK"; }
+trap cleanup EXIT
+
+if ! command -v redis-server >/dev/null || ! command -v redis-benchmark >/dev/null; then
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server redis-tools >/dev/null
+fi
+[ -f client-agent/target/pagepool-client-agent-0.1.0-SNAPSHOT-all.jar ] && [ -f node/target/quarkus-app/quarkus-run.jar ] \
+  || ./mvnw -B -q -DskipTests install
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])' 2>/dev/null \
+  || shuf -i 20000-60000 -n 1; }
+json_field() { grep -o "\"$2\":[0-9.]*" <<<"$1" | head -1 | cut -d: -f2; }
+
+# ---- pagepool donor
+DATA=$(free_port); HTTP=$(free_port)
+java -Xms512m -Xmx512m -XX:MaxDirectMemorySize=4g -XX:+UseParallelGC -Dpagepool.cluster.enabled=false \
+  -Dpagepool.node.data-port="$DATA" -Dquarkus.http.port="$HTTP" -Dpagepool.node.capacity=3g \
+  -jar node/target/quarkus-app/quarkus-run.jar >"$WORK/donor.log" 2>&1 &
+PIDS+=($!)
+for _ in $(seq 100); do curl -sf "http://127.0.0.1:$HTTP/q/health/ready" >/dev/null 2>&1 && break; sleep 0.2; done
+grep -o "lz4 LZ4Factory:[A-Za-z]*" "$WORK/donor.log" | head -1 || true
+pp() { ./pagepool bench --nodes "127.0.0.1:$DATA" --json "$@" | tail -1; }
+pp --pages 50000 --batch 64 --threads 2 >/dev/null   # warm-up: JIT both sides
+PP_SYNC=$(pp --pages "$LAT_PAGES" --batch 1 --threads 1)
+PP_B0=$(pp --pages "$PAGES" --batch 64 --threads 4 --compressible 0)
+PP_B5=$(pp --pages "$PAGES" --batch 64 --threads 4 --compressible 0.5)
+kill "${PIDS[0]}"; wait "${PIDS[0]}" 2>/dev/null || true
+
+# ---- Redis 7 (no persistence: a cache, like an ephemeral pool)
+RPORT=$(free_port)
+redis-server --port "$RPORT" --bind 127.0.0.1 --save '' --appendonly no --daemonize no >"$WORK/redis.log" 2>&1 &
+PIDS+=($!)
+sleep 1
+rb() { redis-benchmark -h 127.0.0.1 -p "$RPORT" -d 4096 -r "$PAGES" --csv "$@" 2>/dev/null; }
+R_SYNC=$(rb -t set,get -c 1 -n "$LAT_PAGES")
+R_PIPE=$(rb -t set,get -c 50 -P 16 -n "$PAGES")
+redis-cli -p "$RPORT" shutdown nosave >/dev/null 2>&1 || true
+rcol() { grep "^\"$2\"" <<<"$1" | tr -d '"' | cut -d, -f"$3"; }   # rps=2 p50=5 p99=7 (ms)
+
+# ---- Hazelcast IMap
+HZ=$(./mvnw -B -q -pl e2e test-compile exec:java -Dexec.classpathScope=test \
+  -Dexec.mainClass=dev.pagepool.bench.ImapPeerBenchmark -Dexec.args="--pages $PAGES --batch 64 --threads 4" | tail -1)
+
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2fx", a / b; else print "n/a" }'; }
+ms_to_us() { awk -v m="$1" 'BEGIN { printf "%d", m * 1000 }'; }
+
+echo
+echo "pagepool vs peers, 4 KiB pages, 127.0.0.1, $(nproc) cores, $(date -u +%F)"
+printf '%-58s %12s %12s %10s\n' "figure" "pagepool" "peer" "ratio"
+printf '%-58s %12s %12s %10s\n' "single client sync put p50 / p99 (us) vs redis -c 1 SET" \
+  "$(json_field "$PP_SYNC" p50_us_put)/$(json_field "$PP_SYNC" p99_us_put)" \
+  "$(ms_to_us "$(rcol "$R_SYNC" SET 5)")/$(ms_to_us "$(rcol "$R_SYNC" SET 7)")" "-"
+printf '%-58s %12s %12s %10s\n' "single client sync get p50 / p99 (us) vs redis -c 1 GET" \
+  "$(json_field "$PP_SYNC" p50_us_get)/$(json_field "$PP_SYNC" p99_us_get)" \
+  "$(ms_to_us "$(rcol "$R_SYNC" GET 5)")/$(ms_to_us "$(rcol "$R_SYNC" GET 7)")" "-"
+for c in 0 5; do
+  v=PP_B$c; PP="${!v}"
+  printf '%-58s %12s %12s %10s\n' "batched put pages/s (batch 64, compressible 0.$c) vs redis -P 16 SET" \
+    "$(json_field "$PP" ops_per_sec_put)" "$(rcol "$R_PIPE" SET 2 | cut -d. -f1)" \
+    "$(ratio "$(json_field "$PP" ops_per_sec_put)" "$(rcol "$R_PIPE" SET 2)")"
+  printf '%-58s %12s %12s %10s\n' "batched get pages/s (batch 64, compressible 0.$c) vs redis -P 16 GET" \
+    "$(json_field "$PP" ops_per_sec_get)" "$(rcol "$R_PIPE" GET 2 | cut -d. -f1)" \
+    "$(ratio "$(json_field "$PP" ops_per_sec_get)" "$(rcol "$R_PIPE" GET 2)")"
+done
+printf '%-58s %12s %12s %10s\n' "batched put pages/s vs hazelcast imap putAll(64)" \
+  "$(json_field "$PP_B0" ops_per_sec_put)" "$(json_field "$HZ" ops_per_sec_put)" \
+  "$(ratio "$(json_field "$PP_B0" ops_per_sec_put)" "$(json_field "$HZ" ops_per_sec_put)")"
+printf '%-58s %12s %12s %10s\n' "batched get pages/s vs hazelcast imap getAll(64)" \
+  "$(json_field "$PP_B0" ops_per_sec_get)" "$(json_field "$HZ" ops_per_sec_get)" \
+  "$(ratio "$(json_field "$PP_B0" ops_per_sec_get)" "$(json_field "$HZ" ops_per_sec_get)")"
+printf '%-58s %12s %12s %10s\n' "single client sync put p50 / p99 (us) vs hazelcast imap set" \
+  "$(json_field "$PP_SYNC" p50_us_put)/$(json_field "$PP_SYNC" p99_us_put)" \
+  "$(json_field "$HZ" p50_us_put)/$(json_field "$HZ" p99_us_put)" "-"
+printf '%-58s %12s %12s %10s\n' "single client sync get p50 / p99 (us) vs hazelcast imap get" \
+  "$(json_field "$PP_SYNC" p50_us_get)/$(json_field "$PP_SYNC" p99_us_get)" \
+  "$(json_field "$HZ" p50_us_get)/$(json_field "$HZ" p99_us_get)" "-"
+echo
+echo "raw: pagepool sync $PP_SYNC"
+echo "raw: pagepool batch c=0 $PP_B0"
+echo "raw: pagepool batch c=0.5 $PP_B5"
+echo "raw: hazelcast $HZ"
