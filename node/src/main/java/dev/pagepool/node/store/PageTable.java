@@ -11,9 +11,9 @@ import java.util.Arrays;
  *   location  long  see {@link Location}         8 bytes
  *   objPrev   int   previous page of the object   4 bytes
  *   objNext   int   next page of the object       4 bytes   (also the free-list link)
- *   bucket    int   entry id in the probe table   4 bytes at load 1, ~5.3 at the 0.6-0.8 load kept here
+ *   bucket    int   entry id in the probe table   4 bytes at load 1, 4.7-5.7 at the 0.7-0.85 load kept here
  *                                                 ---------
- *                                                 ~29-31 bytes, plus the object table's share
+ *                                                 ~29-30 bytes, plus the object table's share
  * </pre>
  * Entry ids are stable for the life of a page, which is what lets pages be threaded on their object's list
  * (flush_object in O(pages of the object)) and lets the CLOCK hand walk entries in id order. The probe table
@@ -23,13 +23,14 @@ import java.util.Arrays;
  */
 final class PageTable {
     static final int NONE = -1;
-    /** Entries per block of the entry arrays: 16 Ki entries = 448 KiB per block across the arrays. */
-    static final int BLOCK_ENTRIES = 16 * 1024;
+    /** Entries per block of the entry arrays: 4 Ki entries = 96 KiB per block across the arrays. */
+    static final int BLOCK_ENTRIES = 4 * 1024;
     private static final int BLOCK_SHIFT = Integer.numberOfTrailingZeros(BLOCK_ENTRIES);
     private static final int BLOCK_MASK = BLOCK_ENTRIES - 1;
     private static final long FREE_KEY = -1L;
-    private static final double MAX_LOAD = 0.8;
-    private static final double RESIZED_LOAD = 0.6;
+    /** Linear probing stays short at 0.85 because probes compare 6-bit tags in one int array, not keys. */
+    private static final double MAX_LOAD = 0.85;
+    private static final double RESIZED_LOAD = 0.7;
     private static final int MIN_BUCKETS = 1024;
     /**
      * A bucket holds an entry id in its low {@link #ID_BITS} bits and a 6-bit tag of the key's hash above them.

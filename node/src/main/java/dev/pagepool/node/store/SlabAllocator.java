@@ -12,14 +12,14 @@ import java.util.Arrays;
  * at most one partly-used slab per class (64 classes x 64 KiB = 4 MiB) of fragmentation.
  *
  * <p>No object per slot or per slab: a slab's state is a few entries in parallel arrays (its class, its used
- * count, its free bitmap, its links in the per-class list of slabs with free slots). An address is a long,
+ * count, its free-list head, its bump mark, its links in the per-class list of slabs with free slots), 21
+ * bytes per slab, a third of a byte per page. Free slots are chained through their own first four bytes in
+ * the arena, as in a classic slab allocator, so freeing costs no metadata; slots never used yet are handed
+ * out by a bump mark, so a new slab needs no initialisation. An address is a long,
  * {@code slab * SLAB_BYTES + slot * slotBytes}. Not thread-safe: the {@link PageStore} lock guards it.
  */
 final class SlabAllocator {
     static final int SLAB_BYTES = 64 * 1024;
-    /** The smallest slot is one 64-byte step, so a slab has at most this many slots. */
-    private static final int MAX_SLOTS_PER_SLAB = SLAB_BYTES / SizeClasses.STEP_BYTES;
-    private static final int BITMAP_WORDS = MAX_SLOTS_PER_SLAB / Long.SIZE;
     private static final int NONE = -1;
 
     private final int chunkBytes;
@@ -30,7 +30,10 @@ final class SlabAllocator {
     // per-slab state, indexed by slab id
     private byte[] slabClass = new byte[0];
     private int[] slabUsed = new int[0];
-    private long[] slabBitmap = new long[0];
+    /** First free slot of the slab (NONE: none freed); the next is stored in the slot's first 4 bytes. */
+    private int[] slabFreeHead = new int[0];
+    /** Slots at or past this index have never been handed out. */
+    private int[] slabBump = new int[0];
     private int[] slabNext = new int[0];
     private int[] slabPrev = new int[0];
 
@@ -79,16 +82,14 @@ final class SlabAllocator {
                 return -1;
             }
         }
-        int slots = SLAB_BYTES / SizeClasses.slotBytes(sizeClass);
-        int base = slab * BITMAP_WORDS;
-        int slot = -1;
-        for (int w = 0; w < BITMAP_WORDS; w++) {
-            long free = ~slabBitmap[base + w];
-            if (free != 0) {
-                slot = w * Long.SIZE + Long.numberOfTrailingZeros(free);
-                slabBitmap[base + w] |= 1L << (slot & 63);
-                break;
-            }
+        int slotBytes = SizeClasses.slotBytes(sizeClass);
+        int slots = SLAB_BYTES / slotBytes;
+        int slot = slabFreeHead[slab];
+        if (slot != NONE) {
+            long freed = (long) slab * SLAB_BYTES + (long) slot * slotBytes;
+            slabFreeHead[slab] = chunkOf(freed).getInt(offsetInChunk(freed));
+        } else {
+            slot = slabBump[slab]++;
         }
         if (++slabUsed[slab] == slots) {
             unlinkPartial(slab, sizeClass);
@@ -102,12 +103,11 @@ final class SlabAllocator {
         int slotBytes = SizeClasses.slotBytes(sizeClass);
         int slot = (int) (address % SLAB_BYTES) / slotBytes;
         int slots = SLAB_BYTES / slotBytes;
-        int word = slab * BITMAP_WORDS + (slot >>> 6);
-        long bit = 1L << (slot & 63);
-        if ((slabBitmap[word] & bit) == 0) {
-            throw new IllegalStateException("double free of slot " + address);
+        if (sizeClass < 0 || slabUsed[slab] == 0) {
+            throw new IllegalStateException("free of slot " + address + " in a slab that holds none");
         }
-        slabBitmap[word] &= ~bit;
+        chunkOf(address).putInt(offsetInChunk(address), slabFreeHead[slab]);
+        slabFreeHead[slab] = slot;
         if (slabUsed[slab]-- == slots) {
             linkPartial(slab, sizeClass);
         }
@@ -129,7 +129,7 @@ final class SlabAllocator {
     }
 
     long metadataBytes() {
-        return slabClass.length + 4L * slabUsed.length + 8L * slabBitmap.length + 4L * slabNext.length
+        return slabClass.length + 4L * slabUsed.length + 4L * slabFreeHead.length + 4L * slabBump.length + 4L * slabNext.length
             + 4L * slabPrev.length + 4L * freeSlabs.length + 4L * partialHead.length + 8L * chunks.length;
     }
 
@@ -150,12 +150,8 @@ final class SlabAllocator {
         int slab = freeSlabs[--freeSlabCount];
         slabClass[slab] = (byte) sizeClass;
         slabUsed[slab] = 0;
-        Arrays.fill(slabBitmap, slab * BITMAP_WORDS, (slab + 1) * BITMAP_WORDS, 0L);
-        int slots = SLAB_BYTES / SizeClasses.slotBytes(sizeClass);
-        // Slots past the last whole one do not exist: mark them used so the bitmap scan never hands them out.
-        for (int s = slots; s < MAX_SLOTS_PER_SLAB; s++) {
-            slabBitmap[slab * BITMAP_WORDS + (s >>> 6)] |= 1L << (s & 63);
-        }
+        slabFreeHead[slab] = NONE;
+        slabBump[slab] = 0;
         slabsInUse++;
         linkPartial(slab, sizeClass);
         return slab;
@@ -169,7 +165,8 @@ final class SlabAllocator {
         chunks[chunks.length - 1] = chunk;
         slabClass = Arrays.copyOf(slabClass, total);
         slabUsed = Arrays.copyOf(slabUsed, total);
-        slabBitmap = Arrays.copyOf(slabBitmap, total * BITMAP_WORDS);
+        slabFreeHead = Arrays.copyOf(slabFreeHead, total);
+        slabBump = Arrays.copyOf(slabBump, total);
         slabNext = Arrays.copyOf(slabNext, total);
         slabPrev = Arrays.copyOf(slabPrev, total);
         freeSlabs = Arrays.copyOf(freeSlabs, total);
