@@ -48,8 +48,11 @@ redis-cli -p "$RPORT" shutdown nosave >/dev/null 2>&1 || true
 rcol() { grep "^\"$2\"" <<<"$1" | tr -d '"' | cut -d, -f"$3"; }   # rps=2 p50=5 p99=7 (ms)
 
 # ---- Hazelcast IMap
-HZ=$(./mvnw -B -q -pl e2e test-compile exec:java -Dexec.classpathScope=test \
-  -Dexec.mainClass=dev.pagepool.bench.ImapPeerBenchmark -Dexec.args="--pages $PAGES --batch 64 --threads 4" | tail -1)
+# On a plain class path: the member JVM it starts reuses this JVM's class path.
+./mvnw -B -q -pl e2e test-compile dependency:build-classpath -Dmdep.includeScope=test \
+  -Dmdep.outputFile="$WORK/e2e.classpath" >/dev/null
+HZ=$(java -Xmx2g -cp "e2e/target/test-classes:$(cat "$WORK/e2e.classpath")" dev.pagepool.bench.ImapPeerBenchmark \
+  --pages "$PAGES" --batch 64 --threads 4 | tail -1)
 
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2fx", a / b; else print "n/a" }'; }
 ms_to_us() { awk -v m="$1" 'BEGIN { printf "%d", m * 1000 }'; }

@@ -26,8 +26,7 @@ import org.HdrHistogram.Histogram;
  * ({@code putAll}/{@code getAll}) over {@code --threads} threads, and single-page synchronous latency.
  *
  * <p>Prints one JSON object as its last line with the same keys as {@code pagepool bench --json}.
- * Run: {@code ./mvnw -q -pl e2e test-compile exec:java -Dexec.classpathScope=test
- * -Dexec.mainClass=dev.pagepool.bench.ImapPeerBenchmark -Dexec.args="--pages 100000 --batch 64 --threads 4"}
+ * Run by {@code bench/peers.sh}, on a plain class path: the member JVM it starts reuses this JVM's class path.
  */
 public final class ImapPeerBenchmark {
     private static final int PAGE_BYTES = 4096;
