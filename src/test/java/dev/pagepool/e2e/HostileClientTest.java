@@ -108,6 +108,20 @@ class HostileClientTest {
     }
 
     @Test
+    void strangerAnnouncingALargeBodyIsRefusedWithoutBeingBuffered() throws Exception {
+        try (RawConnection c = new RawConnection(donor.dataAddress())) {
+            ByteBuf header = Unpooled.buffer();
+            FrameWriter.header(header, Opcode.PUT, 0, 61, Frame.MAX_BODY_BYTES, 0);
+            c.send(header); // and never the body: the donor must not wait for it holding a buffer
+            RawConnection.Reply r = c.next();
+            assertEquals(Status.UNAUTHENTICATED, r.header().status());
+            assertTrue(c.closedByDonor());
+        }
+        String stats = Donors.http(donor, "GET", "/admin/stats", TOKEN, null).body();
+        assertTrue(stats.contains("\"reserve_used_bytes\":0"), "no reserve buffer left held: " + stats);
+    }
+
+    @Test
     void garbageOnTheDataPortIsRefusedAsMalformed() throws Exception {
         try (RawConnection c = new RawConnection(donor.dataAddress())) {
             c.send("GET / HTTP/1.1\r\nHost: donor\r\n\r\n".getBytes(StandardCharsets.US_ASCII));

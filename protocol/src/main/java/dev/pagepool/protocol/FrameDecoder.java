@@ -36,7 +36,7 @@ public final class FrameDecoder {
 
     private enum State { HEADER, BODY, SKIP, DEAD }
 
-    private final int maxBodyBytes;
+    private int maxBodyBytes;
     private final BodyBuffers bodyBuffers;
     private final Listener listener;
     private final ByteBuf header = Unpooled.buffer(Frame.HEADER_BYTES, Frame.HEADER_BYTES);
@@ -44,7 +44,6 @@ public final class FrameDecoder {
     private FrameHeader current;
     private ByteBuf body;
     private long skipRemaining;
-    private ProtocolException skipReason;
 
     public FrameDecoder(int maxBodyBytes, BodyBuffers bodyBuffers, Listener listener) {
         if (maxBodyBytes < 0 || maxBodyBytes > Frame.MAX_BODY_BYTES) {
@@ -53,6 +52,18 @@ public final class FrameDecoder {
         this.maxBodyBytes = maxBodyBytes;
         this.bodyBuffers = bodyBuffers;
         this.listener = listener;
+    }
+
+    /**
+     * Changes the body limit for frames whose header has not arrived yet. A server starts a connection with
+     * a limit that fits only a HELLO and raises it once the peer has authenticated, so that a stranger can
+     * never make it hold a large buffer.
+     */
+    public void maxBodyBytes(int bytes) {
+        if (bytes < 0 || bytes > Frame.MAX_BODY_BYTES) {
+            throw new IllegalArgumentException("maxBodyBytes must be within 0.." + Frame.MAX_BODY_BYTES + ", got " + bytes);
+        }
+        this.maxBodyBytes = bytes;
     }
 
     public void feed(ByteBuf chunk) {
@@ -146,31 +157,25 @@ public final class FrameDecoder {
         listener.onFrame(h, done);
     }
 
+    /**
+     * Reports the frame as rejected at once, from its header alone, then discards its body as it arrives: the
+     * peer learns of the refusal without first having to send (say) a gigabyte it announced.
+     */
     private void startSkip(long bytes, ProtocolException reason) {
+        FrameHeader h = current;
+        current = null;
         skipRemaining = bytes;
-        skipReason = reason;
-        state = State.SKIP;
-        if (bytes == 0) {
-            finishSkip();
-        }
+        state = bytes == 0 ? State.HEADER : State.SKIP;
+        listener.onRejected(h, reason);
     }
 
     private void skipBody(ByteBuf chunk) {
         int n = (int) Math.min(skipRemaining, chunk.readableBytes());
         chunk.skipBytes(n);
         skipRemaining -= n;
-        if (skipRemaining == 0) {
-            finishSkip();
+        if (skipRemaining == 0 && state == State.SKIP) {
+            state = State.HEADER;
         }
-    }
-
-    private void finishSkip() {
-        FrameHeader h = current;
-        ProtocolException reason = skipReason;
-        current = null;
-        skipReason = null;
-        state = State.HEADER;
-        listener.onRejected(h, reason);
     }
 
     private void die(ProtocolException error) {

@@ -57,7 +57,9 @@ final class DataConnection implements FrameDecoder.Listener {
         this.token = token;
         this.maxInflight = maxInflight;
         this.maxBodyBytes = Frame.MAX_BODY_BYTES;
-        this.decoder = new FrameDecoder(maxBodyBytes, reserve::acquire, this);
+        // Until HELLO succeeds the peer is a stranger: it may send a HELLO and nothing larger, so it can never
+        // hold a frame-sized reserve buffer hostage by announcing a large body and sending it slowly.
+        this.decoder = new FrameDecoder(Frame.HELLO_FIXED_BYTES + Frame.MAX_TOKEN_BYTES, reserve::acquire, this);
     }
 
     void start() {
@@ -122,11 +124,18 @@ final class DataConnection implements FrameDecoder.Listener {
             }
         }
         state.authenticate(Bodies.helloClientId(body));
+        decoder.maxBodyBytes(maxBodyBytes);
         send(processor.helloReply(header, maxBodyBytes));
     }
 
     @Override
     public void onRejected(FrameHeader header, ProtocolException error) {
+        if (!state.authenticated()) {
+            counters.authFailures.increment();
+            fail(header, new ProtocolException(Status.UNAUTHENTICATED, true,
+                "send HELLO with the cluster token first (" + error.getMessage() + ")"));
+            return;
+        }
         if (error.status() == Status.BUSY) {
             counters.busyReplies.increment();
         }

@@ -13,6 +13,12 @@ import net.jpountz.lz4.LZ4SafeDecompressor;
  * smaller size class than a raw one, since anything else pays decompression for no memory saved.
  * Decompression uses the safe decompressor with a bounded 4096-byte destination: the arena holds data that
  * came from the network, and a corrupted length must not write past a page.
+ *
+ * <p>The codec is {@code LZ4Factory.fastestInstance()}, except that when that settles for pure Java the native
+ * codec is asked for directly. {@code fastestInstance()} tries JNI only from the system class loader, to keep
+ * one native library from being bound to two loaders; Quarkus and Maven's exec plugin load the store from
+ * their own loaders, where the JNI codec is about twice as fast as the Java one for a 4 KiB page. If the
+ * library cannot be loaded there, the Java codec stays.
  */
 final class PageCodec {
     static final int RAW = 0;
@@ -25,11 +31,20 @@ final class PageCodec {
     private final String name;
 
     PageCodec(boolean compression) {
-        LZ4Factory factory = LZ4Factory.fastestInstance();
+        LZ4Factory factory = pickFactory();
         this.compressor = factory.fastCompressor();
         this.decompressor = factory.safeDecompressor();
         this.compression = compression;
         this.name = compression ? "lz4 " + factory : "compression off";
+    }
+
+    private static LZ4Factory pickFactory() {
+        LZ4Factory fastest = LZ4Factory.fastestInstance();
+        try {
+            return LZ4Factory.nativeInstance(); // the same instance as fastest when that is already JNI
+        } catch (Throwable noNativeCodec) { // UnsatisfiedLinkError, or the platform has no bundled library
+            return fastest;
+        }
     }
 
     String name() {

@@ -1,6 +1,7 @@
 package dev.pagepool.node.store;
 
 import java.nio.ByteBuffer;
+import java.util.Objects;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
@@ -11,7 +12,9 @@ import java.util.concurrent.locks.ReentrantLock;
  * page elsewhere. Pages of ephemeral pools (cleancache) are a cache: when room is needed the coldest go first,
  * chosen by CLOCK (second chance), which approximates LRU with one bit per page and no list to maintain on the
  * read path. Persistent and ephemeral pages live in separate {@link PageTable}s so the CLOCK hand only ever
- * walks pages it may evict.
+ * walks pages it may evict. Eviction goes on until the put's size class has a free slot: a victim of another
+ * class only leaves a hole for later puts of that class, so under a shifting mix of compressed sizes a put
+ * may take several victims; the price of never moving a stored page.
  *
  * <p><b>tmem's rules,</b> enforced here rather than by callers: a put replaces; a rejected put first removes
  * the handle's older version (put-put-get coherency); a get that misses keeps missing until a new put
@@ -42,6 +45,7 @@ public final class PageStore implements AutoCloseable {
     private long sameFilledPages;
     private long compressedPages;
     private long evictions;
+    private boolean closed;
 
     public PageStore(StoreSettings settings) {
         this.codec = new PageCodec(settings.compression());
@@ -58,10 +62,12 @@ public final class PageStore implements AutoCloseable {
 
     /** Stores the page at {@code src[srcOffset..+4096)}; STORED or REJECTED. */
     public int put(Scratch s, int pool, boolean persistentPool, long object, int index, ByteBuffer src, int srcOffset) {
+        Objects.checkFromIndexSize(srcOffset, PAGE_SIZE, src.limit());
         codec.encode(s, src, srcOffset);
         PageTable table = persistentPool ? persistent : ephemeral;
         lock.lock();
         try {
+            ensureOpen();
             int existing = table.find(pool, object, index);
             if (existing != PageTable.NONE) {
                 removeEntry(table, existing);
@@ -101,9 +107,15 @@ public final class PageStore implements AutoCloseable {
     /** Copies the page into {@code dst[dstOffset..+4096)}; HIT or MISS. */
     public int get(Scratch s, int pool, boolean persistentPool, long object, int index, boolean exclusive,
                    ByteBuffer dst, int dstOffset) {
+        // Checked before the lock so a bad buffer fails without half an exclusive get done.
+        Objects.checkFromIndexSize(dstOffset, PAGE_SIZE, dst.limit());
+        if (dst.isReadOnly()) {
+            throw new IllegalArgumentException("destination buffer is read-only");
+        }
         PageTable table = persistentPool ? persistent : ephemeral;
         lock.lock();
         try {
+            ensureOpen();
             int e = table.find(pool, object, index);
             if (e == PageTable.NONE) {
                 return MISS;
@@ -132,6 +144,7 @@ public final class PageStore implements AutoCloseable {
         PageTable table = persistentPool ? persistent : ephemeral;
         lock.lock();
         try {
+            ensureOpen();
             int e = table.find(pool, object, index);
             if (e == PageTable.NONE) {
                 return false;
@@ -147,6 +160,7 @@ public final class PageStore implements AutoCloseable {
         PageTable table = persistentPool ? persistent : ephemeral;
         lock.lock();
         try {
+            ensureOpen();
             int removed = 0;
             // Removing the last page also removes the object, so read the next link before each removal.
             for (int e = table.firstOfObject(pool, object); e != PageTable.NONE; ) {
@@ -165,6 +179,7 @@ public final class PageStore implements AutoCloseable {
         PageTable table = persistentPool ? persistent : ephemeral;
         lock.lock();
         try {
+            ensureOpen();
             long removed = 0;
             for (int objectId : table.objectsOf(pool)) {
                 for (int e = table.headOfObjectId(objectId); e != PageTable.NONE; ) {
@@ -219,13 +234,24 @@ public final class PageStore implements AutoCloseable {
         }
     }
 
+    /**
+     * Frees the arena at once rather than when the collector gets to the chunks; the store answers nothing
+     * afterwards, since its index would point into freed memory. Closing twice is harmless.
+     */
     @Override
     public void close() {
         lock.lock();
         try {
+            closed = true;
             slabs.release();
         } finally {
             lock.unlock();
+        }
+    }
+
+    private void ensureOpen() {
+        if (closed) {
+            throw new IllegalStateException("page store is closed");
         }
     }
 

@@ -1,5 +1,9 @@
 package dev.pagepool.node.store;
 
+import java.lang.invoke.MethodHandle;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.MethodType;
+import java.lang.reflect.Field;
 import java.nio.ByteBuffer;
 import java.util.Arrays;
 
@@ -8,24 +12,38 @@ import java.util.Arrays;
  *
  * <p>The arena grows a chunk at a time as pages arrive and never past the budget, so a donor holds only the
  * memory it is using for pages. A slab is given to a size class when that class needs room and taken back when
- * its last slot is freed, so memory moves between classes as the mix of compressed sizes changes; the cost is
- * at most one partly-used slab per class (64 classes x 64 KiB = 4 MiB) of fragmentation.
+ * its last slot is freed, so memory moves between classes as the mix of compressed sizes changes. The cost is
+ * fragmentation: a slot freed in a slab that still holds pages can serve only that slab's class, so with a
+ * steady mix of sizes holes are refilled, while a sudden change of mix leaves memory stranded in sparse slabs
+ * until their last pages go (zsmalloc answers that with compaction, which would need a slot-to-entry map
+ * this store does not pay for). Allocation prefers slabs already partly used, so a class holds at most one
+ * slab it has not filled at least once.
  *
  * <p>No object per slot or per slab: a slab's state is a few entries in parallel arrays (its class, its used
- * count, its free-list head, its bump mark, its links in the per-class list of slabs with free slots), 21
- * bytes per slab, a third of a byte per page. Free slots are chained through their own first four bytes in
- * the arena, as in a classic slab allocator, so freeing costs no metadata; slots never used yet are handed
- * out by a bump mark, so a new slab needs no initialisation. An address is a long,
+ * count, its free-list head, its bump mark, its links in the per-class list of slabs with free slots, its
+ * place in the free-slab stack), 25 bytes per slab: 1.6 bytes per page when every page is stored raw (16 to
+ * a slab), a few tenths of a byte at typical compression. A bitmap would cost up to 128 bytes per slab
+ * (1,024 slots at the 64-byte class); instead free slots are chained through their own first four bytes in
+ * the arena, as in a classic slab allocator, so freeing costs no metadata, and slots never used yet are
+ * handed out by a bump mark, so a new slab needs no initialisation. An address is a long,
  * {@code slab * SLAB_BYTES + slot * slotBytes}. Not thread-safe: the {@link PageStore} lock guards it.
  */
 final class SlabAllocator {
     static final int SLAB_BYTES = 64 * 1024;
     private static final int NONE = -1;
+    /**
+     * {@code sun.misc.Unsafe.invokeCleaner}, the usual way (Netty's and Lucene's) to give a direct
+     * buffer's memory back without waiting for a collection that may not come while the heap is quiet; a donor
+     * whose arena is gigabytes should not hold them past close. Null where it is unavailable: then the chunks
+     * are simply dropped and the collector frees them.
+     */
+    private static final MethodHandle INVOKE_CLEANER = findCleaner();
 
     private final int chunkBytes;
     private final int slabsPerChunk;
     private ByteBuffer[] chunks = new ByteBuffer[0];
     private long capacityBytes;
+    private long arenaBytes;
 
     // per-slab state, indexed by slab id
     private byte[] slabClass = new byte[0];
@@ -64,7 +82,7 @@ final class SlabAllocator {
     }
 
     long arenaBytes() {
-        return (long) chunks.length * chunkBytes;
+        return arenaBytes;
     }
 
     /**
@@ -133,9 +151,14 @@ final class SlabAllocator {
             + 4L * slabPrev.length + 4L * freeSlabs.length + 4L * partialHead.length + 8L * chunks.length;
     }
 
-    /** Frees every chunk: the store is closing. */
+    /** Frees every chunk: the store is closing, and no address handed out may be used again. */
     void release() {
+        ByteBuffer[] released = chunks;
         chunks = new ByteBuffer[0];
+        for (ByteBuffer chunk : released) {
+            freeChunk(chunk);
+        }
+        arenaBytes = 0;
         freeSlabCount = 0;
         slabsInUse = 0;
     }
@@ -157,12 +180,25 @@ final class SlabAllocator {
         return slab;
     }
 
+    /**
+     * Adds a chunk, cut short when a whole one would take the arena past the budget, so the direct memory a
+     * donor holds never exceeds what it was told to give. Chunk i still starts at {@code i * chunkBytes}: a
+     * short chunk's missing slabs are just never put on the free list, which keeps address arithmetic a
+     * division.
+     */
     private boolean growChunk() {
-        ByteBuffer chunk = ByteBuffer.allocateDirect(chunkBytes);
+        // Called only when every slab of the arena is in use and the budget has room for one more.
+        long room = (capacityBytes - arenaBytes) / SLAB_BYTES * SLAB_BYTES;
+        int bytes = (int) Math.min(chunkBytes, room);
+        if (bytes < SLAB_BYTES) {
+            return false;
+        }
+        ByteBuffer chunk = ByteBuffer.allocateDirect(bytes);
         int first = chunks.length * slabsPerChunk;
         int total = first + slabsPerChunk;
         chunks = Arrays.copyOf(chunks, chunks.length + 1);
         chunks[chunks.length - 1] = chunk;
+        arenaBytes += bytes;
         slabClass = Arrays.copyOf(slabClass, total);
         slabUsed = Arrays.copyOf(slabUsed, total);
         slabFreeHead = Arrays.copyOf(slabFreeHead, total);
@@ -170,9 +206,9 @@ final class SlabAllocator {
         slabNext = Arrays.copyOf(slabNext, total);
         slabPrev = Arrays.copyOf(slabPrev, total);
         freeSlabs = Arrays.copyOf(freeSlabs, total);
+        Arrays.fill(slabClass, first, total, (byte) NONE);
         // Pushed in reverse so slabs are handed out in address order, which keeps early use in the first chunk.
-        for (int slab = total - 1; slab >= first; slab--) {
-            slabClass[slab] = NONE;
+        for (int slab = first + bytes / SLAB_BYTES - 1; slab >= first; slab--) {
             freeSlabs[freeSlabCount++] = slab;
         }
         return true;
@@ -203,5 +239,29 @@ final class SlabAllocator {
         }
         slabNext[slab] = NONE;
         slabPrev[slab] = NONE;
+    }
+
+    private static void freeChunk(ByteBuffer chunk) {
+        if (INVOKE_CLEANER == null) {
+            return;
+        }
+        try {
+            INVOKE_CLEANER.invokeExact(chunk);
+        } catch (Throwable notFreed) {
+            // Left to the collector, as without the handle.
+        }
+    }
+
+    private static MethodHandle findCleaner() {
+        try {
+            Class<?> unsafeClass = Class.forName("sun.misc.Unsafe");
+            Field theUnsafe = unsafeClass.getDeclaredField("theUnsafe");
+            theUnsafe.setAccessible(true);
+            return MethodHandles.lookup()
+                .findVirtual(unsafeClass, "invokeCleaner", MethodType.methodType(void.class, ByteBuffer.class))
+                .bindTo(theUnsafe.get(null));
+        } catch (ReflectiveOperationException | RuntimeException unavailable) {
+            return null;
+        }
     }
 }

@@ -3,12 +3,15 @@ package dev.pagepool.node.store;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.ByteBuffer;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.Random;
+import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -167,6 +170,19 @@ class PageStoreTest {
         assertEquals(1, store.stats().pages());
         assertEquals(SlabAllocator.SLAB_BYTES, store.stats().usedBytes());
         assertEquals(null, get(3, true, 0, 0, false));
+        assertEquals(1, store.destroyPool(4, true));
+        assertEquals(0, store.stats().usedBytes());
+        assertEquals(0, store.stats().pages());
+    }
+
+    @Test
+    void destroyPoolLeavesTheOtherKindOfPages() {
+        open(64 * MIB, true);
+        put(5, true, 1, 1, randomPage(1));
+        put(5, false, 1, 1, randomPage(2));
+        assertEquals(1, store.destroyPool(5, false));
+        assertArrayEquals(randomPage(1), get(5, true, 1, 1, false));
+        assertNull(get(5, false, 1, 1, false));
     }
 
     @Test
@@ -225,13 +241,33 @@ class PageStoreTest {
     }
 
     @Test
-    void zeroPagesUseNoSlab() {
+    void zeroPagesUseNoSlabAndAtMost32BytesEach() {
         open(64 * MIB, true);
-        for (int i = 0; i < 10_000; i++) {
-            assertEquals(PageStore.STORED, put(1, true, 1, i, filledPage(0)));
+        ByteBuffer zero = ByteBuffer.allocateDirect(P);
+        int pages = 100_000;
+        for (int i = 0; i < pages; i++) {
+            assertEquals(PageStore.STORED, store.put(scratch, 1, true, i / 1000, i % 1000, zero, 0));
         }
-        assertEquals(0, store.stats().usedBytes());
-        assertArrayEquals(filledPage(0), get(1, true, 1, 9_999, false));
+        StoreStats s = store.stats();
+        assertEquals(0, s.usedBytes());
+        assertEquals(0, s.arenaBytes());
+        assertEquals(pages, s.sameFilledPages());
+        assertTrue(s.metadataBytes() <= 32L * pages, s.metadataBytes() / (double) pages + " bytes per zero page");
+        assertArrayEquals(filledPage(0), get(1, true, 99, 999, false));
+    }
+
+    @Test
+    void indexMetadataStaysWithin32BytesPerPage() {
+        open(256 * MIB, true);
+        int pages = 100_000;
+        in.put(0, textPage(1));
+        for (int i = 0; i < pages; i++) {
+            in.putInt(0, i); // distinct pages, all compressible
+            assertEquals(PageStore.STORED, store.put(scratch, 1, i % 2 == 0, i / 500, i % 500, in, 0));
+        }
+        StoreStats s = store.stats();
+        assertEquals(pages, s.pages());
+        assertTrue(s.metadataBytes() <= 32L * pages, s.metadataBytes() / (double) pages + " bytes per page");
     }
 
     @Test
@@ -344,5 +380,144 @@ class PageStoreTest {
             store.close();
             store = null;
         }
+    }
+
+    @Test
+    void ephemeralPutIsRejectedOnlyWhenNothingCanBeEvicted() {
+        open(SlabAllocator.SLAB_BYTES, false); // 16 raw pages
+        for (int i = 0; i < 16; i++) {
+            assertEquals(PageStore.STORED, put(1, true, 1, i, randomPage(i)));
+        }
+        assertEquals(PageStore.REJECTED, put(2, false, 1, 0, randomPage(100)), "persistent pages are not evictable");
+        assertTrue(store.flushPage(1, true, 1, 0));
+        assertEquals(PageStore.STORED, put(2, false, 1, 0, randomPage(100)));
+        assertEquals(PageStore.STORED, put(2, false, 1, 1, randomPage(101)), "evicts the older ephemeral page");
+        assertEquals(1, store.stats().evictions());
+        assertArrayEquals(randomPage(101), get(2, false, 1, 1, false));
+    }
+
+    @Test
+    void capacityShrinkMakesEphemeralPutsEvictUntilUseFits() {
+        open(4 * MIB, false);
+        for (int i = 0; i < 1024; i++) { // exactly the budget in raw pages
+            assertEquals(PageStore.STORED, put(1, false, 1, i, randomPage(i)));
+        }
+        assertEquals(4 * MIB, store.stats().usedBytes());
+        assertEquals(0, store.stats().evictions());
+        store.setCapacity(MIB);
+        assertEquals(4 * MIB, store.stats().usedBytes(), "shrinking alone drops nothing");
+        assertEquals(PageStore.STORED, put(1, false, 2, 0, randomPage(7)));
+        assertTrue(store.stats().usedBytes() <= MIB, "used " + store.stats().usedBytes());
+        assertArrayEquals(randomPage(7), get(1, false, 2, 0, false));
+    }
+
+    @Test
+    void arenaNeverGrowsPastCapacity() {
+        store = new PageStore(new StoreSettings(3 * SlabAllocator.SLAB_BYTES, 32 * MIB, false));
+        scratch = store.newScratch();
+        int stored = 0;
+        while (put(1, true, 1, stored, randomPage(stored)) == PageStore.STORED) {
+            stored++;
+        }
+        assertEquals(48, stored);
+        assertEquals(3L * SlabAllocator.SLAB_BYTES, store.stats().arenaBytes());
+        store.setCapacity(64 * MIB);
+        assertEquals(PageStore.STORED, put(1, true, 1, stored, randomPage(stored)), "grows again after a raise");
+        for (int i = 0; i <= stored; i++) {
+            assertArrayEquals(randomPage(i), get(1, true, 1, i, false), "page " + i);
+        }
+    }
+
+    @Test
+    void heapBuffersAtOffsetsAreReadAndWrittenWithoutMovingThem() {
+        open(64 * MIB, true);
+        byte[] text = textPage(9);
+        ByteBuffer src = ByteBuffer.allocate(3 * P);
+        src.put(100, text).position(5).limit(3 * P - 1);
+        assertEquals(PageStore.STORED, store.put(scratch, 1, true, 1, 1, src, 100));
+        assertEquals(5, src.position());
+        assertEquals(3 * P - 1, src.limit());
+        ByteBuffer dst = ByteBuffer.allocate(2 * P + 7).position(3);
+        assertEquals(PageStore.HIT, store.get(scratch, 1, true, 1, 1, false, dst, P + 7));
+        assertEquals(3, dst.position());
+        byte[] back = new byte[P];
+        dst.get(P + 7, back);
+        assertArrayEquals(text, back);
+    }
+
+    @Test
+    void badDestinationFailsWithoutConsumingAnExclusiveGet() {
+        open(64 * MIB, true);
+        put(1, true, 1, 1, randomPage(3));
+        ByteBuffer small = ByteBuffer.allocate(P - 1);
+        assertThrows(IndexOutOfBoundsException.class, () -> store.get(scratch, 1, true, 1, 1, true, small, 0));
+        ByteBuffer readOnly = ByteBuffer.allocate(P).asReadOnlyBuffer();
+        assertThrows(IllegalArgumentException.class, () -> store.get(scratch, 1, true, 1, 1, true, readOnly, 0));
+        assertArrayEquals(randomPage(3), get(1, true, 1, 1, false));
+        assertThrows(IndexOutOfBoundsException.class,
+            () -> store.put(scratch, 1, true, 1, 2, ByteBuffer.allocate(P), 1));
+    }
+
+    @Test
+    void settingsRejectImpossibleSizes() {
+        assertThrows(IllegalArgumentException.class, () -> new StoreSettings(-1, MIB, true));
+        assertThrows(IllegalArgumentException.class, () -> new StoreSettings(MIB, 3 * SlabAllocator.SLAB_BYTES, true));
+        assertThrows(IllegalArgumentException.class, () -> new StoreSettings(MIB, SlabAllocator.SLAB_BYTES / 2, true));
+        open(MIB, true);
+        assertThrows(IllegalArgumentException.class, () -> store.setCapacity(-1));
+    }
+
+    @Test
+    void closedStoreAnswersNothing() {
+        open(MIB, true);
+        put(1, true, 1, 1, randomPage(1));
+        store.close();
+        assertEquals(0, store.stats().arenaBytes());
+        assertThrows(IllegalStateException.class, () -> get(1, true, 1, 1, false));
+        assertThrows(IllegalStateException.class, () -> put(1, true, 1, 2, randomPage(2)));
+        assertThrows(IllegalStateException.class, () -> store.flushObject(1, true, 1));
+        store.close();
+    }
+
+    @Test
+    void concurrentCallersEachReadBackTheirOwnPages() throws InterruptedException {
+        open(64 * MIB, true);
+        AtomicReference<Throwable> failure = new AtomicReference<>();
+        Thread[] threads = new Thread[2];
+        for (int t = 0; t < threads.length; t++) {
+            int pool = t + 1;
+            threads[t] = new Thread(() -> {
+                try {
+                    Scratch own = store.newScratch();
+                    ByteBuffer src = ByteBuffer.allocateDirect(P);
+                    ByteBuffer dst = ByteBuffer.allocateDirect(P);
+                    byte[] back = new byte[P];
+                    for (int round = 0; round < 3; round++) {
+                        for (int i = 0; i < 2_000; i++) {
+                            byte[] page = i % 3 == 0 ? randomPage(pool * 100_000L + i) : textPage(pool * 100_000L + i);
+                            src.put(0, page);
+                            assertEquals(PageStore.STORED, store.put(own, pool, true, 1, i, src, 0));
+                        }
+                        for (int i = 0; i < 2_000; i++) {
+                            byte[] page = i % 3 == 0 ? randomPage(pool * 100_000L + i) : textPage(pool * 100_000L + i);
+                            assertEquals(PageStore.HIT, store.get(own, pool, true, 1, i, round == 2, dst, 0));
+                            dst.get(0, back);
+                            assertArrayEquals(page, back);
+                        }
+                    }
+                } catch (Throwable e) {
+                    failure.compareAndSet(null, e);
+                }
+            });
+            threads[t].start();
+        }
+        for (Thread thread : threads) {
+            thread.join();
+        }
+        if (failure.get() != null) {
+            throw new AssertionError(failure.get());
+        }
+        assertEquals(0, store.stats().pages());
+        assertEquals(0, store.stats().usedBytes());
     }
 }
