@@ -161,15 +161,7 @@ public final class PageStore implements AutoCloseable {
         lock.lock();
         try {
             ensureOpen();
-            int removed = 0;
-            // Removing the last page also removes the object, so read the next link before each removal.
-            for (int e = table.firstOfObject(pool, object); e != PageTable.NONE; ) {
-                int next = table.nextOfObject(e);
-                removeEntry(table, e);
-                removed++;
-                e = next;
-            }
-            return removed;
+            return removeChain(table, table.firstOfObject(pool, object));
         } finally {
             lock.unlock();
         }
@@ -182,12 +174,7 @@ public final class PageStore implements AutoCloseable {
             ensureOpen();
             long removed = 0;
             for (int objectId : table.objectsOf(pool)) {
-                for (int e = table.headOfObjectId(objectId); e != PageTable.NONE; ) {
-                    int next = table.nextOfObject(e);
-                    removeEntry(table, e);
-                    removed++;
-                    e = next;
-                }
+                removed += removeChain(table, table.headOfObjectId(objectId));
             }
             return removed;
         } finally {
@@ -281,6 +268,19 @@ public final class PageStore implements AutoCloseable {
         if (s.encoding == PageCodec.LZ4) {
             compressedPages--;
         }
+    }
+
+    /** Removes an object's pages, starting at {@code first}; returns how many. */
+    private int removeChain(PageTable table, int first) {
+        int removed = 0;
+        // Removing the last page also removes the object, so read the next link before each removal.
+        for (int e = first; e != PageTable.NONE; ) {
+            int next = table.nextOfObject(e);
+            removeEntry(table, e);
+            removed++;
+            e = next;
+        }
+        return removed;
     }
 
     private void removeEntry(PageTable table, int e) {
