@@ -5,6 +5,7 @@ import dev.pagepool.node.config.NodeSettings;
 import dev.pagepool.node.metrics.NodeCounters;
 import dev.pagepool.node.metrics.NodeStatsView;
 import dev.pagepool.node.net.BufferReserve;
+import dev.pagepool.node.pool.ClientLeases;
 import dev.pagepool.node.pool.PoolRegistry;
 import dev.pagepool.node.store.PageStore;
 import dev.pagepool.node.store.StoreSettings;
@@ -52,6 +53,12 @@ public class NodeComponents {
     @DefaultBean
     PoolRegistry pools() {
         return new PoolRegistry();
+    }
+
+    @Produces
+    @Singleton
+    ClientLeases leases(NodeSettings settings) {
+        return new ClientLeases(settings.leaseMillis());
     }
 
     @Produces

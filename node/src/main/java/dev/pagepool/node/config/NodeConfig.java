@@ -54,6 +54,13 @@ public interface NodeConfig {
 
         @WithDefault("1024")
         int maxConnections();
+
+        /**
+         * How long a client's private pools outlive its last connection. A client that reconnects within it
+         * finds its pages; one that does not has its private pools destroyed.
+         */
+        @WithDefault("30s")
+        Duration lease();
     }
 
     interface Auth {

@@ -22,6 +22,7 @@ public record NodeSettings(
     int maxInflightPerConnection,
     int idleTimeoutSeconds,
     int maxConnections,
+    long leaseMillis,
     String token) {
 
     /** The smallest reserve that still holds two full frames: one for a put, one for the progress traffic. */
@@ -55,6 +56,10 @@ public record NodeSettings(
         if (idle < 1 || idle > Integer.MAX_VALUE) {
             problems.add("pagepool.node.idle-timeout must be at least 1s");
         }
+        long lease = node.lease().toMillis();
+        if (lease < 1) {
+            problems.add("pagepool.node.lease must be at least 1ms");
+        }
         String token = config.auth().token().orElse("").trim();
         if (token.getBytes(StandardCharsets.UTF_8).length > Frame.MAX_TOKEN_BYTES) {
             problems.add("pagepool.auth.token must be at most " + Frame.MAX_TOKEN_BYTES + " bytes");
@@ -68,7 +73,7 @@ public record NodeSettings(
         }
         String name = node.name().filter(n -> !n.isBlank()).orElseGet(() -> hostName() + ":" + node.dataPort());
         return new NodeSettings(name, node.dataHost(), node.dataPort(), capacity, reserve, (int) chunk,
-            node.compression(), node.maxInflightPerConnection(), (int) idle, node.maxConnections(), token);
+            node.compression(), node.maxInflightPerConnection(), (int) idle, node.maxConnections(), lease, token);
     }
 
     public boolean authRequired() {

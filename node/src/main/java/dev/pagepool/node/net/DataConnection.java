@@ -2,6 +2,7 @@ package dev.pagepool.node.net;
 
 import dev.pagepool.node.metrics.NodeCounters;
 import dev.pagepool.node.metrics.RequestTimers;
+import dev.pagepool.node.pool.ClientLeases;
 import dev.pagepool.protocol.Bodies;
 import dev.pagepool.protocol.Frame;
 import dev.pagepool.protocol.FrameDecoder;
@@ -40,6 +41,7 @@ final class DataConnection implements FrameDecoder.Listener {
     private final NodeCounters counters;
     private final RequestTimers timers;
     private final byte[] token;
+    private final ClientLeases leases;
     private final int maxInflight;
     private final int maxBodyBytes;
     private final ConnectionState state = new ConnectionState();
@@ -48,13 +50,14 @@ final class DataConnection implements FrameDecoder.Listener {
     private boolean closing;
 
     DataConnection(NetSocketInternal socket, RequestProcessor processor, BufferReserve reserve, NodeCounters counters,
-                   RequestTimers timers, byte[] token, int maxInflight) {
+                   RequestTimers timers, byte[] token, ClientLeases leases, int maxInflight) {
         this.socket = socket;
         this.processor = processor;
         this.reserve = reserve;
         this.counters = counters;
         this.timers = timers;
         this.token = token;
+        this.leases = leases;
         this.maxInflight = maxInflight;
         this.maxBodyBytes = Frame.MAX_BODY_BYTES;
         // Until HELLO succeeds the peer is a stranger: it may send a HELLO and nothing larger, so it can never
@@ -78,6 +81,9 @@ final class DataConnection implements FrameDecoder.Listener {
         socket.closeHandler(v -> {
             decoder.close();
             counters.connectionsOpen.decrement();
+            if (state.authenticated()) {
+                leases.disconnected(state.clientId(), System.currentTimeMillis());
+            }
         });
         socket.exceptionHandler(e -> LOG.debugf("data connection %s: %s", socket.remoteAddress(), e.toString()));
     }
@@ -124,6 +130,7 @@ final class DataConnection implements FrameDecoder.Listener {
             }
         }
         state.authenticate(Bodies.helloClientId(body));
+        leases.connected(state.clientId());
         decoder.maxBodyBytes(maxBodyBytes);
         send(processor.helloReply(header, maxBodyBytes));
     }

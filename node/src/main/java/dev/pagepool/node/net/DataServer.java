@@ -3,6 +3,8 @@ package dev.pagepool.node.net;
 import dev.pagepool.node.config.NodeSettings;
 import dev.pagepool.node.metrics.NodeCounters;
 import dev.pagepool.node.metrics.RequestTimers;
+import dev.pagepool.node.pool.ClientLeases;
+import dev.pagepool.node.pool.Pool;
 import dev.pagepool.node.pool.PoolRegistry;
 import dev.pagepool.node.store.PageStore;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -29,6 +31,8 @@ import org.jboss.logging.Logger;
 public class DataServer {
     private static final Logger LOG = Logger.getLogger(DataServer.class);
     private static final long LISTEN_TIMEOUT_SECONDS = 10;
+    /** How often expired leases are looked for; a lease ends at most this late. */
+    private static final long LEASE_SWEEP_MILLIS = 1000;
 
     @Inject
     Vertx vertx;
@@ -44,10 +48,13 @@ public class DataServer {
     NodeCounters counters;
     @Inject
     MeterRegistry registry;
+    @Inject
+    ClientLeases leases;
 
     private volatile boolean listening;
     private volatile int port = -1;
     private String deployment;
+    private long leaseSweeper = -1;
 
     void start(@Observes StartupEvent event) throws Exception {
         RequestTimers timers = new RequestTimers(registry);
@@ -66,14 +73,39 @@ public class DataServer {
                 () -> new DataVerticle(options, timers),
                 new DeploymentOptions().setInstances(instances))
             .toCompletionStage().toCompletableFuture().get(LISTEN_TIMEOUT_SECONDS, TimeUnit.SECONDS);
+        leaseSweeper = vertx.setPeriodic(Math.max(100, Math.min(LEASE_SWEEP_MILLIS, settings.leaseMillis() / 2)),
+            id -> vertx.executeBlocking(() -> {
+                leases.sweep(System.currentTimeMillis(), this::expire);
+                return null;
+            }, false));
         listening = true;
         LOG.infof("pagepool donor %s serving pages on %s:%d with %d event loops (capacity %d bytes, reserve %d bytes, %s)",
             settings.name(), settings.dataHost(), port, instances, settings.capacityBytes(), reserve.totalBytes(),
             store.compressorName());
     }
 
+    /** Destroys the private pools of a client whose lease ran out. */
+    private void expire(long clientId) {
+        long pages = 0;
+        int destroyed = 0;
+        for (Pool pool : pools.ownedBy(clientId)) {
+            if (pools.remove(pool.id()) != null) {
+                pages += store.destroyPool(pool.id(), pool.persistent());
+                destroyed++;
+                counters.poolsDestroyed.increment();
+            }
+        }
+        if (destroyed > 0) {
+            LOG.infof("lease of client %s expired: destroyed %d private pools holding %d pages",
+                Long.toUnsignedString(clientId), destroyed, pages);
+        }
+    }
+
     void stop(@Observes ShutdownEvent event) {
         listening = false;
+        if (leaseSweeper >= 0) {
+            vertx.cancelTimer(leaseSweeper);
+        }
         if (deployment != null) {
             vertx.undeploy(deployment).toCompletionStage().toCompletableFuture().orTimeout(5, TimeUnit.SECONDS).join();
         }
@@ -100,7 +132,7 @@ public class DataServer {
                 }
                 counters.connectionsOpened.increment();
                 counters.connectionsOpen.increment();
-                new DataConnection((NetSocketInternal) socket, processor, reserve, counters, timers, token,
+                new DataConnection((NetSocketInternal) socket, processor, reserve, counters, timers, token, leases,
                     settings.maxInflightPerConnection()).start();
             }).listen().onSuccess(server -> port = server.actualPort()).<Void>mapEmpty().onComplete(started);
         }
