@@ -83,6 +83,24 @@ class LeaseTest {
     }
 
     @Test
+    void aQuietClientKeepsItsConnectionAndItsPoolsAlive() throws Exception {
+        try (DonorProcess strict = DonorProcess.start(DonorSettings.defaults("lease-idle").withToken(TOKEN)
+                .withCapacity("32m").with("pagepool.cluster.enabled", "false").with("pagepool.node.lease", "1s")
+                .with("pagepool.node.idle-timeout", "2s"), Donors.READY_TIMEOUT);
+             PagePoolClient quiet = PagePoolClient.connect(ClientConfig.of(List.of(strict.dataAddress()), TOKEN)
+                 .withKeepAlive(java.time.Duration.ofMillis(500)))) {
+            byte[] page = new byte[4096];
+            new Random(5).nextBytes(page);
+            PoolRef pool = quiet.newPool(PoolSpec.privatePool(true));
+            assertEquals(PageStatus.OK, quiet.put(pool, 1, 1, page));
+            Thread.sleep(5000); // longer than idle timeout + lease together
+            byte[] got = new byte[4096];
+            assertEquals(PageStatus.OK, quiet.get(pool, 1, 1, false, got), "keep-alives kept the connection and the lease");
+            assertArrayEquals(page, got);
+        }
+    }
+
+    @Test
     void aClientThatReconnectsWithinItsLeaseKeepsItsPages() throws Exception {
         byte[] page = new byte[4096];
         new Random(4).nextBytes(page);

@@ -16,9 +16,11 @@ import java.util.concurrent.ThreadLocalRandom;
  * @param maxInflight        requests a connection may have outstanding; more wait for a reply (back-pressure)
  * @param connectTimeout     bound on connecting and saying HELLO
  * @param requestTimeout     bound on waiting for a reply; a donor that takes longer is treated as gone
+ * @param keepAlive          an idle connection sends a PING this often, so the donor neither closes it as idle
+ *                           nor lets this client's lease on its private pools run out
  */
 public record ClientConfig(List<InetSocketAddress> nodes, String token, long clientId, int connectionsPerNode,
-                           int maxInflight, Duration connectTimeout, Duration requestTimeout) {
+                           int maxInflight, Duration connectTimeout, Duration requestTimeout, Duration keepAlive) {
     public ClientConfig {
         nodes = List.copyOf(nodes);
         if (nodes.isEmpty()) {
@@ -33,23 +35,30 @@ public record ClientConfig(List<InetSocketAddress> nodes, String token, long cli
         if (maxInflight < 1 || maxInflight > 1024) {
             throw new IllegalArgumentException("maxInflight must be 1..1024, got " + maxInflight);
         }
+        if (keepAlive.isNegative() || keepAlive.isZero()) {
+            throw new IllegalArgumentException("keepAlive must be positive, got " + keepAlive);
+        }
         if (token.length() > Frame.MAX_TOKEN_BYTES) {
             throw new IllegalArgumentException("token longer than " + Frame.MAX_TOKEN_BYTES + " bytes");
         }
     }
 
-    /** One connection per donor, a random client id, 5 s to connect, 10 s per request. */
+    /** One connection per donor, a random client id, 5 s to connect, 10 s per request, a PING every 20 s idle. */
     public static ClientConfig of(List<InetSocketAddress> nodes, String token) {
         return new ClientConfig(nodes, token, ThreadLocalRandom.current().nextLong(), 1, 64,
-            Duration.ofSeconds(5), Duration.ofSeconds(10));
+            Duration.ofSeconds(5), Duration.ofSeconds(10), Duration.ofSeconds(20));
     }
 
     public ClientConfig withClientId(long id) {
-        return new ClientConfig(nodes, token, id, connectionsPerNode, maxInflight, connectTimeout, requestTimeout);
+        return new ClientConfig(nodes, token, id, connectionsPerNode, maxInflight, connectTimeout, requestTimeout, keepAlive);
     }
 
     public ClientConfig withConnectionsPerNode(int n) {
-        return new ClientConfig(nodes, token, clientId, n, maxInflight, connectTimeout, requestTimeout);
+        return new ClientConfig(nodes, token, clientId, n, maxInflight, connectTimeout, requestTimeout, keepAlive);
+    }
+
+    public ClientConfig withKeepAlive(Duration every) {
+        return new ClientConfig(nodes, token, clientId, connectionsPerNode, maxInflight, connectTimeout, requestTimeout, every);
     }
 
     /** Parses "host:port,host:port". */

@@ -55,6 +55,7 @@ public final class DonorConnection implements AutoCloseable {
     private long sweeper = -1;
     private NetClient netClient;
     private volatile String donorName;
+    private volatile long lastSendNanos = System.nanoTime();
 
     private DonorConnection(Vertx vertx, InetSocketAddress address, ClientConfig config) {
         this.vertx = vertx;
@@ -153,7 +154,8 @@ public final class DonorConnection implements AutoCloseable {
             future.completeExceptionally(new DonorUnavailableException("interrupted waiting to send to " + name));
             return future;
         }
-        pending.put(requestId, new Pending(future, System.nanoTime() + config.requestTimeout().toNanos()));
+        lastSendNanos = System.nanoTime();
+        pending.put(requestId, new Pending(future, lastSendNanos + config.requestTimeout().toNanos()));
         socket.write(Buffer.buffer(frame)).onComplete(ar -> {
             frame.release();
             if (ar.failed()) {
@@ -214,12 +216,37 @@ public final class DonorConnection implements AutoCloseable {
 
     private void sweepTimeouts() {
         long now = System.nanoTime();
+        // Donors close connections idle for their idle timeout and destroy a client's private pools when its
+        // lease runs out after its last connection closed: a client that is merely quiet must not look gone.
+        if (!closed && now - lastSendNanos > config.keepAlive().toNanos() && pending.isEmpty()) {
+            keepAlive();
+        }
         pending.forEach((id, p) -> {
             if (now - p.deadlineNanos() > 0) {
                 fail(id, new DonorUnavailableException("donor " + name + " did not answer request " + id
                     + " within " + config.requestTimeout().toMillis() + " ms"));
             }
         });
+    }
+
+    /** Sends a PING from the event loop without waiting for a window slot; its reply is simply released. */
+    private void keepAlive() {
+        long id = nextRequestId();
+        ByteBuf frame = allocate(Frame.HEADER_BYTES + 8);
+        FrameWriter.ping(frame, id, id);
+        lastSendNanos = System.nanoTime();
+        if (!window.tryAcquire()) {
+            frame.release();
+            return; // requests are under way: the connection is not idle after all
+        }
+        CompletableFuture<Reply> future = new CompletableFuture<>();
+        pending.put(id, new Pending(future, lastSendNanos + config.requestTimeout().toNanos()));
+        future.whenComplete((r, e) -> {
+            if (r != null) {
+                r.body().release();
+            }
+        });
+        socket.write(Buffer.buffer(frame)).onComplete(ar -> frame.release());
     }
 
     private void fail(long requestId, PagePoolException e) {
