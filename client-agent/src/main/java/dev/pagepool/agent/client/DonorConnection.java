@@ -99,6 +99,8 @@ public final class DonorConnection implements AutoCloseable {
         socket.closeHandler(v -> {
             closed = true;
             decoder.close();
+            vertx.cancelTimer(sweeper);
+            netClient.close();
             failAll(new DonorUnavailableException("connection to donor " + name + " closed"));
         });
         sweeper = vertx.setPeriodic(TIMEOUT_SWEEP_MILLIS, id -> sweepTimeouts());

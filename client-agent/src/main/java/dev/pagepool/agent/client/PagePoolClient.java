@@ -34,6 +34,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  */
 public final class PagePoolClient implements AutoCloseable {
     private static final ThreadLocal<PageChecksum> CHECKSUM = ThreadLocal.withInitial(PageChecksum::new);
+    private static final long RECONNECT_MIN_NANOS = java.util.concurrent.TimeUnit.MILLISECONDS.toNanos(100);
+    private static final long RECONNECT_MAX_NANOS = java.util.concurrent.TimeUnit.SECONDS.toNanos(5);
 
     private final ClientConfig config;
     private final Vertx vertx;
@@ -42,6 +44,10 @@ public final class PagePoolClient implements AutoCloseable {
     private final AtomicInteger roundRobin = new AtomicInteger();
     private final PagePlacement placement;
     private final RequestCoalescer coalescer;
+    /** Shared pools joined so far: a new connection must present their UUIDs again before using them. */
+    private final List<PoolSpec> joinedShared = new java.util.concurrent.CopyOnWriteArrayList<>();
+    private final long[][] nextReconnectNanos;
+    private final long[][] reconnectBackoffNanos;
 
     private PagePoolClient(ClientConfig config, Vertx vertx, boolean ownsVertx) {
         this.config = config;
@@ -50,6 +56,8 @@ public final class PagePoolClient implements AutoCloseable {
         List<InetSocketAddress> nodes = config.nodes();
         this.connections = new DonorConnection[nodes.size()][config.connectionsPerNode()];
         this.placement = new PagePlacement(nodes.size());
+        this.nextReconnectNanos = new long[nodes.size()][config.connectionsPerNode()];
+        this.reconnectBackoffNanos = new long[nodes.size()][config.connectionsPerNode()];
         try {
             for (int d = 0; d < nodes.size(); d++) {
                 for (int c = 0; c < config.connectionsPerNode(); c++) {
@@ -87,7 +95,7 @@ public final class PagePoolClient implements AutoCloseable {
 
     /** The name each donor gave in its HELLO reply. */
     public String donorName(int donor) {
-        return connections[donor][0].donorName();
+        return connection(donor, 0).donorName();
     }
 
     /**
@@ -99,22 +107,27 @@ public final class PagePoolClient implements AutoCloseable {
         for (int d = 0; d < connections.length; d++) {
             int connectionsToAsk = spec.shared() ? connections[d].length : 1;
             for (int c = 0; c < connectionsToAsk; c++) {
-                DonorConnection conn = connections[d][c];
-                long id = conn.nextRequestId();
-                ByteBuf frame = DonorConnection.allocate(Frame.HEADER_BYTES + Frame.NEW_POOL_BYTES);
-                FrameWriter.newPool(frame, id, spec);
-                ids[d] = conn.await(conn.send(id, frame).thenApply(r -> DonorConnection.withBody(r,
-                    b -> b.getInt(b.readerIndex()))));
+                ids[d] = newPoolOn(connection(d, c), spec);
             }
         }
+        if (spec.shared()) {
+            joinedShared.add(spec);
+        }
         return new PoolRef(spec, ids);
+    }
+
+    private static int newPoolOn(DonorConnection conn, PoolSpec spec) {
+        long id = conn.nextRequestId();
+        ByteBuf frame = DonorConnection.allocate(Frame.HEADER_BYTES + Frame.NEW_POOL_BYTES);
+        FrameWriter.newPool(frame, id, spec);
+        return conn.await(conn.send(id, frame).thenApply(r -> DonorConnection.withBody(r, b -> b.getInt(b.readerIndex()))));
     }
 
     /** Destroys the pool on every donor; returns the pages removed. */
     public long destroyPool(PoolRef pool) {
         long removed = 0;
         for (int d = 0; d < connections.length; d++) {
-            DonorConnection conn = connections[d][0];
+            DonorConnection conn = connection(d, 0);
             long id = conn.nextRequestId();
             ByteBuf frame = DonorConnection.allocate(Frame.HEADER_BYTES + Frame.DESTROY_POOL_BYTES);
             FrameWriter.destroyPool(frame, id, pool.idOn(d));
@@ -225,7 +238,7 @@ public final class PagePoolClient implements AutoCloseable {
     public long flushObject(PoolRef pool, long object) {
         long removed = 0;
         for (int d = 0; d < connections.length; d++) {
-            DonorConnection conn = connections[d][0];
+            DonorConnection conn = connection(d, 0);
             long id = conn.nextRequestId();
             ByteBuf frame = DonorConnection.allocate(Frame.HEADER_BYTES + Frame.flushObjectBodyBytes(1));
             FrameWriter.vector(frame, Opcode.FLUSH_OBJECT, 0, id, pool.idOn(d), 1);
@@ -259,7 +272,7 @@ public final class PagePoolClient implements AutoCloseable {
 
     /** The donor's counters, by name (the same names as its /admin/stats). */
     public Map<String, Long> stats(int donor) {
-        DonorConnection conn = connections[donor][0];
+        DonorConnection conn = connection(donor, 0);
         long id = conn.nextRequestId();
         ByteBuf frame = DonorConnection.allocate(Frame.HEADER_BYTES);
         FrameWriter.stats(frame, id);
@@ -277,7 +290,7 @@ public final class PagePoolClient implements AutoCloseable {
 
     /** Round-trip time to a donor, in nanoseconds. */
     public long ping(int donor) {
-        DonorConnection conn = connections[donor][0];
+        DonorConnection conn = connection(donor, 0);
         long id = conn.nextRequestId();
         ByteBuf frame = DonorConnection.allocate(Frame.HEADER_BYTES + 8);
         long t0 = System.nanoTime();
@@ -352,8 +365,47 @@ public final class PagePoolClient implements AutoCloseable {
     }
 
     DonorConnection pick(int donor) {
-        DonorConnection[] forDonor = connections[donor];
-        return forDonor.length == 1 ? forDonor[0] : forDonor[Math.floorMod(roundRobin.getAndIncrement(), forDonor.length)];
+        int slots = connections[donor].length;
+        return connection(donor, slots == 1 ? 0 : Math.floorMod(roundRobin.getAndIncrement(), slots));
+    }
+
+    /**
+     * The open connection in a slot, reconnecting first when the donor closed it (idle timeout, restart,
+     * network blip). Attempts back off from {@link #RECONNECT_MIN_NANOS} to {@link #RECONNECT_MAX_NANOS}; while
+     * waiting, calls fail at once with {@link DonorUnavailableException} rather than queueing. A new connection
+     * presents the UUIDs of the shared pools joined so far, as the donor requires per connection; private
+     * pools need nothing, since they belong to the client id and survive within the donor's lease.
+     */
+    private DonorConnection connection(int donor, int slot) {
+        DonorConnection conn = connections[donor][slot];
+        if (conn.isOpen()) {
+            return conn;
+        }
+        synchronized (connections[donor]) {
+            conn = connections[donor][slot];
+            if (conn.isOpen()) {
+                return conn;
+            }
+            long now = System.nanoTime();
+            if (now - nextReconnectNanos[donor][slot] < 0) {
+                throw new DonorUnavailableException("donor " + conn.name() + " is unreachable; next reconnect attempt in "
+                    + (nextReconnectNanos[donor][slot] - now) / 1_000_000 + " ms");
+            }
+            try {
+                DonorConnection fresh = DonorConnection.open(vertx, config.nodes().get(donor), config);
+                for (PoolSpec shared : joinedShared) {
+                    newPoolOn(fresh, shared);
+                }
+                connections[donor][slot] = fresh;
+                reconnectBackoffNanos[donor][slot] = 0;
+                return fresh;
+            } catch (PagePoolException e) {
+                long backoff = Math.min(RECONNECT_MAX_NANOS, Math.max(RECONNECT_MIN_NANOS, reconnectBackoffNanos[donor][slot] * 2));
+                reconnectBackoffNanos[donor][slot] = backoff;
+                nextReconnectNanos[donor][slot] = now + backoff;
+                throw e;
+            }
+        }
     }
 
     private static void checkStatusVector(DonorConnection conn, ByteBuf b, int k) {
