@@ -178,11 +178,8 @@ public final class PagePoolClient implements AutoCloseable {
         return forEachDonorFrame(objects, indexes, n, (donor, picks, k) -> {
             DonorConnection conn = pick(donor);
             long id = conn.nextRequestId();
-            ByteBuf frame = DonorConnection.allocate(Frame.HEADER_BYTES + Frame.keyBodyBytes(k));
-            FrameWriter.vector(frame, Opcode.GET, exclusive ? Frame.FLAG_EXCLUSIVE : 0, id, pool.idOn(donor), k);
-            for (int j = 0; j < k; j++) {
-                FrameWriter.keyEntry(frame, objects[picks[j]], indexes[picks[j]]);
-            }
+            ByteBuf frame = keyFrame(id, Opcode.GET, exclusive ? Frame.FLAG_EXCLUSIVE : 0, pool.idOn(donor), objects,
+                indexes, picks, k);
             return conn.send(id, frame).thenAccept(r -> DonorConnection.withBody(r, b -> {
                 int hits = checkStatusVectorPrefix(conn, b, k);
                 if (b.readableBytes() != Frame.getReplyBytes(k, hits)) {
@@ -214,11 +211,7 @@ public final class PagePoolClient implements AutoCloseable {
         DonorConnection.await(forEachDonorFrame(objects, indexes, n, (donor, picks, k) -> {
             DonorConnection conn = pick(donor);
             long id = conn.nextRequestId();
-            ByteBuf frame = DonorConnection.allocate(Frame.HEADER_BYTES + Frame.keyBodyBytes(k));
-            FrameWriter.vector(frame, Opcode.FLUSH_PAGE, 0, id, pool.idOn(donor), k);
-            for (int j = 0; j < k; j++) {
-                FrameWriter.keyEntry(frame, objects[picks[j]], indexes[picks[j]]);
-            }
+            ByteBuf frame = keyFrame(id, Opcode.FLUSH_PAGE, 0, pool.idOn(donor), objects, indexes, picks, k);
             return conn.send(id, frame).thenAccept(r -> DonorConnection.withBody(r, b -> {
                 checkStatusVector(conn, b, k);
                 for (int j = 0; j < k; j++) {
@@ -362,6 +355,17 @@ public final class PagePoolClient implements AutoCloseable {
             }
         }
         return CompletableFuture.allOf(frames.toArray(new CompletableFuture<?>[0]));
+    }
+
+    /** A GET or FLUSH_PAGE frame naming the handles {@code picks[0..k)}. */
+    private static ByteBuf keyFrame(long id, int opcode, int flags, int donorPool, long[] objects, int[] indexes,
+                                    int[] picks, int k) {
+        ByteBuf frame = DonorConnection.allocate(Frame.HEADER_BYTES + Frame.keyBodyBytes(k));
+        FrameWriter.vector(frame, opcode, flags, id, donorPool, k);
+        for (int j = 0; j < k; j++) {
+            FrameWriter.keyEntry(frame, objects[picks[j]], indexes[picks[j]]);
+        }
+        return frame;
     }
 
     DonorConnection pick(int donor) {
