@@ -14,8 +14,12 @@ import picocli.CommandLine.Option;
 
 @Command(name = "bench", description = "Puts pages into donors and gets them back, with latency percentiles.")
 final class BenchCommand implements Callable<Integer> {
-    @Option(names = "--nodes", required = true, description = "Donors' data endpoints HOST:PORT,...")
+    @Option(names = "--nodes", description = "Donors' data endpoints HOST:PORT,...")
     String nodes;
+    @Option(names = "--members", description = "Instead of --nodes: Hazelcast members HOST:PORT,... to learn the donors from.")
+    String members;
+    @Option(names = "--cluster-name", defaultValue = "pagepool", description = "Hazelcast cluster name (default ${DEFAULT-VALUE}).")
+    String clusterName;
     @Option(names = "--pool", defaultValue = "persistent", description = "persistent or ephemeral (default ${DEFAULT-VALUE}).")
     String pool;
     @Option(names = "--pages", defaultValue = "100000", description = "Pages to put and get (default ${DEFAULT-VALUE}).")
@@ -41,7 +45,8 @@ final class BenchCommand implements Callable<Integer> {
         if (batch < 1 || batch > 256 || threads < 1 || threads > 64 || pages < threads) {
             throw new IllegalArgumentException("need 1 <= batch <= 256, 1 <= threads <= 64, pages >= threads");
         }
-        ClientConfig config = ClientConfig.of(ClientConfig.parseNodes(nodes), token).withConnectionsPerNode(threads);
+        ClientConfig config = ClientConfig.of(DonorNodes.resolve(nodes, members, clusterName), token)
+            .withConnectionsPerNode(threads);
         try (PagePoolClient client = PagePoolClient.connect(config);
              ProgressBar bar = ProgressBar.forTerminal(!json, 2 * pages)) {
             PoolRef ref = client.newPool(PoolSpec.privatePool(pool.equals("persistent")));
