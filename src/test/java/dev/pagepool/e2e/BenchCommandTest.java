@@ -56,16 +56,19 @@ class BenchCommandTest {
         }
     }
 
+    private static DonorSettings member(String name, String members, int hazelcastPort, String cluster) {
+        return DonorSettings.defaults(name).withCapacity("64m").withCluster(members, hazelcastPort)
+            .with("pagepool.cluster.name", cluster);
+    }
+
     @Test
     void benchFindsTheDonorsThroughHazelcastMembership() throws Exception {
         int hz1 = DonorProcess.freePort();
         int hz2 = DonorProcess.freePort();
         String members = "127.0.0.1:" + hz1 + ",127.0.0.1:" + hz2;
         String cluster = "bench-e2e-" + ProcessHandle.current().pid();
-        try (DonorProcess a = DonorProcess.start(DonorSettings.defaults("member-a").withCapacity("64m")
-                .withCluster(members, hz1).with("pagepool.cluster.name", cluster), Donors.READY_TIMEOUT);
-             DonorProcess b = DonorProcess.start(DonorSettings.defaults("member-b").withCapacity("64m")
-                .withCluster(members, hz2).with("pagepool.cluster.name", cluster), Donors.READY_TIMEOUT)) {
+        try (DonorProcess a = Donors.start(member("member-a", members, hz1, cluster));
+             DonorProcess b = Donors.start(member("member-b", members, hz2, cluster))) {
             Run run = bench("--members", "127.0.0.1:" + hz1, "--cluster-name", cluster);
             assertTrue(run.output().contains("on 2 donor(s)"), run.output());
             assertEveryPageVerified(run.json());

@@ -21,10 +21,18 @@ final class Donors {
         System.setProperty("pagepool.home", Path.of(System.getProperty("pagepool.root", "..")).toAbsolutePath().normalize().toString());
     }
 
-    /** A lone donor (no cluster) with the given token and capacity. */
+    /** Settings of a lone donor (no Hazelcast member) with the given token and capacity. */
+    static DonorSettings lone(String name, String token, String capacity) {
+        return DonorSettings.defaults(name).withToken(token).withCapacity(capacity).with("pagepool.cluster.enabled", "false");
+    }
+
+    /** A lone donor, started and ready. */
     static DonorProcess start(String name, String token, String capacity) {
-        return DonorProcess.start(DonorSettings.defaults(name).withToken(token).withCapacity(capacity)
-            .with("pagepool.cluster.enabled", "false"), READY_TIMEOUT);
+        return start(lone(name, token, capacity));
+    }
+
+    static DonorProcess start(DonorSettings settings) {
+        return DonorProcess.start(settings, READY_TIMEOUT);
     }
 
     static HttpResponse<String> http(DonorProcess donor, String method, String path, String token, String body) throws Exception {

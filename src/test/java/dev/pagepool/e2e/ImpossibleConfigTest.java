@@ -3,7 +3,6 @@ package dev.pagepool.e2e;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.pagepool.agent.launch.DonorProcess;
 import dev.pagepool.agent.launch.DonorSettings;
 import org.junit.jupiter.api.Test;
 
@@ -12,13 +11,12 @@ class ImpossibleConfigTest {
 
     @Test
     void donorRefusesToStartAndNamesEveryProblem() {
-        DonorSettings impossible = DonorSettings.defaults("impossible")
-            .with("pagepool.cluster.enabled", "false")
+        DonorSettings impossible = Donors.lone("impossible", "", "256m")
             .with("pagepool.node.reserve", "64k")
             .with("pagepool.node.data-host", "0.0.0.0")
             .with("pagepool.node.max-inflight-per-connection", "0");
         IllegalStateException e = assertThrows(IllegalStateException.class,
-            () -> DonorProcess.start(impossible, Donors.READY_TIMEOUT).close());
+            () -> Donors.start(impossible).close());
         String log = e.getMessage();
         assertTrue(log.contains("exited"), "the process ends rather than serving: " + log);
         assertTrue(log.contains("impossible configuration"), log);

@@ -12,7 +12,6 @@ import dev.pagepool.agent.client.PagePoolClient;
 import dev.pagepool.agent.client.PageStatus;
 import dev.pagepool.agent.client.PoolRef;
 import dev.pagepool.agent.launch.DonorProcess;
-import dev.pagepool.agent.launch.DonorSettings;
 import dev.pagepool.protocol.PoolSpec;
 import java.util.List;
 import java.util.Random;
@@ -28,8 +27,7 @@ class LeaseTest {
 
     @BeforeAll
     static void start() {
-        donor = DonorProcess.start(DonorSettings.defaults("lease").withToken(TOKEN).withCapacity("64m")
-            .with("pagepool.cluster.enabled", "false").with("pagepool.node.lease", LEASE_MILLIS + "ms"), Donors.READY_TIMEOUT);
+        donor = Donors.start(Donors.lone("lease", TOKEN, "64m").with("pagepool.node.lease", LEASE_MILLIS + "ms"));
     }
 
     @AfterAll
@@ -84,9 +82,8 @@ class LeaseTest {
 
     @Test
     void aQuietClientKeepsItsConnectionAndItsPoolsAlive() throws Exception {
-        try (DonorProcess strict = DonorProcess.start(DonorSettings.defaults("lease-idle").withToken(TOKEN)
-                .withCapacity("32m").with("pagepool.cluster.enabled", "false").with("pagepool.node.lease", "1s")
-                .with("pagepool.node.idle-timeout", "2s"), Donors.READY_TIMEOUT);
+        try (DonorProcess strict = Donors.start(Donors.lone("lease-idle", TOKEN, "32m")
+                .with("pagepool.node.lease", "1s").with("pagepool.node.idle-timeout", "2s"));
              PagePoolClient quiet = PagePoolClient.connect(ClientConfig.of(List.of(strict.dataAddress()), TOKEN)
                  .withKeepAlive(java.time.Duration.ofMillis(500)))) {
             byte[] page = new byte[4096];

@@ -8,7 +8,6 @@ import dev.pagepool.agent.client.PagePoolClient;
 import dev.pagepool.agent.client.PageStatus;
 import dev.pagepool.agent.client.PoolRef;
 import dev.pagepool.agent.launch.DonorProcess;
-import dev.pagepool.agent.launch.DonorSettings;
 import dev.pagepool.protocol.PoolSpec;
 import java.time.Duration;
 import java.util.List;
@@ -21,8 +20,7 @@ class ReconnectTest {
 
     @Test
     void callsAfterTheDonorClosedTheConnectionReconnectAndFindTheirPools() throws Exception {
-        try (DonorProcess donor = DonorProcess.start(DonorSettings.defaults("reconnect").withToken("rc").withCapacity("32m")
-                .with("pagepool.cluster.enabled", "false").with("pagepool.node.idle-timeout", "1s"), Donors.READY_TIMEOUT);
+        try (DonorProcess donor = Donors.start(Donors.lone("reconnect", "rc", "32m").with("pagepool.node.idle-timeout", "1s"));
              PagePoolClient client = PagePoolClient.connect(ClientConfig.of(List.of(donor.dataAddress()), "rc")
                  .withConnectionsPerNode(2).withKeepAlive(Duration.ofMinutes(10)))) {
             byte[] page = new byte[4096];

@@ -127,34 +127,63 @@ class TmemRulesTest {
         client.destroyPool(pool);
     }
 
+    private static final int VECTOR = 256;
+
+    /** Puts pages 0..n of {@code object} in vectors of 256; returns each page's status. */
+    private PageStatus[] putPages(PoolRef pool, long object, int n) {
+        PageStatus[] all = new PageStatus[n];
+        long[] objects = new long[VECTOR];
+        java.util.Arrays.fill(objects, object);
+        int[] indexes = new int[VECTOR];
+        byte[] data = new byte[VECTOR * P];
+        for (int start = 0; start < n; start += VECTOR) {
+            int k = Math.min(VECTOR, n - start);
+            for (int i = 0; i < k; i++) {
+                indexes[i] = start + i;
+                content.fill(object, start + i, data, i * P);
+            }
+            System.arraycopy(client.putBatch(pool, objects, indexes, data, k), 0, all, start, k);
+        }
+        return all;
+    }
+
+    @FunctionalInterface
+    private interface PageCheck {
+        /** {@code intact}: the bytes read are the ones put (false on a miss). */
+        void page(int index, PageStatus status, boolean intact);
+    }
+
+    /** Gets pages 0..n of {@code object} in vectors of 256 and hands each to {@code check}. */
+    private void getPages(PoolRef pool, long object, int n, PageCheck check) {
+        long[] objects = new long[VECTOR];
+        java.util.Arrays.fill(objects, object);
+        int[] indexes = new int[VECTOR];
+        byte[] data = new byte[VECTOR * P];
+        byte[] expected = new byte[P];
+        for (int start = 0; start < n; start += VECTOR) {
+            int k = Math.min(VECTOR, n - start);
+            for (int i = 0; i < k; i++) {
+                indexes[i] = start + i;
+            }
+            PageStatus[] st = client.getBatch(pool, objects, indexes, k, false, data);
+            for (int i = 0; i < k; i++) {
+                check.page(start + i, st[i],
+                    st[i] == PageStatus.OK && content.matches(object, start + i, data, i * P, expected));
+            }
+        }
+    }
+
     @Test
     void persistentPagesNeverMissWhileUnderCapacity() {
         PoolRef pool = client.newPool(PoolSpec.privatePool(true));
         int n = 8000; // 32 MiB raw in a 64 MiB donor
-        long[] objects = new long[256];
-        int[] indexes = new int[256];
-        byte[] data = new byte[256 * P];
-        for (int start = 0; start < n; start += 256) {
-            for (int i = 0; i < 256; i++) {
-                objects[i] = 42;
-                indexes[i] = start + i;
-                content.fill(42, start + i, data, i * P);
-            }
-            for (PageStatus s : client.putBatch(pool, objects, indexes, data, 256)) {
-                assertEquals(PageStatus.OK, s);
-            }
+        for (PageStatus s : putPages(pool, 42, n)) {
+            assertEquals(PageStatus.OK, s);
         }
-        byte[] expected = new byte[P];
-        for (int start = 0; start < n; start += 256) {
-            for (int i = 0; i < 256; i++) {
-                indexes[i] = start + i;
-            }
-            PageStatus[] st = client.getBatch(pool, objects, indexes, 256, false, data);
-            for (int i = 0; i < 256; i++) {
-                assertEquals(PageStatus.OK, st[i], "persistent page " + (start + i));
-                assertTrue(content.matches(42, start + i, data, i * P, expected));
-            }
-        }
+        getPages(pool, 42, n, (index, status, intact) -> {
+            assertEquals(PageStatus.OK, status, "persistent page " + index);
+            assertTrue(intact, "persistent page " + index + " byte for byte");
+        });
         client.destroyPool(pool);
     }
 
@@ -162,36 +191,18 @@ class TmemRulesTest {
     void ephemeralPagesEitherHitWithTheirBytesOrMissWhenOverflowing() {
         PoolRef pool = client.newPool(PoolSpec.privatePool(false));
         int n = 40_000; // ~80 MiB of half-compressible pages into a 64 MiB budget
-        long[] objects = new long[256];
-        int[] indexes = new int[256];
-        byte[] data = new byte[256 * P];
-        for (int start = 0; start < n; start += 256) {
-            for (int i = 0; i < 256; i++) {
-                objects[i] = 7;
-                indexes[i] = start + i;
-                content.fill(7, start + i, data, i * P);
+        putPages(pool, 7, n);
+        int[] hitsAndMisses = new int[2];
+        getPages(pool, 7, n, (index, status, intact) -> {
+            if (status == PageStatus.OK) {
+                hitsAndMisses[0]++;
+                assertTrue(intact, "ephemeral hit " + index);
+            } else {
+                hitsAndMisses[1]++;
             }
-            client.putBatch(pool, objects, indexes, data, 256);
-        }
-        int hits = 0;
-        int misses = 0;
-        byte[] expected = new byte[P];
-        for (int start = 0; start < n; start += 256) {
-            for (int i = 0; i < 256; i++) {
-                indexes[i] = start + i;
-            }
-            PageStatus[] st = client.getBatch(pool, objects, indexes, 256, false, data);
-            for (int i = 0; i < 256; i++) {
-                if (st[i] == PageStatus.OK) {
-                    hits++;
-                    assertTrue(content.matches(7, start + i, data, i * P, expected), "ephemeral hit " + (start + i));
-                } else {
-                    misses++;
-                }
-            }
-        }
-        assertTrue(misses > 0, "a budget smaller than the data must have evicted some pages");
-        assertTrue(hits > n / 2, "most of the budget holds pages: " + hits + " hits");
+        });
+        assertTrue(hitsAndMisses[1] > 0, "a budget smaller than the data must have evicted some pages");
+        assertTrue(hitsAndMisses[0] > n / 2, "most of the budget holds pages: " + hitsAndMisses[0] + " hits");
         client.destroyPool(pool);
     }
 

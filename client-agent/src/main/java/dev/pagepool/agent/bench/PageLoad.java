@@ -4,6 +4,7 @@ import dev.pagepool.agent.client.PagePoolClient;
 import dev.pagepool.agent.client.PageStatus;
 import dev.pagepool.agent.client.PoolRef;
 import dev.pagepool.protocol.Frame;
+import java.util.Arrays;
 import java.util.BitSet;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -40,32 +41,24 @@ public final class PageLoad {
         int perThread = (int) (pages / threads);
         long total = (long) perThread * threads;
         BitSet[] stored = new BitSet[threads];
-        Histogram putLatency = new Histogram(HISTOGRAM_MAX_US, 3);
-        Histogram getLatency = new Histogram(HISTOGRAM_MAX_US, 3);
+        for (int t = 0; t < threads; t++) {
+            stored[t] = new BitSet(perThread);
+        }
         AtomicLong rejected = new AtomicLong();
         AtomicLong verified = new AtomicLong();
         AtomicLong mismatches = new AtomicLong();
         AtomicLong missing = new AtomicLong();
-        ExecutorService pool = Executors.newFixedThreadPool(threads);
+        ExecutorService workers = Executors.newFixedThreadPool(threads);
         try {
-            long t0 = System.nanoTime();
-            runPhase(pool, threads, t -> {
-                Histogram h = new Histogram(HISTOGRAM_MAX_US, 3);
-                stored[t] = new BitSet(perThread);
-                long[] objects = new long[batch];
-                int[] indexes = new int[batch];
-                byte[] data = new byte[batch * Frame.PAGE_BYTES];
-                long object = t + 1;
-                java.util.Arrays.fill(objects, object);
-                for (int start = 0; start < perThread; start += batch) {
-                    int n = Math.min(batch, perThread - start);
+            Phase put = new Phase(workers, threads, perThread, batch, progress);
+            put.run(
+                (object, start, n, data) -> {
                     for (int i = 0; i < n; i++) {
-                        indexes[i] = start + i;
                         content.fill(object, start + i, data, i * Frame.PAGE_BYTES);
                     }
-                    long s = System.nanoTime();
-                    PageStatus[] st = client.putBatch(this.pool, objects, indexes, data, n);
-                    h.recordValue(Math.min(HISTOGRAM_MAX_US, (System.nanoTime() - s) / 1000));
+                },
+                (objects, indexes, data, n) -> client.putBatch(pool, objects, indexes, data, n),
+                (t, object, start, n, st, data, scratch) -> {
                     for (int i = 0; i < n; i++) {
                         if (st[i] == PageStatus.OK) {
                             stored[t].set(start + i);
@@ -73,77 +66,111 @@ public final class PageLoad {
                             rejected.incrementAndGet();
                         }
                     }
-                    progress.accept(n);
-                }
-                synchronized (putLatency) {
-                    putLatency.add(h);
-                }
-            });
-            double putSeconds = (System.nanoTime() - t0) / 1e9;
-            t0 = System.nanoTime();
-            runPhase(pool, threads, t -> {
-                Histogram h = new Histogram(HISTOGRAM_MAX_US, 3);
-                long[] objects = new long[batch];
-                int[] indexes = new int[batch];
-                byte[] data = new byte[batch * Frame.PAGE_BYTES];
-                byte[] expected = new byte[Frame.PAGE_BYTES];
-                long object = t + 1;
-                java.util.Arrays.fill(objects, object);
-                for (int start = 0; start < perThread; start += batch) {
-                    int n = Math.min(batch, perThread - start);
+                });
+            Phase get = new Phase(workers, threads, perThread, batch, progress);
+            get.run(
+                (object, start, n, data) -> { },
+                (objects, indexes, data, n) -> client.getBatch(pool, objects, indexes, n, false, data),
+                (t, object, start, n, st, data, scratch) -> {
                     for (int i = 0; i < n; i++) {
-                        indexes[i] = start + i;
-                    }
-                    long s = System.nanoTime();
-                    PageStatus[] st = client.getBatch(this.pool, objects, indexes, n, false, data);
-                    h.recordValue(Math.min(HISTOGRAM_MAX_US, (System.nanoTime() - s) / 1000));
-                    for (int i = 0; i < n; i++) {
-                        boolean wasStored = stored[t].get(start + i);
-                        if (st[i] == PageStatus.OK) {
-                            if (verify) {
-                                if (content.matches(object, start + i, data, i * Frame.PAGE_BYTES, expected)) {
-                                    verified.incrementAndGet();
-                                } else {
-                                    mismatches.incrementAndGet();
-                                }
+                        if (st[i] != PageStatus.OK) {
+                            if (stored[t].get(start + i)) {
+                                missing.incrementAndGet();
                             }
-                        } else if (wasStored) {
-                            missing.incrementAndGet();
+                        } else if (verify) {
+                            if (content.matches(object, start + i, data, i * Frame.PAGE_BYTES, scratch)) {
+                                verified.incrementAndGet();
+                            } else {
+                                mismatches.incrementAndGet();
+                            }
                         }
                     }
-                    progress.accept(n);
-                }
-                synchronized (getLatency) {
-                    getLatency.add(h);
-                }
-            });
-            double getSeconds = (System.nanoTime() - t0) / 1e9;
-            return new LoadResult(total, batch, threads, compressible, poolKind, putSeconds, getSeconds,
-                putLatency.getValueAtPercentile(50), putLatency.getValueAtPercentile(99),
-                putLatency.getValueAtPercentile(99.9), getLatency.getValueAtPercentile(50),
-                getLatency.getValueAtPercentile(99), getLatency.getValueAtPercentile(99.9),
+                });
+            return new LoadResult(total, batch, threads, compressible, poolKind, put.seconds, get.seconds,
+                put.latency.getValueAtPercentile(50), put.latency.getValueAtPercentile(99),
+                put.latency.getValueAtPercentile(99.9), get.latency.getValueAtPercentile(50),
+                get.latency.getValueAtPercentile(99), get.latency.getValueAtPercentile(99.9),
                 rejected.get(), verified.get(), mismatches.get(), missing.get());
         } finally {
-            pool.shutdownNow();
+            workers.shutdownNow();
         }
     }
 
     @FunctionalInterface
-    private interface ThreadBody {
-        void run(int thread) throws Exception;
+    private interface Prepare {
+        void fill(long object, int start, int n, byte[] data);
     }
 
-    private static void runPhase(ExecutorService pool, int threads, ThreadBody body) throws Exception {
-        Future<?>[] fs = new Future<?>[threads];
-        for (int t = 0; t < threads; t++) {
-            int thread = t;
-            fs[t] = pool.submit(() -> {
-                body.run(thread);
-                return null;
-            });
+    @FunctionalInterface
+    private interface Call {
+        PageStatus[] send(long[] objects, int[] indexes, byte[] data, int n);
+    }
+
+    @FunctionalInterface
+    private interface Account {
+        void count(int thread, long object, int start, int n, PageStatus[] statuses, byte[] data, byte[] scratch);
+    }
+
+    /**
+     * One phase over all threads: thread t works on object t + 1, pages 0..perThread in vectors of
+     * {@code batch}; only the vector call itself is timed. Each thread keeps its own buffers and histogram.
+     */
+    private static final class Phase {
+        private final ExecutorService workers;
+        private final int threads;
+        private final int perThread;
+        private final int batch;
+        private final LongConsumer progress;
+        final Histogram latency = new Histogram(HISTOGRAM_MAX_US, 3);
+        double seconds;
+
+        Phase(ExecutorService workers, int threads, int perThread, int batch, LongConsumer progress) {
+            this.workers = workers;
+            this.threads = threads;
+            this.perThread = perThread;
+            this.batch = batch;
+            this.progress = progress;
         }
-        for (Future<?> f : fs) {
-            f.get();
+
+        void run(Prepare prepare, Call call, Account account) throws Exception {
+            long t0 = System.nanoTime();
+            Future<?>[] fs = new Future<?>[threads];
+            for (int t = 0; t < threads; t++) {
+                int thread = t;
+                fs[t] = workers.submit(() -> {
+                    work(thread, prepare, call, account);
+                    return null;
+                });
+            }
+            for (Future<?> f : fs) {
+                f.get();
+            }
+            seconds = (System.nanoTime() - t0) / 1e9;
+        }
+
+        private void work(int thread, Prepare prepare, Call call, Account account) {
+            Histogram h = new Histogram(HISTOGRAM_MAX_US, 3);
+            long object = thread + 1;
+            long[] objects = new long[batch];
+            int[] indexes = new int[batch];
+            byte[] data = new byte[batch * Frame.PAGE_BYTES];
+            byte[] scratch = new byte[Frame.PAGE_BYTES];
+            Arrays.fill(objects, object);
+            for (int start = 0; start < perThread; start += batch) {
+                int n = Math.min(batch, perThread - start);
+                for (int i = 0; i < n; i++) {
+                    indexes[i] = start + i;
+                }
+                prepare.fill(object, start, n, data);
+                long s = System.nanoTime();
+                PageStatus[] statuses = call.send(objects, indexes, data, n);
+                h.recordValue(Math.min(HISTOGRAM_MAX_US, (System.nanoTime() - s) / 1000));
+                account.count(thread, object, start, n, statuses, data, scratch);
+                progress.accept(n);
+            }
+            synchronized (latency) {
+                latency.add(h);
+            }
         }
     }
 }

@@ -37,7 +37,7 @@ final class DonorNodes {
             if (donors.isEmpty()) {
                 throw new IllegalStateException("cluster '" + clusterName + "' at " + members + " has no donor");
             }
-            return ClientConfig.parseNodes(String.join(",", donors.stream().map(DonorInfo::dataAddress).toList()));
+            return donors.stream().map(d -> InetSocketAddress.createUnresolved(d.host(), d.dataPort())).toList();
         }
     }
 }

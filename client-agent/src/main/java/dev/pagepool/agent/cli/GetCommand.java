@@ -1,6 +1,5 @@
 package dev.pagepool.agent.cli;
 
-import dev.pagepool.agent.client.ClientConfig;
 import dev.pagepool.agent.client.PagePoolClient;
 import dev.pagepool.agent.client.PageStatus;
 import dev.pagepool.protocol.Frame;
@@ -8,34 +7,27 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 @Command(name = "get", description = "Gets one page put by 'pagepool put' (debugging); exit 3 on a miss.")
 final class GetCommand implements Callable<Integer> {
-    @Option(names = "--nodes", required = true, description = "Donors' data endpoints HOST:PORT,...")
-    String nodes;
-    @Option(names = "--pool-name", defaultValue = "debug")
-    String poolName;
-    @Option(names = "--object", required = true)
-    long object;
-    @Option(names = "--index", required = true)
-    int index;
+    @Mixin
+    DebugPageOptions page;
     @Option(names = "--out", required = true, description = "Where to write the 4096 bytes.")
     Path out;
-    @Option(names = "--token", defaultValue = "${env:PAGEPOOL_TOKEN:-}")
-    String token;
 
     @Override
     public Integer call() throws Exception {
-        byte[] page = new byte[Frame.PAGE_BYTES];
-        try (PagePoolClient client = PagePoolClient.connect(ClientConfig.of(ClientConfig.parseNodes(nodes), token))) {
-            PageStatus status = client.get(PutCommand.debugPool(client, poolName), object, index, false, page);
+        byte[] data = new byte[Frame.PAGE_BYTES];
+        try (PagePoolClient client = page.connect()) {
+            PageStatus status = client.get(page.pool(client), page.object, page.index, false, data);
             System.out.println(status);
             if (status != PageStatus.OK) {
                 return 3;
             }
         }
-        Files.write(out, page);
+        Files.write(out, data);
         return 0;
     }
 }

@@ -7,6 +7,7 @@ import dev.pagepool.protocol.Handle;
 import dev.pagepool.protocol.Opcode;
 import dev.pagepool.protocol.PageChecksum;
 import dev.pagepool.protocol.PoolSpec;
+import dev.pagepool.protocol.Status;
 import io.netty.buffer.ByteBuf;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
@@ -145,6 +146,10 @@ public final class PagePoolClient implements AutoCloseable {
     }
 
     public CompletableFuture<PageStatus[]> putBatchAsync(PoolRef pool, long[] objects, int[] indexes, byte[] pages, int n) {
+        return putBatchAsync(pool, objects, indexes, PageSlots.contiguous(pages), n);
+    }
+
+    CompletableFuture<PageStatus[]> putBatchAsync(PoolRef pool, long[] objects, int[] indexes, PageSlots pages, int n) {
         PageStatus[] result = new PageStatus[n];
         return forEachDonorFrame(objects, indexes, n, (donor, picks, k) -> {
             DonorConnection conn = pick(donor);
@@ -154,8 +159,9 @@ public final class PagePoolClient implements AutoCloseable {
             PageChecksum crc = CHECKSUM.get();
             for (int j = 0; j < k; j++) {
                 int i = picks[j];
-                FrameWriter.putEntry(frame, objects[i], indexes[i], crc.of(pages, i * Frame.PAGE_BYTES, Frame.PAGE_BYTES),
-                    pages, i * Frame.PAGE_BYTES);
+                byte[] page = pages.array(i);
+                int at = pages.offset(i);
+                FrameWriter.putEntry(frame, objects[i], indexes[i], crc.of(page, at, Frame.PAGE_BYTES), page, at);
             }
             return conn.send(id, frame).thenAccept(r -> DonorConnection.withBody(r, b -> {
                 checkStatusVector(conn, b, k);
@@ -174,6 +180,11 @@ public final class PagePoolClient implements AutoCloseable {
 
     public CompletableFuture<PageStatus[]> getBatchAsync(PoolRef pool, long[] objects, int[] indexes, int n,
                                                          boolean exclusive, byte[] dst) {
+        return getBatchAsync(pool, objects, indexes, n, exclusive, PageSlots.contiguous(dst));
+    }
+
+    CompletableFuture<PageStatus[]> getBatchAsync(PoolRef pool, long[] objects, int[] indexes, int n, boolean exclusive,
+                                                  PageSlots dst) {
         PageStatus[] result = new PageStatus[n];
         return forEachDonorFrame(objects, indexes, n, (donor, picks, k) -> {
             DonorConnection conn = pick(donor);
@@ -186,18 +197,23 @@ public final class PagePoolClient implements AutoCloseable {
                     throw new ProtocolViolationException("GET reply from " + conn.name() + " has " + b.readableBytes()
                         + " bytes for " + k + " pages and " + hits + " hits");
                 }
+                // Every hit is checked before any is copied out: a frame with a damaged page hands over nothing.
                 PageChecksum crc = CHECKSUM.get();
-                int hit = 0;
-                for (int j = 0; j < k; j++) {
+                for (int j = 0, hit = 0; j < k; j++) {
+                    if (Bodies.replyStatus(b, j) == Status.PAGE_OK) {
+                        int at = Bodies.getHitIndex(b, k, hit++);
+                        if (crc.of(b, at + 4, Frame.PAGE_BYTES) != b.getInt(at)) {
+                            throw new CorruptPageException(
+                                new Handle(pool.idOn(donor), objects[picks[j]], indexes[picks[j]]), conn.name());
+                        }
+                    }
+                }
+                for (int j = 0, hit = 0; j < k; j++) {
                     int i = picks[j];
                     PageStatus status = PageStatus.of(Bodies.replyStatus(b, j));
                     result[i] = status;
                     if (status == PageStatus.OK) {
-                        int at = Bodies.getHitIndex(b, k, hit++);
-                        if (crc.of(b, at + 4, Frame.PAGE_BYTES) != b.getInt(at)) {
-                            throw new CorruptPageException(new Handle(pool.idOn(donor), objects[i], indexes[i]), conn.name());
-                        }
-                        b.getBytes(at + 4, dst, i * Frame.PAGE_BYTES, Frame.PAGE_BYTES);
+                        b.getBytes(Bodies.getHitIndex(b, k, hit++) + 4, dst.array(i), dst.offset(i), Frame.PAGE_BYTES);
                     }
                 }
                 return null;

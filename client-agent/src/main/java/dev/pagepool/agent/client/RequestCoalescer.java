@@ -102,7 +102,7 @@ final class RequestCoalescer implements AutoCloseable {
                     group.add(it);
                 }
             }
-            inFlight.add(lead.put() ? sendPuts(group) : sendGets(group));
+            inFlight.add(sendGroup(group));
         }
         // Wait for this round's replies before draining again: that wait is what lets the next round grow.
         try {
@@ -113,43 +113,32 @@ final class RequestCoalescer implements AutoCloseable {
         }
     }
 
-    private CompletableFuture<?> sendPuts(List<Item> group) {
+    /**
+     * Sends one group (same operation, pool and flags) as a vector call. Pages go into the frame straight from
+     * the callers' arrays, and replies straight back into them.
+     */
+    private CompletableFuture<?> sendGroup(List<Item> group) {
         int n = group.size();
         long[] objects = new long[n];
         int[] indexes = new int[n];
-        byte[] pages = new byte[n * Frame.PAGE_BYTES];
+        byte[][] pages = new byte[n][];
         for (int i = 0; i < n; i++) {
             Item it = group.get(i);
             objects[i] = it.object();
             indexes[i] = it.index();
-            System.arraycopy(it.page(), 0, pages, i * Frame.PAGE_BYTES, Frame.PAGE_BYTES);
+            pages[i] = it.page();
         }
-        return client.putBatchAsync(group.get(0).pool(), objects, indexes, pages, n).whenComplete((statuses, error) -> {
-            for (int i = 0; i < n; i++) {
-                complete(group.get(i), statuses == null ? null : statuses[i], error);
-            }
-        });
+        Item lead = group.get(0);
+        CompletableFuture<PageStatus[]> call = lead.put()
+            ? client.putBatchAsync(lead.pool(), objects, indexes, PageSlots.separate(pages), n)
+            : client.getBatchAsync(lead.pool(), objects, indexes, n, lead.exclusive(), PageSlots.separate(pages));
+        return call.whenComplete((statuses, error) -> completeAll(group, statuses, error));
     }
 
-    private CompletableFuture<?> sendGets(List<Item> group) {
-        int n = group.size();
-        long[] objects = new long[n];
-        int[] indexes = new int[n];
-        for (int i = 0; i < n; i++) {
-            objects[i] = group.get(i).object();
-            indexes[i] = group.get(i).index();
+    private static void completeAll(List<Item> group, PageStatus[] statuses, Throwable error) {
+        for (int i = 0; i < group.size(); i++) {
+            complete(group.get(i), statuses == null ? null : statuses[i], error);
         }
-        byte[] dst = new byte[n * Frame.PAGE_BYTES];
-        return client.getBatchAsync(group.get(0).pool(), objects, indexes, n, group.get(0).exclusive(), dst)
-            .whenComplete((statuses, error) -> {
-                for (int i = 0; i < n; i++) {
-                    Item it = group.get(i);
-                    if (statuses != null && statuses[i] == PageStatus.OK) {
-                        System.arraycopy(dst, i * Frame.PAGE_BYTES, it.page(), 0, Frame.PAGE_BYTES);
-                    }
-                    complete(it, statuses == null ? null : statuses[i], error);
-                }
-            });
     }
 
     private static void complete(Item it, PageStatus status, Throwable error) {

@@ -32,7 +32,6 @@ public final class BufferReserve {
     private int largeFree;
     private final long totalBytes;
     private long usedBytes;
-    private long exhausted;
 
     public BufferReserve(long reserveBytes) {
         int smallCount = (int) Math.max(2, (long) (reserveBytes * SMALL_SHARE) / SMALL_BUFFER_BYTES);
@@ -70,8 +69,7 @@ public final class BufferReserve {
             large[largeFree] = null;
         }
         if (buf == null) {
-            exhausted++;
-            return null;
+            return null; // counted by the caller as a BUSY reply
         }
         usedBytes += buf.capacity();
         buf.clear();
@@ -98,10 +96,5 @@ public final class BufferReserve {
 
     public synchronized long usedBytes() {
         return usedBytes;
-    }
-
-    /** How often a frame found no buffer and was answered BUSY. */
-    public synchronized long exhaustedCount() {
-        return exhausted;
     }
 }

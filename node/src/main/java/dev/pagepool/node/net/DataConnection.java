@@ -43,7 +43,6 @@ final class DataConnection implements FrameDecoder.Listener {
     private final byte[] token;
     private final ClientLeases leases;
     private final int maxInflight;
-    private final int maxBodyBytes;
     private final ConnectionState state = new ConnectionState();
     private int inflight;
     private boolean paused;
@@ -59,7 +58,6 @@ final class DataConnection implements FrameDecoder.Listener {
         this.token = token;
         this.leases = leases;
         this.maxInflight = maxInflight;
-        this.maxBodyBytes = Frame.MAX_BODY_BYTES;
         // Until HELLO succeeds the peer is a stranger: it may send a HELLO and nothing larger, so it can never
         // hold a frame-sized reserve buffer hostage by announcing a large body and sending it slowly.
         this.decoder = new FrameDecoder(Frame.HELLO_FIXED_BYTES + Frame.MAX_TOKEN_BYTES, reserve::acquire, this);
@@ -131,8 +129,8 @@ final class DataConnection implements FrameDecoder.Listener {
         }
         state.authenticate(Bodies.helloClientId(body));
         leases.connected(state.clientId());
-        decoder.maxBodyBytes(maxBodyBytes);
-        send(processor.helloReply(header, maxBodyBytes));
+        decoder.maxBodyBytes(Frame.MAX_BODY_BYTES);
+        send(processor.helloReply(header, Frame.MAX_BODY_BYTES));
     }
 
     @Override

@@ -2,6 +2,7 @@ package dev.pagepool.node.net;
 
 import dev.pagepool.node.config.NodeSettings;
 import dev.pagepool.node.metrics.NodeCounters;
+import dev.pagepool.node.metrics.NodeStatsView;
 import dev.pagepool.node.metrics.RequestTimers;
 import dev.pagepool.node.pool.ClientLeases;
 import dev.pagepool.node.pool.Pool;
@@ -50,6 +51,8 @@ public class DataServer {
     MeterRegistry registry;
     @Inject
     ClientLeases leases;
+    @Inject
+    NodeStatsView statsView;
 
     private volatile boolean listening;
     private volatile int port = -1;
@@ -122,7 +125,7 @@ public class DataServer {
 
         @Override
         public void start(Promise<Void> started) {
-            RequestProcessor processor = new RequestProcessor(store, pools, reserve, counters, settings.name());
+            RequestProcessor processor = new RequestProcessor(store, pools, reserve, counters, statsView, settings.name());
             byte[] token = settings.tokenBytes();
             vertx.createNetServer(options).connectHandler(socket -> {
                 if (counters.connectionsOpen.sum() >= settings.maxConnections()) {

@@ -38,13 +38,14 @@ final class RequestProcessor {
     private final PageChecksum checksum = new PageChecksum();
     private final int[] removedPerObject = new int[Frame.MAX_PAGES_PER_FRAME];
 
-    RequestProcessor(PageStore store, PoolRegistry pools, BufferReserve reserve, NodeCounters counters, String nodeName) {
+    RequestProcessor(PageStore store, PoolRegistry pools, BufferReserve reserve, NodeCounters counters,
+                     NodeStatsView statsView, String nodeName) {
         this.store = store;
         this.pools = pools;
         this.reserve = reserve;
         this.counters = counters;
         this.nodeName = nodeName;
-        this.statsView = new NodeStatsView(store, counters, reserve);
+        this.statsView = statsView;
         this.scratch = store.newScratch();
     }
 
