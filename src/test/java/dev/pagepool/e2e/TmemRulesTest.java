@@ -6,14 +6,19 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.pagepool.agent.bench.PageContent;
-import dev.pagepool.agent.client.BadSecretException;
 import dev.pagepool.agent.client.ClientConfig;
 import dev.pagepool.agent.client.NoSuchPoolException;
 import dev.pagepool.agent.client.PagePoolClient;
 import dev.pagepool.agent.client.PageStatus;
 import dev.pagepool.agent.client.PoolRef;
 import dev.pagepool.agent.launch.DonorProcess;
+import dev.pagepool.protocol.FrameWriter;
+import dev.pagepool.protocol.Opcode;
 import dev.pagepool.protocol.PoolSpec;
+import dev.pagepool.protocol.Status;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.UUID;
 import org.junit.jupiter.api.AfterAll;
@@ -207,15 +212,23 @@ class TmemRulesTest {
     }
 
     @Test
-    void sharedPoolIsJoinedOnlyWithItsUuidAndGetsAreNonDestructive() {
+    void sharedPoolIsJoinedOnlyWithItsUuidAndGetsAreNonDestructive() throws Exception {
         UUID secret = UUID.randomUUID();
         PoolRef shared = client.newPool(PoolSpec.sharedPool(false, secret));
         client.put(shared, 3, 3, page(3, 3));
+        try (RawConnection stranger = new RawConnection(donor.dataAddress())) {
+            ByteBuf hello = Unpooled.buffer();
+            FrameWriter.hello(hello, 1, 2, TOKEN.getBytes(StandardCharsets.UTF_8));
+            stranger.send(hello);
+            assertEquals(Status.OK, stranger.next().header().status());
+            ByteBuf get = Unpooled.buffer();
+            FrameWriter.vector(get, Opcode.GET, 0, 2, shared.idOn(0), 1);
+            FrameWriter.keyEntry(get, 3, 3);
+            stranger.send(get);
+            assertEquals(Status.BAD_SECRET, stranger.next().header().status(), "using a shared pool's id without its UUID");
+        }
         try (PagePoolClient other = PagePoolClient.connect(config(2))) {
-            PoolRef guessed = new PoolRef(shared.spec(), shared.donorPoolIds());
             byte[] got = new byte[P];
-            assertThrows(BadSecretException.class, () -> other.get(guessed, 3, 3, false, got),
-                "using a shared pool's id without its UUID");
             PoolRef wrong = other.newPool(PoolSpec.sharedPool(false, UUID.randomUUID()));
             assertEquals(PageStatus.MISS, other.get(wrong, 3, 3, false, got), "a wrong UUID is another pool");
             PoolRef joined = other.newPool(PoolSpec.sharedPool(false, secret));

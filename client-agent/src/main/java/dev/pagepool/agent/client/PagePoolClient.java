@@ -1,11 +1,10 @@
 package dev.pagepool.agent.client;
 
-import dev.pagepool.protocol.Bodies;
+import dev.pagepool.discovery.ClusterView;
+import dev.pagepool.discovery.DonorInfo;
+import dev.pagepool.discovery.DonorListener;
 import dev.pagepool.protocol.Frame;
 import dev.pagepool.protocol.FrameWriter;
-import dev.pagepool.protocol.Handle;
-import dev.pagepool.protocol.Opcode;
-import dev.pagepool.protocol.PageChecksum;
 import dev.pagepool.protocol.PoolSpec;
 import dev.pagepool.protocol.Status;
 import io.netty.buffer.ByteBuf;
@@ -18,61 +17,83 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.logging.Level;
+import java.util.logging.Logger;
 
 /**
  * The Java client of a pagepool cluster: tmem's put, get and flush on pools spread over donors.
  *
  * <p>Two ways in. The vector calls ({@link #putBatch}, {@link #getBatch}) take many pages at once and send
- * one frame per donor per 256 pages: the fast path, which allocates nothing per page. The single-page calls
- * ({@link #put}, {@link #get}) are for callers that have one page at a time; concurrent calls are coalesced
- * by a {@link RequestCoalescer} into vectored frames, since the frontswap review's lesson holds on a network
- * even more than in a hypervisor: a round trip per page wastes the wire.
+ * one frame per donor per 256 pages. The single-page calls ({@link #put}, {@link #get}) are for callers that
+ * have one page at a time; concurrent calls are coalesced by a {@link RequestCoalescer} into vectored frames,
+ * since the frontswap review's lesson holds on a network even more than in a hypervisor.
  *
- * <p>Every page carries a CRC32C end to end: computed here on put, checked by the donor before storing,
- * recomputed by the donor on get and checked here again. A page that fails is an error, never data.
- * Thread-safe.
+ * <p>Placement and durability. Extents of a pool are placed on donors by two random choices on free memory
+ * ({@link TwoChoicePlacement}); a persistent pool keeps {@code replicas} copies on distinct donors and a put is
+ * OK only when every copy is stored, REJECTED otherwise (copies that did store are flushed, so a rejected put
+ * leaves nothing readable). A donor that fails a request, stops answering within the request timeout, or
+ * leaves the Hazelcast cluster is taken out of service at once: reads go to a surviving replica, the
+ * {@link ReReplicator} restores the replica count in the background, and the donor is readmitted only after
+ * its old pools are wiped, so a donor that was frozen never serves pages rewritten elsewhere meanwhile. A page
+ * whose every copy is gone is reported {@link PageStatus#LOST}, never returned as other data.
+ *
+ * <p>Every page carries a CRC32C end to end. Thread-safe.
  */
 public final class PagePoolClient implements AutoCloseable {
-    private static final ThreadLocal<PageChecksum> CHECKSUM = ThreadLocal.withInitial(PageChecksum::new);
-    private static final long RECONNECT_MIN_NANOS = java.util.concurrent.TimeUnit.MILLISECONDS.toNanos(100);
-    private static final long RECONNECT_MAX_NANOS = java.util.concurrent.TimeUnit.SECONDS.toNanos(5);
+    /** Donor indexes fit the bit masks placement uses. */
+    static final int MAX_DONORS = 64;
+    private static final Logger LOG = Logger.getLogger(PagePoolClient.class.getName());
+    private static final long WATCH_PERIOD_MILLIS = 200;
+    private static final long LOAD_POLL_MILLIS = 1000;
 
     private final ClientConfig config;
     private final Vertx vertx;
     private final boolean ownsVertx;
-    private final DonorConnection[][] connections;
-    private final AtomicInteger roundRobin = new AtomicInteger();
-    private final PagePlacement placement;
+    private final DonorLink[] links = new DonorLink[MAX_DONORS];
+    private volatile int linkCount;
+    private final List<PoolRef> pools = new CopyOnWriteArrayList<>();
     private final RequestCoalescer coalescer;
-    /** Shared pools joined so far: a new connection must present their UUIDs again before using them. */
-    private final List<PoolSpec> joinedShared = new java.util.concurrent.CopyOnWriteArrayList<>();
-    private final long[][] nextReconnectNanos;
-    private final long[][] reconnectBackoffNanos;
+    private final ClientCounters counters = new ClientCounters();
+    private final ScheduledExecutorService watcher;
+    private final ReReplicator reReplicator;
+    private volatile boolean loadsFromCluster;
+    private volatile boolean closed;
 
     private PagePoolClient(ClientConfig config, Vertx vertx, boolean ownsVertx) {
         this.config = config;
         this.vertx = vertx;
         this.ownsVertx = ownsVertx;
-        List<InetSocketAddress> nodes = config.nodes();
-        this.connections = new DonorConnection[nodes.size()][config.connectionsPerNode()];
-        this.placement = new PagePlacement(nodes.size());
-        this.nextReconnectNanos = new long[nodes.size()][config.connectionsPerNode()];
-        this.reconnectBackoffNanos = new long[nodes.size()][config.connectionsPerNode()];
-        try {
-            for (int d = 0; d < nodes.size(); d++) {
-                for (int c = 0; c < config.connectionsPerNode(); c++) {
-                    connections[d][c] = DonorConnection.open(vertx, nodes.get(d), config);
-                }
+        PagePoolException firstFailure = null;
+        for (InetSocketAddress address : config.nodes()) {
+            DonorLink link = addLink(address);
+            try {
+                link.open(vertx, config);
+                link.markUp();
+            } catch (DonorUnavailableException e) {
+                firstFailure = firstFailure == null ? e : firstFailure;
+                link.attemptFailed();
+            } catch (RuntimeException e) {
+                closeLinks();
+                closeVertx();
+                throw e; // a wrong token is not something a retry fixes
             }
-        } catch (RuntimeException e) {
-            closeConnections();
-            if (ownsVertx) {
-                vertx.close();
-            }
-            throw e;
+        }
+        if (upCount() == 0) {
+            closeLinks();
+            closeVertx();
+            throw firstFailure;
         }
         this.coalescer = new RequestCoalescer(this);
+        this.watcher = Executors.newSingleThreadScheduledExecutor(daemon("pagepool-donors"));
+        this.reReplicator = new ReReplicator(this);
+        watcher.scheduleWithFixedDelay(this::readmitDue, WATCH_PERIOD_MILLIS, WATCH_PERIOD_MILLIS, TimeUnit.MILLISECONDS);
+        watcher.scheduleWithFixedDelay(this::pollLoads, 0, LOAD_POLL_MILLIS, TimeUnit.MILLISECONDS);
     }
 
     /** Connects to every donor of the config (blocking, bounded by the connect timeout). */
@@ -86,8 +107,56 @@ public final class PagePoolClient implements AutoCloseable {
         return new PagePoolClient(config, vertx, false);
     }
 
+    /**
+     * Follows the cluster's Hazelcast membership: donors that join are admitted, donors that leave or are
+     * declared dead are taken out of service at once (rather than at their first timeout), and the loads donors
+     * publish drive placement.
+     */
+    public void follow(ClusterView view) {
+        loadsFromCluster = true;
+        view.addListener(new DonorListener() {
+            @Override
+            public void donorAdded(DonorInfo donor) {
+                DonorLink link = linkFor(donor);
+                link.reportFree(donor.freeBytes());
+            }
+
+            @Override
+            public void donorRemoved(DonorInfo donor) {
+                DonorLink link = find(donor.dataAddress());
+                if (link != null) {
+                    watcher.execute(() -> markDown(link, "left the cluster"));
+                }
+            }
+
+            @Override
+            public void loadChanged(DonorInfo donor) {
+                DonorLink link = find(donor.dataAddress());
+                if (link != null && donor.loadKnown()) {
+                    link.reportFree(donor.freeBytes());
+                }
+            }
+        });
+        for (DonorInfo donor : view.donors()) {
+            linkFor(donor);
+        }
+    }
+
+    /** Donors known, in service or not; indexes are stable for the client's lifetime. */
     public int donorCount() {
-        return connections.length;
+        return linkCount;
+    }
+
+    public boolean donorUp(int donor) {
+        return links[donor].isUp();
+    }
+
+    public int upCount() {
+        int n = 0;
+        for (int d = 0; d < linkCount; d++) {
+            n += links[d].isUp() ? 1 : 0;
+        }
+        return n;
     }
 
     public ClientConfig config() {
@@ -96,53 +165,86 @@ public final class PagePoolClient implements AutoCloseable {
 
     /** The name each donor gave in its HELLO reply. */
     public String donorName(int donor) {
-        return connection(donor, 0).donorName();
+        return links[donor].name();
+    }
+
+    public ClientCounters counters() {
+        return counters;
+    }
+
+    /** Extents of persistent pools with fewer copies than their pool wants. */
+    public int underReplicatedExtents() {
+        return reReplicator.underReplicated();
+    }
+
+    // ---------------------------------------------------------------- pools
+
+    /**
+     * Creates the pool on every donor in service: 2 replicas for a private persistent pool when 2 donors are up,
+     * else 1.
+     */
+    public PoolRef newPool(PoolSpec spec) {
+        return newPool(spec, spec.persistent() && !spec.shared() && upCount() >= 2 ? 2 : 1);
     }
 
     /**
-     * Creates the pool on every donor. For a shared pool this joins the existing pool with the spec's UUID,
-     * and presents the UUID on every connection, as the donors require.
+     * Creates the pool with {@code replicas} copies of each page (1 for ephemeral pools). For a shared pool this
+     * joins the existing pool with the spec's UUID, presenting it on every connection as the donors require.
      */
-    public PoolRef newPool(PoolSpec spec) {
-        int[] ids = new int[connections.length];
-        for (int d = 0; d < connections.length; d++) {
-            int connectionsToAsk = spec.shared() ? connections[d].length : 1;
-            for (int c = 0; c < connectionsToAsk; c++) {
-                ids[d] = newPoolOn(connection(d, c), spec);
+    public PoolRef newPool(PoolSpec spec, int replicas) {
+        if (replicas < 1 || replicas > ExtentMap.MAX_REPLICAS) {
+            throw new IllegalArgumentException("replicas must be 1.." + ExtentMap.MAX_REPLICAS + ", got " + replicas);
+        }
+        if ((!spec.persistent() || spec.shared()) && replicas != 1) {
+            throw new IllegalArgumentException("ephemeral and shared pools keep one copy");
+        }
+        PoolRef pool = new PoolRef(spec, replicas);
+        for (int d = 0; d < linkCount; d++) {
+            DonorLink link = links[d];
+            if (link.isUp()) {
+                try {
+                    pool.setIdOn(d, createOn(link, spec));
+                } catch (DonorUnavailableException e) {
+                    markDown(link, e.getMessage());
+                }
             }
         }
-        if (spec.shared()) {
-            joinedShared.add(spec);
+        pools.add(pool);
+        return pool;
+    }
+
+    private int createOn(DonorLink link, PoolSpec spec) {
+        int id = PoolRef.NO_POOL;
+        int connectionsToAsk = spec.shared() ? link.connectionCount() : 1;
+        for (int c = 0; c < connectionsToAsk; c++) {
+            id = join(FrameCalls.newPool(link.slot(c), spec));
         }
-        return new PoolRef(spec, ids);
+        return id;
     }
 
-    private static int newPoolOn(DonorConnection conn, PoolSpec spec) {
-        long id = conn.nextRequestId();
-        ByteBuf frame = DonorConnection.allocate(Frame.HEADER_BYTES + Frame.NEW_POOL_BYTES);
-        FrameWriter.newPool(frame, id, spec);
-        return conn.await(conn.send(id, frame).thenApply(r -> DonorConnection.withBody(r, b -> b.getInt(b.readerIndex()))));
-    }
-
-    /** Destroys the pool on every donor; returns the pages removed. */
+    /** Destroys the pool on every donor; returns the pages removed (each page counted once, not per copy). */
     public long destroyPool(PoolRef pool) {
+        pools.remove(pool);
         long removed = 0;
-        for (int d = 0; d < connections.length; d++) {
-            DonorConnection conn = connection(d, 0);
-            long id = conn.nextRequestId();
-            ByteBuf frame = DonorConnection.allocate(Frame.HEADER_BYTES + Frame.DESTROY_POOL_BYTES);
-            FrameWriter.destroyPool(frame, id, pool.idOn(d));
-            removed += conn.await(conn.send(id, frame).thenApply(r -> DonorConnection.withBody(r,
-                b -> b.getLong(b.readerIndex()))));
+        for (int d = 0; d < linkCount; d++) {
+            int id = pool.idOn(d);
+            if (id != PoolRef.NO_POOL && links[d].isUp()) {
+                try {
+                    removed += join(FrameCalls.destroyPool(connection(links[d]), id));
+                } catch (DonorUnavailableException e) {
+                    markDown(links[d], e.getMessage());
+                }
+            }
+            pool.setIdOn(d, PoolRef.NO_POOL);
         }
-        return removed;
+        return removed / pool.replicas();
     }
 
     // ---------------------------------------------------------------- vectors
 
     /** Puts {@code n} pages, page i at {@code pages[i * 4096]}; a status per page. */
     public PageStatus[] putBatch(PoolRef pool, long[] objects, int[] indexes, byte[] pages, int n) {
-        return DonorConnection.await(putBatchAsync(pool, objects, indexes, pages, n), config.requestTimeout().toMillis());
+        return join(putBatchAsync(pool, objects, indexes, pages, n));
     }
 
     public CompletableFuture<PageStatus[]> putBatchAsync(PoolRef pool, long[] objects, int[] indexes, byte[] pages, int n) {
@@ -151,31 +253,12 @@ public final class PagePoolClient implements AutoCloseable {
 
     CompletableFuture<PageStatus[]> putBatchAsync(PoolRef pool, long[] objects, int[] indexes, PageSlots pages, int n) {
         PageStatus[] result = new PageStatus[n];
-        return forEachDonorFrame(objects, indexes, n, (donor, picks, k) -> {
-            DonorConnection conn = pick(donor);
-            long id = conn.nextRequestId();
-            ByteBuf frame = DonorConnection.allocate(Frame.HEADER_BYTES + Frame.putBodyBytes(k));
-            FrameWriter.vector(frame, Opcode.PUT, 0, id, pool.idOn(donor), k);
-            PageChecksum crc = CHECKSUM.get();
-            for (int j = 0; j < k; j++) {
-                int i = picks[j];
-                byte[] page = pages.array(i);
-                int at = pages.offset(i);
-                FrameWriter.putEntry(frame, objects[i], indexes[i], crc.of(page, at, Frame.PAGE_BYTES), page, at);
-            }
-            return conn.send(id, frame).thenAccept(r -> DonorConnection.withBody(r, b -> {
-                checkStatusVector(conn, b, k);
-                for (int j = 0; j < k; j++) {
-                    result[picks[j]] = PageStatus.of(Bodies.replyStatus(b, j));
-                }
-                return null;
-            }));
-        }).thenApply(v -> result);
+        return new ReplicatedPut(this, pool, objects, indexes, pages, result).run(all(n), n, 0).thenApply(v -> result);
     }
 
-    /** Gets {@code n} pages into {@code dst[i * 4096]}; a status per page (OK filled, MISS untouched). */
+    /** Gets {@code n} pages into {@code dst[i * 4096]}; a status per page (OK filled, MISS or LOST untouched). */
     public PageStatus[] getBatch(PoolRef pool, long[] objects, int[] indexes, int n, boolean exclusive, byte[] dst) {
-        return DonorConnection.await(getBatchAsync(pool, objects, indexes, n, exclusive, dst), config.requestTimeout().toMillis());
+        return join(getBatchAsync(pool, objects, indexes, n, exclusive, dst));
     }
 
     public CompletableFuture<PageStatus[]> getBatchAsync(PoolRef pool, long[] objects, int[] indexes, int n,
@@ -186,56 +269,29 @@ public final class PagePoolClient implements AutoCloseable {
     CompletableFuture<PageStatus[]> getBatchAsync(PoolRef pool, long[] objects, int[] indexes, int n, boolean exclusive,
                                                   PageSlots dst) {
         PageStatus[] result = new PageStatus[n];
-        return forEachDonorFrame(objects, indexes, n, (donor, picks, k) -> {
-            DonorConnection conn = pick(donor);
-            long id = conn.nextRequestId();
-            ByteBuf frame = keyFrame(id, Opcode.GET, exclusive ? Frame.FLAG_EXCLUSIVE : 0, pool.idOn(donor), objects,
-                indexes, picks, k);
-            return conn.send(id, frame).thenAccept(r -> DonorConnection.withBody(r, b -> {
-                int hits = checkStatusVectorPrefix(conn, b, k);
-                if (b.readableBytes() != Frame.getReplyBytes(k, hits)) {
-                    throw new ProtocolViolationException("GET reply from " + conn.name() + " has " + b.readableBytes()
-                        + " bytes for " + k + " pages and " + hits + " hits");
+        CompletableFuture<Void> got = new ReplicatedGet(this, pool, objects, indexes, dst, result, exclusive)
+            .run(all(n), n, 0);
+        if (!exclusive || pool.replicas() == 1) {
+            return got.thenApply(v -> result);
+        }
+        // Get-and-flush of a replicated page: the copy read is flushed by the donor, the others here.
+        return got.thenCompose(v -> {
+            int hits = 0;
+            int[] found = new int[n];
+            for (int i = 0; i < n; i++) {
+                if (result[i] == PageStatus.OK) {
+                    found[hits++] = i;
                 }
-                // Every hit is checked before any is copied out: a frame with a damaged page hands over nothing.
-                PageChecksum crc = CHECKSUM.get();
-                for (int j = 0, hit = 0; j < k; j++) {
-                    if (Bodies.replyStatus(b, j) == Status.PAGE_OK) {
-                        int at = Bodies.getHitIndex(b, k, hit++);
-                        if (crc.of(b, at + 4, Frame.PAGE_BYTES) != b.getInt(at)) {
-                            throw new CorruptPageException(
-                                new Handle(pool.idOn(donor), objects[picks[j]], indexes[picks[j]]), conn.name());
-                        }
-                    }
-                }
-                for (int j = 0, hit = 0; j < k; j++) {
-                    int i = picks[j];
-                    PageStatus status = PageStatus.of(Bodies.replyStatus(b, j));
-                    result[i] = status;
-                    if (status == PageStatus.OK) {
-                        b.getBytes(Bodies.getHitIndex(b, k, hit++) + 4, dst.array(i), dst.offset(i), Frame.PAGE_BYTES);
-                    }
-                }
-                return null;
-            }));
+            }
+            PageStatus[] flushed = new PageStatus[n];
+            return new ReplicatedFlush(this, pool, objects, indexes, flushed).run(found, hits);
         }).thenApply(v -> result);
     }
 
-    /** Removes pages; OK for each page that was there, MISS otherwise. */
+    /** Removes pages from every copy; OK for each page that was there, MISS otherwise. */
     public PageStatus[] flushPages(PoolRef pool, long[] objects, int[] indexes, int n) {
         PageStatus[] result = new PageStatus[n];
-        DonorConnection.await(forEachDonorFrame(objects, indexes, n, (donor, picks, k) -> {
-            DonorConnection conn = pick(donor);
-            long id = conn.nextRequestId();
-            ByteBuf frame = keyFrame(id, Opcode.FLUSH_PAGE, 0, pool.idOn(donor), objects, indexes, picks, k);
-            return conn.send(id, frame).thenAccept(r -> DonorConnection.withBody(r, b -> {
-                checkStatusVector(conn, b, k);
-                for (int j = 0; j < k; j++) {
-                    result[picks[j]] = PageStatus.of(Bodies.replyStatus(b, j));
-                }
-                return null;
-            }));
-        }), config.requestTimeout().toMillis());
+        join(new ReplicatedFlush(this, pool, objects, indexes, result).run(all(n), n));
         return result;
     }
 
@@ -243,19 +299,22 @@ public final class PagePoolClient implements AutoCloseable {
         return flushPages(pool, new long[] {object}, new int[] {index}, 1)[0] == PageStatus.OK;
     }
 
-    /** Removes every page of the object on every donor; returns how many there were. */
+    /** Removes every page of the object on every donor; returns how many there were (each page once). */
     public long flushObject(PoolRef pool, long object) {
+        pool.extents.bulkWrite();
         long removed = 0;
-        for (int d = 0; d < connections.length; d++) {
-            DonorConnection conn = connection(d, 0);
-            long id = conn.nextRequestId();
-            ByteBuf frame = DonorConnection.allocate(Frame.HEADER_BYTES + Frame.flushObjectBodyBytes(1));
-            FrameWriter.vector(frame, Opcode.FLUSH_OBJECT, 0, id, pool.idOn(d), 1);
-            FrameWriter.objectEntry(frame, object);
-            removed += conn.await(conn.send(id, frame).thenApply(r -> DonorConnection.withBody(r,
-                b -> b.getUnsignedInt(b.readerIndex() + Frame.STATUS_VECTOR_PREFIX_BYTES))));
+        for (int d = 0; d < linkCount; d++) {
+            int id = pool.idOn(d);
+            if (id != PoolRef.NO_POOL && links[d].isUp()) {
+                try {
+                    removed += join(FrameCalls.flushObject(connection(links[d]), id, object));
+                } catch (DonorUnavailableException e) {
+                    markDown(links[d], e.getMessage());
+                }
+            }
         }
-        return removed;
+        pool.extents.bulkWrite();
+        return removed / pool.replicas();
     }
 
     // ---------------------------------------------------------------- single pages, coalesced
@@ -265,7 +324,7 @@ public final class PagePoolClient implements AutoCloseable {
     }
 
     public PageStatus put(PoolRef pool, long object, int index, byte[] page) {
-        return DonorConnection.await(putAsync(pool, object, index, page), config.requestTimeout().toMillis());
+        return join(putAsync(pool, object, index, page));
     }
 
     /** Fills {@code dst[0..4096)} on OK. */
@@ -274,18 +333,18 @@ public final class PagePoolClient implements AutoCloseable {
     }
 
     public PageStatus get(PoolRef pool, long object, int index, boolean exclusive, byte[] dst) {
-        return DonorConnection.await(getAsync(pool, object, index, exclusive, dst), config.requestTimeout().toMillis());
+        return join(getAsync(pool, object, index, exclusive, dst));
     }
 
     // ---------------------------------------------------------------- admin
 
     /** The donor's counters, by name (the same names as its /admin/stats). */
     public Map<String, Long> stats(int donor) {
-        DonorConnection conn = connection(donor, 0);
+        DonorConnection conn = connection(links[donor]);
         long id = conn.nextRequestId();
         ByteBuf frame = DonorConnection.allocate(Frame.HEADER_BYTES);
         FrameWriter.stats(frame, id);
-        return conn.await(conn.send(id, frame).thenApply(r -> DonorConnection.withBody(r, b -> {
+        return join(conn.send(id, frame).thenApply(r -> DonorConnection.withBody(r, b -> {
             Map<String, Long> m = new LinkedHashMap<>();
             int count = b.readUnsignedShort();
             for (int i = 0; i < count; i++) {
@@ -299,162 +358,315 @@ public final class PagePoolClient implements AutoCloseable {
 
     /** Round-trip time to a donor, in nanoseconds. */
     public long ping(int donor) {
-        DonorConnection conn = connection(donor, 0);
+        DonorConnection conn = connection(links[donor]);
         long id = conn.nextRequestId();
         ByteBuf frame = DonorConnection.allocate(Frame.HEADER_BYTES + 8);
         long t0 = System.nanoTime();
         FrameWriter.ping(frame, id, t0);
-        conn.await(conn.send(id, frame).thenApply(r -> DonorConnection.withBody(r, b -> null)));
+        join(conn.send(id, frame).thenApply(r -> DonorConnection.withBody(r, b -> null)));
         return System.nanoTime() - t0;
     }
 
     @Override
     public void close() {
+        closed = true;
+        reReplicator.close();
+        watcher.shutdownNow();
         coalescer.close();
-        closeConnections();
+        closeLinks();
+        closeVertx();
+    }
+
+    // ---------------------------------------------------------------- donors in and out of service
+
+    DonorLink link(int donor) {
+        return links[donor];
+    }
+
+    DonorLink[] links() {
+        return links;
+    }
+
+    List<PoolRef> pools() {
+        return pools;
+    }
+
+    /**
+     * A connection to an UP donor for one request. A connection the donor closed while idle is opened again; if
+     * the donor meanwhile lost this client's pools (it restarted), it is taken out of service instead.
+     */
+    DonorConnection connection(DonorLink link) {
+        if (!link.isUp()) {
+            throw new DonorUnavailableException("donor " + link.name() + " is out of service");
+        }
+        DonorConnection conn = link.pick();
+        if (conn.isOpen()) {
+            return conn;
+        }
+        for (int c = 0; c < link.connectionCount(); c++) {
+            if (link.slot(c) == conn) {
+                return reopen(link, c);
+            }
+        }
+        return conn;
+    }
+
+    private DonorConnection reopen(DonorLink link, int slot) {
+        DonorConnection fresh;
+        try {
+            fresh = link.reopen(slot, vertx, config);
+            for (PoolRef pool : pools) {
+                int id = pool.idOn(link.index);
+                if (id == PoolRef.NO_POOL) {
+                    continue;
+                }
+                if (pool.spec().shared()) {
+                    join(FrameCalls.newPool(fresh, pool.spec()));
+                } else if (!poolIntact(fresh, id)) {
+                    throw new DonorUnavailableException("donor " + link.name() + " no longer has pool " + id
+                        + " (restarted, or the lease ran out)");
+                }
+            }
+            return fresh;
+        } catch (PagePoolException e) {
+            markDown(link, e.getMessage());
+            throw e instanceof DonorUnavailableException ? e : new DonorUnavailableException(e.getMessage());
+        }
+    }
+
+    /** Whether the donor still has the private pool: a one-page GET answers NO_SUCH_POOL if not. */
+    private static boolean poolIntact(DonorConnection conn, int id) {
+        try {
+            join(FrameCalls.get(conn, id, false, new long[] {0}, new int[] {0},
+                PageSlots.contiguous(new byte[Frame.PAGE_BYTES]), new int[] {0}, 1, (i, s) -> { }));
+            return true;
+        } catch (NoSuchPoolException e) {
+            return false;
+        }
+    }
+
+    /**
+     * Takes a donor out of service: it failed a request, did not answer in time, or left the cluster. Its copies
+     * are forgotten at once (reads go elsewhere; extents left without a copy are lost) and it comes back only
+     * through {@link #readmit}.
+     */
+    void markDown(DonorLink link, String reason) {
+        if (!link.markDown()) {
+            return;
+        }
+        counters.donorDown();
+        int lostExtents = 0;
+        for (PoolRef pool : pools) {
+            lostExtents += pool.extents.dropDonor(link.index);
+        }
+        counters.extentsLost(lostExtents);
+        LOG.log(Level.WARNING, "donor " + link.name() + " out of service: " + reason
+            + (lostExtents > 0 ? "; " + lostExtents + " extents lost their last copy" : ""));
+    }
+
+    /** Failures that mean the donor, not the request, is the problem. */
+    void failed(DonorLink link, Throwable error) {
+        Throwable cause = unwrap(error);
+        if (isDonorFailure(cause)) {
+            markDown(link, cause.getMessage());
+        }
+    }
+
+    static boolean isDonorFailure(Throwable cause) {
+        return cause instanceof DonorUnavailableException || cause instanceof ProtocolViolationException;
+    }
+
+    private void readmitDue() {
+        for (int d = 0; d < linkCount && !closed; d++) {
+            DonorLink link = links[d];
+            if (link.attemptDue()) {
+                readmit(link);
+            }
+        }
+    }
+
+    /**
+     * Brings a donor (back) into service. Whatever it holds of this client's pools is wiped first: if it was
+     * frozen, its pages may be older than what was written elsewhere since; then the pools are created afresh.
+     */
+    private void readmit(DonorLink link) {
+        try {
+            link.open(vertx, config);
+            for (PoolRef pool : pools) {
+                int old = pool.idOn(link.index);
+                DonorConnection conn = link.slot(0);
+                if (old != PoolRef.NO_POOL && !pool.spec().shared()) {
+                    try {
+                        join(FrameCalls.destroyPool(conn, old));
+                    } catch (NoSuchPoolException gone) {
+                        // restarted, or its lease ran out: nothing stale to wipe
+                    }
+                }
+                pool.setIdOn(link.index, createOn(link, pool.spec()));
+            }
+            link.markUp();
+            counters.donorReadmitted();
+            LOG.info("donor " + link.name() + " in service");
+        } catch (PagePoolException e) {
+            link.closeConnections();
+            link.attemptFailed();
+        }
+    }
+
+    /** Asks donors their free memory, when this client has been placing extents (and so needs to know). */
+    private void pollLoads() {
+        boolean placing = false;
+        for (int d = 0; d < linkCount; d++) {
+            placing |= links[d].placedSinceReport() > 0;
+        }
+        if (loadsFromCluster || !placing) {
+            return;
+        }
+        for (int d = 0; d < linkCount && !closed; d++) {
+            DonorLink link = links[d];
+            if (!link.isUp()) {
+                continue;
+            }
+            try {
+                Map<String, Long> s = stats(d);
+                Long capacity = s.get("capacity_bytes");
+                Long used = s.get("used_bytes");
+                if (capacity != null && used != null) {
+                    link.reportFree(capacity - used);
+                }
+            } catch (PagePoolException e) {
+                failed(link, e);
+            }
+        }
+    }
+
+    private DonorLink linkFor(DonorInfo donor) {
+        DonorLink link = find(donor.dataAddress());
+        return link != null ? link : addLink(InetSocketAddress.createUnresolved(donor.host(), donor.dataPort()));
+    }
+
+    private synchronized DonorLink addLink(InetSocketAddress address) {
+        String key = address.getHostString() + ":" + address.getPort();
+        DonorLink existing = find(key);
+        if (existing != null) {
+            return existing;
+        }
+        if (linkCount == MAX_DONORS) {
+            throw new IllegalStateException("a client follows at most " + MAX_DONORS + " donors");
+        }
+        DonorLink link = new DonorLink(linkCount, address, config.connectionsPerNode());
+        links[linkCount] = link;
+        linkCount++;
+        return link;
+    }
+
+    private DonorLink find(String addressKey) {
+        for (int d = 0; d < linkCount; d++) {
+            if (links[d].addressKey().equals(addressKey)) {
+                return links[d];
+            }
+        }
+        return null;
+    }
+
+    private void closeLinks() {
+        for (int d = 0; d < linkCount; d++) {
+            links[d].closeConnections();
+        }
+    }
+
+    private void closeVertx() {
         if (ownsVertx) {
-            vertx.close().toCompletionStage().toCompletableFuture().orTimeout(5, java.util.concurrent.TimeUnit.SECONDS)
+            vertx.close().toCompletionStage().toCompletableFuture().orTimeout(5, TimeUnit.SECONDS)
                 .exceptionally(e -> null).join();
         }
     }
 
-    // ---------------------------------------------------------------- internals
+    // ---------------------------------------------------------------- helpers
+
+    int linkCountNow() {
+        return linkCount;
+    }
+
+    private static int[] all(int n) {
+        int[] positions = new int[n];
+        for (int i = 0; i < n; i++) {
+            positions[i] = i;
+        }
+        return positions;
+    }
+
+    /**
+     * Waits for a call. No overall timeout: every frame it sent is bounded by the request timeout, so the call
+     * completes; a failure is unwrapped into the exception the donor's status names.
+     */
+    static <T> T join(CompletableFuture<T> future) {
+        try {
+            return future.get();
+        } catch (ExecutionException e) {
+            Throwable cause = unwrap(e);
+            if (cause instanceof PagePoolException p) {
+                throw p;
+            }
+            throw new PagePoolException(Status.INTERNAL, String.valueOf(cause));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new DonorUnavailableException("interrupted");
+        }
+    }
+
+    static Throwable unwrap(Throwable t) {
+        while ((t instanceof ExecutionException || t instanceof CompletionException) && t.getCause() != null) {
+            t = t.getCause();
+        }
+        return t;
+    }
+
+    static java.util.concurrent.ThreadFactory daemon(String name) {
+        return r -> {
+            Thread t = new Thread(r, name);
+            t.setDaemon(true);
+            return t;
+        };
+    }
+
+    /** Groups batch positions by donor and sends each group in frames of at most 256 pages. */
+    static final class DonorGroups {
+        private final int[][] picks;
+        private final int[] counts;
+
+        DonorGroups(int donors) {
+            picks = new int[donors][];
+            counts = new int[donors];
+        }
+
+        void add(int donor, int position) {
+            int[] p = picks[donor];
+            if (p == null) {
+                p = picks[donor] = new int[16];
+            } else if (counts[donor] == p.length) {
+                p = picks[donor] = java.util.Arrays.copyOf(p, p.length * 2);
+            }
+            p[counts[donor]++] = position;
+        }
+
+        /** Calls {@code sender} per frame; the futures of every frame, each already handled by the sender. */
+        List<CompletableFuture<Void>> send(FrameSender sender) {
+            List<CompletableFuture<Void>> frames = new ArrayList<>();
+            for (int d = 0; d < counts.length; d++) {
+                int n = counts[d];
+                for (int start = 0; start < n; start += Frame.MAX_PAGES_PER_FRAME) {
+                    int k = Math.min(Frame.MAX_PAGES_PER_FRAME, n - start);
+                    int[] frame = start == 0 && k == n ? picks[d] : java.util.Arrays.copyOfRange(picks[d], start, start + k);
+                    frames.add(sender.send(d, frame, k));
+                }
+            }
+            return frames;
+        }
+    }
 
     @FunctionalInterface
     interface FrameSender {
         CompletableFuture<Void> send(int donor, int[] picks, int k);
-    }
-
-    /**
-     * Splits n handles by donor and into frames of at most 256 entries, calls {@code sender} for each, and
-     * completes when every frame is answered (or fails with the first failure).
-     */
-    CompletableFuture<Void> forEachDonorFrame(long[] objects, int[] indexes, int n, FrameSender sender) {
-        int donors = connections.length;
-        List<CompletableFuture<Void>> frames = new ArrayList<>();
-        if (donors == 1) {
-            for (int start = 0; start < n; start += Frame.MAX_PAGES_PER_FRAME) {
-                int k = Math.min(Frame.MAX_PAGES_PER_FRAME, n - start);
-                int[] picks = new int[k];
-                for (int j = 0; j < k; j++) {
-                    picks[j] = start + j;
-                }
-                frames.add(sender.send(0, picks, k));
-            }
-        } else {
-            int[] donorOf = new int[n];
-            int[] perDonor = new int[donors];
-            for (int i = 0; i < n; i++) {
-                donorOf[i] = placement.donorOf(objects[i], indexes[i]);
-                perDonor[donorOf[i]]++;
-            }
-            for (int d = 0; d < donors; d++) {
-                if (perDonor[d] == 0) {
-                    continue;
-                }
-                int[] picks = new int[Math.min(Frame.MAX_PAGES_PER_FRAME, perDonor[d])];
-                int k = 0;
-                for (int i = 0; i < n; i++) {
-                    if (donorOf[i] == d) {
-                        picks[k++] = i;
-                        if (k == picks.length) {
-                            frames.add(sender.send(d, picks, k));
-                            perDonor[d] -= k;
-                            picks = new int[Math.max(1, Math.min(Frame.MAX_PAGES_PER_FRAME, perDonor[d]))];
-                            k = 0;
-                        }
-                    }
-                }
-                if (k > 0) {
-                    frames.add(sender.send(d, picks, k));
-                }
-            }
-        }
-        return CompletableFuture.allOf(frames.toArray(new CompletableFuture<?>[0]));
-    }
-
-    /** A GET or FLUSH_PAGE frame naming the handles {@code picks[0..k)}. */
-    private static ByteBuf keyFrame(long id, int opcode, int flags, int donorPool, long[] objects, int[] indexes,
-                                    int[] picks, int k) {
-        ByteBuf frame = DonorConnection.allocate(Frame.HEADER_BYTES + Frame.keyBodyBytes(k));
-        FrameWriter.vector(frame, opcode, flags, id, donorPool, k);
-        for (int j = 0; j < k; j++) {
-            FrameWriter.keyEntry(frame, objects[picks[j]], indexes[picks[j]]);
-        }
-        return frame;
-    }
-
-    DonorConnection pick(int donor) {
-        int slots = connections[donor].length;
-        return connection(donor, slots == 1 ? 0 : Math.floorMod(roundRobin.getAndIncrement(), slots));
-    }
-
-    /**
-     * The open connection in a slot, reconnecting first when the donor closed it (idle timeout, restart,
-     * network blip). Attempts back off from {@link #RECONNECT_MIN_NANOS} to {@link #RECONNECT_MAX_NANOS}; while
-     * waiting, calls fail at once with {@link DonorUnavailableException} rather than queueing. A new connection
-     * presents the UUIDs of the shared pools joined so far, as the donor requires per connection; private
-     * pools need nothing, since they belong to the client id and survive within the donor's lease.
-     */
-    private DonorConnection connection(int donor, int slot) {
-        DonorConnection conn = connections[donor][slot];
-        if (conn.isOpen()) {
-            return conn;
-        }
-        synchronized (connections[donor]) {
-            conn = connections[donor][slot];
-            if (conn.isOpen()) {
-                return conn;
-            }
-            long now = System.nanoTime();
-            if (now - nextReconnectNanos[donor][slot] < 0) {
-                throw new DonorUnavailableException("donor " + conn.name() + " is unreachable; next reconnect attempt in "
-                    + (nextReconnectNanos[donor][slot] - now) / 1_000_000 + " ms");
-            }
-            try {
-                DonorConnection fresh = DonorConnection.open(vertx, config.nodes().get(donor), config);
-                for (PoolSpec shared : joinedShared) {
-                    newPoolOn(fresh, shared);
-                }
-                connections[donor][slot] = fresh;
-                reconnectBackoffNanos[donor][slot] = 0;
-                return fresh;
-            } catch (PagePoolException e) {
-                long backoff = Math.min(RECONNECT_MAX_NANOS, Math.max(RECONNECT_MIN_NANOS, reconnectBackoffNanos[donor][slot] * 2));
-                reconnectBackoffNanos[donor][slot] = backoff;
-                nextReconnectNanos[donor][slot] = now + backoff;
-                throw e;
-            }
-        }
-    }
-
-    private static void checkStatusVector(DonorConnection conn, ByteBuf b, int k) {
-        checkStatusVectorPrefix(conn, b, k);
-        if (b.readableBytes() != Frame.statusVectorBytes(k)) {
-            throw new ProtocolViolationException("reply from " + conn.name() + " has " + b.readableBytes()
-                + " bytes for " + k + " statuses");
-        }
-    }
-
-    /** Checks the count and that the statuses are there; returns how many are OK. */
-    private static int checkStatusVectorPrefix(DonorConnection conn, ByteBuf b, int k) {
-        if (b.readableBytes() < Frame.statusVectorBytes(k) || Bodies.replyCount(b) != k) {
-            throw new ProtocolViolationException("reply from " + conn.name() + " does not carry " + k + " statuses");
-        }
-        int ok = 0;
-        for (int j = 0; j < k; j++) {
-            ok += Bodies.replyStatus(b, j) == 0 ? 1 : 0;
-        }
-        return ok;
-    }
-
-    private void closeConnections() {
-        for (DonorConnection[] forDonor : connections) {
-            for (DonorConnection c : forDonor) {
-                if (c != null) {
-                    c.close();
-                }
-            }
-        }
     }
 }
