@@ -43,10 +43,18 @@ public record ClientConfig(List<InetSocketAddress> nodes, String token, long cli
         }
     }
 
-    /** One connection per donor, a random client id, 5 s to connect, 10 s per request, a PING every 20 s idle. */
+    /**
+     * One connection per donor, a random client id, 2 s to connect, 2 s per request, a PING every 20 s idle. A
+     * donor serves a request in microseconds; one that leaves a request unanswered for 2 s is frozen or gone, and
+     * failing over to a replica then costs the caller at most that long.
+     */
     public static ClientConfig of(List<InetSocketAddress> nodes, String token) {
         return new ClientConfig(nodes, token, ThreadLocalRandom.current().nextLong(), 1, 64,
-            Duration.ofSeconds(5), Duration.ofSeconds(10), Duration.ofSeconds(20));
+            Duration.ofSeconds(2), Duration.ofSeconds(2), Duration.ofSeconds(20));
+    }
+
+    public ClientConfig withTimeouts(Duration connect, Duration request) {
+        return new ClientConfig(nodes, token, clientId, connectionsPerNode, maxInflight, connect, request, keepAlive);
     }
 
     public ClientConfig withClientId(long id) {

@@ -457,7 +457,9 @@ public final class PagePoolClient implements AutoCloseable {
         counters.donorDown();
         int lostExtents = 0;
         for (PoolRef pool : pools) {
-            lostExtents += pool.extents.dropDonor(link.index);
+            int lost = pool.extents.dropDonor(link.index);
+            // An ephemeral page may vanish at any time: only persistent extents count as lost.
+            lostExtents += pool.spec().persistent() ? lost : 0;
         }
         counters.extentsLost(lostExtents);
         LOG.log(Level.WARNING, "donor " + link.name() + " out of service: " + reason
