@@ -13,6 +13,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 
 /** {@code pagepool bench --verify --json} as an operator runs it: a separate process against donor processes. */
 class BenchCommandTest {
@@ -22,30 +23,47 @@ class BenchCommandTest {
     }
 
     private static Run bench(String... args) throws Exception {
+        List<String> all = new ArrayList<>(List.of("--pages", Long.toString(PAGES), "--batch", "64", "--threads", "2"));
+        all.addAll(List.of(args));
+        return finish(start(all));
+    }
+
+    /** Starts {@code pagepool bench --compressible 0.5 --verify --json ARGS} as a process. */
+    private static Process start(List<String> args) throws Exception {
         Path root = Path.of(System.getProperty("pagepool.root", "..")).toAbsolutePath().normalize();
         Path jar = root.resolve("client-agent/target/pagepool-client-agent-0.1.0-SNAPSHOT-all.jar");
         assertTrue(Files.isRegularFile(jar), "the CLI jar is built before the end-to-end tests: " + jar);
         List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-            "-jar", jar.toString(), "bench", "--pages", Long.toString(PAGES), "--batch", "64", "--threads", "2",
-            "--compressible", "0.5", "--verify", "--json"));
-        cmd.addAll(List.of(args));
-        Process bench = new ProcessBuilder(cmd).redirectErrorStream(true).start();
-        String out = new String(bench.getInputStream().readAllBytes());
-        assertTrue(bench.waitFor(120, TimeUnit.SECONDS), "bench ends by itself");
-        assertEquals(0, bench.exitValue(), out);
-        List<String> lines = out.lines().toList();
-        return new Run(out, new ObjectMapper().readTree(lines.get(lines.size() - 1)));
+            "-jar", jar.toString(), "bench", "--compressible", "0.5", "--verify", "--json"));
+        cmd.addAll(args);
+        return new ProcessBuilder(cmd).redirectErrorStream(true).start();
+    }
+
+    private static Run finish(Process bench) throws Exception {
+        try {
+            String out = new String(bench.getInputStream().readAllBytes());
+            assertTrue(bench.waitFor(120, TimeUnit.SECONDS), "bench ends by itself");
+            assertEquals(0, bench.exitValue(), out);
+            List<String> lines = out.lines().toList();
+            return new Run(out, new ObjectMapper().readTree(lines.get(lines.size() - 1)));
+        } finally {
+            bench.destroyForcibly();
+        }
     }
 
     private static void assertEveryPageVerified(JsonNode json) {
+        assertEveryPageVerified(json, PAGES);
+    }
+
+    private static void assertEveryPageVerified(JsonNode json, long pages) {
         for (String key : new String[] {"ops_per_sec_put", "ops_per_sec_get", "p50_us_put", "p99_us_put",
             "p50_us_get", "p99_us_get", "pages", "rejected", "verified", "mismatches", "missing"}) {
             assertTrue(json.has(key), "JSON lacks " + key + ": " + json);
         }
-        assertEquals(PAGES, json.get("pages").asLong());
+        assertEquals(pages, json.get("pages").asLong());
         assertEquals(0, json.get("mismatches").asLong());
         assertEquals(0, json.get("missing").asLong());
-        assertEquals(PAGES, json.get("verified").asLong() + json.get("rejected").asLong());
+        assertEquals(pages, json.get("verified").asLong() + json.get("rejected").asLong());
         assertTrue(json.get("ops_per_sec_put").asLong() > 0 && json.get("ops_per_sec_get").asLong() > 0);
     }
 
@@ -72,6 +90,38 @@ class BenchCommandTest {
             Run run = bench("--members", "127.0.0.1:" + hz1, "--cluster-name", cluster);
             assertTrue(run.output().contains("on 2 donor(s)"), run.output());
             assertEveryPageVerified(run.json());
+        }
+    }
+
+    @Test
+    @Timeout(240)
+    void benchThroughHazelcastLosesNothingWhenADonorIsKilledMidRun() throws Exception {
+        long pages = 40000;
+        try (DonorCluster cluster = DonorCluster.start("bench-kill", 3, "128m")) {
+            // Small vectors from one thread: the run lasts long enough for the kill to land inside it.
+            Process bench = start(List.of("--members", cluster.members, "--cluster-name", cluster.name,
+                "--pages", Long.toString(pages), "--batch", "4", "--threads", "1"));
+            DonorProcess victim = cluster.donor(1);
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+            while (storedPages(victim) < 2000 && System.nanoTime() < deadline && bench.isAlive()) {
+                Thread.sleep(50);
+            }
+            assertTrue(bench.isAlive(), "the bench was still running when the donor was killed");
+            victim.kill();
+            Run run = finish(bench);
+            assertEveryPageVerified(run.json(), pages);
+            assertEquals(2, run.json().get("replicas").asInt(), run.output());
+            assertTrue(run.json().get("donors_down").asLong() >= 1, "the bench saw the donor go: " + run.json());
+            assertEquals(0, run.json().get("pages_lost").asLong());
+        }
+    }
+
+    private static long storedPages(DonorProcess donor) {
+        try {
+            JsonNode stats = new ObjectMapper().readTree(Donors.http(donor, "GET", "/admin/stats", "", null).body());
+            return stats.get("pages").asLong();
+        } catch (Exception e) {
+            return 0;
         }
     }
 }

@@ -41,6 +41,7 @@ import java.util.concurrent.TimeUnit;
  */
 public final class ClusterView implements AutoCloseable {
     public static final Duration DEFAULT_STARTUP_TIMEOUT = Duration.ofSeconds(15);
+    private volatile boolean closing;
     private static final System.Logger LOG = System.getLogger(ClusterView.class.getName());
 
     private final HazelcastInstance hazelcast;
@@ -163,6 +164,7 @@ public final class ClusterView implements AutoCloseable {
 
     @Override
     public void close() {
+        closing = true;
         listeners.clear();
         if (ownsInstance) {
             hazelcast.shutdown();
@@ -195,6 +197,9 @@ public final class ClusterView implements AutoCloseable {
         switch (event.getState()) {
             case CLIENT_DISCONNECTED -> {
                 connected = false;
+                if (closing) {
+                    return;
+                }
                 LOG.log(System.Logger.Level.WARNING, "lost every connection to the pagepool cluster; retrying");
             }
             case CLIENT_CONNECTED, CLIENT_CHANGED_CLUSTER -> {

@@ -7,6 +7,8 @@ import dev.pagepool.agent.client.ClientConfig;
 import dev.pagepool.agent.client.PagePoolClient;
 import dev.pagepool.agent.client.PoolRef;
 import dev.pagepool.protocol.PoolSpec;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.atomic.AtomicLong;
 import picocli.CommandLine.Command;
@@ -34,6 +36,8 @@ final class BenchCommand implements Callable<Integer> {
     boolean verify;
     @Option(names = "--json", description = "End with one JSON line of the figures.")
     boolean json;
+    @Option(names = "--replicas", description = "Copies of each persistent page (default: 2 when 2 donors are up, else 1).")
+    Integer replicas;
     @Option(names = "--token", defaultValue = "${env:PAGEPOOL_TOKEN:-}", description = "Cluster token (env PAGEPOOL_TOKEN).")
     String token;
 
@@ -45,18 +49,19 @@ final class BenchCommand implements Callable<Integer> {
         if (batch < 1 || batch > 256 || threads < 1 || threads > 64 || pages < threads) {
             throw new IllegalArgumentException("need 1 <= batch <= 256, 1 <= threads <= 64, pages >= threads");
         }
-        ClientConfig config = ClientConfig.of(DonorNodes.resolve(nodes, members, clusterName), token)
-            .withConnectionsPerNode(threads);
-        try (PagePoolClient client = PagePoolClient.connect(config);
+        try (DonorNodes donors = DonorNodes.resolve(nodes, members, clusterName);
+             PagePoolClient client = donors.connect(ClientConfig.of(donors.addresses(), token).withConnectionsPerNode(threads));
              ProgressBar bar = ProgressBar.forTerminal(!json, 2 * pages)) {
-            PoolRef ref = client.newPool(PoolSpec.privatePool(pool.equals("persistent")));
+            PoolSpec spec = PoolSpec.privatePool(pool.equals("persistent"));
+            PoolRef ref = replicas == null ? client.newPool(spec) : client.newPool(spec, replicas);
             AtomicLong done = new AtomicLong();
             LoadResult r = new PageLoad(client, ref, pool, compressible).run(pages, batch, threads, verify,
                 n -> bar.set(done.addAndGet(n)));
             bar.close();
             client.destroyPool(ref);
-            System.out.printf("%,d pages (%s pool, batch %d, %d threads, %.0f%% compressible) on %d donor(s)%n",
-                r.pages(), pool, batch, threads, compressible * 100, client.donorCount());
+            System.out.printf("%,d pages (%s pool, %d cop%s, batch %d, %d threads, %.0f%% compressible) on %d donor(s)%n",
+                r.pages(), pool, ref.replicas(), ref.replicas() == 1 ? "y" : "ies", batch, threads, compressible * 100,
+                client.donorCount());
             System.out.printf("put: %,.0f pages/s (%.0f MB/s)  p50 %d us  p99 %d us  p99.9 %d us  rejected %,d%n",
                 r.putsPerSecond(), r.putsPerSecond() * 4096 / 1e6, r.p50UsPut(), r.p99UsPut(), r.p999UsPut(), r.rejected());
             System.out.printf("get: %,.0f pages/s (%.0f MB/s)  p50 %d us  p99 %d us  p99.9 %d us%n",
@@ -65,8 +70,15 @@ final class BenchCommand implements Callable<Integer> {
                 System.out.printf("verify: %,d pages identical, %,d mismatches, %,d missing%n",
                     r.verified(), r.mismatches(), r.missing());
             }
+            Map<String, Long> failures = client.counters().snapshot();
+            if (failures.get("donors_down") > 0) {
+                System.out.printf("failures: %s%n", failures);
+            }
             if (json) {
-                System.out.println(new ObjectMapper().writeValueAsString(r.toMap()));
+                Map<String, Object> figures = new LinkedHashMap<>(r.toMap());
+                figures.put("replicas", ref.replicas());
+                figures.putAll(failures);
+                System.out.println(new ObjectMapper().writeValueAsString(figures));
             }
             boolean failed = r.mismatches() > 0 || (pool.equals("persistent") && r.missing() > 0);
             return failed ? 1 : 0;

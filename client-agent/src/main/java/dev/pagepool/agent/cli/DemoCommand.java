@@ -22,7 +22,7 @@ import picocli.CommandLine.Option;
 
 @Command(name = "demo", description = "Starts donors on 127.0.0.1, runs a verified workload through them, prints a summary.")
 final class DemoCommand implements Callable<Integer> {
-    @Option(names = "--donors", defaultValue = "1", description = "Donor processes to start (default ${DEFAULT-VALUE}).")
+    @Option(names = "--donors", defaultValue = "3", description = "Donor processes to start, in one Hazelcast cluster (default ${DEFAULT-VALUE}).")
     int donors;
     @Option(names = "--pages", defaultValue = "50000", description = "Pages of the persistent workload (default ${DEFAULT-VALUE}).")
     long pages;
@@ -33,18 +33,31 @@ final class DemoCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        if (donors < 1 || donors > 16) {
+            throw new IllegalArgumentException("--donors must be 1..16");
+        }
         List<DonorProcess> started = new ArrayList<>();
+        int[] hazelcastPorts = new int[donors];
+        StringBuilder members = new StringBuilder();
+        for (int i = 0; i < donors; i++) {
+            hazelcastPorts[i] = DonorProcess.freePort();
+            members.append(i == 0 ? "" : ",").append("127.0.0.1:").append(hazelcastPorts[i]);
+        }
+        String cluster = "pagepool-demo-" + ProcessHandle.current().pid();
         try {
             for (int i = 0; i < donors; i++) {
-                DonorProcess d = DonorProcess.start(DonorSettings.defaults("demo-" + (i + 1)).withCapacity("512m"),
+                DonorProcess d = DonorProcess.start(DonorSettings.defaults("demo-" + (i + 1)).withCapacity("512m")
+                    .withCluster(members.toString(), hazelcastPorts[i]).with("pagepool.cluster.name", cluster),
                     Duration.ofSeconds(60));
                 started.add(d);
                 System.out.println("started " + d);
             }
-            ClientConfig config = ClientConfig.of(started.stream().map(DonorProcess::dataAddress).toList(), "")
-                .withConnectionsPerNode(2);
-            try (PagePoolClient client = PagePoolClient.connect(config)) {
+            try (DonorNodes found = DonorNodes.resolve(null, members.toString(), cluster);
+                 PagePoolClient client = found.connect(ClientConfig.of(found.addresses(), "").withConnectionsPerNode(2))) {
+                System.out.printf("Hazelcast cluster '%s' at %s: %d donor(s) found%n", cluster, members, found.addresses().size());
                 PoolRef persistent = client.newPool(PoolSpec.privatePool(true));
+                System.out.printf("persistent pool keeps %d cop%s of every page%n", persistent.replicas(),
+                    persistent.replicas() == 1 ? "y" : "ies");
                 LoadResult r = new PageLoad(client, persistent, "persistent", 0.5).run(pages, 64, 2, true, n -> { });
                 System.out.printf("persistent pool: %,d pages put at %,.0f pages/s (p99 %d us per 64-page request), "
                         + "got back at %,.0f pages/s (p99 %d us); %,d identical, %,d mismatches, %,d missing, %,d rejected%n",

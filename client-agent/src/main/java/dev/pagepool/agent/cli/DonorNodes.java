@@ -1,6 +1,7 @@
 package dev.pagepool.agent.cli;
 
 import dev.pagepool.agent.client.ClientConfig;
+import dev.pagepool.agent.client.PagePoolClient;
 import dev.pagepool.discovery.ClusterSettings;
 import dev.pagepool.discovery.ClusterView;
 import dev.pagepool.discovery.DonorInfo;
@@ -10,24 +11,31 @@ import java.util.List;
 
 /**
  * The donors a command talks to: given by address ({@code --nodes}), or learnt from the cluster's Hazelcast
- * membership ({@code --members}), where every donor publishes its data endpoint.
+ * membership ({@code --members}), where every donor publishes its data endpoint. With membership the view stays
+ * open for the command's lifetime, so that the client hears of donors leaving and joining.
  */
-final class DonorNodes {
+final class DonorNodes implements AutoCloseable {
     /** How long to wait for at least one donor to show up in a cluster that was reached. */
     private static final Duration DONORS_TIMEOUT = Duration.ofSeconds(15);
 
-    private DonorNodes() {
+    private final List<InetSocketAddress> addresses;
+    private final ClusterView view;
+
+    private DonorNodes(List<InetSocketAddress> addresses, ClusterView view) {
+        this.addresses = addresses;
+        this.view = view;
     }
 
-    static List<InetSocketAddress> resolve(String nodes, String members, String clusterName) throws InterruptedException {
+    static DonorNodes resolve(String nodes, String members, String clusterName) throws InterruptedException {
         if ((nodes == null) == (members == null)) {
             throw new IllegalArgumentException("give either --nodes (data endpoints) or --members (Hazelcast members)");
         }
         if (nodes != null) {
-            return ClientConfig.parseNodes(nodes);
+            return new DonorNodes(ClientConfig.parseNodes(nodes), null);
         }
-        try (ClusterView view = ClusterView.connect(clusterName, ClusterSettings.parseMembers(members),
-                ClusterView.DEFAULT_STARTUP_TIMEOUT)) {
+        ClusterView view = ClusterView.connect(clusterName, ClusterSettings.parseMembers(members),
+            ClusterView.DEFAULT_STARTUP_TIMEOUT);
+        try {
             long deadline = System.nanoTime() + DONORS_TIMEOUT.toNanos();
             List<DonorInfo> donors = view.donors();
             while (donors.isEmpty() && System.nanoTime() < deadline) {
@@ -37,7 +45,31 @@ final class DonorNodes {
             if (donors.isEmpty()) {
                 throw new IllegalStateException("cluster '" + clusterName + "' at " + members + " has no donor");
             }
-            return donors.stream().map(d -> InetSocketAddress.createUnresolved(d.host(), d.dataPort())).toList();
+            return new DonorNodes(donors.stream().map(d -> InetSocketAddress.createUnresolved(d.host(), d.dataPort())).toList(),
+                view);
+        } catch (RuntimeException | InterruptedException e) {
+            view.close();
+            throw e;
+        }
+    }
+
+    List<InetSocketAddress> addresses() {
+        return addresses;
+    }
+
+    /** Connects a client to the donors, following the membership when there is one. */
+    PagePoolClient connect(ClientConfig config) {
+        PagePoolClient client = PagePoolClient.connect(config);
+        if (view != null) {
+            client.follow(view);
+        }
+        return client;
+    }
+
+    @Override
+    public void close() {
+        if (view != null) {
+            view.close();
         }
     }
 }

@@ -17,7 +17,12 @@ public final class PagePoolCommand implements Runnable {
         spec.commandLine().usage(System.out);
     }
 
+    /** Held so the level sticks: java.util.logging keeps loggers only weakly. */
+    private static final java.util.logging.Logger HAZELCAST_LOG = java.util.logging.Logger.getLogger("com.hazelcast");
+
     public static void main(String[] args) {
+        // The Hazelcast client narrates every connection at INFO; a command's user wants warnings only.
+        HAZELCAST_LOG.setLevel(java.util.logging.Level.WARNING);
         System.exit(new CommandLine(new PagePoolCommand())
             .setExecutionExceptionHandler((e, cmd, parsed) -> {
                 cmd.getErr().println("pagepool: " + e.getMessage());

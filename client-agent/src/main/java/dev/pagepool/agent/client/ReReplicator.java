@@ -27,7 +27,7 @@ final class ReReplicator implements AutoCloseable {
 
     private final PagePoolClient client;
     private final Thread thread;
-    private volatile long bytesPerSecond = 512L << 20;
+    private volatile long bytesPerSecond = 256L << 20;
     private volatile boolean closed;
 
     private record Job(PoolRef pool, int entry, int source, int target) {

@@ -107,6 +107,9 @@ final class ReplicatedPut {
 
     /** Gives the extent as many copies as the pool wants, on donors it does not use yet. */
     private void place(ExtentMap map, DonorLink[] links, int donors, int e) {
+        // A copy added to an extent that already holds data starts filling (the re-replicator copies the rest);
+        // the copies of a new extent are all complete from the start.
+        boolean fill = map.completeCount(e) > 0;
         while (map.replicaCount(e) < pool.replicas()) {
             long excluded = 0;
             for (int k = 0; k < ExtentMap.MAX_REPLICAS; k++) {
@@ -119,8 +122,7 @@ final class ReplicatedPut {
             if (d == ExtentMap.NONE) {
                 return; // fewer donors up than copies wanted: the put is refused below
             }
-            // A copy added to an extent that already has data starts filling: the re-replicator copies the rest.
-            map.addReplica(e, d, map.completeCount(e) > 0);
+            map.addReplica(e, d, fill);
             links[d].placed((long) ExtentMap.EXTENT_PAGES * 4096);
         }
     }
