@@ -251,7 +251,8 @@ public final class PagePoolClient implements AutoCloseable {
         return putBatchAsync(pool, objects, indexes, PageSlots.contiguous(pages), n);
     }
 
-    CompletableFuture<PageStatus[]> putBatchAsync(PoolRef pool, long[] objects, int[] indexes, PageSlots pages, int n) {
+    /** Puts {@code n} pages from wherever {@code pages} says they are. */
+    public CompletableFuture<PageStatus[]> putBatchAsync(PoolRef pool, long[] objects, int[] indexes, PageSlots pages, int n) {
         PageStatus[] result = new PageStatus[n];
         return new ReplicatedPut(this, pool, objects, indexes, pages, result).run(all(n), n, 0).thenApply(v -> result);
     }
@@ -266,7 +267,8 @@ public final class PagePoolClient implements AutoCloseable {
         return getBatchAsync(pool, objects, indexes, n, exclusive, PageSlots.contiguous(dst));
     }
 
-    CompletableFuture<PageStatus[]> getBatchAsync(PoolRef pool, long[] objects, int[] indexes, int n, boolean exclusive,
+    /** Gets {@code n} pages into wherever {@code dst} says. */
+    public CompletableFuture<PageStatus[]> getBatchAsync(PoolRef pool, long[] objects, int[] indexes, int n, boolean exclusive,
                                                   PageSlots dst) {
         PageStatus[] result = new PageStatus[n];
         CompletableFuture<Void> got = new ReplicatedGet(this, pool, objects, indexes, dst, result, exclusive)
@@ -290,9 +292,12 @@ public final class PagePoolClient implements AutoCloseable {
 
     /** Removes pages from every copy; OK for each page that was there, MISS otherwise. */
     public PageStatus[] flushPages(PoolRef pool, long[] objects, int[] indexes, int n) {
+        return join(flushPagesAsync(pool, objects, indexes, n));
+    }
+
+    public CompletableFuture<PageStatus[]> flushPagesAsync(PoolRef pool, long[] objects, int[] indexes, int n) {
         PageStatus[] result = new PageStatus[n];
-        join(new ReplicatedFlush(this, pool, objects, indexes, result).run(all(n), n));
-        return result;
+        return new ReplicatedFlush(this, pool, objects, indexes, result).run(all(n), n).thenApply(v -> result);
     }
 
     public boolean flushPage(PoolRef pool, long object, int index) {

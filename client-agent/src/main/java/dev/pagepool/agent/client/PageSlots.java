@@ -3,33 +3,51 @@ package dev.pagepool.agent.client;
 import dev.pagepool.protocol.Frame;
 
 /**
- * Where the pages of a vector call live in the caller's memory: one array holding page i at {@code i * 4096},
- * or one array per page. Frames are encoded from, and replies decoded into, these places directly, so that
- * neither the vector calls nor the coalesced single-page calls copy a page into an intermediate array.
+ * Where the pages of a vector call live in the caller's memory: one array holding page i at
+ * {@code base + i * 4096}, one array holding page i at {@code offsets[i]}, or one array per page. Frames are
+ * encoded from, and replies decoded into, these places directly, so neither the vector calls, the coalesced
+ * single-page calls nor the swap store copy a page into an intermediate array.
  */
-final class PageSlots {
-    private final byte[] contiguous;
+public final class PageSlots {
+    private final byte[] one;
+    private final int base;
+    private final int[] offsets;
     private final byte[][] separate;
 
-    private PageSlots(byte[] contiguous, byte[][] separate) {
-        this.contiguous = contiguous;
+    private PageSlots(byte[] one, int base, int[] offsets, byte[][] separate) {
+        this.one = one;
+        this.base = base;
+        this.offsets = offsets;
         this.separate = separate;
     }
 
-    static PageSlots contiguous(byte[] pages) {
-        return new PageSlots(pages, null);
+    public static PageSlots contiguous(byte[] pages) {
+        return new PageSlots(pages, 0, null, null);
+    }
+
+    /** Page i at {@code pages[base + i * 4096]}. */
+    public static PageSlots contiguous(byte[] pages, int base) {
+        return new PageSlots(pages, base, null, null);
+    }
+
+    /** Page i at {@code pages[offsets[i]]}. */
+    public static PageSlots scattered(byte[] pages, int[] offsets) {
+        return new PageSlots(pages, 0, offsets, null);
     }
 
     /** Page i at {@code pages[i][0..4096)}. */
-    static PageSlots separate(byte[][] pages) {
-        return new PageSlots(null, pages);
+    public static PageSlots separate(byte[][] pages) {
+        return new PageSlots(null, 0, null, pages);
     }
 
     byte[] array(int i) {
-        return separate == null ? contiguous : separate[i];
+        return separate == null ? one : separate[i];
     }
 
     int offset(int i) {
-        return separate == null ? i * Frame.PAGE_BYTES : 0;
+        if (separate != null) {
+            return 0;
+        }
+        return offsets != null ? offsets[i] : base + i * Frame.PAGE_BYTES;
     }
 }

@@ -1,0 +1,67 @@
+package dev.pagepool.agent.swap;
+
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.concurrent.atomic.LongAdder;
+
+/** What the swap store did with the pages it was given. */
+public final class SwapCounters {
+    private final LongAdder reads = new LongAdder();
+    private final LongAdder writes = new LongAdder();
+    private final LongAdder zeroWrites = new LongAdder();
+    private final LongAdder spilled = new LongAdder();
+    private final LongAdder handedBack = new LongAdder();
+    private final LongAdder trimmed = new LongAdder();
+    private final LongAdder lost = new LongAdder();
+
+    void read(int pages) {
+        reads.add(pages);
+    }
+
+    void written(int pages, int zeroPages) {
+        writes.add(pages);
+        zeroWrites.add(zeroPages);
+    }
+
+    void spilled() {
+        spilled.increment();
+    }
+
+    void handBack() {
+        handedBack.increment();
+    }
+
+    void trimmed(int pages) {
+        trimmed.add(pages);
+    }
+
+    void loseOne() {
+        lost.increment();
+    }
+
+    /** Pages the cluster rejected that went to the disk file. */
+    public long spilledToDisk() {
+        return spilled.sum();
+    }
+
+    /** Pages donors handed back that went to the disk file. */
+    public long handedBack() {
+        return handedBack.sum();
+    }
+
+    public long lost() {
+        return lost.sum();
+    }
+
+    public Map<String, Long> snapshot() {
+        Map<String, Long> m = new LinkedHashMap<>();
+        m.put("pages_read", reads.sum());
+        m.put("pages_written", writes.sum());
+        m.put("zero_pages_written", zeroWrites.sum());
+        m.put("pages_spilled_to_disk", spilled.sum());
+        m.put("pages_handed_back_to_disk", handedBack.sum());
+        m.put("pages_trimmed", trimmed.sum());
+        m.put("pages_lost", lost.sum());
+        return m;
+    }
+}
