@@ -37,6 +37,15 @@ public final class DonorConnection implements AutoCloseable {
     /** How often deadlines are checked: the precision of the request timeout. */
     private static final long TIMEOUT_SWEEP_MILLIS = 50;
 
+    /**
+     * Requests a donor sends on this connection (HANDBACK). Called on the event loop; must hand the work off
+     * and eventually answer through {@link #reply}. Owns {@code body} and must release it.
+     */
+    @FunctionalInterface
+    public interface DonorRequests {
+        void onRequest(DonorConnection conn, FrameHeader header, ByteBuf body);
+    }
+
     /** A successful reply; the caller owns {@code body} and must release it. */
     public record Reply(FrameHeader header, ByteBuf body) {
     }
@@ -56,8 +65,10 @@ public final class DonorConnection implements AutoCloseable {
     private NetClient netClient;
     private volatile String donorName;
     private volatile long lastSendNanos = System.nanoTime();
+    private final DonorRequests requests;
 
-    private DonorConnection(Vertx vertx, InetSocketAddress address, ClientConfig config) {
+    private DonorConnection(Vertx vertx, InetSocketAddress address, ClientConfig config, DonorRequests requests) {
+        this.requests = requests;
         this.vertx = vertx;
         this.name = address.getHostString() + ":" + address.getPort();
         this.config = config;
@@ -66,7 +77,12 @@ public final class DonorConnection implements AutoCloseable {
 
     /** Connects and says HELLO; blocks at most the connect timeout. */
     public static DonorConnection open(Vertx vertx, InetSocketAddress address, ClientConfig config) {
-        DonorConnection c = new DonorConnection(vertx, address, config);
+        return open(vertx, address, config, null);
+    }
+
+    /** Connects and says HELLO; requests the donor sends go to {@code requests} (refused when null). */
+    public static DonorConnection open(Vertx vertx, InetSocketAddress address, ClientConfig config, DonorRequests requests) {
+        DonorConnection c = new DonorConnection(vertx, address, config, requests);
         c.connect(address);
         return c;
     }
@@ -165,6 +181,15 @@ public final class DonorConnection implements AutoCloseable {
             }
         });
         return future;
+    }
+
+    /** Writes the answer to a request the donor sent; takes ownership of {@code frame}. */
+    public void reply(ByteBuf frame) {
+        if (closed) {
+            frame.release();
+            return;
+        }
+        socket.write(Buffer.buffer(frame)).onComplete(ar -> frame.release());
     }
 
     /** Waits for a reply, unwrapping the failure into the exception the donor's status names. */
@@ -275,16 +300,22 @@ public final class DonorConnection implements AutoCloseable {
     private final class ReplyListener implements FrameDecoder.Listener {
         @Override
         public void onFrame(FrameHeader header, ByteBuf body) {
+            if (!header.isResponse()) {
+                // The donor's own request (HANDBACK), numbered in the donor's id space, not one of ours.
+                if (requests != null) {
+                    requests.onRequest(DonorConnection.this, header, body);
+                } else {
+                    refuse(header, body);
+                }
+                return;
+            }
             Pending p = pending.remove(header.requestId());
             if (p == null) {
                 body.release(); // the request timed out; its late reply is dropped
                 return;
             }
             window.release();
-            if (!header.isResponse()) {
-                body.release();
-                p.future().completeExceptionally(new ProtocolViolationException("donor " + name + " sent a request"));
-            } else if (header.status() != Status.OK) {
+            if (header.status() != Status.OK) {
                 String message = Bodies.errorMessage(body);
                 body.release();
                 p.future().completeExceptionally(PagePoolException.of(header.status(), name, message));
@@ -303,6 +334,22 @@ public final class DonorConnection implements AutoCloseable {
             closed = true;
             socket.close();
             failAll(new ProtocolViolationException("donor " + name + " broke the protocol: " + error.getMessage()));
+        }
+    }
+
+    /** Answers a donor request nobody here takes: every page of a HANDBACK stays with the donor. */
+    private void refuse(FrameHeader header, ByteBuf body) {
+        try {
+            if (header.opcode() == Opcode.HANDBACK) {
+                int count = Bodies.count(body);
+                byte[] statuses = new byte[count];
+                java.util.Arrays.fill(statuses, (byte) Status.PAGE_REJECTED);
+                ByteBuf frame = allocate(Frame.HEADER_BYTES + Frame.statusVectorBytes(count));
+                FrameWriter.handbackReply(frame, header.requestId(), statuses, count);
+                reply(frame);
+            }
+        } finally {
+            body.release();
         }
     }
 

@@ -31,9 +31,11 @@ final class DonorLink {
     private final AtomicLong placedSinceReport = new AtomicLong();
     private long nextAttemptNanos;
     private long backoffNanos;
+    private final DonorConnection.DonorRequests requests;
 
-    DonorLink(int index, InetSocketAddress address, int connectionsPerDonor) {
+    DonorLink(int index, InetSocketAddress address, int connectionsPerDonor, DonorConnection.DonorRequests requests) {
         this.index = index;
+        this.requests = requests;
         this.address = address;
         this.connections = new DonorConnection[connectionsPerDonor];
         this.name = address.getHostString() + ":" + address.getPort();
@@ -79,7 +81,7 @@ final class DonorLink {
         closeConnections();
         try {
             for (int c = 0; c < connections.length; c++) {
-                connections[c] = DonorConnection.open(vertx, address, config);
+                connections[c] = DonorConnection.open(vertx, address, config, requests);
             }
             name = connections[0].donorName();
         } catch (RuntimeException e) {
@@ -141,7 +143,7 @@ final class DonorLink {
         if (state != State.UP) {
             throw new DonorUnavailableException("donor " + name + " is out of service");
         }
-        DonorConnection fresh = DonorConnection.open(vertx, address, config);
+        DonorConnection fresh = DonorConnection.open(vertx, address, config, requests);
         connections[c] = fresh;
         return fresh;
     }

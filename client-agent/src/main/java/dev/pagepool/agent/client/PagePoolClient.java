@@ -62,6 +62,7 @@ public final class PagePoolClient implements AutoCloseable {
     private final ClientCounters counters = new ClientCounters();
     private final ScheduledExecutorService watcher;
     private final ReReplicator reReplicator;
+    private final HandbackTaker handbacks = new HandbackTaker(this);
     private volatile boolean loadsFromCluster;
     private volatile boolean closed;
 
@@ -170,6 +171,29 @@ public final class PagePoolClient implements AutoCloseable {
 
     public ClientCounters counters() {
         return counters;
+    }
+
+    /**
+     * Who takes the persistent pages donors give back under pressure or when draining; until one is set, donors
+     * keep them (and keep rejecting puts).
+     */
+    public void onHandback(HandbackReceiver receiver) {
+        handbacks.receiver(receiver);
+    }
+
+    /** Pages donors handed back that the receiver took. */
+    public long pagesTakenBack() {
+        return handbacks.taken();
+    }
+
+    /** The pool with id {@code id} on donor {@code donor}, or null. */
+    PoolRef poolWithId(int donor, int id) {
+        for (PoolRef pool : pools) {
+            if (pool.idOn(donor) == id) {
+                return pool;
+            }
+        }
+        return null;
     }
 
     /** Extents of persistent pools with fewer copies than their pool wants. */
@@ -376,6 +400,7 @@ public final class PagePoolClient implements AutoCloseable {
     public void close() {
         closed = true;
         reReplicator.close();
+        handbacks.close();
         watcher.shutdownNow();
         coalescer.close();
         closeLinks();
@@ -561,7 +586,9 @@ public final class PagePoolClient implements AutoCloseable {
         if (linkCount == MAX_DONORS) {
             throw new IllegalStateException("a client follows at most " + MAX_DONORS + " donors");
         }
-        DonorLink link = new DonorLink(linkCount, address, config.connectionsPerNode());
+        int index = linkCount;
+        DonorLink link = new DonorLink(index, address, config.connectionsPerNode(),
+            (conn, header, body) -> handbacks.onRequest(links[index], conn, header, body));
         links[linkCount] = link;
         linkCount++;
         return link;
