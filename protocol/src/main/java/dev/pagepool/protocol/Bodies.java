@@ -35,6 +35,13 @@ public final class Bodies {
             case Opcode.PUT -> checkVector(body, Frame.PUT_ENTRY_BYTES);
             case Opcode.GET, Opcode.FLUSH_PAGE -> checkVector(body, Frame.KEY_ENTRY_BYTES);
             case Opcode.FLUSH_OBJECT -> checkVector(body, Frame.OBJECT_ENTRY_BYTES);
+            case Opcode.HANDBACK -> {
+                checkVector(body, Frame.PUT_ENTRY_BYTES);
+                if (count(body) > Frame.MAX_HANDBACK_PAGES) {
+                    throw new ProtocolException(Status.TOO_LARGE, false,
+                        count(body) + " pages in one HANDBACK; at most " + Frame.MAX_HANDBACK_PAGES);
+                }
+            }
             case Opcode.STATS -> need(length == 0, "STATS takes no body");
             case Opcode.PING -> {
                 if (length > Frame.MAX_PING_BYTES) {
@@ -140,6 +147,20 @@ public final class Bodies {
     }
 
     // ---- responses ----
+
+    /**
+     * Verifies that an OK reply of PUT, FLUSH_PAGE or HANDBACK is a status vector of exactly {@code expected}
+     * entries (the count of the request it answers); the donor checks HANDBACK replies with it before
+     * freeing anything.
+     */
+    public static void checkStatusVector(ByteBuf body, int expected) throws ProtocolException {
+        int length = body.readableBytes();
+        need(length >= Frame.STATUS_VECTOR_PREFIX_BYTES, "status vector shorter than its " + Frame.STATUS_VECTOR_PREFIX_BYTES + "-byte prefix");
+        int count = replyCount(body);
+        need(count == expected, "status vector of " + count + " entries answers a request of " + expected);
+        need(length == Frame.statusVectorBytes(count), "status vector of " + count + " entries must be "
+            + Frame.statusVectorBytes(count) + " bytes, got " + length);
+    }
 
     /** Status of entry {@code i} in a PUT, GET or FLUSH_PAGE reply. */
     public static int replyStatus(ByteBuf body, int i) {

@@ -21,6 +21,9 @@ package dev.pagepool.protocol;
  * common 8-byte prefix: pool id u32, count u16, reserved u16. One frame carries at most
  * {@link #MAX_PAGES_PER_FRAME} pages, which keeps a whole frame inside one reserve buffer.
  * The per-opcode layouts are in {@code docs/protocol.md} and next to their readers and writers.
+ *
+ * <p>One request travels the other way: {@code HANDBACK}, which a donor sends to a client that owns a pool,
+ * with the donor's own request ids; both sides tell requests from replies by {@link #FLAG_RESPONSE} alone.
  */
 public final class Frame {
     public static final int MAGIC = 0x70706F6C; // "ppol"
@@ -43,6 +46,13 @@ public final class Frame {
     public static final int PAGE_BYTES = 4096;
     /** Pages in one vectored frame: 256 pages is 1 MiB of data, enough to amortise a syscall 256 times. */
     public static final int MAX_PAGES_PER_FRAME = 256;
+
+    /**
+     * Pages in one HANDBACK frame (donor to client): 64 pages is 257 KiB, so a donor with a few frames
+     * outstanding per connection holds a bounded slice of its reserve, and a client acknowledges often enough
+     * that the donor frees memory steadily rather than in megabyte steps.
+     */
+    public static final int MAX_HANDBACK_PAGES = 64;
 
     /** pool u32, count u16, reserved u16. */
     public static final int VECTOR_PREFIX_BYTES = 8;
@@ -95,6 +105,11 @@ public final class Frame {
     /** Body bytes of a GET or FLUSH_PAGE request naming {@code pages} handles. */
     public static int keyBodyBytes(int pages) {
         return VECTOR_PREFIX_BYTES + pages * KEY_ENTRY_BYTES;
+    }
+
+    /** Body bytes of a HANDBACK request carrying {@code pages} pages: the PUT layout. */
+    public static int handbackBodyBytes(int pages) {
+        return putBodyBytes(pages);
     }
 
     public static int flushObjectBodyBytes(int objects) {

@@ -141,6 +141,39 @@ public final class FrameWriter {
         return start;
     }
 
+    /**
+     * Starts a HANDBACK request (donor to client) of {@code count} pages of {@code pool}; the caller then writes
+     * exactly {@code count} entries with {@link #putEntry} (the PUT entry layout: object, index, crc32c of the
+     * 4096 uncompressed bytes, data). {@code requestId} comes from the donor's own per-connection counter.
+     */
+    public static int handback(ByteBuf out, long requestId, int pool, int count) {
+        if (count < 0 || count > Frame.MAX_HANDBACK_PAGES) {
+            throw new IllegalArgumentException("a HANDBACK frame carries 0.." + Frame.MAX_HANDBACK_PAGES + " pages, not " + count);
+        }
+        int start = header(out, Opcode.HANDBACK, 0, requestId, Frame.handbackBodyBytes(count), Status.OK);
+        out.writeInt(pool);
+        out.writeShort(count);
+        out.writeShort(0);
+        return start;
+    }
+
+    /**
+     * The client's whole answer to a HANDBACK: the PUT reply layout, one page status per entry in entry order.
+     * {@link Status#PAGE_OK} means "I hold this page now, free it"; {@link Status#PAGE_REJECTED} means "I could
+     * not take it, keep it". To stream the statuses instead, use {@link #statusVectorReply} with
+     * {@link Opcode#HANDBACK}, write the bytes and {@link #patchBodyLength}.
+     */
+    public static int handbackReply(ByteBuf out, long requestId, byte[] pageStatuses, int count) {
+        if (count < 0 || count > Frame.MAX_HANDBACK_PAGES || count > pageStatuses.length) {
+            throw new IllegalArgumentException("a HANDBACK reply carries 0.." + Frame.MAX_HANDBACK_PAGES + " statuses, not " + count);
+        }
+        int start = header(out, Opcode.HANDBACK, Frame.FLAG_RESPONSE, requestId, Frame.statusVectorBytes(count), Status.OK);
+        out.writeShort(count);
+        out.writeShort(0);
+        out.writeBytes(pageStatuses, 0, count);
+        return start;
+    }
+
     /** FLUSH_OBJECT reply: count u16, reserved u16, pages removed u32 per object. */
     public static int flushObjectReply(ByteBuf out, long requestId, int[] removed, int count) {
         int start = header(out, Opcode.FLUSH_OBJECT, Frame.FLAG_RESPONSE, requestId,

@@ -14,9 +14,15 @@ public final class Opcode {
     public static final int FLUSH_OBJECT = 7;
     public static final int STATS = 8;
     public static final int PING = 9;
+    /**
+     * Sent by the DONOR, as a request on a client's data connection: persistent pages it must give back
+     * (memory pressure or drain), in the PUT entry layout. The client answers with a PUT-style status vector;
+     * the donor frees a page only when its entry is answered {@link Status#PAGE_OK}. See {@link Frame#MAX_HANDBACK_PAGES}.
+     */
+    public static final int HANDBACK = 10;
 
     private static final String[] NAMES = {
-        null, "HELLO", "NEW_POOL", "DESTROY_POOL", "PUT", "GET", "FLUSH_PAGE", "FLUSH_OBJECT", "STATS", "PING"
+        null, "HELLO", "NEW_POOL", "DESTROY_POOL", "PUT", "GET", "FLUSH_PAGE", "FLUSH_OBJECT", "STATS", "PING", "HANDBACK"
     };
 
     private Opcode() {

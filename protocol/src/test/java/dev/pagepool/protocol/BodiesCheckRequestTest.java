@@ -186,7 +186,7 @@ class BodiesCheckRequestTest {
     }
 
     @ParameterizedTest
-    @ValueSource(ints = {0, 10, 0xFF})
+    @ValueSource(ints = {0, 11, 0xFF})
     void unknownOpcodeIsUnknownOpcode(int opcode) {
         assertStatus(Status.UNKNOWN_OPCODE, opcode, new byte[0], "");
         assertStatus(Status.UNKNOWN_OPCODE, opcode, new byte[12], "");

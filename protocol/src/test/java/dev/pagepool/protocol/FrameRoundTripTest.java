@@ -416,4 +416,63 @@ class FrameRoundTripTest {
         assertTrue(Frame.getReplyBytes(Frame.MAX_PAGES_PER_FRAME, Frame.MAX_PAGES_PER_FRAME) <= Frame.MAX_BODY_BYTES);
         assertTrue(2 + Frame.MAX_ERROR_MESSAGE_BYTES <= Frame.MAX_BODY_BYTES);
     }
+
+    // ---- HANDBACK: donor to client, and the client's answer ----
+
+    @ParameterizedTest
+    @ValueSource(ints = {0, 1, Frame.MAX_HANDBACK_PAGES})
+    void handbackRequestCarriesPagesInThePutEntryLayout(int pages) {
+        byte[][] data = new byte[pages][];
+        for (int i = 0; i < pages; i++) {
+            data[i] = TestPages.page(5000 + i);
+        }
+        Delivered frame = checkedRequest(out -> {
+            FrameWriter.handback(out, REQUEST_ID, 77, pages);
+            for (int i = 0; i < pages; i++) {
+                FrameWriter.putEntry(out, 40L + i, i, TestPages.crc32c(data[i]), data[i], 0);
+            }
+        });
+        assertEquals(Opcode.HANDBACK, frame.header().opcode());
+        assertEquals(REQUEST_ID, frame.header().requestId());
+        assertEquals(Frame.handbackBodyBytes(pages), frame.header().bodyLength());
+        ByteBuf body = frame.bodyBuf();
+        assertEquals(77, Bodies.pool(body));
+        assertEquals(pages, Bodies.count(body));
+        for (int i = 0; i < pages; i++) {
+            assertEquals(40L + i, Bodies.putObject(body, i));
+            assertEquals(i, Bodies.putIndex(body, i));
+            assertEquals(TestPages.crc32c(data[i]), Bodies.putCrc(body, i));
+            byte[] read = new byte[Frame.PAGE_BYTES];
+            body.getBytes(Bodies.putDataIndex(body, i), read);
+            assertArrayEquals(data[i], read);
+        }
+    }
+
+    @Test
+    void handbackWriterAndCheckRefuseMoreThanTheHandbackLimit() {
+        assertThrows(IllegalArgumentException.class,
+            () -> FrameWriter.handback(Unpooled.buffer(), 1, 1, Frame.MAX_HANDBACK_PAGES + 1));
+        ByteBuf body = Unpooled.buffer();
+        body.writeInt(1);
+        body.writeShort(Frame.MAX_HANDBACK_PAGES + 1);
+        body.writeShort(0);
+        body.writeZero((Frame.MAX_HANDBACK_PAGES + 1) * Frame.PUT_ENTRY_BYTES);
+        ProtocolException e = assertThrows(ProtocolException.class,
+            () -> Bodies.checkRequest(new FrameHeader(Opcode.HANDBACK, 0, 1, body.readableBytes(), 0), body));
+        assertEquals(Status.TOO_LARGE, e.status());
+    }
+
+    @Test
+    void handbackReplyIsAStatusVectorThatTheDonorChecksAgainstTheRequestCount() {
+        byte[] statuses = {Status.PAGE_OK, Status.PAGE_REJECTED, Status.PAGE_OK};
+        Delivered frame = reply(out -> FrameWriter.handbackReply(out, REQUEST_ID, statuses, 3), Opcode.HANDBACK);
+        ByteBuf body = frame.bodyBuf();
+        assertDoesNotThrow(() -> Bodies.checkStatusVector(body, 3));
+        assertEquals(3, Bodies.replyCount(body));
+        for (int i = 0; i < 3; i++) {
+            assertEquals(statuses[i], Bodies.replyStatus(body, i));
+        }
+        assertEquals(Status.MALFORMED, assertThrows(ProtocolException.class, () -> Bodies.checkStatusVector(body, 4)).status());
+        assertEquals("HANDBACK", Opcode.name(Opcode.HANDBACK));
+    }
 }

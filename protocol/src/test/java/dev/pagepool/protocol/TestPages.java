@@ -48,7 +48,7 @@ final class TestPages {
                 out.writeLong(random.nextLong());
             }
             case Opcode.DESTROY_POOL -> out.writeInt(random.nextInt());
-            case Opcode.PUT, Opcode.GET, Opcode.FLUSH_PAGE, Opcode.FLUSH_OBJECT -> {
+            case Opcode.PUT, Opcode.GET, Opcode.FLUSH_PAGE, Opcode.FLUSH_OBJECT, Opcode.HANDBACK -> {
                 out.writeInt(random.nextInt());
                 out.writeShort(count);
                 out.writeShort(0);
@@ -57,7 +57,7 @@ final class TestPages {
                     if (opcode != Opcode.FLUSH_OBJECT) {
                         out.writeInt(random.nextInt());
                     }
-                    if (opcode == Opcode.PUT) {
+                    if (opcode == Opcode.PUT || opcode == Opcode.HANDBACK) {
                         byte[] data = page(random.nextLong());
                         out.writeInt(crc32c(data));
                         out.writeBytes(data);
@@ -103,7 +103,7 @@ final class TestPages {
                 values.add(Bodies.newPoolPageSize(body));
             }
             case Opcode.DESTROY_POOL -> values.add(Bodies.destroyPoolId(body));
-            case Opcode.PUT -> {
+            case Opcode.PUT, Opcode.HANDBACK -> {
                 values.add(Bodies.pool(body));
                 int count = Bodies.count(body);
                 values.add(count);
