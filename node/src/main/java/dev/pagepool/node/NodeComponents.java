@@ -2,11 +2,15 @@ package dev.pagepool.node;
 
 import dev.pagepool.node.config.NodeConfig;
 import dev.pagepool.node.config.NodeSettings;
+import dev.pagepool.node.handback.HandbackSender;
 import dev.pagepool.node.metrics.NodeCounters;
 import dev.pagepool.node.metrics.NodeStatsView;
 import dev.pagepool.node.net.BufferReserve;
 import dev.pagepool.node.pool.ClientLeases;
 import dev.pagepool.node.pool.PoolRegistry;
+import dev.pagepool.node.pressure.DonorBudget;
+import dev.pagepool.node.pressure.PressureSignals;
+import dev.pagepool.node.pressure.WatermarkGuard;
 import dev.pagepool.node.store.PageStore;
 import dev.pagepool.node.store.StoreSettings;
 import io.quarkus.arc.DefaultBean;
@@ -69,7 +73,33 @@ public class NodeComponents {
 
     @Produces
     @Singleton
-    NodeStatsView statsView(PageStore store, NodeCounters counters, BufferReserve reserve) {
-        return new NodeStatsView(store, counters, reserve);
+    NodeStatsView statsView(PageStore store, NodeCounters counters, BufferReserve reserve, WatermarkGuard guard,
+                            DonorBudget budget) {
+        return new NodeStatsView(store, counters, reserve, guard, budget);
+    }
+
+    @Produces
+    @Singleton
+    DonorBudget budget(PageStore store, NodeSettings settings) {
+        return new DonorBudget(store, settings.watermarks(), settings.capacityBytes());
+    }
+
+    @Produces
+    @Singleton
+    PressureSignals signals(NodeSettings settings) {
+        return PressureSignals.from(settings.pressure());
+    }
+
+    @Produces
+    @Singleton
+    HandbackSender handbackSender(PageStore store, BufferReserve reserve, PoolRegistry pools, NodeCounters counters,
+                                  NodeSettings settings) {
+        return new HandbackSender(store, reserve, pools, counters, settings.handbackAckTimeoutMillis());
+    }
+
+    @Produces
+    @Singleton
+    WatermarkGuard watermarkGuard(PageStore store, DonorBudget budget, HandbackSender sender) {
+        return new WatermarkGuard(store, budget, sender);
     }
 }

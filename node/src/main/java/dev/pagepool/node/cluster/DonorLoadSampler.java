@@ -1,6 +1,7 @@
 package dev.pagepool.node.cluster;
 
 import dev.pagepool.discovery.DonorLoad;
+import dev.pagepool.node.pressure.WatermarkGuard;
 import dev.pagepool.node.store.PageStore;
 import dev.pagepool.node.store.StoreStats;
 import jakarta.enterprise.context.ApplicationScoped;
@@ -10,31 +11,23 @@ import java.util.function.Supplier;
 /**
  * Samples the donor's load for the cluster from the page store's statistics.
  *
- * <p>The pressure level is derived from occupancy until the pressure handling publishes its own watermarks:
- * below 85 % of capacity 0, from 85 % 1 (evict ephemeral first), from 95 % 2 (puts are likely rejected), full or
- * over budget (capacity shrunk below use) 3 (hand-back).
+ * <p>The pressure published is the donor's watermark level ({@link dev.pagepool.node.pressure.WatermarkLevel}):
+ * 0 normal, 1 above high (ephemeral pages make way), 2 above low (puts rejected), 3 above min or budget shrunk
+ * below use (hand-back). A draining donor publishes 3 until it has left the cluster.
  */
 @ApplicationScoped
 public class DonorLoadSampler implements Supplier<DonorLoad> {
     @Inject
     PageStore store;
+    @Inject
+    WatermarkGuard guard;
 
     @Override
     public DonorLoad get() {
         StoreStats stats = store.stats();
         long capacity = Math.max(0, stats.capacityBytes());
         long used = Math.max(0, stats.usedBytes());
-        return DonorLoad.now(capacity, used, pressureLevel(capacity, used), Math.max(0, stats.pages()));
-    }
-
-    static int pressureLevel(long capacity, long used) {
-        if (capacity <= 0 || used >= capacity) {
-            return used > 0 || capacity <= 0 ? 3 : 0;
-        }
-        double occupancy = (double) used / capacity;
-        if (occupancy >= 0.95) {
-            return 2;
-        }
-        return occupancy >= 0.85 ? 1 : 0;
+        int pressure = guard.draining() ? 3 : guard.level().number();
+        return DonorLoad.now(capacity, used, pressure, Math.max(0, stats.pages()));
     }
 }

@@ -20,6 +20,12 @@ public interface NodeConfig {
 
     Cluster cluster();
 
+    Pressure pressure();
+
+    Watermark watermark();
+
+    Handback handback();
+
     interface Node {
         /** Name shown to clients and in the cluster; defaults to host name and data port. */
         Optional<String> name();
@@ -61,6 +67,65 @@ public interface NodeConfig {
          */
         @WithDefault("30s")
         Duration lease();
+
+        /**
+         * How long a drain (POST /admin/drain, or SIGTERM) may spend handing persistent pages back before it
+         * gives up on the rest; pages still held then are reported, and lost when the process exits.
+         */
+        @WithDefault("30s")
+        Duration drainTimeout();
+    }
+
+    /** The machine's own memory pressure, which shrinks the donor's effective budget below the operator's. */
+    interface Pressure {
+        /** False ignores every signal: the effective budget is the operator's. */
+        @WithDefault("true")
+        boolean enabled();
+
+        /** How often the signals are read and the watermarks enforced. */
+        @WithDefault("1s")
+        Duration period();
+
+        /** cgroup v2: the donor keeps its cgroup's memory.current at or below this fraction of memory.max; 0 disables. */
+        @WithDefault("0.95")
+        double cgroupMaxFraction();
+
+        /** PSI: above this "some avg10" (percent of time stalled on memory) the donor sheds memory; 0 disables. */
+        @WithDefault("20.0")
+        double psiSomeAvg10();
+
+        /** /proc/meminfo: the donor keeps at least this much MemAvailable for its machine; 0 disables. */
+        @WithDefault("256m")
+        MemorySize minAvailable();
+
+        /** Where /proc is (tests point it at a temporary tree). */
+        @WithDefault("/proc")
+        String procRoot();
+
+        /** Where the cgroup v2 hierarchy is mounted. */
+        @WithDefault("/sys/fs/cgroup")
+        String cgroupRoot();
+    }
+
+    /** Watermarks, as fractions of the effective budget; see the README. */
+    interface Watermark {
+        /** Above: ephemeral puts recycle cold ephemeral pages, and a background sweep evicts them down to this. */
+        @WithDefault("0.85")
+        double high();
+
+        /** Above: new puts are rejected and ephemeral pages dropped; the donor reports itself not ready. */
+        @WithDefault("0.95")
+        double low();
+
+        /** Above (or the budget shrunk below use): persistent pages are handed back to their owners until below low. */
+        @WithDefault("1.0")
+        double min();
+    }
+
+    interface Handback {
+        /** A HANDBACK frame not answered within this is forgotten: its pages stay and are sent again later. */
+        @WithDefault("10s")
+        Duration ackTimeout();
     }
 
     interface Auth {

@@ -1,5 +1,7 @@
 package dev.pagepool.node.config;
 
+import dev.pagepool.node.pressure.PressureSettings;
+import dev.pagepool.node.pressure.Watermarks;
 import dev.pagepool.protocol.Frame;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
@@ -23,7 +25,11 @@ public record NodeSettings(
     int idleTimeoutSeconds,
     int maxConnections,
     long leaseMillis,
-    String token) {
+    String token,
+    long drainTimeoutMillis,
+    long handbackAckTimeoutMillis,
+    Watermarks watermarks,
+    PressureSettings pressure) {
 
     /** The smallest reserve that still holds two full frames: one for a put, one for the progress traffic. */
     public static final long MIN_RESERVE_BYTES = 4L * (Frame.HEADER_BYTES + Frame.MAX_BODY_BYTES);
@@ -60,6 +66,22 @@ public record NodeSettings(
         if (lease < 1) {
             problems.add("pagepool.node.lease must be at least 1ms");
         }
+        long drainTimeout = node.drainTimeout().toMillis();
+        if (drainTimeout < 0) {
+            problems.add("pagepool.node.drain-timeout must not be negative");
+        }
+        long ackTimeout = config.handback().ackTimeout().toMillis();
+        if (ackTimeout < 1) {
+            problems.add("pagepool.handback.ack-timeout must be at least 1ms");
+        }
+        NodeConfig.Watermark w = config.watermark();
+        Watermarks watermarks = new Watermarks(w.high(), w.low(), w.min());
+        problems.addAll(watermarks.problems());
+        NodeConfig.Pressure p = config.pressure();
+        PressureSettings pressure = new PressureSettings(p.enabled(), p.period().toMillis(), p.cgroupMaxFraction(),
+            p.psiSomeAvg10(), p.minAvailable().asLongValue(), java.nio.file.Path.of(p.procRoot()),
+            java.nio.file.Path.of(p.cgroupRoot()));
+        problems.addAll(pressure.problems());
         String token = config.auth().token().orElse("").trim();
         if (token.getBytes(StandardCharsets.UTF_8).length > Frame.MAX_TOKEN_BYTES) {
             problems.add("pagepool.auth.token must be at most " + Frame.MAX_TOKEN_BYTES + " bytes");
@@ -73,7 +95,8 @@ public record NodeSettings(
         }
         String name = node.name().filter(n -> !n.isBlank()).orElseGet(() -> hostName() + ":" + node.dataPort());
         return new NodeSettings(name, node.dataHost(), node.dataPort(), capacity, reserve, (int) chunk,
-            node.compression(), node.maxInflightPerConnection(), (int) idle, node.maxConnections(), lease, token);
+            node.compression(), node.maxInflightPerConnection(), (int) idle, node.maxConnections(), lease, token,
+            drainTimeout, ackTimeout, watermarks, pressure);
     }
 
     public boolean authRequired() {
@@ -104,6 +127,7 @@ public record NodeSettings(
     public String toString() {
         return "NodeSettings[name=" + name + ", data=" + dataHost + ":" + dataPort + ", capacity=" + capacityBytes
             + ", reserve=" + reserveBytes + ", chunk=" + chunkBytes + ", compression=" + compression
-            + ", auth=" + (authRequired() ? "token" : "off (loopback)") + "]";
+            + ", auth=" + (authRequired() ? "token" : "off (loopback)") + ", " + watermarks + ", " + pressure
+            + ", drainTimeout=" + drainTimeoutMillis + "ms]";
     }
 }

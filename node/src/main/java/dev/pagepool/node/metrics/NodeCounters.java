@@ -22,4 +22,14 @@ public final class NodeCounters {
     public final LongAdder authFailures = new LongAdder();
     public final LongAdder connectionsOpened = new LongAdder();
     public final LongAdder connectionsOpen = new LongAdder();
+    /** Persistent pages freed after their owner acknowledged holding them, and their uncompressed bytes. */
+    public final LongAdder handedBackPages = new LongAdder();
+    public final LongAdder handedBackBytes = new LongAdder();
+    public final LongAdder handbackFrames = new LongAdder();
+    /** Pages a client answered PAGE_REJECTED: they stay, and are offered again later. */
+    public final LongAdder handbackRefused = new LongAdder();
+    /** HANDBACK frames not answered within the ack timeout: their pages stay. */
+    public final LongAdder handbackTimeouts = new LongAdder();
+    /** Pages acknowledged whose handle had been put again meanwhile: the newer version was kept. */
+    public final LongAdder handbackKeptNewer = new LongAdder();
 }

@@ -1,6 +1,8 @@
 package dev.pagepool.node.metrics;
 
 import dev.pagepool.node.net.BufferReserve;
+import dev.pagepool.node.pressure.DonorBudget;
+import dev.pagepool.node.pressure.WatermarkGuard;
 import dev.pagepool.node.store.PageStore;
 import dev.pagepool.node.store.StoreStats;
 import io.micrometer.core.instrument.FunctionCounter;
@@ -25,6 +27,10 @@ public class NodeMetrics implements MeterBinder {
     NodeCounters counters;
     @Inject
     BufferReserve reserve;
+    @Inject
+    WatermarkGuard guard;
+    @Inject
+    DonorBudget budget;
 
     @Override
     public void bindTo(MeterRegistry registry) {
@@ -53,6 +59,19 @@ public class NodeMetrics implements MeterBinder {
         counter(registry, "pagepool.busy.replies", "Requests answered BUSY for want of a reserve buffer", counters.busyReplies);
         counter(registry, "pagepool.protocol.errors", "Requests answered with a protocol error", counters.protocolErrors);
         counter(registry, "pagepool.auth.failures", "Connections refused for a missing or wrong token", counters.authFailures);
+        Gauge.builder("pagepool.watermark.level", guard, g -> g.level().number())
+            .description("Watermark level: 0 normal, 1 high, 2 low (puts rejected), 3 min (hand-back)").register(registry);
+        Gauge.builder("pagepool.operator.capacity.bytes", budget, DonorBudget::operatorBytes)
+            .description("The operator's budget, before pressure signals cut it").register(registry);
+        Gauge.builder("pagepool.arena.bytes", store, PageStore::arenaBytes)
+            .description("Direct memory held for pages (slabs in use and free)").register(registry);
+        counter(registry, "pagepool.handed.back.pages", "Persistent pages freed after their owner acknowledged them",
+            counters.handedBackPages);
+        counter(registry, "pagepool.handed.back.bytes", "Uncompressed bytes of pages handed back", counters.handedBackBytes);
+        counter(registry, "pagepool.handback.refused", "Handed-back pages the owner could not take (kept)",
+            counters.handbackRefused);
+        counter(registry, "pagepool.handback.timeouts", "HANDBACK frames left unanswered (pages kept)",
+            counters.handbackTimeouts);
         Gauge.builder("pagepool.connections", counters.connectionsOpen, LongAdder::sum)
             .description("Open data connections").register(registry);
     }

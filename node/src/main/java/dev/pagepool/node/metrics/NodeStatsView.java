@@ -1,6 +1,8 @@
 package dev.pagepool.node.metrics;
 
 import dev.pagepool.node.net.BufferReserve;
+import dev.pagepool.node.pressure.DonorBudget;
+import dev.pagepool.node.pressure.WatermarkGuard;
 import dev.pagepool.node.store.PageStore;
 import dev.pagepool.node.store.StoreStats;
 import java.util.LinkedHashMap;
@@ -14,11 +16,16 @@ public final class NodeStatsView {
     private final PageStore store;
     private final NodeCounters counters;
     private final BufferReserve reserve;
+    private final WatermarkGuard guard;
+    private final DonorBudget budget;
 
-    public NodeStatsView(PageStore store, NodeCounters counters, BufferReserve reserve) {
+    public NodeStatsView(PageStore store, NodeCounters counters, BufferReserve reserve, WatermarkGuard guard,
+                         DonorBudget budget) {
         this.store = store;
         this.counters = counters;
         this.reserve = reserve;
+        this.guard = guard;
+        this.budget = budget;
     }
 
     public Map<String, Long> snapshot() {
@@ -41,8 +48,17 @@ public final class NodeStatsView {
         m.put("get_misses", counters.getMisses.sum());
         m.put("flushed_pages", counters.flushedPages.sum());
         m.put("evictions", s.evictions());
-        // Hand-back of persistent pages under pressure is not part of this donor yet: nothing has been handed back.
-        m.put("handed_back", 0L);
+        m.put("handed_back", counters.handedBackPages.sum());
+        m.put("handed_back_bytes", counters.handedBackBytes.sum());
+        m.put("handback_frames", counters.handbackFrames.sum());
+        m.put("handback_refused", counters.handbackRefused.sum());
+        m.put("handback_timeouts", counters.handbackTimeouts.sum());
+        m.put("handback_kept_newer", counters.handbackKeptNewer.sum());
+        m.put("watermark_level", (long) guard.level().number());
+        m.put("draining", guard.draining() ? 1L : 0L);
+        m.put("operator_capacity_bytes", budget.operatorBytes());
+        // -1: the pressure signals set no limit now.
+        m.put("pressure_limit_bytes", budget.signalLimitBytes());
         m.put("reserve_bytes", reserve.totalBytes());
         m.put("reserve_used_bytes", reserve.usedBytes());
         m.put("busy_replies", counters.busyReplies.sum());

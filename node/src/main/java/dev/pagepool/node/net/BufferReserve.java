@@ -90,6 +90,11 @@ public final class BufferReserve {
         return usedBytes * 2 < totalBytes;
     }
 
+    /** How many frame-sized buffers the reserve holds; hand-back takes at most a quarter of them. */
+    public int largeBuffers() {
+        return large.length;
+    }
+
     public long totalBytes() {
         return totalBytes;
     }

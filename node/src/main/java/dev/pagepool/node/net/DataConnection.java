@@ -1,5 +1,7 @@
 package dev.pagepool.node.net;
 
+import dev.pagepool.node.handback.HandbackLink;
+import dev.pagepool.node.handback.HandbackSender;
 import dev.pagepool.node.metrics.NodeCounters;
 import dev.pagepool.node.metrics.RequestTimers;
 import dev.pagepool.node.pool.ClientLeases;
@@ -13,6 +15,7 @@ import dev.pagepool.protocol.ProtocolException;
 import dev.pagepool.protocol.Status;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
+import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.net.impl.NetSocketInternal;
 import java.security.MessageDigest;
@@ -26,6 +29,10 @@ import org.jboss.logging.Logger;
  * {@code maxInflight} replies are waiting for the socket (or Netty's write queue is full) the connection
  * stops reading until the client has taken them. A client that sends faster than it reads stalls itself,
  * not the donor.
+ *
+ * <p>Frames flow both ways: the donor sends HANDBACK requests of its own (see {@link HandbackLink}) once the
+ * client has authenticated, so replies arriving here (FLAG_RESPONSE set) are routed to the link, and never
+ * answered; a reply that matches nothing is ignored.
  *
  * <p>Bad input costs the client its request, not the donor its process: a malformed body, an unknown
  * opcode or an oversized length is answered with a typed error and the connection goes on; only a stream
@@ -43,13 +50,16 @@ final class DataConnection implements FrameDecoder.Listener {
     private final byte[] token;
     private final ClientLeases leases;
     private final int maxInflight;
+    private final HandbackSender handback;
     private final ConnectionState state = new ConnectionState();
+    private HandbackLink link;
     private int inflight;
     private boolean paused;
     private boolean closing;
 
     DataConnection(NetSocketInternal socket, RequestProcessor processor, BufferReserve reserve, NodeCounters counters,
-                   RequestTimers timers, byte[] token, ClientLeases leases, int maxInflight) {
+                   RequestTimers timers, byte[] token, ClientLeases leases, int maxInflight, HandbackSender handback) {
+        this.handback = handback;
         this.socket = socket;
         this.processor = processor;
         this.reserve = reserve;
@@ -78,6 +88,9 @@ final class DataConnection implements FrameDecoder.Listener {
         });
         socket.closeHandler(v -> {
             decoder.close();
+            if (link != null) {
+                link.close();
+            }
             counters.connectionsOpen.decrement();
             if (state.authenticated()) {
                 leases.disconnected(state.clientId(), System.currentTimeMillis());
@@ -91,7 +104,8 @@ final class DataConnection implements FrameDecoder.Listener {
         long started = System.nanoTime();
         try {
             if (header.isResponse()) {
-                throw new ProtocolException(Status.MALFORMED, false, "a client sends requests, not responses");
+                onResponse(header, body);
+                return;
             }
             if (!state.authenticated()) {
                 hello(header, body);
@@ -106,6 +120,20 @@ final class DataConnection implements FrameDecoder.Listener {
         } finally {
             reserve.release(body);
             timers.record(header.opcode(), System.nanoTime() - started);
+        }
+    }
+
+    /** A reply to one of the donor's own requests. Never answered, never fatal. */
+    private void onResponse(FrameHeader header, ByteBuf body) throws ProtocolException {
+        if (!state.authenticated()) {
+            counters.authFailures.increment();
+            throw new ProtocolException(Status.UNAUTHENTICATED, true, "send HELLO with the cluster token first");
+        }
+        if (header.opcode() == Opcode.HANDBACK && link != null) {
+            link.onReply(header, body);
+        } else {
+            LOG.debugf("reply %s %d from %s answers no request of this donor: ignored", Opcode.name(header.opcode()),
+                header.requestId(), socket.remoteAddress());
         }
     }
 
@@ -131,10 +159,21 @@ final class DataConnection implements FrameDecoder.Listener {
         leases.connected(state.clientId());
         decoder.maxBodyBytes(Frame.MAX_BODY_BYTES);
         send(processor.helloReply(header, Frame.MAX_BODY_BYTES));
+        // After the HELLO reply, so a client never sees a HANDBACK before it knows the donor's limits.
+        link = handback.open(state.clientId(), state.grants(), Vertx.currentContext(), this::send);
     }
 
     @Override
     public void onRejected(FrameHeader header, ProtocolException error) {
+        if (header.isResponse() && state.authenticated()) {
+            // A reply the decoder could not take in: never answer a reply; its hand-back pages simply stay.
+            LOG.debugf("reply %s %d from %s skipped: %s", Opcode.name(header.opcode()), header.requestId(),
+                socket.remoteAddress(), error.getMessage());
+            if (header.opcode() == Opcode.HANDBACK && link != null) {
+                link.onReplyLost(header.requestId());
+            }
+            return;
+        }
         if (!state.authenticated()) {
             counters.authFailures.increment();
             fail(header, new ProtocolException(Status.UNAUTHENTICATED, true,

@@ -1,12 +1,14 @@
 package dev.pagepool.node.net;
 
 import dev.pagepool.node.config.NodeSettings;
+import dev.pagepool.node.handback.HandbackSender;
 import dev.pagepool.node.metrics.NodeCounters;
 import dev.pagepool.node.metrics.NodeStatsView;
 import dev.pagepool.node.metrics.RequestTimers;
 import dev.pagepool.node.pool.ClientLeases;
 import dev.pagepool.node.pool.Pool;
 import dev.pagepool.node.pool.PoolRegistry;
+import dev.pagepool.node.pressure.WatermarkGuard;
 import dev.pagepool.node.store.PageStore;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.quarkus.runtime.ShutdownEvent;
@@ -53,6 +55,10 @@ public class DataServer {
     ClientLeases leases;
     @Inject
     NodeStatsView statsView;
+    @Inject
+    WatermarkGuard guard;
+    @Inject
+    HandbackSender handback;
 
     private volatile boolean listening;
     private volatile int port = -1;
@@ -125,7 +131,8 @@ public class DataServer {
 
         @Override
         public void start(Promise<Void> started) {
-            RequestProcessor processor = new RequestProcessor(store, pools, reserve, counters, statsView, settings.name());
+            RequestProcessor processor = new RequestProcessor(store, pools, reserve, counters, statsView, guard,
+                settings.name());
             byte[] token = settings.tokenBytes();
             vertx.createNetServer(options).connectHandler(socket -> {
                 if (counters.connectionsOpen.sum() >= settings.maxConnections()) {
@@ -136,7 +143,7 @@ public class DataServer {
                 counters.connectionsOpened.increment();
                 counters.connectionsOpen.increment();
                 new DataConnection((NetSocketInternal) socket, processor, reserve, counters, timers, token, leases,
-                    settings.maxInflightPerConnection()).start();
+                    settings.maxInflightPerConnection(), handback).start();
             }).listen().onSuccess(server -> port = server.actualPort()).<Void>mapEmpty().onComplete(started);
         }
     }

@@ -4,6 +4,7 @@ import dev.pagepool.node.metrics.NodeCounters;
 import dev.pagepool.node.pool.Pool;
 import dev.pagepool.node.pool.PoolAccess;
 import dev.pagepool.node.pool.PoolRegistry;
+import dev.pagepool.node.pressure.WatermarkGuard;
 import dev.pagepool.node.store.PageStore;
 import dev.pagepool.node.store.Scratch;
 import dev.pagepool.node.metrics.NodeStatsView;
@@ -34,12 +35,14 @@ final class RequestProcessor {
     private final NodeCounters counters;
     private final String nodeName;
     private final NodeStatsView statsView;
+    private final WatermarkGuard guard;
     private final Scratch scratch;
     private final PageChecksum checksum = new PageChecksum();
     private final int[] removedPerObject = new int[Frame.MAX_PAGES_PER_FRAME];
 
     RequestProcessor(PageStore store, PoolRegistry pools, BufferReserve reserve, NodeCounters counters,
-                     NodeStatsView statsView, String nodeName) {
+                     NodeStatsView statsView, WatermarkGuard guard, String nodeName) {
+        this.guard = guard;
         this.store = store;
         this.pools = pools;
         this.reserve = reserve;
@@ -61,6 +64,8 @@ final class RequestProcessor {
             case Opcode.FLUSH_PAGE -> flushPages(conn, h, body);
             case Opcode.FLUSH_OBJECT -> flushObjects(conn, h, body);
             case Opcode.STATS -> stats(h);
+            case Opcode.HANDBACK -> throw new ProtocolException(Status.INVALID, false,
+                "HANDBACK is sent by donors to clients; a client answers one with FLAG_RESPONSE set");
             case Opcode.PING -> {
                 ByteBuf reply = replyBuffer(Frame.HEADER_BYTES + body.readableBytes());
                 FrameWriter.pong(reply, h.requestId(), body);
@@ -112,8 +117,9 @@ final class RequestProcessor {
         ByteBuf reply = replyBuffer(Frame.HEADER_BYTES + Frame.statusVectorBytes(count));
         int start = FrameWriter.statusVectorReply(reply, Opcode.PUT, h.requestId(), count);
         // Checked once per frame: a frame that arrives while the reserve is half used is turned away whole,
-        // which is what keeps the other half for gets, flushes and hand-back.
-        boolean admitted = reserve.admitsPuts();
+        // which is what keeps the other half for gets, flushes and hand-back; so is one that arrives at the low
+        // watermark or during a drain. A rejected put still removes the handle's older version (below).
+        boolean admitted = reserve.admitsPuts() && guard.admitsPuts();
         // The reserve's buffers are plain direct buffers: their NIO view shares the ByteBuf's indexes, and
         // every user below reads it at absolute offsets and leaves position and limit as they were.
         ByteBuffer src = body.internalNioBuffer(0, body.capacity());

@@ -82,6 +82,14 @@ final class ObjectTable {
         return pool[id];
     }
 
+    long object(int id) {
+        return object[id];
+    }
+
+    int pages(int id) {
+        return count[id];
+    }
+
     void addPage(int id) {
         count[id]++;
     }

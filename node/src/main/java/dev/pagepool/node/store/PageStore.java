@@ -3,6 +3,7 @@ package dev.pagepool.node.store;
 import java.nio.ByteBuffer;
 import java.util.Objects;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.IntPredicate;
 
 /**
  * The donor's page store: tmem pools' pages in off-heap memory within a byte budget.
@@ -25,6 +26,12 @@ import java.util.concurrent.locks.ReentrantLock;
  * when that saves a size class; the index is primitive arrays (about 30 bytes per page, see
  * {@link PageTable}). Same-filled pages take no slab slot at all.
  *
+ * <p><b>Pressure.</b> The store holds the mechanisms, the pressure package the policy: ephemeral puts may be kept
+ * below a lower slab limit than the budget ({@link #setEphemeralLimit}, the high watermark), cold ephemeral pages
+ * can be evicted down to a target ({@link #evictEphemeral}), and cold persistent pages can be copied out for
+ * hand-back ({@link #takeForHandback}) and freed only once the client has acknowledged them, and only if the
+ * handle still holds the version that was sent ({@link #releaseIfUnchanged}); see {@link HandbackLedger}.
+ *
  * <p><b>Concurrency.</b> One lock. Compression and the same-filled test run before taking it, on the
  * caller's {@link Scratch}; inside, a put is a hash probe, a slot allocation and a copy of the stored bytes,
  * so even with every event loop storing at once the lock is held for well under a microsecond per page.
@@ -46,6 +53,13 @@ public final class PageStore implements AutoCloseable {
     private long compressedPages;
     private long evictions;
     private boolean closed;
+    /** Slab limit for ephemeral puts: above it they recycle ephemeral slots rather than take new slabs. */
+    private long ephemeralLimitBytes = Long.MAX_VALUE;
+    private final HandbackLedger handbackLedger = new HandbackLedger();
+    /** Source of hand-back tokens; 0 is {@link HandbackLedger#NO_TOKEN}. */
+    private long handbackSequence;
+    /** Where the next hand-back scan of the persistent table starts: a CLOCK hand of its own. */
+    private int handbackHand;
 
     public PageStore(StoreSettings settings) {
         this.codec = new PageCodec(settings.compression());
@@ -79,7 +93,7 @@ public final class PageStore implements AutoCloseable {
                 sameFilledPages++;
             } else {
                 int sizeClass = SizeClasses.classOf(s.length);
-                address = allocate(sizeClass);
+                address = allocate(sizeClass, persistentPool ? Long.MAX_VALUE : ephemeralLimitBytes);
                 if (address < 0) {
                     return REJECTED;
                 }
@@ -121,14 +135,7 @@ public final class PageStore implements AutoCloseable {
                 return MISS;
             }
             long loc = table.location(e);
-            int encoding = Location.encoding(loc);
-            if (encoding == PageCodec.SAME_FILLED) {
-                codec.decode(encoding, null, 0, 0, Location.fill(loc), dst, dstOffset);
-            } else {
-                long address = Location.address(loc);
-                codec.decode(encoding, slabs.chunkOf(address), slabs.offsetInChunk(address), Location.length(loc), 0,
-                    dst, dstOffset);
-            }
+            decode(loc, dst, dstOffset);
             if (exclusive) {
                 removeEntry(table, e);
             } else if (!Location.referenced(loc)) {
@@ -199,6 +206,202 @@ public final class PageStore implements AutoCloseable {
         }
     }
 
+    /**
+     * Slab limit for ephemeral puts (the high watermark, in bytes): above it an ephemeral put takes a free slot
+     * of a slab already held or evicts a cold ephemeral page, never a new slab, so ephemeral pages do not crowd
+     * out persistent ones. {@code Long.MAX_VALUE} lifts the limit.
+     */
+    public void setEphemeralLimit(long bytes) {
+        lock.lock();
+        try {
+            ephemeralLimitBytes = Math.max(0, bytes);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Gives empty arena chunks back to the OS while the arena is above the budget; returns the bytes freed. */
+    public long trimArena() {
+        lock.lock();
+        try {
+            return closed ? 0 : slabs.trim();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Direct memory the arena holds (slabs in use and free ones): what the process really keeps for pages. */
+    public long arenaBytes() {
+        lock.lock();
+        try {
+            return slabs.arenaBytes();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Slab bytes in use: what counts against the budget. Cheap, for once-per-frame admission checks. */
+    public long usedBytes() {
+        lock.lock();
+        try {
+            return slabs.usedBytes();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    public long persistentPages() {
+        lock.lock();
+        try {
+            return persistent.size();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Persistent pages of one pool; walks the object table, for drain reports only. */
+    public long persistentPagesOf(int pool) {
+        lock.lock();
+        try {
+            return persistent.pagesOf(pool);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * Evicts cold ephemeral pages (CLOCK order) while slab use is above {@code targetUsedBytes}, at most
+     * {@code maxPages} in this call so the lock is held briefly; returns how many went. A negative target drops
+     * every ephemeral page. Freed slots free a slab only when it empties, so use may fall by less than the pages.
+     */
+    public int evictEphemeral(long targetUsedBytes, int maxPages) {
+        lock.lock();
+        try {
+            ensureOpen();
+            int evicted = 0;
+            while (evicted < maxPages && slabs.usedBytes() > targetUsedBytes) {
+                int victim = ephemeral.clockVictim();
+                if (victim == PageTable.NONE) {
+                    break;
+                }
+                removeEntry(ephemeral, victim);
+                evicted++;
+            }
+            evictions += evicted;
+            return evicted;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * Copies up to {@code pages.capacity()} cold persistent pages of ONE pool accepted by {@code eligiblePools}
+     * into a frame being built: page i's 4096 uncompressed bytes go to {@code dst[firstDataOffset + i * stride]},
+     * its handle and token to {@code pages}. Pages already in flight are skipped. Nothing is freed: each page
+     * stays readable until {@link #releaseIfUnchanged} (client said it holds it) or {@link #forgetHandback}
+     * (no answer; it may be sent again). Returns the number of pages.
+     *
+     * <p>Order: a CLOCK hand of its own walks the persistent table; with {@code secondChance} a page read since
+     * the hand last passed keeps its place once (its bit is cleared), so the coldest go first; a drain passes
+     * false and takes everything. Pages of other eligible pools are passed over without losing their bit, and the
+     * hand comes back to the first of them next time, so each pool gets its turn in hand order.
+     */
+    public int takeForHandback(IntPredicate eligiblePools, boolean secondChance, HandbackPages pages, ByteBuffer dst,
+                               int firstDataOffset, int stride) {
+        Objects.checkFromIndexSize(firstDataOffset, (pages.capacity() - 1) * stride + PAGE_SIZE, dst.limit());
+        pages.clear();
+        lock.lock();
+        try {
+            ensureOpen();
+            int max = Math.min(pages.capacity(), handbackLedger.free());
+            int highWater = persistent.highWater();
+            if (max == 0 || persistent.size() == 0) {
+                return 0;
+            }
+            int hand = handbackHand;
+            int resumeAt = -1;
+            for (long steps = 2L * highWater + 1; steps > 0 && pages.count < max; steps--) {
+                if (hand >= highWater) {
+                    hand = 0;
+                }
+                int e = hand++;
+                if (!persistent.isLive(e)) {
+                    continue;
+                }
+                int pool = persistent.poolOf(e);
+                if (pages.count > 0 && pool != pages.pool) {
+                    if (resumeAt < 0 && eligiblePools.test(pool)) {
+                        resumeAt = e;
+                    }
+                    continue;
+                }
+                if (handbackLedger.token(e) != HandbackLedger.NO_TOKEN || !eligiblePools.test(pool)) {
+                    continue;
+                }
+                long loc = persistent.location(e);
+                if (secondChance && Location.referenced(loc)) {
+                    persistent.setLocation(e, Location.withReferenced(loc, false));
+                    continue;
+                }
+                decode(loc, dst, firstDataOffset + pages.count * stride);
+                long token = ++handbackSequence;
+                handbackLedger.put(e, token);
+                pages.pool = pool;
+                pages.add(persistent.objectOf(e), persistent.indexOf(e), token);
+            }
+            handbackHand = resumeAt >= 0 ? resumeAt : hand;
+            return pages.count;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * The client acknowledged a handed-back page (it holds it now): frees it if the handle still holds the very
+     * version sent under {@code token}; a newer put, a flush or a destroy since then leaves the handle as it is.
+     * True when a page was freed.
+     */
+    public boolean releaseIfUnchanged(int pool, long object, int index, long token) {
+        lock.lock();
+        try {
+            ensureOpen();
+            int e = persistent.find(pool, object, index);
+            if (e == PageTable.NONE || handbackLedger.token(e) != token) {
+                return false;
+            }
+            removeEntry(persistent, e);
+            return true;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** The page was not taken (client refused, no answer, connection gone): it stays, and may be sent again. */
+    public void forgetHandback(int pool, long object, int index, long token) {
+        lock.lock();
+        try {
+            if (closed) {
+                return;
+            }
+            int e = persistent.find(pool, object, index);
+            if (e != PageTable.NONE && handbackLedger.token(e) == token) {
+                handbackLedger.remove(e);
+            }
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Pages copied out for hand-back and not yet acknowledged or forgotten. */
+    public int handbackInFlight() {
+        lock.lock();
+        try {
+            return handbackLedger.size();
+        } finally {
+            lock.unlock();
+        }
+    }
+
     public long capacityBytes() {
         lock.lock();
         try {
@@ -243,8 +446,8 @@ public final class PageStore implements AutoCloseable {
     }
 
     /** A slot of the class, evicting cold ephemeral pages while the budget is spent; -1 if none can be had. */
-    private long allocate(int sizeClass) {
-        long address = slabs.allocate(sizeClass);
+    private long allocate(int sizeClass, long slabLimitBytes) {
+        long address = slabs.allocate(sizeClass, slabLimitBytes);
         while (address < 0) {
             int victim = ephemeral.clockVictim();
             if (victim == PageTable.NONE) {
@@ -252,9 +455,20 @@ public final class PageStore implements AutoCloseable {
             }
             removeEntry(ephemeral, victim);
             evictions++;
-            address = slabs.allocate(sizeClass);
+            address = slabs.allocate(sizeClass, slabLimitBytes);
         }
         return address;
+    }
+
+    private void decode(long loc, ByteBuffer dst, int dstOffset) {
+        int encoding = Location.encoding(loc);
+        if (encoding == PageCodec.SAME_FILLED) {
+            codec.decode(encoding, null, 0, 0, Location.fill(loc), dst, dstOffset);
+        } else {
+            long address = Location.address(loc);
+            codec.decode(encoding, slabs.chunkOf(address), slabs.offsetInChunk(address), Location.length(loc), 0,
+                dst, dstOffset);
+        }
     }
 
     /** Takes back the accounting and the slot of a page that could not be indexed. */
@@ -294,6 +508,11 @@ public final class PageStore implements AutoCloseable {
             if (encoding == PageCodec.LZ4) {
                 compressedPages--;
             }
+        }
+        // Any change to a persistent page (replace, flush, exclusive get, destroy, release) ends its hand-back
+        // record: a later acknowledgement of the copy in flight must then free nothing.
+        if (table == persistent && handbackLedger.size() > 0) {
+            handbackLedger.remove(e);
         }
         table.remove(e);
     }

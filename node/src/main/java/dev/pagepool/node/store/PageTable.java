@@ -146,6 +146,38 @@ final class PageTable {
         return objects.head(objectId);
     }
 
+    /** Pages of a pool; walks the object table, for admin paths only. */
+    long pagesOf(int pool) {
+        long pages = 0;
+        for (int objectId : objects.objectsOf(pool)) {
+            pages += objects.pages(objectId);
+        }
+        return pages;
+    }
+
+    // ---- entry access by id, for scans that walk entries in id order (hand-back) ----
+
+    /** One past the highest entry id ever used: scans run over 0..highWater-1. */
+    int highWater() {
+        return highWater;
+    }
+
+    boolean isLive(int e) {
+        return keys[e >>> BLOCK_SHIFT][e & BLOCK_MASK] != FREE_KEY;
+    }
+
+    int poolOf(int e) {
+        return objects.pool((int) (keys[e >>> BLOCK_SHIFT][e & BLOCK_MASK] >>> 32));
+    }
+
+    long objectOf(int e) {
+        return objects.object((int) (keys[e >>> BLOCK_SHIFT][e & BLOCK_MASK] >>> 32));
+    }
+
+    int indexOf(int e) {
+        return (int) keys[e >>> BLOCK_SHIFT][e & BLOCK_MASK];
+    }
+
     /**
      * The next eviction victim by CLOCK (second chance): a page whose reference bit is clear; pages passed
      * over lose their bit. NONE when the table is empty.

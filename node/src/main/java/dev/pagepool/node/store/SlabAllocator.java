@@ -58,6 +58,8 @@ final class SlabAllocator {
     /** Head of each class's list of slabs that have a free slot. */
     private final int[] partialHead = new int[SizeClasses.COUNT];
     private int[] freeSlabs = new int[0];
+    /** Slabs in use per chunk: a chunk at 0 can be given back to the OS when the budget shrank below the arena. */
+    private int[] chunkSlabsInUse = new int[0];
     private int freeSlabCount;
     private int slabsInUse;
 
@@ -90,12 +92,22 @@ final class SlabAllocator {
      * nothing, not even a free slot in a slab it already holds: it must shed memory, not fill holes.
      */
     long allocate(int sizeClass) {
+        return allocate(sizeClass, Long.MAX_VALUE);
+    }
+
+    /**
+     * As {@link #allocate(int)}, but takes a new slab only while that keeps the slabs in use within
+     * {@code slabLimitBytes} as well as the budget: free slots of slabs already held are still handed out. The
+     * store gives ephemeral puts the high watermark as that limit, so above it they recycle ephemeral slots (by
+     * evicting) instead of taking memory persistent pages may need.
+     */
+    long allocate(int sizeClass, long slabLimitBytes) {
         if (usedBytes() > capacityBytes) {
             return -1;
         }
         int slab = partialHead[sizeClass];
         if (slab == NONE) {
-            slab = takeSlab(sizeClass);
+            slab = takeSlab(sizeClass, Math.min(capacityBytes, slabLimitBytes));
             if (slab == NONE) {
                 return -1;
             }
@@ -134,6 +146,7 @@ final class SlabAllocator {
             slabClass[slab] = NONE;
             freeSlabs[freeSlabCount++] = slab;
             slabsInUse--;
+            chunkSlabsInUse[slab / slabsPerChunk]--;
         }
     }
 
@@ -155,22 +168,57 @@ final class SlabAllocator {
     void release() {
         ByteBuffer[] released = chunks;
         chunks = new ByteBuffer[0];
+        chunkSlabsInUse = new int[0];
         for (ByteBuffer chunk : released) {
-            freeChunk(chunk);
+            if (chunk != null) {
+                freeChunk(chunk);
+            }
         }
         arenaBytes = 0;
         freeSlabCount = 0;
         slabsInUse = 0;
     }
 
-    private int takeSlab(int sizeClass) {
-        if (usedBytes() + SLAB_BYTES > capacityBytes) {
+    /**
+     * Gives chunks none of whose slabs is in use back to the OS while the arena is larger than the budget;
+     * returns the bytes freed. Without this a budget cut under memory pressure would stop growth but never
+     * shrink the process: freed slabs stay resident in their chunk. A freed chunk leaves a hole in the address
+     * space that the next growth fills, so addresses stay {@code chunk * chunkBytes + offset}.
+     */
+    long trim() {
+        long freed = 0;
+        for (int c = chunks.length - 1; c >= 0 && arenaBytes > capacityBytes; c--) {
+            if (chunks[c] == null || chunkSlabsInUse[c] != 0) {
+                continue;
+            }
+            int first = c * slabsPerChunk;
+            int end = first + slabsPerChunk;
+            int kept = 0;
+            for (int i = 0; i < freeSlabCount; i++) {
+                int slab = freeSlabs[i];
+                if (slab < first || slab >= end) {
+                    freeSlabs[kept++] = slab;
+                }
+            }
+            freeSlabCount = kept;
+            int bytes = chunks[c].capacity();
+            freeChunk(chunks[c]);
+            chunks[c] = null;
+            arenaBytes -= bytes;
+            freed += bytes;
+        }
+        return freed;
+    }
+
+    private int takeSlab(int sizeClass, long limitBytes) {
+        if (usedBytes() + SLAB_BYTES > limitBytes) {
             return NONE;
         }
         if (freeSlabCount == 0 && !growChunk()) {
             return NONE;
         }
         int slab = freeSlabs[--freeSlabCount];
+        chunkSlabsInUse[slab / slabsPerChunk]++;
         slabClass[slab] = (byte) sizeClass;
         slabUsed[slab] = 0;
         slabFreeHead[slab] = NONE;
@@ -194,6 +242,18 @@ final class SlabAllocator {
             return false;
         }
         ByteBuffer chunk = ByteBuffer.allocateDirect(bytes);
+        for (int c = 0; c < chunks.length; c++) {
+            if (chunks[c] == null) {
+                // A hole left by trim(): its slab state is already sized; only its free slabs come back.
+                chunks[c] = chunk;
+                arenaBytes += bytes;
+                int from = c * slabsPerChunk;
+                for (int slab = from + bytes / SLAB_BYTES - 1; slab >= from; slab--) {
+                    freeSlabs[freeSlabCount++] = slab;
+                }
+                return true;
+            }
+        }
         int first = chunks.length * slabsPerChunk;
         int total = first + slabsPerChunk;
         chunks = Arrays.copyOf(chunks, chunks.length + 1);
@@ -206,6 +266,7 @@ final class SlabAllocator {
         slabNext = Arrays.copyOf(slabNext, total);
         slabPrev = Arrays.copyOf(slabPrev, total);
         freeSlabs = Arrays.copyOf(freeSlabs, total);
+        chunkSlabsInUse = Arrays.copyOf(chunkSlabsInUse, chunks.length);
         Arrays.fill(slabClass, first, total, (byte) NONE);
         // Pushed in reverse so slabs are handed out in address order, which keeps early use in the first chunk.
         for (int slab = first + bytes / SLAB_BYTES - 1; slab >= first; slab--) {

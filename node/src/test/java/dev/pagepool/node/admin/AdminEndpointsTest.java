@@ -18,7 +18,7 @@ class AdminEndpointsTest {
         var body = given().when().get("/admin/stats").then().statusCode(200).contentType(ContentType.JSON);
         for (String key : new String[] {"capacity_bytes", "used_bytes", "pages", "pages_persistent", "pages_ephemeral",
             "stored_bytes", "puts", "puts_rejected", "gets", "get_misses", "evictions", "handed_back", "reserve_bytes",
-            "reserve_used_bytes"}) {
+            "reserve_used_bytes", "handed_back_bytes", "watermark_level", "watermark", "operator_capacity_bytes"}) {
             body.body(key, notNullValue());
         }
         body.body("capacity_bytes", equalTo(64 * 1024 * 1024)).body("reserve_bytes", greaterThan(0));
@@ -57,6 +57,9 @@ class AdminEndpointsTest {
             .body(containsString("pagepool_puts_rejected_total"))
             .body(containsString("pagepool_evictions_total"))
             .body(containsString("pagepool_compression_ratio"))
-            .body(containsString("pagepool_reserve_bytes"));
+            .body(containsString("pagepool_reserve_bytes"))
+            .body(containsString("pagepool_watermark_level"))
+            .body(containsString("pagepool_handed_back_pages_total"))
+            .body(containsString("pagepool_handed_back_bytes_total"));
     }
 }

@@ -26,6 +26,13 @@ class AdminTokenTest {
     }
 
     @Test
+    void drainAndCapacityNeedTheTokenToo() {
+        given().when().post("/admin/drain").then().statusCode(401);
+        given().header("Authorization", "Bearer wrong").when().post("/admin/drain").then().statusCode(401);
+        given().contentType("application/json").body("{\"bytes\": 0}").when().put("/admin/capacity").then().statusCode(401);
+    }
+
+    @Test
     void probesAndMetricsStayOpenForKubeletAndScrapers() {
         given().when().get("/q/health/ready").then().statusCode(200);
         given().when().get("/q/metrics").then().statusCode(200);

@@ -1,0 +1,61 @@
+package dev.pagepool.node.pressure;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.pagepool.node.handback.HandbackSender;
+import dev.pagepool.node.metrics.NodeCounters;
+import dev.pagepool.node.net.BufferReserve;
+import dev.pagepool.node.pool.PoolRegistry;
+import dev.pagepool.node.store.PageStore;
+import dev.pagepool.node.store.StoreSettings;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** A machine running short shrinks the donor's effective budget, moves its level, and gets its memory back. */
+class PressureSamplerTest {
+    private static final long MIB = 1 << 20;
+
+    @TempDir
+    Path proc;
+
+    @Test
+    void aShortMachineCutsTheBudgetAndThePressureGoingAwayRestoresIt() throws IOException {
+        try (PageStore store = new PageStore(new StoreSettings(64 * MIB, (int) MIB, true))) {
+            ByteBuffer page = ByteBuffer.allocateDirect(PageStore.PAGE_SIZE);
+            Random random = new Random(1);
+            byte[] data = new byte[PageStore.PAGE_SIZE];
+            for (int i = 0; i < 512; i++) { // 2 MiB of ephemeral pages
+                random.nextBytes(data);
+                page.put(0, data);
+                store.put(store.newScratch(), 1, false, 1, i, page, 0);
+            }
+            DonorBudget budget = new DonorBudget(store, Watermarks.DEFAULT, 64 * MIB);
+            HandbackSender sender = new HandbackSender(store, new BufferReserve(8 * MIB), new PoolRegistry(),
+                new NodeCounters(), 1000);
+            PressureSampler sampler = new PressureSampler();
+            sampler.store = store;
+            sampler.budget = budget;
+            sampler.guard = new WatermarkGuard(store, budget, sender);
+            sampler.signals = new PressureSignals(List.of(new MemAvailableSignal(proc, 256 * MIB)));
+
+            Files.writeString(proc.resolve("meminfo"), "MemAvailable: " + (256 * MIB - MIB) / 1024 + " kB\n");
+            sampler.sample(); // short by 1 MiB: the budget becomes arena - 1 MiB
+            assertEquals(MIB, budget.effectiveBytes());
+            assertTrue(store.usedBytes() < Watermarks.DEFAULT.highBytes(MIB) || store.stats().pagesEphemeral() == 0,
+                "ephemeral pages were evicted below high");
+            assertTrue(store.arenaBytes() <= MIB, "empty chunks went back to the OS: " + store.arenaBytes());
+
+            Files.writeString(proc.resolve("meminfo"), "MemAvailable: " + (4096 * MIB) / 1024 + " kB\n");
+            sampler.sample();
+            assertEquals(64 * MIB, budget.effectiveBytes(), "plenty available again: the operator's budget holds");
+            assertEquals(WatermarkLevel.NORMAL, sampler.guard.level());
+        }
+    }
+}

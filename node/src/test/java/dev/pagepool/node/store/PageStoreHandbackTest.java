@@ -1,0 +1,188 @@
+package dev.pagepool.node.store;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.ByteBuffer;
+import java.util.HashSet;
+import java.util.Set;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/** The store's side of hand-back and of the watermarks: copy out, release only what is unchanged, evict, trim. */
+class PageStoreHandbackTest {
+    private static final int P = PageStore.PAGE_SIZE;
+    private static final int MIB = 1 << 20;
+    /** The PUT entry stride of a HANDBACK frame; data at offset 16 of each entry. */
+    private static final int STRIDE = 16 + P;
+
+    private final PageStore store = new PageStore(new StoreSettings(64L * MIB, MIB, true));
+    private final Scratch scratch = store.newScratch();
+    private final ByteBuffer page = ByteBuffer.allocateDirect(P);
+    private final ByteBuffer frame = ByteBuffer.allocateDirect(64 * STRIDE);
+    private final HandbackPages batch = new HandbackPages(64);
+
+    @AfterEach
+    void close() {
+        store.close();
+    }
+
+    private void put(int pool, boolean persistent, long object, int index, byte[] data) {
+        page.put(0, data);
+        assertEquals(PageStore.STORED, store.put(scratch, pool, persistent, object, index, page, 0));
+    }
+
+    private boolean present(int pool, long object, int index) {
+        return store.get(scratch, pool, true, object, index, false, page, 0) == PageStore.HIT;
+    }
+
+    private byte[] sent(int i) {
+        byte[] data = new byte[P];
+        frame.get(16 + i * STRIDE, data);
+        return data;
+    }
+
+    private int take(boolean secondChance) {
+        return store.takeForHandback(p -> true, secondChance, batch, frame, 16, STRIDE);
+    }
+
+    @Test
+    void takenPagesArriveUncompressedAndStayUntilReleased() {
+        for (int i = 0; i < 10; i++) {
+            put(1, true, 4, i, PageStoreTest.textPage(i)); // compressible: stored LZ4, sent raw
+        }
+        assertEquals(10, take(true));
+        assertEquals(1, batch.pool());
+        for (int i = 0; i < 10; i++) {
+            assertArrayEquals(PageStoreTest.textPage(batch.index(i)), sent(i));
+            assertTrue(present(1, 4, batch.index(i)), "nothing is freed before the acknowledgement");
+        }
+        assertEquals(10, store.handbackInFlight());
+        assertEquals(0, take(true), "pages in flight are not sent twice");
+        for (int i = 0; i < 10; i++) {
+            assertTrue(store.releaseIfUnchanged(1, 4, batch.index(i), batch.token(i)));
+        }
+        assertEquals(0, store.persistentPages());
+        assertEquals(0, store.handbackInFlight());
+    }
+
+    @Test
+    void releaseAfterAReplacingPutKeepsTheNewerVersionEvenInTheSameSlot() {
+        put(1, true, 4, 0, PageStoreTest.randomPage(1));
+        assertEquals(1, take(true));
+        long token = batch.token(0);
+        // Same handle, same size class: the replacement lands in the very slot (and entry) just freed.
+        put(1, true, 4, 0, PageStoreTest.randomPage(2));
+        assertFalse(store.releaseIfUnchanged(1, 4, 0, token));
+        assertTrue(present(1, 4, 0));
+        assertArrayEquals(PageStoreTest.randomPage(2), bytes(page));
+        assertEquals(0, store.handbackInFlight());
+    }
+
+    @Test
+    void releaseAfterAFlushFreesNothingAndForgottenPagesAreOfferedAgain() {
+        put(1, true, 4, 0, PageStoreTest.randomPage(1));
+        put(1, true, 4, 1, PageStoreTest.randomPage(2));
+        assertEquals(2, take(true));
+        long token0 = batch.token(0);
+        long index0 = batch.index(0);
+        store.flushPage(1, true, 4, (int) index0);
+        assertFalse(store.releaseIfUnchanged(1, 4, (int) index0, token0));
+        store.forgetHandback(1, 4, batch.index(1), batch.token(1));
+        assertEquals(1, take(true), "a forgotten page goes out again");
+        assertNotEquals(0, batch.token(0));
+    }
+
+    @Test
+    void pagesReadSinceTheHandPassedGoLastUnderSecondChance() {
+        for (int i = 0; i < 8; i++) {
+            put(1, true, 4, i, PageStoreTest.randomPage(i));
+        }
+        for (int i = 0; i < 4; i++) {
+            present(1, 4, i); // hot
+        }
+        HandbackPages first = new HandbackPages(4);
+        assertEquals(4, store.takeForHandback(p -> true, true, first, frame, 16, STRIDE));
+        Set<Integer> cold = new HashSet<>();
+        for (int i = 0; i < 4; i++) {
+            cold.add(first.index(i));
+        }
+        assertEquals(Set.of(4, 5, 6, 7), cold, "the cold half goes first");
+    }
+
+    @Test
+    void oneFrameCarriesOnePoolAndOnlyEligiblePools() {
+        for (int i = 0; i < 6; i++) {
+            put(1 + i % 3, true, 4, i, PageStoreTest.randomPage(i)); // pools 1, 2, 3 interleaved
+        }
+        Set<Integer> pools = new HashSet<>();
+        int total = 0;
+        for (int n; (n = store.takeForHandback(p -> p != 3, false, batch, frame, 16, STRIDE)) > 0; ) {
+            for (int i = 0; i < n; i++) {
+                assertNotEquals(3, batch.pool());
+            }
+            pools.add(batch.pool());
+            total += n;
+        }
+        assertEquals(Set.of(1, 2), pools);
+        assertEquals(4, total);
+    }
+
+    @Test
+    void ephemeralPutsAboveTheirLimitRecycleEphemeralPagesInsteadOfTakingSlabs() {
+        store.setEphemeralLimit(64 * 1024); // one slab
+        for (int i = 0; i < 100; i++) {
+            put(9, false, 1, i, PageStoreTest.randomPage(i));
+        }
+        assertEquals(64 * 1024, store.usedBytes());
+        assertEquals(16, store.stats().pagesEphemeral());
+        put(1, true, 1, 0, PageStoreTest.randomPage(1000));
+        assertEquals(2 * 64 * 1024, store.usedBytes(), "persistent puts are not held to the ephemeral limit");
+    }
+
+    @Test
+    void evictEphemeralStopsAtTheTargetAndANegativeTargetDropsAll() {
+        for (int i = 0; i < 64; i++) {
+            put(9, false, 1, i, PageStoreTest.randomPage(i));
+        }
+        assertEquals(4 * 64 * 1024, store.usedBytes());
+        store.evictEphemeral(2 * 64 * 1024, Integer.MAX_VALUE);
+        assertTrue(store.usedBytes() <= 2 * 64 * 1024);
+        assertTrue(store.stats().pagesEphemeral() > 0);
+        store.evictEphemeral(-1, Integer.MAX_VALUE);
+        assertEquals(0, store.stats().pagesEphemeral());
+        assertEquals(0, store.usedBytes());
+    }
+
+    @Test
+    void trimGivesEmptyChunksBackOnlyWhenTheArenaIsAboveTheBudget() {
+        for (int i = 0; i < 600; i++) { // 2.3 MiB raw: three 1 MiB chunks
+            put(1, true, 1, i, PageStoreTest.randomPage(i));
+        }
+        assertEquals(3L * MIB, store.arenaBytes());
+        for (int i = 0; i < 600; i++) {
+            store.flushPage(1, true, 1, i);
+        }
+        assertEquals(0, store.trimArena(), "within the budget the arena is kept for later puts");
+        store.setCapacity(MIB);
+        assertEquals(2L * MIB, store.trimArena());
+        assertEquals(MIB, store.arenaBytes());
+        store.setCapacity(64L * MIB);
+        for (int i = 0; i < 600; i++) {
+            put(1, true, 1, i, PageStoreTest.randomPage(i)); // the holes are filled again
+        }
+        for (int i = 0; i < 600; i++) {
+            assertTrue(present(1, 1, i));
+            assertArrayEquals(PageStoreTest.randomPage(i), bytes(page));
+        }
+    }
+
+    private static byte[] bytes(ByteBuffer b) {
+        byte[] data = new byte[P];
+        b.get(0, data);
+        return data;
+    }
+}
