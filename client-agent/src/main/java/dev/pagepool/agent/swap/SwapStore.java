@@ -65,7 +65,11 @@ public final class SwapStore implements BlockDevice, AutoCloseable {
         }
         PoolSpec spec = PoolSpec.privatePool(true);
         PoolRef pool = replicas == 0 ? client.newPool(spec) : client.newPool(spec, replicas);
-        return new SwapStore(client, pool, sizeBytes / BLOCK_BYTES, diskFile);
+        SwapStore store = new SwapStore(client, pool, sizeBytes / BLOCK_BYTES, diskFile);
+        // This agent is the disk-writing peer of its own pool: donors under pressure give its pages back here.
+        client.onHandback((p, object, index, page) -> p == pool && object == OBJECT
+            && store.takeHandedBack(index & 0xFFFFFFFFL, page));
+        return store;
     }
 
     @Override
