@@ -1,0 +1,152 @@
+package dev.pagepool.bench;
+
+import dev.pagepool.agent.bench.LoadResult;
+import dev.pagepool.agent.bench.PageLoad;
+import dev.pagepool.agent.client.ClientConfig;
+import dev.pagepool.agent.client.PagePoolClient;
+import dev.pagepool.agent.client.PageStatus;
+import dev.pagepool.agent.client.PoolRef;
+import dev.pagepool.agent.launch.DonorProcess;
+import dev.pagepool.agent.launch.DonorSettings;
+import dev.pagepool.discovery.ClusterView;
+import dev.pagepool.protocol.PoolSpec;
+import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.SplittableRandom;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import org.HdrHistogram.Histogram;
+
+/**
+ * What replication costs and what it buys, on 3 donor processes in one Hazelcast cluster on 127.0.0.1:
+ * <ol>
+ *   <li>put/get throughput on one donor, on 3 donors with 1 copy, and on 3 donors with 2 copies;</li>
+ *   <li>the stall a workload sees when one donor is killed with SIGKILL: latency of every batch that started in
+ *       the 5 s after the kill;</li>
+ *   <li>re-replication: from the kill until every extent has 2 copies again, and the rate it copied at.</li>
+ * </ol>
+ * Run by {@code bench/failover.sh}. Figures go to standard output.
+ */
+public final class FailoverBenchmark {
+    private static final int BATCH = 64;
+    private static final int P = 4096;
+
+    public static void main(String[] args) throws Exception {
+        long pages = args.length > 0 ? Long.parseLong(args[0]) : 100_000;
+        int threads = args.length > 1 ? Integer.parseInt(args[1]) : 4;
+        List<DonorProcess> donors = new ArrayList<>();
+        int[] hz = {DonorProcess.freePort(), DonorProcess.freePort(), DonorProcess.freePort()};
+        String members = "127.0.0.1:" + hz[0] + ",127.0.0.1:" + hz[1] + ",127.0.0.1:" + hz[2];
+        String cluster = "failover-bench-" + ProcessHandle.current().pid();
+        try {
+            for (int i = 0; i < 3; i++) {
+                donors.add(DonorProcess.start(DonorSettings.defaults("fb-" + i).withCapacity("1g").with("pagepool.node.reserve", "64m")
+                    .withCluster(members, hz[i]).with("pagepool.cluster.name", cluster), Duration.ofSeconds(90)));
+            }
+            List<InetSocketAddress> all = donors.stream().map(DonorProcess::dataAddress).toList();
+            System.out.printf("%,d pages of 4 KiB, batch %d, %d threads, 50%% compressible%n", pages, BATCH, threads);
+            throughput("1 donor, 1 copy", List.of(all.get(0)), 1, pages, threads);
+            throughput("3 donors, 1 copy", all, 1, pages, threads);
+            throughput("3 donors, 2 copies", all, 2, pages, threads);
+            failover(all, members, cluster, donors.get(1), pages, threads);
+        } finally {
+            donors.forEach(DonorProcess::close);
+        }
+    }
+
+    private static void throughput(String label, List<InetSocketAddress> nodes, int replicas, long pages, int threads)
+            throws Exception {
+        try (PagePoolClient client = PagePoolClient.connect(ClientConfig.of(nodes, "").withConnectionsPerNode(threads))) {
+            PoolRef pool = client.newPool(PoolSpec.privatePool(true), replicas);
+            LoadResult r = new PageLoad(client, pool, "persistent", 0.5).run(pages, BATCH, threads, false, n -> { });
+            System.out.printf("%-20s put %,9.0f pages/s (%4.0f MB/s) p99 %6d us | get %,9.0f pages/s (%4.0f MB/s) p99 %6d us%n",
+                label, r.putsPerSecond(), r.putsPerSecond() * P / 1e6, r.p99UsPut(), r.getsPerSecond(),
+                r.getsPerSecond() * P / 1e6, r.p99UsGet());
+            client.destroyPool(pool);
+        }
+    }
+
+    private static void failover(List<InetSocketAddress> nodes, String members, String cluster, DonorProcess victim,
+                                 long pages, int threads) throws Exception {
+        try (ClusterView view = ClusterView.connect(cluster, List.of(members.split(",")), Duration.ofSeconds(30));
+             PagePoolClient client = PagePoolClient.connect(ClientConfig.of(nodes, "").withConnectionsPerNode(threads))) {
+            client.follow(view);
+            PoolRef pool = client.newPool(PoolSpec.privatePool(true), 2);
+            new PageLoad(client, pool, "persistent", 0.5).run(pages, BATCH, threads, false, n -> { });
+            long perThread = pages / threads;
+            Histogram after = new Histogram(60_000_000L, 3);
+            long[] killedAt = {Long.MAX_VALUE};
+            ExecutorService workers = Executors.newFixedThreadPool(threads);
+            long end = System.nanoTime() + 10_000_000_000L;
+            List<Future<long[]>> results = new ArrayList<>();
+            for (int t = 0; t < threads; t++) {
+                long object = t + 1; // PageLoad's thread t wrote object t + 1, pages 0..perThread
+                results.add(workers.submit(() -> readAndWrite(client, pool, object, perThread, end, killedAt, after)));
+            }
+            Thread.sleep(3000);
+            killedAt[0] = System.nanoTime();
+            victim.kill();
+            long errors = 0;
+            long ops = 0;
+            for (Future<long[]> f : results) {
+                long[] r = f.get();
+                ops += r[0];
+                errors += r[1];
+            }
+            workers.shutdown();
+            long repairStart = killedAt[0];
+            while (client.underReplicatedExtents() > 0 && System.nanoTime() - repairStart < 300_000_000_000L) {
+                Thread.sleep(20);
+            }
+            double repairSeconds = (System.nanoTime() - repairStart) / 1e9;
+            long bytes = client.counters().bytesReReplicated();
+            synchronized (after) {
+                System.out.printf("kill -9 of 1 of 3 donors under load: %,d batches, %d failed; batches started in the 5 s"
+                        + " after the kill: p50 %d us, p99 %d us, max %d us%n", ops, errors,
+                    after.getValueAtPercentile(50), after.getValueAtPercentile(99), after.getMaxValue());
+            }
+            System.out.printf("re-replication: %.0f MiB copied, every extent back to 2 copies %.1f s after the kill"
+                    + " (%.0f MB/s over that time); %d pages lost%n", bytes / 1048576.0, repairSeconds,
+                bytes / 1e6 / repairSeconds, client.counters().pagesLost());
+        }
+    }
+
+    /** Alternates a batch read and a batch rewrite until {@code end}; returns {batches, failed batches}. */
+    private static long[] readAndWrite(PagePoolClient client, PoolRef pool, long object, long perThread, long end,
+                                       long[] killedAt, Histogram after) {
+        SplittableRandom random = new SplittableRandom(object);
+        long[] objects = new long[BATCH];
+        int[] indexes = new int[BATCH];
+        byte[] data = new byte[BATCH * P];
+        java.util.Arrays.fill(objects, object);
+        long ops = 0;
+        long failed = 0;
+        while (System.nanoTime() < end) {
+            int start = (int) random.nextLong(perThread - BATCH);
+            for (int j = 0; j < BATCH; j++) {
+                indexes[j] = start + j;
+            }
+            boolean write = (ops & 1) == 1;
+            long t0 = System.nanoTime();
+            PageStatus[] st = write ? client.putBatch(pool, objects, indexes, data, BATCH)
+                : client.getBatch(pool, objects, indexes, BATCH, false, data);
+            long t1 = System.nanoTime();
+            for (PageStatus s : st) {
+                if (s != PageStatus.OK) {
+                    failed++;
+                    break;
+                }
+            }
+            ops++;
+            if (t0 >= killedAt[0] && t0 - killedAt[0] < 5_000_000_000L) {
+                synchronized (after) {
+                    after.recordValue(Math.min(after.getHighestTrackableValue(), (t1 - t0) / 1000));
+                }
+            }
+        }
+        return new long[] {ops, failed};
+    }
+}
