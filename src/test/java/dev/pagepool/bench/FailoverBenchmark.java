@@ -51,7 +51,7 @@ public final class FailoverBenchmark {
             throughput("1 donor, 1 copy", List.of(all.get(0)), 1, pages, threads);
             throughput("3 donors, 1 copy", all, 1, pages, threads);
             throughput("3 donors, 2 copies", all, 2, pages, threads);
-            failover(all, members, cluster, donors.get(1), pages, threads);
+            failover(all, members, cluster, donors, pages, threads);
         } finally {
             donors.forEach(DonorProcess::close);
         }
@@ -69,8 +69,9 @@ public final class FailoverBenchmark {
         }
     }
 
-    private static void failover(List<InetSocketAddress> nodes, String members, String cluster, DonorProcess victim,
+    private static void failover(List<InetSocketAddress> nodes, String members, String cluster, List<DonorProcess> donors,
                                  long pages, int threads) throws Exception {
+        DonorProcess victim = donors.get(1);
         try (ClusterView view = ClusterView.connect(cluster, List.of(members.split(",")), Duration.ofSeconds(30));
              PagePoolClient client = PagePoolClient.connect(ClientConfig.of(nodes, "").withConnectionsPerNode(threads))) {
             client.follow(view);
@@ -108,9 +109,31 @@ public final class FailoverBenchmark {
                         + " after the kill: p50 %d us, p99 %d us, max %d us%n", ops, errors,
                     after.getValueAtPercentile(50), after.getValueAtPercentile(99), after.getMaxValue());
             }
-            System.out.printf("re-replication: %.0f MiB copied, every extent back to 2 copies %.1f s after the kill"
-                    + " (%.0f MB/s over that time); %d pages lost%n", bytes / 1048576.0, repairSeconds,
+            System.out.printf("re-replication under that load: %.0f MiB copied, every extent back to 2 copies %.1f s after"
+                    + " the kill (%.0f MB/s over that time); %d pages lost%n", bytes / 1048576.0, repairSeconds,
                 bytes / 1e6 / repairSeconds, client.counters().pagesLost());
+
+            // The same repair with nothing else running: bring the victim back, let it fill, kill another donor.
+            DonorProcess back = DonorProcess.start(victim.settings().withPorts(victim.dataAddress().getPort(), victim.httpPort()),
+                Duration.ofSeconds(90));
+            donors.set(1, back);
+            long deadline = System.nanoTime() + 300_000_000_000L;
+            while ((!client.donorUp(1) || client.underReplicatedExtents() > 0) && System.nanoTime() < deadline) {
+                Thread.sleep(20);
+            }
+            long before = client.counters().bytesReReplicated();
+            long t0 = System.nanoTime();
+            donors.get(2).kill();
+            while (client.underReplicatedExtents() == 0 && System.nanoTime() - t0 < 10_000_000_000L) {
+                Thread.sleep(1); // until the client notices
+            }
+            while (client.underReplicatedExtents() > 0 && System.nanoTime() < deadline) {
+                Thread.sleep(5);
+            }
+            double idleSeconds = (System.nanoTime() - t0) / 1e9;
+            long idleBytes = client.counters().bytesReReplicated() - before;
+            System.out.printf("re-replication with no other load: %.0f MiB in %.2f s after the kill: %.0f MB/s; %d pages lost%n",
+                idleBytes / 1048576.0, idleSeconds, idleBytes / 1e6 / idleSeconds, client.counters().pagesLost());
         }
     }
 
@@ -137,6 +160,7 @@ public final class FailoverBenchmark {
             for (PageStatus s : st) {
                 if (s != PageStatus.OK) {
                     failed++;
+                    System.out.println((write ? "put" : "get") + " batch with a page " + s);
                     break;
                 }
             }

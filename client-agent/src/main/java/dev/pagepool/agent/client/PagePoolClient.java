@@ -63,6 +63,7 @@ public final class PagePoolClient implements AutoCloseable {
     private final ScheduledExecutorService watcher;
     private final ReReplicator reReplicator;
     private final HandbackTaker handbacks = new HandbackTaker(this);
+    private final Object downLock = new Object();
     private volatile boolean loadsFromCluster;
     private volatile boolean closed;
 
@@ -481,6 +482,14 @@ public final class PagePoolClient implements AutoCloseable {
      * through {@link #readmit}.
      */
     void markDown(DonorLink link, String reason) {
+        // One at a time, and callers wait for the drop to finish: a request that failed on the same donor must not
+        // be placed again while the map still names it.
+        synchronized (downLock) {
+            markDownLocked(link, reason);
+        }
+    }
+
+    private void markDownLocked(DonorLink link, String reason) {
         if (!link.markDown()) {
             return;
         }

@@ -4,7 +4,10 @@ import dev.pagepool.protocol.Frame;
 import dev.pagepool.protocol.Status;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -18,11 +21,12 @@ import java.util.concurrent.TimeUnit;
  * flushed meanwhile is never resurrected in an older version. Then the copy is marked complete and reads may use
  * it.
  *
- * <p>Bounded: at most {@link #PARALLEL_EXTENTS} extents are copied at once, paced to {@code bytesPerSecond}, so
+ * <p>Bounded: at most {@link #PARALLEL_EXTENTS} extents are copied at once (a sliding window), paced to
+ * {@code bytesPerSecond}, so
  * foreground traffic keeps its share of the donors and the wire.
  */
 final class ReReplicator implements AutoCloseable {
-    static final int PARALLEL_EXTENTS = 8;
+    static final int PARALLEL_EXTENTS = 16;
     private static final long IDLE_MILLIS = 100;
 
     private final PagePoolClient client;
@@ -31,7 +35,16 @@ final class ReReplicator implements AutoCloseable {
     private volatile boolean closed;
 
     private record Job(PoolRef pool, int entry, int source, int target) {
+        Key key() {
+            return new Key(pool, entry);
+        }
     }
+
+    private record Key(PoolRef pool, int entry) {
+    }
+
+    /** Extents being copied now: a sliding window of them, so a slow copy does not hold up the others. */
+    private final Set<Key> busy = ConcurrentHashMap.newKeySet();
 
     ReReplicator(PagePoolClient client) {
         this.client = client;
@@ -64,36 +77,50 @@ final class ReReplicator implements AutoCloseable {
     }
 
     private void loop() {
-        long windowStart = System.nanoTime();
-        long windowBytes = 0;
+        Semaphore slots = new Semaphore(PARALLEL_EXTENTS);
+        long started = System.nanoTime();
+        long copiedBytes = 0;
         while (!closed) {
-            List<Job> jobs = nextJobs();
+            List<Job> jobs = nextJobs(slots.availablePermits());
             if (jobs.isEmpty()) {
                 sleep(IDLE_MILLIS);
+                started = System.nanoTime();
+                copiedBytes = 0;
                 continue;
             }
-            List<CompletableFuture<Integer>> copies = new ArrayList<>(jobs.size());
             for (Job job : jobs) {
-                copies.add(copy(job));
+                try {
+                    slots.acquire();
+                } catch (InterruptedException e) {
+                    return;
+                }
+                busy.add(job.key());
+                copy(job).whenComplete((pages, error) -> {
+                    busy.remove(job.key());
+                    slots.release();
+                });
+                // Pace: never ahead of bytesPerSecond since copying began.
+                copiedBytes += (long) ExtentMap.EXTENT_PAGES * Frame.PAGE_BYTES;
+                long due = started + copiedBytes * 1_000_000_000L / Math.max(1, bytesPerSecond);
+                long ahead = due - System.nanoTime();
+                if (ahead > 1_000_000) {
+                    sleep(TimeUnit.NANOSECONDS.toMillis(ahead));
+                }
             }
-            for (CompletableFuture<Integer> c : copies) {
-                windowBytes += (long) c.join() * Frame.PAGE_BYTES;
-            }
-            // Pace: sleep off whatever this second's budget was exceeded by.
-            long elapsed = System.nanoTime() - windowStart;
-            long allowedNanos = windowBytes * 1_000_000_000L / Math.max(1, bytesPerSecond);
-            if (allowedNanos > elapsed) {
-                sleep(TimeUnit.NANOSECONDS.toMillis(allowedNanos - elapsed));
-            }
-            if (elapsed > TimeUnit.SECONDS.toNanos(1)) {
-                windowStart = System.nanoTime();
-                windowBytes = 0;
+            if (slots.availablePermits() == 0) {
+                // Every slot busy: wait for one to free before looking for more work.
+                try {
+                    slots.acquire();
+                    slots.release();
+                } catch (InterruptedException e) {
+                    return;
+                }
             }
         }
     }
 
-    /** Up to {@link #PARALLEL_EXTENTS} extents to copy, placing their new copies first. */
-    private List<Job> nextJobs() {
+    /** Up to {@code limit} extents to copy that are not being copied already, placing their new copies first. */
+    private List<Job> nextJobs(int limit) {
         List<Job> jobs = new ArrayList<>();
         DonorLink[] links = client.links();
         int donors = client.linkCountNow();
@@ -103,8 +130,8 @@ final class ReReplicator implements AutoCloseable {
             }
             ExtentMap map = pool.extents;
             synchronized (map.lock()) {
-                for (int e = 0; e < map.size() && jobs.size() < PARALLEL_EXTENTS; e++) {
-                    if (map.isLost(e) || map.completeCount(e) == 0 || map.completeCount(e) >= pool.replicas()) {
+                for (int e = 0; e < map.size() && jobs.size() < limit; e++) {
+                    if (busy.contains(new Key(pool, e)) || map.isLost(e) || map.completeCount(e) == 0 || map.completeCount(e) >= pool.replicas()) {
                         continue;
                     }
                     long excluded = 0;

@@ -149,6 +149,11 @@ public final class DonorProcess implements AutoCloseable {
         throw new IllegalStateException("donor " + settings.name() + " not ready within " + timeout + ":\n" + logTail(40));
     }
 
+    /** The settings it was started with (ports of 0 stay 0: see {@link #dataAddress()} and {@link #httpPort()}). */
+    public DonorSettings settings() {
+        return settings;
+    }
+
     public InetSocketAddress dataAddress() {
         return new InetSocketAddress("127.0.0.1", dataPort);
     }
