@@ -195,8 +195,9 @@ final class ReReplicator implements AutoCloseable {
         DonorLink target = client.link(job.target());
         CompletableFuture<Void> read;
         try {
-            read = FrameCalls.get(client.connection(source), job.pool().idOn(job.source()), false, objects, indexes,
-                PageSlots.contiguous(pages), picks, n, (i, s) -> status[i] = s);
+            int sourcePool = job.pool().idOn(job.source());
+            read = BusyRetry.send(() -> FrameCalls.get(client.connection(source), sourcePool, false, objects, indexes,
+                PageSlots.contiguous(pages), picks, n, (i, s) -> status[i] = s));
         } catch (PagePoolException e) {
             client.failed(source, e);
             return CompletableFuture.completedFuture(0);

@@ -62,7 +62,7 @@ final class ReplicatedFlush {
                 if (id == PoolRef.NO_POOL) {
                     return CompletableFuture.completedFuture(null);
                 }
-                return FrameCalls.flush(client.connection(link), id, objects, indexes, picks, k, this::record)
+                return BusyRetry.send(() -> FrameCalls.flush(client.connection(link), id, objects, indexes, picks, k, this::record))
                     .exceptionally(error -> {
                         client.failed(link, error);
                         return null;

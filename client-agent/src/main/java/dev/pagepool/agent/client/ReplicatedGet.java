@@ -74,8 +74,8 @@ final class ReplicatedGet {
                 if (id == PoolRef.NO_POOL) {
                     throw new NoSuchPoolException("pool not on donor " + link.name() + " (destroyed, or not created there yet)");
                 }
-                sent = FrameCalls.get(client.connection(link), id, exclusive, objects, indexes, dst, picks, k,
-                    (i, status) -> result[i] = status == Status.PAGE_OK ? PageStatus.OK : PageStatus.MISS);
+                sent = BusyRetry.send(() -> FrameCalls.get(client.connection(link), id, exclusive, objects, indexes, dst,
+                    picks, k, (i, status) -> result[i] = status == Status.PAGE_OK ? PageStatus.OK : PageStatus.MISS));
             } catch (PagePoolException e) {
                 sent = CompletableFuture.failedFuture(e);
             }

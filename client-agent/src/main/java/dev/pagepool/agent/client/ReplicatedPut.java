@@ -83,8 +83,9 @@ final class ReplicatedPut {
             DonorLink link = links[d];
             CompletableFuture<Void> sent;
             try {
-                sent = FrameCalls.put(client.connection(link), donorPool(d), objects, indexes, pages, picks, k,
-                    (i, status) -> record(i, d, status));
+                int id = donorPool(d);
+                sent = BusyRetry.send(() -> FrameCalls.put(client.connection(link), id, objects, indexes, pages, picks, k,
+                    (i, status) -> record(i, d, status)));
             } catch (PagePoolException e) {
                 sent = CompletableFuture.failedFuture(e);
             }
@@ -198,7 +199,8 @@ final class ReplicatedPut {
         List<CompletableFuture<Void>> frames = undo.send((d, picks, k) -> {
             DonorLink link = links[d];
             try {
-                return FrameCalls.flush(client.connection(link), donorPool(d), objects, indexes, picks, k, (i, s) -> { })
+                int id = donorPool(d);
+                return BusyRetry.send(() -> FrameCalls.flush(client.connection(link), id, objects, indexes, picks, k, (i, s) -> { }))
                     .exceptionally(error -> {
                         client.failed(link, error);
                         return null;

@@ -1,6 +1,8 @@
 package dev.pagepool.agent.nbd;
 
 import io.netty.buffer.ByteBuf;
+import java.util.logging.Level;
+import java.util.logging.Logger;
 import io.netty.buffer.PooledByteBufAllocator;
 import java.nio.charset.StandardCharsets;
 import java.util.concurrent.CompletionException;
@@ -11,6 +13,7 @@ import java.util.concurrent.ExecutionException;
  * place. Headers come from Netty's pooled allocator: small, frequent, and released once written.
  */
 final class NbdReplies {
+    private static final Logger LOG = Logger.getLogger(NbdReplies.class.getName());
     private NbdReplies() {
     }
 
@@ -96,7 +99,12 @@ final class NbdReplies {
         while ((t instanceof CompletionException || t instanceof ExecutionException) && t.getCause() != null) {
             t = t.getCause();
         }
-        return t instanceof NoSpaceException ? Nbd.NBD_ENOSPC : Nbd.NBD_EIO;
+        if (t instanceof NoSpaceException) {
+            return Nbd.NBD_ENOSPC;
+        }
+        // An I/O error reaches the host's kernel as a failed swap-in: the operator must be able to see why.
+        LOG.log(Level.WARNING, "answering EIO: " + t, t);
+        return Nbd.NBD_EIO;
     }
 
     private static void optionHeader(ByteBuf b, int option, int type, int length) {

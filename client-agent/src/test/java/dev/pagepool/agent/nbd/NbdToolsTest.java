@@ -143,7 +143,7 @@ class NbdToolsTest {
     void fioRandomWritesVerify() {
         ToolRun.requireTool("fio");
         serve(new MemoryBlockDevice(32 * MIB / 4096).async(2, 50));
-        ToolRun run = ToolRun.run(150, "fio", "--name=v", "--ioengine=nbd", "--uri=" + uri(),
+        ToolRun run = ToolRun.run(150, "fio", "--name=v", "--verify_state_save=0", "--ioengine=nbd", "--uri=" + uri(),
             "--rw=randwrite", "--bs=4k", "--iodepth=32", "--size=32m", "--verify=crc32c", "--do_verify=1",
             "--verify_fatal=1").ok();
         assertFalse(run.output().contains("verify:"), run.output());
@@ -154,7 +154,7 @@ class NbdToolsTest {
     void fioUnalignedMixedVerify() {
         ToolRun.requireTool("fio");
         serve(new MemoryBlockDevice(8 * MIB / 4096).async(3, 100));
-        ToolRun run = ToolRun.run(150, "fio", "--name=u", "--ioengine=nbd", "--uri=" + uri(),
+        ToolRun run = ToolRun.run(150, "fio", "--name=u", "--verify_state_save=0", "--ioengine=nbd", "--uri=" + uri(),
             "--rw=randwrite", "--bs=512", "--iodepth=32", "--size=2m", "--verify=crc32c", "--do_verify=1",
             "--verify_fatal=1").ok();
         assertFalse(run.output().contains("verify:"), run.output());

@@ -1,0 +1,75 @@
+package dev.pagepool.e2e;
+
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.pagepool.agent.launch.DonorProcess;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+/** {@code pagepool agent} as a process, as an operator starts it; always stopped by close. */
+final class AgentProcess implements AutoCloseable {
+    private final Process process;
+    private final Path log;
+    final int port;
+
+    private AgentProcess(Process process, Path log, int port) {
+        this.process = process;
+        this.log = log;
+        this.port = port;
+    }
+
+    /** Starts the agent with {@code args} on a free NBD port and waits until it serves. */
+    static AgentProcess start(List<String> args) throws Exception {
+        Path root = Path.of(System.getProperty("pagepool.root", "..")).toAbsolutePath().normalize();
+        Path jar = root.resolve("client-agent/target/pagepool-client-agent-0.1.0-SNAPSHOT-all.jar");
+        assertTrue(Files.isRegularFile(jar), "the CLI jar is built before the end-to-end tests: " + jar);
+        int port = DonorProcess.freePort();
+        List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+            "-Xms512m", "-Xmx512m", "-jar", jar.toString(), "agent", "--nbd", "127.0.0.1:" + port));
+        cmd.addAll(args);
+        Path log = Files.createTempFile("pagepool-agent-", ".log");
+        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+        AgentProcess agent = new AgentProcess(p, log, port);
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        while (!Files.readString(log).contains("serving nbd://")) {
+            if (!p.isAlive() || System.nanoTime() > deadline) {
+                agent.close();
+                throw new AssertionError("the agent did not start serving:\n" + Files.readString(log));
+            }
+            Thread.sleep(50);
+        }
+        return agent;
+    }
+
+    String uri() {
+        return "nbd://127.0.0.1:" + port + "/pagepool";
+    }
+
+    String output() {
+        try {
+            return Files.readString(log);
+        } catch (IOException e) {
+            return "<unreadable log " + log + ">";
+        }
+    }
+
+    /** SIGTERM, as an operator stops it; returns the exit code. */
+    int stop() throws InterruptedException {
+        process.destroy();
+        if (!process.waitFor(30, TimeUnit.SECONDS)) {
+            process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+        }
+        return process.exitValue();
+    }
+
+    @Override
+    public void close() {
+        if (process.isAlive()) {
+            process.destroyForcibly();
+        }
+    }
+}

@@ -1,0 +1,133 @@
+package dev.pagepool.e2e;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.pagepool.agent.launch.DonorProcess;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Random;
+import java.util.stream.Collectors;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * {@code pagepool agent} on real donors, driven by real NBD clients: what a Linux host does when it swaps on
+ * pooled cluster RAM, with donors killed and squeezed meanwhile.
+ */
+class AgentTest {
+    private static String nodes(DonorCluster cluster) {
+        return cluster.dataAddresses().stream().map(a -> a.getHostString() + ":" + a.getPort()).collect(Collectors.joining(","));
+    }
+
+    private static List<String> fio(String uri, String size, String... more) {
+        List<String> cmd = new java.util.ArrayList<>(List.of("fio", "--name=swap", "--verify_state_save=0", "--ioengine=nbd", "--uri=" + uri,
+            "--rw=randwrite", "--bs=4k", "--iodepth=32", "--size=" + size, "--verify=crc32c", "--do_verify=1",
+            "--verify_fatal=1", "--output-format=json"));
+        cmd.addAll(List.of(more));
+        return cmd;
+    }
+
+    @Test
+    @Timeout(240)
+    void copiesA64MiBFileInAndOutAndTheExportSaysWhatItIs(@TempDir Path dir) throws Exception {
+        try (DonorCluster cluster = DonorCluster.start("agent-copy", 2, "128m");
+             AgentProcess agent = AgentProcess.start(List.of("--nodes", nodes(cluster), "--size", "128m",
+                 "--disk", dir.resolve("swap.img").toString()))) {
+            JsonNode info = new ObjectMapper().readTree(Tool.run(60, "nbdinfo", "--json", agent.uri()).ok().output());
+            JsonNode export = info.get("exports").get(0);
+            assertEquals(128L << 20, export.get("export-size").asLong(), info.toString());
+            assertTrue(export.get("can_trim").asBoolean() && export.get("can_flush").asBoolean()
+                && export.get("can_fua").asBoolean() && export.get("can_zero").asBoolean(), info.toString());
+
+            byte[] data = new byte[64 << 20];
+            new Random(7).nextBytes(data);
+            Path in = dir.resolve("in.bin");
+            Path out = dir.resolve("out.bin");
+            Files.write(in, data);
+            Tool.run(120, "nbdcopy", in.toString(), agent.uri()).ok();
+            Tool.run(120, "nbdcopy", agent.uri(), out.toString()).ok();
+            byte[] back = Files.readAllBytes(out);
+            assertEquals(128L << 20, back.length);
+            assertArrayEquals(data, java.util.Arrays.copyOf(back, data.length));
+            assertArrayEquals(new byte[64 << 20], java.util.Arrays.copyOfRange(back, data.length, back.length),
+                "never-written blocks read as zeros");
+            assertEquals(0, agent.stop(), agent.output());
+            assertTrue(agent.output().contains("agent stopped"), agent.output());
+        }
+    }
+
+    @Test
+    @Timeout(300)
+    void fioVerifiesWhileADonorIsKilled(@TempDir Path dir) throws Exception {
+        try (DonorCluster cluster = DonorCluster.start("agent-kill", 3, "128m");
+             AgentProcess agent = AgentProcess.start(List.of("--nodes", nodes(cluster), "--size", "256m",
+                 "--disk", dir.resolve("swap.img").toString(), "--replicas", "2"))) {
+            DonorProcess victim = cluster.donor(1);
+            Thread killer = new Thread(() -> {
+                long deadline = System.nanoTime() + 60_000_000_000L;
+                while (storedPages(victim) < 2000 && System.nanoTime() < deadline) {
+                    sleep(20);
+                }
+                victim.kill();
+            });
+            killer.start();
+            Tool fio = Tool.run(240, fio(agent.uri(), "128m").toArray(String[]::new));
+            killer.join();
+            assertFalse(victim.isAlive(), "the donor was killed during the run");
+            fio.ok();
+            JsonNode job = new ObjectMapper().readTree(fio.output().substring(fio.output().indexOf('{'))).get("jobs").get(0);
+            assertEquals(0, job.get("error").asInt(), fio.output());
+        }
+    }
+
+    @Test
+    @Timeout(300)
+    void fioVerifiesWhileADonorIsSqueezedAndPagesGoToDisk(@TempDir Path dir) throws Exception {
+        try (DonorCluster cluster = DonorCluster.start("agent-squeeze", 2, "96m");
+             AgentProcess agent = AgentProcess.start(List.of("--nodes", nodes(cluster), "--size", "256m",
+                 "--disk", dir.resolve("swap.img").toString(), "--replicas", "1"))) {
+            DonorProcess squeezed = cluster.donor(0);
+            Thread squeezer = new Thread(() -> {
+                long deadline = System.nanoTime() + 60_000_000_000L;
+                while (storedPages(squeezed) < 8000 && System.nanoTime() < deadline) {
+                    sleep(20);
+                }
+                try {
+                    Donors.http(squeezed, "PUT", "/admin/capacity", "", "{\"bytes\": " + (16L << 20) + "}");
+                } catch (Exception e) {
+                    throw new IllegalStateException(e);
+                }
+            });
+            squeezer.start();
+            Tool fio = Tool.run(240, fio(agent.uri(), "160m").toArray(String[]::new));
+            squeezer.join();
+            fio.ok();
+            JsonNode stats = new ObjectMapper().readTree(Donors.http(squeezed, "GET", "/admin/stats", "", null).body());
+            assertTrue(stats.get("handed_back").asLong() > 0, "the squeezed donor handed pages back: " + stats);
+            assertTrue(Files.size(dir.resolve("swap.img")) > 0, "pages went to the disk file");
+        }
+    }
+
+    private static long storedPages(DonorProcess donor) {
+        try {
+            return new ObjectMapper().readTree(Donors.http(donor, "GET", "/admin/stats", "", null).body()).get("pages").asLong();
+        } catch (Exception e) {
+            return 0;
+        }
+    }
+
+    private static void sleep(long millis) {
+        try {
+            Thread.sleep(millis);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}
