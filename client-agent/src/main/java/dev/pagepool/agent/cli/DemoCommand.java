@@ -66,6 +66,9 @@ final class DemoCommand implements Callable<Integer> {
                 check(r.mismatches() == 0 && r.missing() == 0 && r.verified() + r.rejected() == r.pages(),
                     "every acknowledged persistent page reads back byte for byte");
                 tmemRules(client);
+                String exportFailure = DemoExport.run(client);
+                check(exportFailure == null, exportFailure == null
+                    ? "the NBD export served what was written to it" : exportFailure);
                 for (int d = 0; d < client.donorCount(); d++) {
                     Map<String, Long> s = client.stats(d);
                     long pagesStored = s.get("pages");

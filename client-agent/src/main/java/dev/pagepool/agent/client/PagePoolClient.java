@@ -350,7 +350,12 @@ public final class PagePoolClient implements AutoCloseable {
     // ---------------------------------------------------------------- single pages, coalesced
 
     public CompletableFuture<PageStatus> putAsync(PoolRef pool, long object, int index, byte[] page) {
-        return coalescer.put(pool, object, index, page);
+        return coalescer.put(pool, object, index, page, 0);
+    }
+
+    /** The page is {@code page[offset..offset + 4096)}. */
+    public CompletableFuture<PageStatus> putAsync(PoolRef pool, long object, int index, byte[] page, int offset) {
+        return coalescer.put(pool, object, index, page, offset);
     }
 
     public PageStatus put(PoolRef pool, long object, int index, byte[] page) {
@@ -359,7 +364,13 @@ public final class PagePoolClient implements AutoCloseable {
 
     /** Fills {@code dst[0..4096)} on OK. */
     public CompletableFuture<PageStatus> getAsync(PoolRef pool, long object, int index, boolean exclusive, byte[] dst) {
-        return coalescer.get(pool, object, index, exclusive, dst);
+        return coalescer.get(pool, object, index, exclusive, dst, 0);
+    }
+
+    /** Fills {@code dst[offset..offset + 4096)} on OK. */
+    public CompletableFuture<PageStatus> getAsync(PoolRef pool, long object, int index, boolean exclusive, byte[] dst,
+                                                  int offset) {
+        return coalescer.get(pool, object, index, exclusive, dst, offset);
     }
 
     public PageStatus get(PoolRef pool, long object, int index, boolean exclusive, byte[] dst) {

@@ -4,7 +4,8 @@ import dev.pagepool.protocol.Frame;
 
 /**
  * Where the pages of a vector call live in the caller's memory: one array holding page i at
- * {@code base + i * 4096}, one array holding page i at {@code offsets[i]}, or one array per page. Frames are
+ * {@code base + i * 4096}, one array holding page i at {@code offsets[i]}, or one array per page (at offset 0
+ * or at {@code offsets[i]}). Frames are
  * encoded from, and replies decoded into, these places directly, so neither the vector calls, the coalesced
  * single-page calls nor the swap store copy a page into an intermediate array.
  */
@@ -40,14 +41,19 @@ public final class PageSlots {
         return new PageSlots(null, 0, null, pages);
     }
 
+    /** Page i at {@code pages[i][offsets[i]..+4096)}. */
+    public static PageSlots separate(byte[][] pages, int[] offsets) {
+        return new PageSlots(null, 0, offsets, pages);
+    }
+
     byte[] array(int i) {
         return separate == null ? one : separate[i];
     }
 
     int offset(int i) {
-        if (separate != null) {
-            return 0;
+        if (offsets != null) {
+            return offsets[i];
         }
-        return offsets != null ? offsets[i] : base + i * Frame.PAGE_BYTES;
+        return separate != null ? 0 : base + i * Frame.PAGE_BYTES;
     }
 }

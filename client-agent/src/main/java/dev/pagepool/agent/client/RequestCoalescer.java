@@ -23,7 +23,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
 final class RequestCoalescer implements AutoCloseable {
     static final int MAX_QUEUED_PAGES = 64 * 1024;
 
-    private record Item(boolean put, PoolRef pool, long object, int index, boolean exclusive, byte[] page,
+    private record Item(boolean put, PoolRef pool, long object, int index, boolean exclusive, byte[] page, int offset,
                         CompletableFuture<PageStatus> future) {
     }
 
@@ -41,18 +41,19 @@ final class RequestCoalescer implements AutoCloseable {
         this.client = client;
     }
 
-    CompletableFuture<PageStatus> put(PoolRef pool, long object, int index, byte[] page) {
-        if (page.length != Frame.PAGE_BYTES) {
-            throw new IllegalArgumentException("a page is " + Frame.PAGE_BYTES + " bytes, got " + page.length);
+    CompletableFuture<PageStatus> put(PoolRef pool, long object, int index, byte[] page, int offset) {
+        if (offset < 0 || page.length - offset < Frame.PAGE_BYTES) {
+            throw new IllegalArgumentException("a page is " + Frame.PAGE_BYTES + " bytes from offset " + offset
+                + ", the array has " + page.length);
         }
-        return enqueue(new Item(true, pool, object, index, false, page, new CompletableFuture<>()));
+        return enqueue(new Item(true, pool, object, index, false, page, offset, new CompletableFuture<>()));
     }
 
-    CompletableFuture<PageStatus> get(PoolRef pool, long object, int index, boolean exclusive, byte[] dst) {
-        if (dst.length < Frame.PAGE_BYTES) {
-            throw new IllegalArgumentException("destination must hold " + Frame.PAGE_BYTES + " bytes");
+    CompletableFuture<PageStatus> get(PoolRef pool, long object, int index, boolean exclusive, byte[] dst, int offset) {
+        if (offset < 0 || dst.length - offset < Frame.PAGE_BYTES) {
+            throw new IllegalArgumentException("destination must hold " + Frame.PAGE_BYTES + " bytes from offset " + offset);
         }
-        return enqueue(new Item(false, pool, object, index, exclusive, dst, new CompletableFuture<>()));
+        return enqueue(new Item(false, pool, object, index, exclusive, dst, offset, new CompletableFuture<>()));
     }
 
     private CompletableFuture<PageStatus> enqueue(Item item) {
@@ -122,16 +123,19 @@ final class RequestCoalescer implements AutoCloseable {
         long[] objects = new long[n];
         int[] indexes = new int[n];
         byte[][] pages = new byte[n][];
+        int[] offsets = new int[n];
         for (int i = 0; i < n; i++) {
             Item it = group.get(i);
             objects[i] = it.object();
             indexes[i] = it.index();
             pages[i] = it.page();
+            offsets[i] = it.offset();
         }
         Item lead = group.get(0);
+        PageSlots slots = PageSlots.separate(pages, offsets);
         CompletableFuture<PageStatus[]> call = lead.put()
-            ? client.putBatchAsync(lead.pool(), objects, indexes, PageSlots.separate(pages), n)
-            : client.getBatchAsync(lead.pool(), objects, indexes, n, lead.exclusive(), PageSlots.separate(pages));
+            ? client.putBatchAsync(lead.pool(), objects, indexes, slots, n)
+            : client.getBatchAsync(lead.pool(), objects, indexes, n, lead.exclusive(), slots);
         return call.whenComplete((statuses, error) -> completeAll(group, statuses, error));
     }
 

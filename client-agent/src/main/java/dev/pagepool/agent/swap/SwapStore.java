@@ -126,8 +126,12 @@ public final class SwapStore implements BlockDevice, AutoCloseable {
     }
 
     private CompletableFuture<Void> readCluster(int[] idx, int[] at, int n, byte[] dst) {
-        long[] objects = new long[n];
-        return client.getBatchAsync(pool, objects, idx, n, false, PageSlots.scattered(dst, at)).thenCompose(st -> {
+        // A lone page goes through the client's coalescer: concurrent single-block requests (a queue depth of 32
+        // 4 KiB reads, as the kernel sends while swapping in) then share frames instead of taking one each.
+        CompletableFuture<PageStatus[]> got = n == 1
+            ? client.getAsync(pool, OBJECT, idx[0], false, dst, at[0]).thenApply(status -> new PageStatus[] {status})
+            : client.getBatchAsync(pool, new long[n], idx, n, false, PageSlots.scattered(dst, at));
+        return got.thenCompose(st -> {
             List<CompletableFuture<Void>> again = null;
             for (int i = 0; i < n; i++) {
                 if (st[i] == PageStatus.OK) {
@@ -183,7 +187,10 @@ public final class SwapStore implements BlockDevice, AutoCloseable {
         if (data > 0) {
             int n = data;
             // A put that failed as a whole (no donor reachable) is a put the cluster rejected: the disk takes it.
-            parts.add(client.putBatchAsync(pool, new long[n], idx, PageSlots.scattered(src, pageAt), n)
+            CompletableFuture<PageStatus[]> put = n == 1
+                ? client.putAsync(pool, OBJECT, idx[0], src, pageAt[0]).thenApply(status -> new PageStatus[] {status})
+                : client.putBatchAsync(pool, new long[n], idx, PageSlots.scattered(src, pageAt), n);
+            parts.add(put
                 .exceptionally(error -> null)
                 .thenCompose(st -> placeRejected(st, idx, pageAt, n, src)));
         }

@@ -1,0 +1,100 @@
+#!/usr/bin/env bash
+# The NBD export against nbdkit's memory plugin, in one run on this machine: fio 4k random read/write at queue
+# depth 32, fio 4k random read at queue depth 64, and nbdcopy sequential MB/s in and out, for pagepool with 1
+# and with 2 copies of each page (3 donors on 127.0.0.1) and for `nbdkit memory`.
+# Usage: bench/nbd.sh [SIZE_MIB] [SECONDS]   (needs fio, nbdcopy (libnbd-bin) and nbdkit; installs them if missing)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+SIZE_MIB="${1:-512}"
+SECS="${2:-15}"
+WORK="$(mktemp -d)"
+PIDS=()
+cleanup() { for p in "${PIDS[@]:-}"; do kill "$p" 2>/dev/null || true; done; sleep 1; mkdir -p /tmp/pagepool-nbd-bench-logs; cp "$WORK"/*.log /tmp/pagepool-nbd-bench-logs/ 2>/dev/null || true; rm -rf "$WORK"; }
+trap cleanup EXIT
+
+need=()
+command -v fio >/dev/null || need+=(fio)
+command -v nbdcopy >/dev/null || need+=(libnbd-bin)
+command -v nbdkit >/dev/null || need+=(nbdkit)
+command -v python3 >/dev/null || need+=(python3)
+if [ ${#need[@]} -gt 0 ]; then
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
+fi
+./mvnw -B -q -DskipTests install
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+head -c $((SIZE_MIB << 20)) /dev/urandom >"$WORK/in.bin"
+
+# fio JSON -> "iops p99_us" of the read or write side
+fio_fig() { python3 -c '
+import json,sys
+j=json.load(open(sys.argv[1]))["jobs"][0]; side=j[sys.argv[2]]
+print("%d %d" % (side["iops"], side["clat_ns"]["percentile"]["99.000000"]/1000))' "$1" "$2"; }
+
+measure() {   # $1 label, $2 uri
+  local label="$1" uri="$2" t0 t1
+  # Warm-up (the JIT of a fresh agent JVM), not counted.
+  fio --name=warm --ioengine=nbd --uri="$uri" --rw=randrw --bs=4k --iodepth=32 --size="${SIZE_MIB}m" \
+    --time_based --runtime=5 --verify_state_save=0 --output=/dev/null >/dev/null
+  t0=$(date +%s.%N); nbdcopy "$WORK/in.bin" "$uri"; t1=$(date +%s.%N)
+  local cin; cin=$(python3 -c "print(int($SIZE_MIB*1.048576/($t1-$t0)))")
+  t0=$(date +%s.%N); nbdcopy "$uri" "$WORK/out.bin"; t1=$(date +%s.%N)
+  local cout; cout=$(python3 -c "print(int($SIZE_MIB*1.048576/($t1-$t0)))")
+  cmp -n $((SIZE_MIB << 20)) "$WORK/in.bin" "$WORK/out.bin" >/dev/null || { echo "$label: nbdcopy read back different bytes" >&2; exit 1; }
+  fio --name=rw --ioengine=nbd --uri="$uri" --rw=randrw --bs=4k --iodepth=32 --size="${SIZE_MIB}m" \
+    --time_based --runtime="$SECS" --verify_state_save=0 --output-format=json --output="$WORK/rw.json" >/dev/null
+  fio --name=rr --ioengine=nbd --uri="$uri" --rw=randread --bs=4k --iodepth=64 --size="${SIZE_MIB}m" \
+    --time_based --runtime="$SECS" --verify_state_save=0 --output-format=json --output="$WORK/rr.json" >/dev/null
+  read -r rwr rwr99 <<<"$(fio_fig "$WORK/rw.json" read)"
+  read -r rww rww99 <<<"$(fio_fig "$WORK/rw.json" write)"
+  read -r rr rr99 <<<"$(fio_fig "$WORK/rr.json" read)"
+  echo "$label $((rwr + rww)) $rwr99 $rww99 $rr $rr99 $cin $cout" >>"$WORK/results"
+  printf '%-22s randrw qd32: %6d IOPS (read p99 %5d us, write p99 %5d us) | randread qd64: %6d IOPS (p99 %5d us) | nbdcopy in %4d MB/s, out %4d MB/s\n' \
+    "$label" $((rwr + rww)) "$rwr99" "$rww99" "$rr" "$rr99" "$cin" "$cout"
+}
+
+# ---- nbdkit memory
+NP=$(free_port)
+nbdkit --foreground --exit-with-parent -i 127.0.0.1 -p "$NP" memory "${SIZE_MIB}M" >"$WORK/nbdkit.log" 2>&1 &
+PIDS+=($!)
+sleep 1
+measure "nbdkit memory" "nbd://127.0.0.1:$NP"
+kill "${PIDS[-1]}" 2>/dev/null || true
+
+# ---- pagepool: 3 donors, then an agent with 1 and with 2 copies
+HZ=("$(free_port)" "$(free_port)" "$(free_port)")
+MEMBERS="127.0.0.1:${HZ[0]},127.0.0.1:${HZ[1]},127.0.0.1:${HZ[2]}"
+NODES=""
+for i in 0 1 2; do
+  D=$(free_port); H=$(free_port)
+  ./pagepool node --data-port "$D" --http-port "$H" --capacity 2g --members "$MEMBERS" --hz-port "${HZ[$i]}" \
+    --name "nbd-bench-$i" >"$WORK/donor$i.log" 2>&1 &
+  PIDS+=($!)
+  NODES="$NODES${NODES:+,}127.0.0.1:$D"
+  for _ in $(seq 150); do curl -sf "http://127.0.0.1:$H/q/health/ready" >/dev/null 2>&1 && break; sleep 0.2; done
+done
+for R in 1 2; do
+  AP=$(free_port)
+  ./pagepool agent --nodes "$NODES" --size "${SIZE_MIB}m" --disk "$WORK/swap$R.img" --nbd "127.0.0.1:$AP" \
+    --replicas "$R" >"$WORK/agent$R.log" 2>&1 &
+  APID=$!
+  for _ in $(seq 150); do grep -q "serving nbd://" "$WORK/agent$R.log" && break; sleep 0.2; done
+  measure "pagepool, $R cop$([ "$R" = 1 ] && echo y || echo ies)" "nbd://127.0.0.1:$AP/pagepool"
+  kill "$APID"; wait "$APID" 2>/dev/null || true
+done
+
+python3 - "$WORK/results" <<'PY'
+import sys
+rows = [l.split() for l in open(sys.argv[1])]
+def parse(r):
+    n = len(r) - 7
+    return " ".join(r[:n]), list(map(int, r[n:]))
+base = None
+print("\nratios against nbdkit memory (IOPS and MB/s: higher is better; p99: lower is better)")
+for r in rows:
+    label, f = parse(r)
+    if base is None:
+        base = f
+        continue
+    print("%-22s randrw IOPS %.2fx, randread IOPS %.2fx, randread p99 %.2fx, nbdcopy in %.2fx, out %.2fx" % (
+        label, f[0] / base[0], f[3] / base[3], f[4] / max(1, base[4]), f[5] / base[5], f[6] / base[6]))
+PY

@@ -1,0 +1,120 @@
+package dev.pagepool.e2e;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.pagepool.agent.client.ClientConfig;
+import dev.pagepool.agent.client.PagePoolClient;
+import dev.pagepool.agent.client.PageStatus;
+import dev.pagepool.agent.client.PoolRef;
+import dev.pagepool.agent.launch.DonorProcess;
+import dev.pagepool.protocol.PoolSpec;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.SplittableRandom;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicLong;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/**
+ * Puts far beyond a donor's budget, from several threads at once: the donor rejects them and stays up, inside
+ * its memory bound, and keeps serving gets and flushes meanwhile.
+ */
+class FloodTest {
+    private static final String TOKEN = "flood-secret";
+    private static final int P = 4096;
+    private static final long CAPACITY = 64L << 20;
+    private static final long HEAP = 256L << 20;
+    /** JVM metaspace, code cache, thread stacks, GC structures, the page index: what the README states. */
+    private static final long OVERHEAD = 256L << 20;
+
+    @Test
+    @Timeout(180)
+    void aPutFloodIsRejectedWhileGetsAndFlushesAreServedAndMemoryStaysBounded() throws Exception {
+        try (DonorProcess donor = Donors.start("flood", TOKEN, "64m");
+             PagePoolClient client = PagePoolClient.connect(ClientConfig.of(List.of(donor.dataAddress()), TOKEN)
+                 .withConnectionsPerNode(4))) {
+            PoolRef pool = client.newPool(PoolSpec.privatePool(true));
+            // 1,000 pages the reader checks throughout.
+            int kept = 1000;
+            long[] objects = new long[kept];
+            int[] indexes = new int[kept];
+            byte[] keptPages = new byte[kept * P];
+            new SplittableRandom(1).nextBytes(keptPages);
+            for (int i = 0; i < kept; i++) {
+                indexes[i] = i;
+            }
+            PageStatus[] st = client.putBatch(pool, objects, indexes, keptPages, kept);
+            for (PageStatus s : st) {
+                assertEquals(PageStatus.OK, s);
+            }
+
+            AtomicLong rejected = new AtomicLong();
+            AtomicLong accepted = new AtomicLong();
+            CompletableFuture<?>[] flooders = new CompletableFuture<?>[3];
+            for (int t = 0; t < flooders.length; t++) {
+                long object = 100 + t;
+                flooders[t] = CompletableFuture.runAsync(() -> {
+                    byte[] data = new byte[64 * P];
+                    long[] obj = new long[64];
+                    int[] idx = new int[64];
+                    java.util.Arrays.fill(obj, object);
+                    SplittableRandom r = new SplittableRandom(object);
+                    for (int round = 0; round < 1000; round++) { // 256 MiB per thread, 12x the budget in all
+                        r.nextBytes(data);
+                        for (int j = 0; j < 64; j++) {
+                            idx[j] = round * 64 + j;
+                        }
+                        for (PageStatus s : client.putBatch(pool, obj, idx, data, 64)) {
+                            (s == PageStatus.OK ? accepted : rejected).incrementAndGet();
+                        }
+                    }
+                });
+            }
+            long gets = 0;
+            long flushes = 0;
+            byte[] got = new byte[P];
+            long maxRss = 0;
+            SplittableRandom r = new SplittableRandom(9);
+            while (!CompletableFuture.allOf(flooders).isDone()) {
+                int i = r.nextInt(kept / 2);
+                assertEquals(PageStatus.OK, client.get(pool, 0, i, false, got), "page " + i + " during the flood");
+                assertArrayEquals(java.util.Arrays.copyOfRange(keptPages, i * P, (i + 1) * P), got);
+                gets++;
+                int f = kept / 2 + (int) (flushes % (kept / 2));
+                if (flushes < kept / 2) {
+                    assertTrue(client.flushPage(pool, 0, f), "flush of page " + f + " during the flood");
+                    flushes++;
+                }
+                maxRss = Math.max(maxRss, rss(donor));
+            }
+            CompletableFuture.allOf(flooders).join();
+            assertTrue(donor.isAlive());
+            JsonNode stats = new ObjectMapper().readTree(Donors.http(donor, "GET", "/admin/stats", TOKEN, null).body());
+            System.out.printf("[flood] %d pages accepted, %d rejected; %d gets and %d flushes served meanwhile; "
+                    + "donor RSS at most %d MiB for a %d MiB budget (%s)%n", accepted.get(), rejected.get(), gets, flushes,
+                maxRss >> 20, CAPACITY >> 20, stats.get("watermark").asText());
+            assertTrue(rejected.get() > accepted.get(), "most of a flood 12x the budget is rejected");
+            assertTrue(gets > 100 && flushes > 100, "gets and flushes went on during the flood: " + gets + " / " + flushes);
+            assertTrue(stats.get("used_bytes").asLong() <= CAPACITY, stats.toString());
+            long bound = CAPACITY + stats.get("reserve_bytes").asLong() + HEAP + OVERHEAD;
+            assertTrue(maxRss <= bound, "resident " + (maxRss >> 20) + " MiB within capacity + reserve + heap + "
+                + (OVERHEAD >> 20) + " MiB = " + (bound >> 20) + " MiB");
+        }
+    }
+
+    /** Resident set of the donor process, from /proc. */
+    private static long rss(DonorProcess donor) throws Exception {
+        for (String line : Files.readAllLines(Path.of("/proc/" + donor.pid() + "/status"))) {
+            if (line.startsWith("VmRSS:")) {
+                return Long.parseLong(line.replaceAll("[^0-9]", "")) * 1024;
+            }
+        }
+        throw new AssertionError("no VmRSS for the donor");
+    }
+}
