@@ -115,6 +115,54 @@ class AgentTest {
         }
     }
 
+    @Test
+    @Timeout(240)
+    void agentKilledInTheMiddleOfAHandBackLosesNoPageOnTheDonorAndLeaksNone(@TempDir Path dir) throws Exception {
+        try (DonorProcess donor = Donors.start(Donors.lone("handback-kill", "", "96m").with("pagepool.node.lease", "3s"))) {
+            String node = donor.dataEndpoint();
+            long held;
+            try (AgentProcess agent = AgentProcess.start(List.of("--nodes", node, "--size", "128m",
+                    "--disk", dir.resolve("a.img").toString(), "--replicas", "1"))) {
+                Tool.run(120, "fio", "--name=fill", "--ioengine=nbd", "--uri=" + agent.uri(), "--rw=write", "--bs=64k",
+                    "--iodepth=8", "--size=64m", "--output-format=terse").ok();
+                JsonNode before = stats(donor);
+                held = before.get("pages_persistent").asLong();
+                assertTrue(held > 10_000, before.toString());
+                // Squeeze the donor and kill the agent while the pages flow back to it.
+                assertEquals(200, Donors.http(donor, "PUT", "/admin/capacity", "", "{\"bytes\": " + (8L << 20) + "}").statusCode());
+                long deadline = System.nanoTime() + 30_000_000_000L;
+                while (stats(donor).get("handed_back").asLong() == 0 && System.nanoTime() < deadline) {
+                    Thread.sleep(1);
+                }
+                agent.close(); // SIGKILL
+            }
+            Thread.sleep(300); // the donor sees the connection close; its lease (3 s) has not run out yet
+            JsonNode after = stats(donor);
+            long kept = after.get("pages_persistent").asLong();
+            long handedBack = after.get("handed_back").asLong();
+            System.out.printf("[handback-kill] of %d pages, %d were handed back and acknowledged before the kill, %d are"
+                + " still held%n", held, handedBack, kept);
+            assertTrue(handedBack > 0 && kept > 0, "the kill landed in the middle of the hand-back: " + after);
+            // Every page is either acknowledged by the agent or still on the donor: none lost, none freed twice.
+            assertEquals(held, handedBack + kept, after.toString());
+            // The dead agent's lease runs out and its pool goes: no memory stays pinned.
+            long deadline = System.nanoTime() + 60_000_000_000L;
+            while (stats(donor).get("pages_persistent").asLong() > 0 && System.nanoTime() < deadline) {
+                Thread.sleep(100);
+            }
+            assertEquals(0, stats(donor).get("pages_persistent").asLong(), "the dead agent's pool was destroyed");
+            assertEquals(200, Donors.http(donor, "PUT", "/admin/capacity", "", "{\"bytes\": " + (96L << 20) + "}").statusCode());
+            try (AgentProcess again = AgentProcess.start(List.of("--nodes", node, "--size", "128m",
+                    "--disk", dir.resolve("b.img").toString(), "--replicas", "1"))) {
+                Tool.run(180, fio(again.uri(), "32m").toArray(String[]::new)).ok();
+            }
+        }
+    }
+
+    private static JsonNode stats(DonorProcess donor) throws Exception {
+        return new ObjectMapper().readTree(Donors.http(donor, "GET", "/admin/stats", "", null).body());
+    }
+
     private static long storedPages(DonorProcess donor) {
         try {
             return new ObjectMapper().readTree(Donors.http(donor, "GET", "/admin/stats", "", null).body()).get("pages").asLong();
