@@ -1,6 +1,5 @@
 package dev.pagepool.agent.cli;
 
-import dev.pagepool.agent.client.ClientConfig;
 import dev.pagepool.agent.client.PagePoolClient;
 import dev.pagepool.agent.nbd.NbdServer;
 import dev.pagepool.agent.swap.SwapStore;
@@ -12,17 +11,14 @@ import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 @Command(name = "agent", description = "Serves an NBD export backed by the cluster's RAM, with a local disk file for what "
     + "the cluster rejects or hands back. Runs until SIGTERM, then drains cleanly.")
 final class AgentCommand implements Callable<Integer> {
-    @Option(names = "--nodes", description = "Donors' data endpoints HOST:PORT,...")
-    String nodes;
-    @Option(names = "--members", description = "Instead of --nodes: Hazelcast members HOST:PORT,... to learn the donors from.")
-    String members;
-    @Option(names = "--cluster-name", defaultValue = "pagepool", description = "Hazelcast cluster name (default ${DEFAULT-VALUE}).")
-    String clusterName;
+    @Mixin
+    DonorOptions donorOptions;
     @Option(names = "--size", required = true, description = "Size of the export, e.g. 4g (a multiple of 4 KiB).")
     String size;
     @Option(names = "--disk", required = true, description = "Local file for pages the cluster rejects or hands back (created, truncated).")
@@ -35,8 +31,6 @@ final class AgentCommand implements Callable<Integer> {
     Integer replicas;
     @Option(names = "--reserve", defaultValue = "64m", description = "NBD buffers allocated at start (default ${DEFAULT-VALUE}).")
     String reserve;
-    @Option(names = "--token", defaultValue = "${env:PAGEPOOL_TOKEN:-}", description = "Cluster token (env PAGEPOOL_TOKEN).")
-    String token;
 
     @Override
     public Integer call() throws Exception {
@@ -49,8 +43,8 @@ final class AgentCommand implements Callable<Integer> {
         int port = Integer.parseInt(nbd.substring(colon + 1));
         protectFromOomKiller();
         CountDownLatch stopped = new CountDownLatch(1);
-        try (DonorNodes donors = DonorNodes.resolve(nodes, members, clusterName);
-             PagePoolClient client = donors.connect(ClientConfig.of(donors.addresses(), token).withConnectionsPerNode(2));
+        try (DonorNodes donors = donorOptions.resolve();
+             PagePoolClient client = donorOptions.connect(donors, 2);
              SwapStore swap = SwapStore.open(client, bytes, disk, replicas == null ? 0 : replicas)) {
             Vertx vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(2).setPreferNativeTransport(false));
             NbdServer server = new NbdServer(vertx, swap, export, host, port, ByteSize.parse(reserve).bytes());

@@ -3,7 +3,6 @@ package dev.pagepool.agent.cli;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.pagepool.agent.bench.LoadResult;
 import dev.pagepool.agent.bench.PageLoad;
-import dev.pagepool.agent.client.ClientConfig;
 import dev.pagepool.agent.client.PagePoolClient;
 import dev.pagepool.agent.client.PoolRef;
 import dev.pagepool.protocol.PoolSpec;
@@ -12,16 +11,13 @@ import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.atomic.AtomicLong;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 @Command(name = "bench", description = "Puts pages into donors and gets them back, with latency percentiles.")
 final class BenchCommand implements Callable<Integer> {
-    @Option(names = "--nodes", description = "Donors' data endpoints HOST:PORT,...")
-    String nodes;
-    @Option(names = "--members", description = "Instead of --nodes: Hazelcast members HOST:PORT,... to learn the donors from.")
-    String members;
-    @Option(names = "--cluster-name", defaultValue = "pagepool", description = "Hazelcast cluster name (default ${DEFAULT-VALUE}).")
-    String clusterName;
+    @Mixin
+    DonorOptions donorOptions;
     @Option(names = "--pool", defaultValue = "persistent", description = "persistent or ephemeral (default ${DEFAULT-VALUE}).")
     String pool;
     @Option(names = "--pages", defaultValue = "100000", description = "Pages to put and get (default ${DEFAULT-VALUE}).")
@@ -38,8 +34,6 @@ final class BenchCommand implements Callable<Integer> {
     boolean json;
     @Option(names = "--replicas", description = "Copies of each persistent page (default: 2 when 2 donors are up, else 1).")
     Integer replicas;
-    @Option(names = "--token", defaultValue = "${env:PAGEPOOL_TOKEN:-}", description = "Cluster token (env PAGEPOOL_TOKEN).")
-    String token;
 
     @Override
     public Integer call() throws Exception {
@@ -49,8 +43,8 @@ final class BenchCommand implements Callable<Integer> {
         if (batch < 1 || batch > 256 || threads < 1 || threads > 64 || pages < threads) {
             throw new IllegalArgumentException("need 1 <= batch <= 256, 1 <= threads <= 64, pages >= threads");
         }
-        try (DonorNodes donors = DonorNodes.resolve(nodes, members, clusterName);
-             PagePoolClient client = donors.connect(ClientConfig.of(donors.addresses(), token).withConnectionsPerNode(threads));
+        try (DonorNodes donors = donorOptions.resolve();
+             PagePoolClient client = donorOptions.connect(donors, threads);
              ProgressBar bar = ProgressBar.forTerminal(!json, 2 * pages)) {
             PoolSpec spec = PoolSpec.privatePool(pool.equals("persistent"));
             PoolRef ref = replicas == null ? client.newPool(spec) : client.newPool(spec, replicas);

@@ -1,8 +1,5 @@
 package dev.pagepool.node.pressure;
 
-import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 
 /**
@@ -10,46 +7,19 @@ import java.nio.file.Path;
  * swapping. The donor keeps at least {@code minAvailable} of it for its machine: the headroom is what is
  * available beyond that, negative when the machine has less.
  */
-public final class MemAvailableSignal implements PressureSignal {
+public final class MemAvailableSignal extends ProcFileSignal {
     private static final String KEY = "MemAvailable:";
 
-    private final Path file;
     private final long minAvailableBytes;
-    private final SignalStatus status = new SignalStatus("meminfo");
 
     public MemAvailableSignal(Path procRoot, long minAvailableBytes) {
-        this.file = procRoot.resolve("meminfo");
+        super("meminfo", procRoot.resolve("meminfo"), "");
         this.minAvailableBytes = minAvailableBytes;
     }
 
     @Override
-    public String name() {
-        return "meminfo";
-    }
-
-    @Override
-    public String status() {
-        return status.current();
-    }
-
-    int logged() {
-        return status.logged();
-    }
-
-    @Override
-    public long headroomBytes(long donorUsedBytes) {
-        long available;
-        try {
-            available = memAvailableBytes(Files.readString(file));
-        } catch (NoSuchFileException e) {
-            status.off("no " + file);
-            return UNCONSTRAINED;
-        } catch (IOException | RuntimeException e) {
-            status.broken("cannot read MemAvailable from " + file + ": " + e.getMessage());
-            return UNCONSTRAINED;
-        }
-        status.on();
-        return available - minAvailableBytes;
+    long headroomFrom(String content, long donorUsedBytes) {
+        return memAvailableBytes(content) - minAvailableBytes;
     }
 
     /** {@code MemAvailable:   123456 kB} in bytes. */

@@ -1,8 +1,5 @@
 package dev.pagepool.node.pressure;
 
-import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 
 /**
@@ -11,50 +8,23 @@ import java.nio.file.Path;
  * fixed share of its pages per period ({@link #SHED_DIVISOR}), and stops when the stalls stop; below it the
  * signal sets no limit.
  */
-public final class PsiMemorySignal implements PressureSignal {
+public final class PsiMemorySignal extends ProcFileSignal {
     /**
      * Shed 1/16 of the donor's pages per period while stalls are above the threshold: with a 1 s period and
      * avg10 decaying over 10 s, a lasting stall costs about half the pages before the average can fall back.
      */
     static final int SHED_DIVISOR = 16;
 
-    private final Path file;
     private final double someAvg10Threshold;
-    private final SignalStatus status = new SignalStatus("psi");
 
     public PsiMemorySignal(Path procRoot, double someAvg10Threshold) {
-        this.file = procRoot.resolve("pressure/memory");
+        super("psi", procRoot.resolve("pressure/memory"), " (kernel without PSI, or psi=0)");
         this.someAvg10Threshold = someAvg10Threshold;
     }
 
     @Override
-    public String name() {
-        return "psi";
-    }
-
-    @Override
-    public String status() {
-        return status.current();
-    }
-
-    int logged() {
-        return status.logged();
-    }
-
-    @Override
-    public long headroomBytes(long donorUsedBytes) {
-        double avg10;
-        try {
-            avg10 = someAvg10(Files.readString(file));
-        } catch (NoSuchFileException e) {
-            status.off("no " + file + " (kernel without PSI, or psi=0)");
-            return UNCONSTRAINED;
-        } catch (IOException | RuntimeException e) {
-            status.broken("cannot read " + file + ": " + e.getMessage());
-            return UNCONSTRAINED;
-        }
-        status.on();
-        return avg10 > someAvg10Threshold ? -(Math.max(0, donorUsedBytes) / SHED_DIVISOR) : UNCONSTRAINED;
+    long headroomFrom(String content, long donorUsedBytes) {
+        return someAvg10(content) > someAvg10Threshold ? -(Math.max(0, donorUsedBytes) / SHED_DIVISOR) : UNCONSTRAINED;
     }
 
     /** The avg10 of the "some" line: {@code some avg10=1.23 avg60=0.50 avg300=0.10 total=12345}. */
