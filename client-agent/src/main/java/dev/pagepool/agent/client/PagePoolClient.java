@@ -64,6 +64,11 @@ public final class PagePoolClient implements AutoCloseable {
     private final ReReplicator reReplicator;
     private final HandbackTaker handbacks = new HandbackTaker(this);
     private final Object downLock = new Object();
+    /**
+     * Held while pools are created or destroyed and while a donor is readmitted: a pool made during a readmission
+     * must exist on the readmitted donor too, and a pool destroyed meanwhile must not be created there again.
+     */
+    private final Object admission = new Object();
     private volatile boolean loadsFromCluster;
     private volatile boolean closed;
 
@@ -224,17 +229,19 @@ public final class PagePoolClient implements AutoCloseable {
             throw new IllegalArgumentException("ephemeral and shared pools keep one copy");
         }
         PoolRef pool = new PoolRef(spec, replicas);
-        for (int d = 0; d < linkCount; d++) {
-            DonorLink link = links[d];
-            if (link.isUp()) {
-                try {
-                    pool.setIdOn(d, createOn(link, spec));
-                } catch (DonorUnavailableException e) {
-                    markDown(link, e.getMessage());
+        synchronized (admission) {
+            for (int d = 0; d < linkCount; d++) {
+                DonorLink link = links[d];
+                if (link.isUp()) {
+                    try {
+                        pool.setIdOn(d, createOn(link, spec));
+                    } catch (DonorUnavailableException e) {
+                        markDown(link, e.getMessage());
+                    }
                 }
             }
+            pools.add(pool);
         }
-        pools.add(pool);
         return pool;
     }
 
@@ -249,6 +256,12 @@ public final class PagePoolClient implements AutoCloseable {
 
     /** Destroys the pool on every donor; returns the pages removed (each page counted once, not per copy). */
     public long destroyPool(PoolRef pool) {
+        synchronized (admission) {
+            return destroyAdmitted(pool);
+        }
+    }
+
+    private long destroyAdmitted(PoolRef pool) {
         pools.remove(pool);
         long removed = 0;
         for (int d = 0; d < linkCount; d++) {
@@ -542,6 +555,12 @@ public final class PagePoolClient implements AutoCloseable {
      * frozen, its pages may be older than what was written elsewhere since; then the pools are created afresh.
      */
     private void readmit(DonorLink link) {
+        synchronized (admission) {
+            readmitAdmitted(link);
+        }
+    }
+
+    private void readmitAdmitted(DonorLink link) {
         try {
             link.open(vertx, config);
             for (PoolRef pool : pools) {
