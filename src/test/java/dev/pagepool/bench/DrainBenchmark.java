@@ -1,5 +1,6 @@
 package dev.pagepool.bench;
 
+import dev.pagepool.agent.bench.PageContent;
 import dev.pagepool.agent.client.ClientConfig;
 import dev.pagepool.agent.client.PagePoolClient;
 import dev.pagepool.agent.launch.DonorProcess;
@@ -13,7 +14,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
-import java.util.SplittableRandom;
 
 /**
  * Hand-back to a disk-writing peer, measured by draining a donor: an agent's swap store fills a donor with
@@ -33,15 +33,10 @@ public final class DrainBenchmark {
              PagePoolClient client = PagePoolClient.connect(ClientConfig.of(List.of(donor.dataAddress()), ""));
              SwapStore swap = SwapStore.open(client, bytes, dir.resolve("swap.img"), 1)) {
             byte[] chunk = new byte[256 * B];
-            SplittableRandom random = new SplittableRandom(3);
+            PageContent content = new PageContent(0.5);
             for (long first = 0; first < bytes / B; first += 256) {
                 for (int j = 0; j < 256; j++) {
-                    for (int i = 0; i < B / 2; i += 8) {
-                        long v = random.nextLong();
-                        for (int k = 0; k < 8; k++) {
-                            chunk[j * B + i + k] = (byte) (v >>> (8 * k));
-                        }
-                    }
+                    content.fill(0, (int) first + j, chunk, j * B);
                 }
                 swap.write(first, 256, chunk, 0).join();
             }

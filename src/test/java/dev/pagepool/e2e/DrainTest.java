@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.pagepool.agent.bench.PageContent;
 import dev.pagepool.agent.client.ClientConfig;
 import dev.pagepool.agent.client.PagePoolClient;
 import dev.pagepool.agent.launch.DonorProcess;
@@ -29,6 +30,7 @@ import org.junit.jupiter.api.io.TempDir;
 class DrainTest {
     private static final String TOKEN = "drain-secret";
     private static final int B = 4096;
+    private static final PageContent CONTENT = new PageContent(0.5);
     private static final int BLOCKS = 64 * 1024; // 256 MiB
 
     @Test
@@ -86,14 +88,7 @@ class DrainTest {
     /** Half-compressible pages, different for every block. */
     private static void fill(byte[] data, int first) {
         for (int j = 0; j < data.length / B; j++) {
-            SplittableRandom r = new SplittableRandom(first + j);
-            for (int i = 0; i < B / 2; i += 8) {
-                long v = r.nextLong();
-                for (int k = 0; k < 8; k++) {
-                    data[j * B + i + k] = (byte) (v >>> (8 * k));
-                }
-            }
-            java.util.Arrays.fill(data, j * B + B / 2, (j + 1) * B, (byte) (first + j));
+            CONTENT.fill(0, first + j, data, j * B);
         }
     }
 }

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.pagepool.agent.bench.PageContent;
 import dev.pagepool.agent.client.ClientConfig;
 import dev.pagepool.agent.client.PagePoolClient;
 import dev.pagepool.agent.launch.DonorProcess;
@@ -25,6 +26,7 @@ import org.junit.jupiter.api.io.TempDir;
 class PressureTest {
     private static final String TOKEN = "pressure-secret";
     private static final int B = 4096;
+    private static final PageContent CONTENT = new PageContent(0);
     private static final ObjectMapper JSON = new ObjectMapper();
 
     @Test
@@ -93,14 +95,9 @@ class PressureTest {
         }
     }
 
+    /** Version {@code version} of slot {@code slot}: incompressible, and different for every version. */
     private static void fill(byte[] data, int at, int slot, int version) {
-        SplittableRandom r = new SplittableRandom(slot * 1_000_003L + version);
-        for (int i = 0; i < B; i += 8) {
-            long v = r.nextLong();
-            for (int k = 0; k < 8; k++) {
-                data[at + i + k] = (byte) (v >>> (8 * k));
-            }
-        }
+        CONTENT.fill(version, slot, data, at);
     }
 
     private static JsonNode stats(DonorProcess donor) throws Exception {

@@ -5,13 +5,13 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.pagepool.agent.client.ClientConfig;
+import dev.pagepool.agent.bench.PageContent;
 import dev.pagepool.agent.client.PagePoolClient;
 import dev.pagepool.agent.launch.DonorProcess;
 import dev.pagepool.agent.swap.SwapStore;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
-import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -20,6 +20,7 @@ import org.junit.jupiter.api.io.TempDir;
 class SwapStoreTest {
     private static final String TOKEN = "swap-secret";
     private static final int B = 4096;
+    private static final PageContent CONTENT = new PageContent(0);
 
     @Test
     @Timeout(120)
@@ -67,15 +68,10 @@ class SwapStoreTest {
         }
     }
 
+    /** Blocks {@code first..} as incompressible pages: the donors hold no more of them than their budget. */
     private static void fill(byte[] chunk, int first) {
         for (int j = 0; j < chunk.length / B; j++) {
-            SplittableRandom r = new SplittableRandom(first + j);
-            for (int i = 0; i < B; i += 8) {
-                long v = r.nextLong();
-                for (int k = 0; k < 8; k++) {
-                    chunk[j * B + i + k] = (byte) (v >>> (8 * k));
-                }
-            }
+            CONTENT.fill(0, first + j, chunk, j * B);
         }
     }
 }

@@ -1,5 +1,6 @@
 package dev.pagepool.e2e;
 
+import dev.pagepool.agent.bench.PageContent;
 import dev.pagepool.agent.client.PagePoolClient;
 import dev.pagepool.agent.client.PageStatus;
 import dev.pagepool.agent.client.PoolRef;
@@ -15,6 +16,7 @@ import org.HdrHistogram.Histogram;
 final class VerifiedWorkload {
     static final int BATCH = 64;
     private static final int P = 4096;
+    private static final PageContent CONTENT = new PageContent(0);
 
     record Check(long ok, long wrong, long missing, long lost, long ephemeralHits, long ephemeralMisses) {
         @Override
@@ -35,6 +37,7 @@ final class VerifiedWorkload {
     /** Versions handed out per page, so that no two puts of a page ever carry the same bytes. */
     private final int[] written;
     private final SplittableRandom random = new SplittableRandom(42);
+    private final byte[] scratch = new byte[P];
     private final Histogram latencyMicros = new Histogram(60_000_000L, 3);
     private long rejected;
 
@@ -51,16 +54,12 @@ final class VerifiedWorkload {
         java.util.Arrays.fill(ephemeralVersion, -1);
     }
 
-    static byte[] content(long object, int index, int version, boolean ephemeral) {
-        byte[] page = new byte[P];
-        SplittableRandom r = new SplittableRandom(object * 1_000_003L + index * 7919L + version * 31L + (ephemeral ? 17 : 0));
-        for (int i = 0; i < P; i += 8) {
-            long v = r.nextLong();
-            for (int b = 0; b < 8; b++) {
-                page[i + b] = (byte) (v >>> (b * 8));
-            }
-        }
-        return page;
+    /**
+     * The bytes of one version of a page: {@link PageContent}'s page for a key that folds in the version and the
+     * pool kind, so no two puts of a page ever carry the same bytes.
+     */
+    private static long key(long object, int version, boolean ephemeral) {
+        return ((long) version << 32) | (object << 1) | (ephemeral ? 1 : 0);
     }
 
     /** Puts every page once, in order. */
@@ -169,7 +168,7 @@ final class VerifiedWorkload {
             idx[j] = idx[j] % pages;
             objects[j] = object;
             next[j] = ++written[idx[j]];
-            System.arraycopy(content(object, idx[j], next[j], false), 0, data, j * P, P);
+            CONTENT.fill(key(object, next[j], false), idx[j], data, j * P);
         }
         long t0 = System.nanoTime();
         PageStatus[] s = client.putBatch(persistent, objects, idx, data, n);
@@ -192,7 +191,7 @@ final class VerifiedWorkload {
             idx[j] = idx[j] % pages;
             objects[j] = object;
             next[j] = ++written[idx[j]];
-            System.arraycopy(content(object, idx[j], next[j], true), 0, data, j * P, P);
+            CONTENT.fill(key(object, next[j], true), idx[j], data, j * P);
         }
         PageStatus[] s = client.putBatch(ephemeral, objects, idx, data, n);
         for (int j = 0; j < n; j++) {
@@ -215,7 +214,7 @@ final class VerifiedWorkload {
             int v = version[idx[j]];
             switch (s[j]) {
                 case OK -> {
-                    if (v >= 0 && java.util.Arrays.equals(dst, j * P, (j + 1) * P, content(object, idx[j], v, false), 0, P)) {
+                    if (v >= 0 && CONTENT.matches(key(object, v, false), idx[j], dst, j * P, scratch)) {
                         ok++;
                     } else {
                         wrong++;
@@ -241,7 +240,7 @@ final class VerifiedWorkload {
         for (int j = 0; j < n; j++) {
             int v = ephemeralVersion[idx[j]];
             if (s[j] == PageStatus.OK) {
-                boolean right = v >= 0 && java.util.Arrays.equals(dst, j * P, (j + 1) * P, content(object, idx[j], v, true), 0, P);
+                boolean right = v >= 0 && CONTENT.matches(key(object, v, true), idx[j], dst, j * P, scratch);
                 wrong += right ? 0 : 1;
                 hits++;
             } else {

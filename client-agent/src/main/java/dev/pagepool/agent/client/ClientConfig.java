@@ -53,10 +53,6 @@ public record ClientConfig(List<InetSocketAddress> nodes, String token, long cli
             Duration.ofSeconds(2), Duration.ofSeconds(2), Duration.ofSeconds(20));
     }
 
-    public ClientConfig withTimeouts(Duration connect, Duration request) {
-        return new ClientConfig(nodes, token, clientId, connectionsPerNode, maxInflight, connect, request, keepAlive);
-    }
-
     public ClientConfig withClientId(long id) {
         return new ClientConfig(nodes, token, id, connectionsPerNode, maxInflight, connectTimeout, requestTimeout, keepAlive);
     }

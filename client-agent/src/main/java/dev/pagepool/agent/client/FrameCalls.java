@@ -13,8 +13,8 @@ import java.util.concurrent.CompletableFuture;
 
 /**
  * One frame to one donor and its reply, for each vectored operation. The frame names the batch positions
- * {@code picks[0..k)}; each page's outcome is handed to a {@link PageResult} by position. Placement,
- * replicas and retries are the caller's business.
+ * {@code picks[0..k)}; each page's outcome is handed to a {@link PageResult} by position. A frame the donor
+ * answers BUSY is sent again ({@link BusyRetry}); placement, replicas and failover are the caller's business.
  */
 final class FrameCalls {
     private static final ThreadLocal<PageChecksum> CHECKSUM = ThreadLocal.withInitial(PageChecksum::new);
@@ -30,6 +30,11 @@ final class FrameCalls {
 
     static CompletableFuture<Void> put(DonorConnection conn, int donorPool, long[] objects, int[] indexes,
                                        PageSlots pages, int[] picks, int k, PageResult result) {
+        return BusyRetry.send(() -> sendPut(conn, donorPool, objects, indexes, pages, picks, k, result));
+    }
+
+    private static CompletableFuture<Void> sendPut(DonorConnection conn, int donorPool, long[] objects, int[] indexes,
+            PageSlots pages, int[] picks, int k, PageResult result) {
         long id = conn.nextRequestId();
         ByteBuf frame = DonorConnection.allocate(Frame.HEADER_BYTES + Frame.putBodyBytes(k));
         FrameWriter.vector(frame, Opcode.PUT, 0, id, donorPool, k);
@@ -52,6 +57,11 @@ final class FrameCalls {
     /** Gets into {@code dst}; every hit's CRC is checked before any page is copied out. */
     static CompletableFuture<Void> get(DonorConnection conn, int donorPool, boolean exclusive, long[] objects,
                                        int[] indexes, PageSlots dst, int[] picks, int k, PageResult result) {
+        return BusyRetry.send(() -> sendGet(conn, donorPool, exclusive, objects, indexes, dst, picks, k, result));
+    }
+
+    private static CompletableFuture<Void> sendGet(DonorConnection conn, int donorPool, boolean exclusive, long[] objects,
+            int[] indexes, PageSlots dst, int[] picks, int k, PageResult result) {
         long id = conn.nextRequestId();
         ByteBuf frame = keyFrame(id, Opcode.GET, exclusive ? Frame.FLAG_EXCLUSIVE : 0, donorPool, objects, indexes, picks, k);
         return conn.send(id, frame).thenAccept(r -> DonorConnection.withBody(r, b -> {
@@ -83,6 +93,11 @@ final class FrameCalls {
 
     static CompletableFuture<Void> flush(DonorConnection conn, int donorPool, long[] objects, int[] indexes,
                                          int[] picks, int k, PageResult result) {
+        return BusyRetry.send(() -> sendFlush(conn, donorPool, objects, indexes, picks, k, result));
+    }
+
+    private static CompletableFuture<Void> sendFlush(DonorConnection conn, int donorPool, long[] objects, int[] indexes,
+            int[] picks, int k, PageResult result) {
         long id = conn.nextRequestId();
         ByteBuf frame = keyFrame(id, Opcode.FLUSH_PAGE, 0, donorPool, objects, indexes, picks, k);
         return conn.send(id, frame).thenAccept(r -> DonorConnection.withBody(r, b -> {
@@ -96,7 +111,11 @@ final class FrameCalls {
 
     /** Removes every page of an object; completes with how many there were. */
     static CompletableFuture<Long> flushObject(DonorConnection conn, int donorPool, long object) {
-        long id = conn.nextRequestId();
+        return BusyRetry.send(() -> sendFlushObject(conn, donorPool, object));
+    }
+
+    private static CompletableFuture<Long> sendFlushObject(DonorConnection conn, int donorPool, long object) {
+            long id = conn.nextRequestId();
         ByteBuf frame = DonorConnection.allocate(Frame.HEADER_BYTES + Frame.flushObjectBodyBytes(1));
         FrameWriter.vector(frame, Opcode.FLUSH_OBJECT, 0, id, donorPool, 1);
         FrameWriter.objectEntry(frame, object);

@@ -11,7 +11,6 @@ import io.netty.buffer.ByteBuf;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
-import java.util.concurrent.atomic.LongAdder;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 
@@ -28,8 +27,6 @@ final class HandbackTaker implements AutoCloseable {
     private final PagePoolClient client;
     private final ExecutorService worker = Executors.newSingleThreadExecutor(PagePoolClient.daemon("pagepool-handback"));
     private final PageChecksum crc = new PageChecksum();
-    private final LongAdder taken = new LongAdder();
-    private final LongAdder refused = new LongAdder();
     private volatile HandbackReceiver receiver;
 
     HandbackTaker(PagePoolClient client) {
@@ -38,14 +35,6 @@ final class HandbackTaker implements AutoCloseable {
 
     void receiver(HandbackReceiver receiver) {
         this.receiver = receiver;
-    }
-
-    long taken() {
-        return taken.sum();
-    }
-
-    long refused() {
-        return refused.sum();
     }
 
     /** Called on the connection's event loop. */
@@ -86,7 +75,6 @@ final class HandbackTaker implements AutoCloseable {
                 }
             }
             statuses[i] = (byte) (held ? Status.PAGE_OK : Status.PAGE_REJECTED);
-            (held ? taken : refused).increment();
         }
         ByteBuf frame = DonorConnection.allocate(Frame.HEADER_BYTES + Frame.statusVectorBytes(count));
         FrameWriter.handbackReply(frame, header.requestId(), statuses, count);

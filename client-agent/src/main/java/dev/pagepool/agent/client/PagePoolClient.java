@@ -187,11 +187,6 @@ public final class PagePoolClient implements AutoCloseable {
         handbacks.receiver(receiver);
     }
 
-    /** Pages donors handed back that the receiver took. */
-    public long pagesTakenBack() {
-        return handbacks.taken();
-    }
-
     /** The pool with id {@code id} on donor {@code donor}, or null. */
     PoolRef poolWithId(int donor, int id) {
         for (PoolRef pool : pools) {
@@ -656,10 +651,6 @@ public final class PagePoolClient implements AutoCloseable {
     }
 
     // ---------------------------------------------------------------- helpers
-
-    int linkCountNow() {
-        return linkCount;
-    }
 
     private static int[] all(int n) {
         int[] positions = new int[n];

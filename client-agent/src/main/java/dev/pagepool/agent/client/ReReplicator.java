@@ -22,7 +22,7 @@ import java.util.concurrent.TimeUnit;
  * it.
  *
  * <p>Bounded: at most {@link #PARALLEL_EXTENTS} extents are copied at once (a sliding window), paced to
- * {@code bytesPerSecond}, so
+ * {@link #BYTES_PER_SECOND}, so
  * foreground traffic keeps its share of the donors and the wire.
  */
 final class ReReplicator implements AutoCloseable {
@@ -31,7 +31,8 @@ final class ReReplicator implements AutoCloseable {
 
     private final PagePoolClient client;
     private final Thread thread;
-    private volatile long bytesPerSecond = 256L << 20;
+    /** Copy rate cap: re-replication must leave the donors and the wire to foreground traffic. */
+    private static final long BYTES_PER_SECOND = 256L << 20;
     private volatile boolean closed;
 
     private record Job(PoolRef pool, int entry, int source, int target) {
@@ -51,10 +52,6 @@ final class ReReplicator implements AutoCloseable {
         this.thread = new Thread(this::loop, "pagepool-rereplicate");
         thread.setDaemon(true);
         thread.start();
-    }
-
-    void rateLimit(long bytesPerSecond) {
-        this.bytesPerSecond = bytesPerSecond;
     }
 
     /** Extents of replicated pools with fewer complete copies than wanted (lost extents excluded). */
@@ -99,9 +96,9 @@ final class ReReplicator implements AutoCloseable {
                     busy.remove(job.key());
                     slots.release();
                 });
-                // Pace: never ahead of bytesPerSecond since copying began.
+                // Pace: never ahead of BYTES_PER_SECOND since copying began.
                 copiedBytes += (long) ExtentMap.EXTENT_PAGES * Frame.PAGE_BYTES;
-                long due = started + copiedBytes * 1_000_000_000L / Math.max(1, bytesPerSecond);
+                long due = started + copiedBytes * 1_000_000_000L / BYTES_PER_SECOND;
                 long ahead = due - System.nanoTime();
                 if (ahead > 1_000_000) {
                     sleep(TimeUnit.NANOSECONDS.toMillis(ahead));
@@ -123,7 +120,7 @@ final class ReReplicator implements AutoCloseable {
     private List<Job> nextJobs(int limit) {
         List<Job> jobs = new ArrayList<>();
         DonorLink[] links = client.links();
-        int donors = client.linkCountNow();
+        int donors = client.donorCount();
         for (PoolRef pool : client.pools()) {
             if (pool.replicas() < 2) {
                 continue;
@@ -196,8 +193,8 @@ final class ReReplicator implements AutoCloseable {
         CompletableFuture<Void> read;
         try {
             int sourcePool = job.pool().idOn(job.source());
-            read = BusyRetry.send(() -> FrameCalls.get(client.connection(source), sourcePool, false, objects, indexes,
-                PageSlots.contiguous(pages), picks, n, (i, s) -> status[i] = s));
+            read = FrameCalls.get(client.connection(source), sourcePool, false, objects, indexes,
+                PageSlots.contiguous(pages), picks, n, (i, s) -> status[i] = s);
         } catch (PagePoolException e) {
             client.failed(source, e);
             return CompletableFuture.completedFuture(0);

@@ -25,17 +25,17 @@ final class ReplicatedFlush {
         this.entryOf = new int[result.length];
     }
 
-    CompletableFuture<Void> run(int[] todo, int m) {
+    CompletableFuture<Void> run(int[] positions, int m) {
         ExtentMap map = pool.extents;
         DonorLink[] links = client.links();
-        PagePoolClient.DonorGroups groups = new PagePoolClient.DonorGroups(client.linkCountNow());
+        PagePoolClient.DonorGroups groups = new PagePoolClient.DonorGroups(client.donorCount());
         synchronized (map.lock()) {
             for (int j = 0; j < m; j++) {
-                int i = todo[j];
+                int i = positions[j];
                 result[i] = PageStatus.MISS;
                 if (pool.spec().shared()) {
                     entryOf[i] = ExtentMap.NONE;
-                    int d = SharedPlacement.donorOf(links, client.linkCountNow(), objects[i], ExtentMap.extentOf(indexes[i]));
+                    int d = SharedPlacement.donorOf(links, client.donorCount(), objects[i], ExtentMap.extentOf(indexes[i]));
                     if (d != ExtentMap.NONE) {
                         groups.add(d, i);
                     }
@@ -62,7 +62,7 @@ final class ReplicatedFlush {
                 if (id == PoolRef.NO_POOL) {
                     return CompletableFuture.completedFuture(null);
                 }
-                return BusyRetry.send(() -> FrameCalls.flush(client.connection(link), id, objects, indexes, picks, k, this::record))
+                return FrameCalls.flush(client.connection(link), id, objects, indexes, picks, k, this::record)
                     .exceptionally(error -> {
                         client.failed(link, error);
                         return null;
@@ -74,7 +74,7 @@ final class ReplicatedFlush {
         });
         return CompletableFuture.allOf(frames.toArray(new CompletableFuture<?>[0])).thenRun(() -> {
             for (int j = 0; j < m; j++) {
-                int e = entryOf[todo[j]];
+                int e = entryOf[positions[j]];
                 if (e != ExtentMap.NONE) {
                     map.endWrite(e);
                 }

@@ -32,14 +32,14 @@ final class ReplicatedGet {
         this.tried = new long[result.length];
     }
 
-    CompletableFuture<Void> run(int[] todo, int m, int attempt) {
+    CompletableFuture<Void> run(int[] positions, int m, int attempt) {
         ExtentMap map = pool.extents;
         DonorLink[] links = client.links();
-        int donors = client.linkCountNow();
+        int donors = client.donorCount();
         PagePoolClient.DonorGroups groups = new PagePoolClient.DonorGroups(donors);
         synchronized (map.lock()) {
             for (int j = 0; j < m; j++) {
-                int i = todo[j];
+                int i = positions[j];
                 if (pool.spec().shared()) {
                     int d = SharedPlacement.donorOf(links, donors, objects[i], ExtentMap.extentOf(indexes[i]));
                     if (d == ExtentMap.NONE || (tried[i] & (1L << d)) != 0) {
@@ -74,8 +74,8 @@ final class ReplicatedGet {
                 if (id == PoolRef.NO_POOL) {
                     throw new NoSuchPoolException("pool not on donor " + link.name() + " (destroyed, or not created there yet)");
                 }
-                sent = BusyRetry.send(() -> FrameCalls.get(client.connection(link), id, exclusive, objects, indexes, dst,
-                    picks, k, (i, status) -> result[i] = status == Status.PAGE_OK ? PageStatus.OK : PageStatus.MISS));
+                sent = FrameCalls.get(client.connection(link), id, exclusive, objects, indexes, dst,
+                    picks, k, (i, status) -> result[i] = status == Status.PAGE_OK ? PageStatus.OK : PageStatus.MISS);
             } catch (PagePoolException e) {
                 sent = CompletableFuture.failedFuture(e);
             }

@@ -40,14 +40,14 @@ final class ReplicatedPut {
         this.damaged = new boolean[n];
     }
 
-    CompletableFuture<Void> run(int[] todo, int m, int attempt) {
+    CompletableFuture<Void> run(int[] positions, int m, int attempt) {
         ExtentMap map = pool.extents;
         DonorLink[] links = client.links();
-        int donors = client.linkCountNow();
+        int donors = client.donorCount();
         PagePoolClient.DonorGroups groups = new PagePoolClient.DonorGroups(donors);
         if (pool.spec().shared()) {
             for (int j = 0; j < m; j++) {
-                int i = todo[j];
+                int i = positions[j];
                 int d = SharedPlacement.donorOf(links, donors, objects[i], ExtentMap.extentOf(indexes[i]));
                 entryOf[i] = ExtentMap.NONE;
                 targets[i] = d == ExtentMap.NONE ? 0 : 1;
@@ -60,7 +60,7 @@ final class ReplicatedPut {
             }
         } else synchronized (map.lock()) {
             for (int j = 0; j < m; j++) {
-                int i = todo[j];
+                int i = positions[j];
                 int e = map.findOrAdd(objects[i], ExtentMap.extentOf(indexes[i]));
                 entryOf[i] = e;
                 place(map, links, donors, e);
@@ -84,8 +84,8 @@ final class ReplicatedPut {
             CompletableFuture<Void> sent;
             try {
                 int id = donorPool(d);
-                sent = BusyRetry.send(() -> FrameCalls.put(client.connection(link), id, objects, indexes, pages, picks, k,
-                    (i, status) -> record(i, d, status)));
+                sent = FrameCalls.put(client.connection(link), id, objects, indexes, pages, picks, k,
+                    (i, status) -> record(i, d, status));
             } catch (PagePoolException e) {
                 sent = CompletableFuture.failedFuture(e);
             }
@@ -103,7 +103,7 @@ final class ReplicatedPut {
             });
         });
         return CompletableFuture.allOf(frames.toArray(new CompletableFuture<?>[0]))
-            .thenCompose(v -> settle(todo, m, attempt, links, donors));
+            .thenCompose(v -> settle(positions, m, attempt, links, donors));
     }
 
     /** Gives the extent as many copies as the pool wants, on donors it does not use yet. */
@@ -157,10 +157,10 @@ final class ReplicatedPut {
         }
     }
 
-    private CompletableFuture<Void> settle(int[] todo, int m, int attempt, DonorLink[] links, int donors) {
+    private CompletableFuture<Void> settle(int[] positions, int m, int attempt, DonorLink[] links, int donors) {
         if (refused != null) {
             for (int j = 0; j < m; j++) {
-                endWrite(todo[j]);
+                endWrite(positions[j]);
             }
             return CompletableFuture.failedFuture(refused);
         }
@@ -171,7 +171,7 @@ final class ReplicatedPut {
         PagePoolClient.DonorGroups undo = new PagePoolClient.DonorGroups(donors);
         synchronized (this) {
             for (int j = 0; j < m; j++) {
-                int i = todo[j];
+                int i = positions[j];
                 long ok = stored[i];
                 if (targets[i] == pool.replicas() && Long.bitCount(ok) == targets[i]) {
                     result[i] = PageStatus.OK;
@@ -200,7 +200,7 @@ final class ReplicatedPut {
             DonorLink link = links[d];
             try {
                 int id = donorPool(d);
-                return BusyRetry.send(() -> FrameCalls.flush(client.connection(link), id, objects, indexes, picks, k, (i, s) -> { }))
+                return FrameCalls.flush(client.connection(link), id, objects, indexes, picks, k, (i, s) -> { })
                     .exceptionally(error -> {
                         client.failed(link, error);
                         return null;

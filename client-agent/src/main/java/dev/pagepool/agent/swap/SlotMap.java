@@ -50,10 +50,6 @@ final class SlotMap {
         update(slot, WRITING | PLACE_MASK, place);
     }
 
-    void setPlace(long slot, int place) {
-        update(slot, PLACE_MASK, place);
-    }
-
     /**
      * Moves a slot from the cluster to disk unless a write of it is under way; returns whether it moved. A
      * hand-back uses this so that a page rewritten meanwhile is not overtaken by its older version.
