@@ -15,7 +15,7 @@ trap cleanup EXIT
 if ! command -v redis-server >/dev/null || ! command -v redis-benchmark >/dev/null; then
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server redis-tools >/dev/null
 fi
-[ -f client-agent/target/pagepool-client-agent-0.1.0-SNAPSHOT-all.jar ] && [ -f node/target/quarkus-app/quarkus-run.jar ] \
+[ -f client-agent/agent/target/pagepool-agent-0.1.0-SNAPSHOT-all.jar ] && [ -f node/target/quarkus-app/quarkus-run.jar ] \
   || ./mvnw -B -q -DskipTests install
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])' 2>/dev/null \
   || shuf -i 20000-60000 -n 1; }

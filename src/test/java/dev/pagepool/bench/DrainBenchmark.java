@@ -1,8 +1,8 @@
 package dev.pagepool.bench;
 
 import dev.pagepool.agent.bench.PageContent;
-import dev.pagepool.agent.client.ClientConfig;
-import dev.pagepool.agent.client.PagePoolClient;
+import dev.pagepool.client.ClientConfig;
+import dev.pagepool.client.PagePoolClient;
 import dev.pagepool.agent.launch.DonorProcess;
 import dev.pagepool.agent.launch.DonorSettings;
 import dev.pagepool.agent.swap.SwapStore;

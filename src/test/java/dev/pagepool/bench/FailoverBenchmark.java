@@ -2,10 +2,11 @@ package dev.pagepool.bench;
 
 import dev.pagepool.agent.bench.LoadResult;
 import dev.pagepool.agent.bench.PageLoad;
-import dev.pagepool.agent.client.ClientConfig;
-import dev.pagepool.agent.client.PagePoolClient;
-import dev.pagepool.agent.client.PageStatus;
-import dev.pagepool.agent.client.PoolRef;
+import dev.pagepool.agent.cluster.ClusterFollower;
+import dev.pagepool.client.ClientConfig;
+import dev.pagepool.client.PagePoolClient;
+import dev.pagepool.client.PageStatus;
+import dev.pagepool.client.PoolRef;
 import dev.pagepool.agent.launch.DonorProcess;
 import dev.pagepool.agent.launch.DonorSettings;
 import dev.pagepool.discovery.ClusterView;
@@ -74,7 +75,7 @@ public final class FailoverBenchmark {
         DonorProcess victim = donors.get(1);
         try (ClusterView view = ClusterView.connect(cluster, List.of(members.split(",")), Duration.ofSeconds(30));
              PagePoolClient client = PagePoolClient.connect(ClientConfig.of(nodes, "").withConnectionsPerNode(threads))) {
-            client.follow(view);
+            ClusterFollower.follow(client, view);
             PoolRef pool = client.newPool(PoolSpec.privatePool(true), 2);
             new PageLoad(client, pool, "persistent", 0.5).run(pages, BATCH, threads, false, n -> { });
             long perThread = pages / threads;

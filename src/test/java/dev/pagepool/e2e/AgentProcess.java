@@ -25,7 +25,7 @@ final class AgentProcess implements AutoCloseable {
     /** Starts the agent with {@code args} on a free NBD port and waits until it serves. */
     static AgentProcess start(List<String> args) throws Exception {
         Path root = Path.of(System.getProperty("pagepool.root", "..")).toAbsolutePath().normalize();
-        Path jar = root.resolve("client-agent/target/pagepool-client-agent-0.1.0-SNAPSHOT-all.jar");
+        Path jar = root.resolve("client-agent/agent/target/pagepool-agent-0.1.0-SNAPSHOT-all.jar");
         assertTrue(Files.isRegularFile(jar), "the CLI jar is built before the end-to-end tests: " + jar);
         int port = DonorProcess.freePort();
         List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),

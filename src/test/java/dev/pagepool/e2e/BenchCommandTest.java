@@ -31,7 +31,7 @@ class BenchCommandTest {
     /** Starts {@code pagepool bench --compressible 0.5 --verify --json ARGS} as a process. */
     private static Process start(List<String> args) throws Exception {
         Path root = Path.of(System.getProperty("pagepool.root", "..")).toAbsolutePath().normalize();
-        Path jar = root.resolve("client-agent/target/pagepool-client-agent-0.1.0-SNAPSHOT-all.jar");
+        Path jar = root.resolve("client-agent/agent/target/pagepool-agent-0.1.0-SNAPSHOT-all.jar");
         assertTrue(Files.isRegularFile(jar), "the CLI jar is built before the end-to-end tests: " + jar);
         List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
             "-jar", jar.toString(), "bench", "--compressible", "0.5", "--verify", "--json"));

@@ -3,9 +3,10 @@ package dev.pagepool.e2e;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.pagepool.agent.client.ClientConfig;
-import dev.pagepool.agent.client.PagePoolClient;
-import dev.pagepool.agent.client.PoolRef;
+import dev.pagepool.agent.cluster.ClusterFollower;
+import dev.pagepool.client.ClientConfig;
+import dev.pagepool.client.PagePoolClient;
+import dev.pagepool.client.PoolRef;
 import dev.pagepool.discovery.ClusterView;
 import dev.pagepool.protocol.PoolSpec;
 import java.time.Duration;
@@ -41,7 +42,7 @@ class ChaosTest {
         try {
             view = ClusterView.connect(cluster.name, cluster.memberList(), ClusterView.DEFAULT_STARTUP_TIMEOUT);
             client = PagePoolClient.connect(ClientConfig.of(cluster.dataAddresses(), TOKEN));
-            client.follow(view);
+            ClusterFollower.follow(client, view);
             PoolRef persistent = client.newPool(PoolSpec.privatePool(true));
             assertEquals(2, persistent.replicas(), "a persistent pool on 3 donors keeps 2 copies");
             PoolRef ephemeral = client.newPool(PoolSpec.privatePool(false));

@@ -5,11 +5,11 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.pagepool.agent.client.ClientConfig;
-import dev.pagepool.agent.client.PagePoolClient;
-import dev.pagepool.agent.client.PageStatus;
-import dev.pagepool.agent.client.PoolRef;
-import dev.pagepool.agent.client.UnauthenticatedException;
+import dev.pagepool.client.ClientConfig;
+import dev.pagepool.client.PagePoolClient;
+import dev.pagepool.client.PageStatus;
+import dev.pagepool.client.PoolRef;
+import dev.pagepool.client.UnauthenticatedException;
 import dev.pagepool.agent.launch.DonorProcess;
 import dev.pagepool.protocol.Frame;
 import dev.pagepool.protocol.FrameWriter;

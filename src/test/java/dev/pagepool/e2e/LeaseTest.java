@@ -7,10 +7,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.pagepool.agent.client.ClientConfig;
-import dev.pagepool.agent.client.PagePoolClient;
-import dev.pagepool.agent.client.PageStatus;
-import dev.pagepool.agent.client.PoolRef;
+import dev.pagepool.client.ClientConfig;
+import dev.pagepool.client.PagePoolClient;
+import dev.pagepool.client.PageStatus;
+import dev.pagepool.client.PoolRef;
 import dev.pagepool.agent.launch.DonorProcess;
 import dev.pagepool.protocol.PoolSpec;
 import java.util.List;

@@ -3,10 +3,10 @@ package dev.pagepool.e2e;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
-import dev.pagepool.agent.client.ClientConfig;
-import dev.pagepool.agent.client.PagePoolClient;
-import dev.pagepool.agent.client.PageStatus;
-import dev.pagepool.agent.client.PoolRef;
+import dev.pagepool.client.ClientConfig;
+import dev.pagepool.client.PagePoolClient;
+import dev.pagepool.client.PageStatus;
+import dev.pagepool.client.PoolRef;
 import dev.pagepool.agent.launch.DonorProcess;
 import dev.pagepool.protocol.PoolSpec;
 import java.time.Duration;

@@ -4,9 +4,9 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.pagepool.agent.client.ClientConfig;
+import dev.pagepool.client.ClientConfig;
 import dev.pagepool.agent.bench.PageContent;
-import dev.pagepool.agent.client.PagePoolClient;
+import dev.pagepool.client.PagePoolClient;
 import dev.pagepool.agent.launch.DonorProcess;
 import dev.pagepool.agent.swap.SwapStore;
 import java.nio.file.Files;

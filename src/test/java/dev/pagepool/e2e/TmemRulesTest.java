@@ -6,11 +6,11 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.pagepool.agent.bench.PageContent;
-import dev.pagepool.agent.client.ClientConfig;
-import dev.pagepool.agent.client.NoSuchPoolException;
-import dev.pagepool.agent.client.PagePoolClient;
-import dev.pagepool.agent.client.PageStatus;
-import dev.pagepool.agent.client.PoolRef;
+import dev.pagepool.client.ClientConfig;
+import dev.pagepool.client.NoSuchPoolException;
+import dev.pagepool.client.PagePoolClient;
+import dev.pagepool.client.PageStatus;
+import dev.pagepool.client.PoolRef;
 import dev.pagepool.agent.launch.DonorProcess;
 import dev.pagepool.protocol.FrameWriter;
 import dev.pagepool.protocol.Opcode;

@@ -1,9 +1,9 @@
 package dev.pagepool.e2e;
 
 import dev.pagepool.agent.bench.PageContent;
-import dev.pagepool.agent.client.PagePoolClient;
-import dev.pagepool.agent.client.PageStatus;
-import dev.pagepool.agent.client.PoolRef;
+import dev.pagepool.client.PagePoolClient;
+import dev.pagepool.client.PageStatus;
+import dev.pagepool.client.PoolRef;
 import java.util.SplittableRandom;
 import org.HdrHistogram.Histogram;
 

@@ -1,0 +1,81 @@
+package dev.pagepool.agent.cli;
+
+import dev.pagepool.client.PagePoolClient;
+import dev.pagepool.nbd.NbdServer;
+import dev.pagepool.agent.swap.SwapStore;
+import io.vertx.core.Vertx;
+import io.vertx.core.VertxOptions;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+@Command(name = "agent", description = "Serves an NBD export backed by the cluster's RAM, with a local disk file for what "
+    + "the cluster rejects or hands back. Runs until SIGTERM, then drains cleanly.")
+final class AgentCommand implements Callable<Integer> {
+    @Mixin
+    DonorOptions donorOptions;
+    @Option(names = "--size", required = true, description = "Size of the export, e.g. 4g (a multiple of 4 KiB).")
+    String size;
+    @Option(names = "--disk", required = true, description = "Local file for pages the cluster rejects or hands back (created, truncated).")
+    Path disk;
+    @Option(names = "--nbd", defaultValue = "127.0.0.1:10809", description = "Where the NBD server listens (default ${DEFAULT-VALUE}).")
+    String nbd;
+    @Option(names = "--export", defaultValue = NbdServer.DEFAULT_EXPORT, description = "Export name (default ${DEFAULT-VALUE}).")
+    String export;
+    @Option(names = "--replicas", description = "Copies of each page in the cluster (default: 2 when 2 donors are up, else 1).")
+    Integer replicas;
+    @Option(names = "--reserve", defaultValue = "64m", description = "NBD buffers allocated at start (default ${DEFAULT-VALUE}).")
+    String reserve;
+
+    @Override
+    public Integer call() throws Exception {
+        long bytes = ByteSize.parse(size).bytes();
+        int colon = nbd.lastIndexOf(':');
+        if (colon < 0) {
+            throw new IllegalArgumentException("--nbd must be HOST:PORT, got " + nbd);
+        }
+        String host = nbd.substring(0, colon);
+        int port = Integer.parseInt(nbd.substring(colon + 1));
+        protectFromOomKiller();
+        CountDownLatch stopped = new CountDownLatch(1);
+        try (DonorNodes donors = donorOptions.resolve();
+             PagePoolClient client = donorOptions.connect(donors, 2);
+             SwapStore swap = SwapStore.open(client, bytes, disk, replicas == null ? 0 : replicas)) {
+            Vertx vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(2).setPreferNativeTransport(false));
+            NbdServer server = new NbdServer(vertx, swap, export, host, port, ByteSize.parse(reserve).bytes());
+            int bound = server.start();
+            System.out.printf("serving nbd://%s:%d/%s: %s on %d donor(s), %d cop%s of each page, disk fallback %s%n",
+                host, bound, export, size, client.upCount(), swap.pool().replicas(), swap.pool().replicas() == 1 ? "y" : "ies", disk);
+            Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+                // SIGTERM: stop taking requests, put what is on disk on stable storage, give the pool back. All of
+                // it here: once the hooks are done the JVM halts, whatever the main thread had left to do.
+                server.close();
+                swap.flush().join();
+                client.destroyPool(swap.pool());
+                System.out.println("agent stopped: " + swap.counters().snapshot());
+                stopped.countDown();
+            }, "pagepool-agent-stop"));
+            stopped.await();
+        }
+        return 0;
+    }
+
+    /**
+     * The agent must survive the memory pressure it exists to relieve: if the OOM killer took it, every page it
+     * holds would go with it. Lowering its own score needs CAP_SYS_RESOURCE; without it, say so and go on.
+     */
+    private static void protectFromOomKiller() {
+        Path adj = Path.of("/proc/self/oom_score_adj");
+        try {
+            Files.writeString(adj, "-900");
+        } catch (IOException | SecurityException e) {
+            System.err.println("pagepool agent: could not lower oom_score_adj (" + e.getMessage()
+                + "); run it with CAP_SYS_RESOURCE or set it from outside, see the README's swap how-to");
+        }
+    }
+}

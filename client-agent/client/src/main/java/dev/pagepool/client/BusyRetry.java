@@ -1,0 +1,45 @@
+package dev.pagepool.client;
+
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executor;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
+
+/**
+ * Sends a frame again when the donor answered BUSY: it had no reply buffer free at that instant (its reserve is
+ * kept for progress, and a burst of large GETs can take all of it), refused the whole frame and applied nothing.
+ * That is flow control, not failure: the frame goes again after a short pause, doubling from 1 ms, for up to
+ * about 2 s in all; only then does the caller see the {@link BusyException}.
+ */
+final class BusyRetry {
+    private static final int ATTEMPTS = 16;
+    private static final long FIRST_PAUSE_MICROS = 1000;
+    private static final long MAX_PAUSE_MICROS = 256_000;
+
+    private BusyRetry() {
+    }
+
+    static <T> CompletableFuture<T> send(Supplier<CompletableFuture<T>> frame) {
+        return attempt(frame, 0, FIRST_PAUSE_MICROS);
+    }
+
+    private static <T> CompletableFuture<T> attempt(Supplier<CompletableFuture<T>> frame, int tries, long pauseMicros) {
+        CompletableFuture<T> sent;
+        try {
+            sent = frame.get();
+        } catch (RuntimeException e) {
+            sent = CompletableFuture.failedFuture(e);
+        }
+        return sent.handle((value, error) -> {
+            if (error == null) {
+                return CompletableFuture.completedFuture(value);
+            }
+            if (!(PagePoolClient.unwrap(error) instanceof BusyException) || tries + 1 >= ATTEMPTS) {
+                return CompletableFuture.<T>failedFuture(PagePoolClient.unwrap(error));
+            }
+            Executor later = CompletableFuture.delayedExecutor(pauseMicros, TimeUnit.MICROSECONDS);
+            return CompletableFuture.supplyAsync(() -> null, later)
+                .thenCompose(v -> attempt(frame, tries + 1, Math.min(MAX_PAUSE_MICROS, pauseMicros * 2)));
+        }).thenCompose(f -> f);
+    }
+}

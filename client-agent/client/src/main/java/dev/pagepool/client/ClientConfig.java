@@ -1,0 +1,78 @@
+package dev.pagepool.client;
+
+import dev.pagepool.protocol.Frame;
+import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.ThreadLocalRandom;
+
+/**
+ * How a client reaches the donors.
+ *
+ * @param nodes              donors' data endpoints
+ * @param token              the cluster token ("" when the donors run without one, on loopback)
+ * @param clientId           who owns the private pools this client creates; keep it stable to reuse them
+ * @param connectionsPerNode TCP connections to each donor (requests are spread over them)
+ * @param maxInflight        requests a connection may have outstanding; more wait for a reply (back-pressure)
+ * @param connectTimeout     bound on connecting and saying HELLO
+ * @param requestTimeout     bound on waiting for a reply; a donor that takes longer is treated as gone
+ * @param keepAlive          an idle connection sends a PING this often, so the donor neither closes it as idle
+ *                           nor lets this client's lease on its private pools run out
+ */
+public record ClientConfig(List<InetSocketAddress> nodes, String token, long clientId, int connectionsPerNode,
+                           int maxInflight, Duration connectTimeout, Duration requestTimeout, Duration keepAlive) {
+    public ClientConfig {
+        nodes = List.copyOf(nodes);
+        if (nodes.isEmpty()) {
+            throw new IllegalArgumentException("at least one donor address is needed");
+        }
+        if (token == null) {
+            token = "";
+        }
+        if (connectionsPerNode < 1 || connectionsPerNode > 64) {
+            throw new IllegalArgumentException("connectionsPerNode must be 1..64, got " + connectionsPerNode);
+        }
+        if (maxInflight < 1 || maxInflight > 1024) {
+            throw new IllegalArgumentException("maxInflight must be 1..1024, got " + maxInflight);
+        }
+        if (keepAlive.isNegative() || keepAlive.isZero()) {
+            throw new IllegalArgumentException("keepAlive must be positive, got " + keepAlive);
+        }
+        if (token.length() > Frame.MAX_TOKEN_BYTES) {
+            throw new IllegalArgumentException("token longer than " + Frame.MAX_TOKEN_BYTES + " bytes");
+        }
+    }
+
+    /**
+     * One connection per donor, a random client id, 2 s to connect, 2 s per request, a PING every 20 s idle. A
+     * donor serves a request in microseconds; one that leaves a request unanswered for 2 s is frozen or gone, and
+     * failing over to a replica then costs the caller at most that long.
+     */
+    public static ClientConfig of(List<InetSocketAddress> nodes, String token) {
+        return new ClientConfig(nodes, token, ThreadLocalRandom.current().nextLong(), 1, 64,
+            Duration.ofSeconds(2), Duration.ofSeconds(2), Duration.ofSeconds(20));
+    }
+
+    public ClientConfig withClientId(long id) {
+        return new ClientConfig(nodes, token, id, connectionsPerNode, maxInflight, connectTimeout, requestTimeout, keepAlive);
+    }
+
+    public ClientConfig withConnectionsPerNode(int n) {
+        return new ClientConfig(nodes, token, clientId, n, maxInflight, connectTimeout, requestTimeout, keepAlive);
+    }
+
+    public ClientConfig withKeepAlive(Duration every) {
+        return new ClientConfig(nodes, token, clientId, connectionsPerNode, maxInflight, connectTimeout, requestTimeout, every);
+    }
+
+    /** Parses "host:port,host:port". */
+    public static List<InetSocketAddress> parseNodes(String list) {
+        return java.util.Arrays.stream(list.split(",")).map(String::trim).filter(s -> !s.isEmpty()).map(s -> {
+            int colon = s.lastIndexOf(':');
+            if (colon <= 0 || colon == s.length() - 1) {
+                throw new IllegalArgumentException("expected HOST:PORT, got '" + s + "'");
+            }
+            return InetSocketAddress.createUnresolved(s.substring(0, colon), Integer.parseInt(s.substring(colon + 1)));
+        }).toList();
+    }
+}

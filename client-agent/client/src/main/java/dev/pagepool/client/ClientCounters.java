@@ -1,0 +1,74 @@
+package dev.pagepool.client;
+
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.concurrent.atomic.LongAdder;
+
+/** What the client saw of the cluster's failures and how it repaired them. */
+public final class ClientCounters {
+    private final LongAdder donorsDown = new LongAdder();
+    private final LongAdder donorsReadmitted = new LongAdder();
+    private final LongAdder extentsLost = new LongAdder();
+    private final LongAdder pagesLost = new LongAdder();
+    private final LongAdder failovers = new LongAdder();
+    private final LongAdder pagesReReplicated = new LongAdder();
+    private final LongAdder bytesReReplicated = new LongAdder();
+
+    void donorDown() {
+        donorsDown.increment();
+    }
+
+    void donorReadmitted() {
+        donorsReadmitted.increment();
+    }
+
+    void extentsLost(int n) {
+        extentsLost.add(n);
+    }
+
+    void pageLost() {
+        pagesLost.increment();
+    }
+
+    /** A page read, put or flush that a failed donor forced onto another donor. */
+    void failover(int pages) {
+        failovers.add(pages);
+    }
+
+    void reReplicated(int pages) {
+        pagesReReplicated.add(pages);
+        bytesReReplicated.add((long) pages * 4096);
+    }
+
+    public long donorsDown() {
+        return donorsDown.sum();
+    }
+
+    public long donorsReadmitted() {
+        return donorsReadmitted.sum();
+    }
+
+    public long pagesLost() {
+        return pagesLost.sum();
+    }
+
+    public long pagesReReplicated() {
+        return pagesReReplicated.sum();
+    }
+
+    public long bytesReReplicated() {
+        return bytesReReplicated.sum();
+    }
+
+    public Map<String, Long> snapshot() {
+        Map<String, Long> m = new LinkedHashMap<>();
+        m.put("donors_down", donorsDown.sum());
+        m.put("donors_readmitted", donorsReadmitted.sum());
+        m.put("extents_lost", extentsLost.sum());
+        m.put("pages_lost", pagesLost.sum());
+        m.put("failover_pages", failovers.sum());
+        m.put("pages_rereplicated", pagesReReplicated.sum());
+        m.put("bytes_rereplicated", bytesReReplicated.sum());
+        return m;
+    }
+}

@@ -1,0 +1,245 @@
+package dev.pagepool.client;
+
+import java.util.Arrays;
+
+/**
+ * Where the extents of one pool live: for each extent ({@link #EXTENT_PAGES} consecutive indexes of one object),
+ * the donors holding its replicas. One entry per extent rather than per page keeps the map small (a 1 GiB swap
+ * device is 4096 extents), and a sequential run of pages travels to each donor in one frame.
+ *
+ * <p>A replica is either <em>complete</em> (it holds every page of the extent the client was told was stored,
+ * so reads may go to it) or <em>filling</em> (newly placed: it receives every new put, but the older pages are
+ * still being copied to it by the {@link ReReplicator}). Entries also count writes begun and finished, which is
+ * how the copier knows that nothing raced with its copy.
+ *
+ * <p>Primitive arrays and open addressing: no object per extent. Every method is synchronized; callers take the
+ * lock once per batch through {@link #lock()} for the routing of many pages.
+ */
+final class ExtentMap {
+    static final int EXTENT_PAGES = 64;
+    static final int MAX_REPLICAS = 3;
+    static final int NONE = -1;
+
+    private long[] objects = new long[64];
+    private int[] extents = new int[64];
+    private short[] donors = filledShorts(64 * MAX_REPLICAS);
+    private byte[] filling = new byte[64];
+    private boolean[] lost = new boolean[64];
+    private int[] writesBegun = new int[64];
+    private int[] writesEnded = new int[64];
+    private int size;
+    /** Hash slots holding entry + 1, 0 when empty; kept at most half full. */
+    private int[] slots = new int[128];
+    /** Bumped by operations that touch a whole object or pool (flush_object), which entries cannot count. */
+    private int bulkWrites;
+
+    static int extentOf(int index) {
+        return Integer.divideUnsigned(index, EXTENT_PAGES);
+    }
+
+    Object lock() {
+        return this;
+    }
+
+    synchronized int size() {
+        return size;
+    }
+
+    /** The entry of the extent, or {@link #NONE}. */
+    synchronized int find(long object, int extent) {
+        int mask = slots.length - 1;
+        for (int s = hash(object, extent) & mask; ; s = (s + 1) & mask) {
+            int e = slots[s] - 1;
+            if (e < 0) {
+                return NONE;
+            }
+            if (objects[e] == object && extents[e] == extent) {
+                return e;
+            }
+        }
+    }
+
+    /** The entry of the extent, created without replicas when new. */
+    synchronized int findOrAdd(long object, int extent) {
+        int e = find(object, extent);
+        if (e != NONE) {
+            return e;
+        }
+        if (size == objects.length) {
+            grow();
+        }
+        e = size++;
+        objects[e] = object;
+        extents[e] = extent;
+        insertSlot(e);
+        return e;
+    }
+
+    synchronized long object(int entry) {
+        return objects[entry];
+    }
+
+    synchronized int extent(int entry) {
+        return extents[entry];
+    }
+
+    synchronized int replica(int entry, int k) {
+        return donors[entry * MAX_REPLICAS + k];
+    }
+
+    synchronized boolean isFilling(int entry, int k) {
+        return (filling[entry] & (1 << k)) != 0;
+    }
+
+    /** Replicas placed, complete or filling. */
+    synchronized int replicaCount(int entry) {
+        int n = 0;
+        for (int k = 0; k < MAX_REPLICAS; k++) {
+            n += donors[entry * MAX_REPLICAS + k] != NONE ? 1 : 0;
+        }
+        return n;
+    }
+
+    synchronized int completeCount(int entry) {
+        int n = 0;
+        for (int k = 0; k < MAX_REPLICAS; k++) {
+            n += donors[entry * MAX_REPLICAS + k] != NONE && !isFilling(entry, k) ? 1 : 0;
+        }
+        return n;
+    }
+
+    synchronized boolean holds(int entry, int donor) {
+        return slotOf(entry, donor) >= 0;
+    }
+
+    /** Adds a replica on {@code donor}; returns its slot, or {@link #NONE} when the entry is full. */
+    synchronized int addReplica(int entry, int donor, boolean fill) {
+        for (int k = 0; k < MAX_REPLICAS; k++) {
+            if (donors[entry * MAX_REPLICAS + k] == NONE) {
+                donors[entry * MAX_REPLICAS + k] = (short) donor;
+                filling[entry] = (byte) (fill ? filling[entry] | (1 << k) : filling[entry] & ~(1 << k));
+                return k;
+            }
+        }
+        return NONE;
+    }
+
+    synchronized void markComplete(int entry, int donor) {
+        int k = slotOf(entry, donor);
+        if (k >= 0) {
+            filling[entry] = (byte) (filling[entry] & ~(1 << k));
+        }
+    }
+
+    synchronized void removeReplica(int entry, int donor) {
+        int k = slotOf(entry, donor);
+        if (k >= 0) {
+            donors[entry * MAX_REPLICAS + k] = NONE;
+            filling[entry] = (byte) (filling[entry] & ~(1 << k));
+        }
+    }
+
+    /**
+     * Forgets every replica on {@code donor}, which is gone or may have lost or kept stale pages. An extent left
+     * without a complete replica is lost: its pages are reported as lost, never read from anywhere else.
+     * Returns how many extents were lost now.
+     */
+    synchronized int dropDonor(int donor) {
+        int lostNow = 0;
+        for (int e = 0; e < size; e++) {
+            int k = slotOf(e, donor);
+            if (k < 0) {
+                continue;
+            }
+            boolean wasComplete = !isFilling(e, k);
+            donors[e * MAX_REPLICAS + k] = NONE;
+            filling[e] = (byte) (filling[e] & ~(1 << k));
+            if (wasComplete && completeCount(e) == 0 && !lost[e]) {
+                lost[e] = true;
+                lostNow++;
+                // Filling replicas never received the old pages: they cannot stand in for the lost ones.
+                for (int j = 0; j < MAX_REPLICAS; j++) {
+                    donors[e * MAX_REPLICAS + j] = NONE;
+                }
+                filling[e] = 0;
+            }
+        }
+        return lostNow;
+    }
+
+    synchronized boolean isLost(int entry) {
+        return lost[entry];
+    }
+
+    synchronized void beginWrite(int entry) {
+        writesBegun[entry]++;
+    }
+
+    synchronized void endWrite(int entry) {
+        writesEnded[entry]++;
+    }
+
+    synchronized void bulkWrite() {
+        bulkWrites++;
+    }
+
+    /**
+     * A stamp of the writes an entry has seen, or {@link Long#MIN_VALUE} while a write is still under way: a copy
+     * is valid only if taken with no write in flight and the stamp is unchanged when the copy is done.
+     */
+    synchronized long writeStamp(int entry) {
+        if (writesBegun[entry] != writesEnded[entry]) {
+            return Long.MIN_VALUE;
+        }
+        return ((long) bulkWrites << 32) | (writesBegun[entry] & 0xFFFFFFFFL);
+    }
+
+    private int slotOf(int entry, int donor) {
+        for (int k = 0; k < MAX_REPLICAS; k++) {
+            if (donors[entry * MAX_REPLICAS + k] == donor) {
+                return k;
+            }
+        }
+        return NONE;
+    }
+
+    private void grow() {
+        int n = objects.length * 2;
+        objects = Arrays.copyOf(objects, n);
+        extents = Arrays.copyOf(extents, n);
+        short[] d = filledShorts(n * MAX_REPLICAS);
+        System.arraycopy(donors, 0, d, 0, donors.length);
+        donors = d;
+        filling = Arrays.copyOf(filling, n);
+        lost = Arrays.copyOf(lost, n);
+        writesBegun = Arrays.copyOf(writesBegun, n);
+        writesEnded = Arrays.copyOf(writesEnded, n);
+        slots = new int[n * 2];
+        for (int e = 0; e < size; e++) {
+            insertSlot(e);
+        }
+    }
+
+    private void insertSlot(int entry) {
+        int mask = slots.length - 1;
+        int s = hash(objects[entry], extents[entry]) & mask;
+        while (slots[s] != 0) {
+            s = (s + 1) & mask;
+        }
+        slots[s] = entry + 1;
+    }
+
+    private static int hash(long object, int extent) {
+        long h = object * 0x9E3779B97F4A7C15L + extent;
+        h ^= h >>> 33;
+        h *= 0xff51afd7ed558ccdL;
+        h ^= h >>> 33;
+        return (int) h;
+    }
+
+    private static short[] filledShorts(int n) {
+        short[] a = new short[n];
+        Arrays.fill(a, (short) NONE);
+        return a;
+    }
+}

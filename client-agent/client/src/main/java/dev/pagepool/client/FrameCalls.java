@@ -1,0 +1,170 @@
+package dev.pagepool.client;
+
+import dev.pagepool.protocol.Bodies;
+import dev.pagepool.protocol.Frame;
+import dev.pagepool.protocol.FrameWriter;
+import dev.pagepool.protocol.Handle;
+import dev.pagepool.protocol.Opcode;
+import dev.pagepool.protocol.PageChecksum;
+import dev.pagepool.protocol.PoolSpec;
+import dev.pagepool.protocol.Status;
+import io.netty.buffer.ByteBuf;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * One frame to one donor and its reply, for each vectored operation. The frame names the batch positions
+ * {@code picks[0..k)}; each page's outcome is handed to a {@link PageResult} by position. A frame the donor
+ * answers BUSY is sent again ({@link BusyRetry}); placement, replicas and failover are the caller's business.
+ */
+final class FrameCalls {
+    private static final ThreadLocal<PageChecksum> CHECKSUM = ThreadLocal.withInitial(PageChecksum::new);
+
+    /** The outcome of one page of a frame: a page status code of the protocol. */
+    @FunctionalInterface
+    interface PageResult {
+        void accept(int position, int status);
+    }
+
+    private FrameCalls() {
+    }
+
+    static CompletableFuture<Void> put(DonorConnection conn, int donorPool, long[] objects, int[] indexes,
+                                       PageSlots pages, int[] picks, int k, PageResult result) {
+        return BusyRetry.send(() -> sendPut(conn, donorPool, objects, indexes, pages, picks, k, result));
+    }
+
+    private static CompletableFuture<Void> sendPut(DonorConnection conn, int donorPool, long[] objects, int[] indexes,
+            PageSlots pages, int[] picks, int k, PageResult result) {
+        long id = conn.nextRequestId();
+        ByteBuf frame = DonorConnection.allocate(Frame.HEADER_BYTES + Frame.putBodyBytes(k));
+        FrameWriter.vector(frame, Opcode.PUT, 0, id, donorPool, k);
+        PageChecksum crc = CHECKSUM.get();
+        for (int j = 0; j < k; j++) {
+            int i = picks[j];
+            byte[] page = pages.array(i);
+            int at = pages.offset(i);
+            FrameWriter.putEntry(frame, objects[i], indexes[i], crc.of(page, at, Frame.PAGE_BYTES), page, at);
+        }
+        return conn.send(id, frame).thenAccept(r -> DonorConnection.withBody(r, b -> {
+            checkStatusVector(conn, b, k);
+            for (int j = 0; j < k; j++) {
+                result.accept(picks[j], Bodies.replyStatus(b, j));
+            }
+            return null;
+        }));
+    }
+
+    /** Gets into {@code dst}; every hit's CRC is checked before any page is copied out. */
+    static CompletableFuture<Void> get(DonorConnection conn, int donorPool, boolean exclusive, long[] objects,
+                                       int[] indexes, PageSlots dst, int[] picks, int k, PageResult result) {
+        return BusyRetry.send(() -> sendGet(conn, donorPool, exclusive, objects, indexes, dst, picks, k, result));
+    }
+
+    private static CompletableFuture<Void> sendGet(DonorConnection conn, int donorPool, boolean exclusive, long[] objects,
+            int[] indexes, PageSlots dst, int[] picks, int k, PageResult result) {
+        long id = conn.nextRequestId();
+        ByteBuf frame = keyFrame(id, Opcode.GET, exclusive ? Frame.FLAG_EXCLUSIVE : 0, donorPool, objects, indexes, picks, k);
+        return conn.send(id, frame).thenAccept(r -> DonorConnection.withBody(r, b -> {
+            int hits = checkStatusVectorPrefix(conn, b, k);
+            if (b.readableBytes() != Frame.getReplyBytes(k, hits)) {
+                throw new ProtocolViolationException("GET reply from " + conn.name() + " has " + b.readableBytes()
+                    + " bytes for " + k + " pages and " + hits + " hits");
+            }
+            PageChecksum crc = CHECKSUM.get();
+            for (int j = 0, hit = 0; j < k; j++) {
+                if (Bodies.replyStatus(b, j) == Status.PAGE_OK) {
+                    int at = Bodies.getHitIndex(b, k, hit++);
+                    if (crc.of(b, at + 4, Frame.PAGE_BYTES) != b.getInt(at)) {
+                        throw new CorruptPageException(new Handle(donorPool, objects[picks[j]], indexes[picks[j]]), conn.name());
+                    }
+                }
+            }
+            for (int j = 0, hit = 0; j < k; j++) {
+                int i = picks[j];
+                int status = Bodies.replyStatus(b, j);
+                if (status == Status.PAGE_OK) {
+                    b.getBytes(Bodies.getHitIndex(b, k, hit++) + 4, dst.array(i), dst.offset(i), Frame.PAGE_BYTES);
+                }
+                result.accept(i, status);
+            }
+            return null;
+        }));
+    }
+
+    static CompletableFuture<Void> flush(DonorConnection conn, int donorPool, long[] objects, int[] indexes,
+                                         int[] picks, int k, PageResult result) {
+        return BusyRetry.send(() -> sendFlush(conn, donorPool, objects, indexes, picks, k, result));
+    }
+
+    private static CompletableFuture<Void> sendFlush(DonorConnection conn, int donorPool, long[] objects, int[] indexes,
+            int[] picks, int k, PageResult result) {
+        long id = conn.nextRequestId();
+        ByteBuf frame = keyFrame(id, Opcode.FLUSH_PAGE, 0, donorPool, objects, indexes, picks, k);
+        return conn.send(id, frame).thenAccept(r -> DonorConnection.withBody(r, b -> {
+            checkStatusVector(conn, b, k);
+            for (int j = 0; j < k; j++) {
+                result.accept(picks[j], Bodies.replyStatus(b, j));
+            }
+            return null;
+        }));
+    }
+
+    /** Removes every page of an object; completes with how many there were. */
+    static CompletableFuture<Long> flushObject(DonorConnection conn, int donorPool, long object) {
+        return BusyRetry.send(() -> sendFlushObject(conn, donorPool, object));
+    }
+
+    private static CompletableFuture<Long> sendFlushObject(DonorConnection conn, int donorPool, long object) {
+            long id = conn.nextRequestId();
+        ByteBuf frame = DonorConnection.allocate(Frame.HEADER_BYTES + Frame.flushObjectBodyBytes(1));
+        FrameWriter.vector(frame, Opcode.FLUSH_OBJECT, 0, id, donorPool, 1);
+        FrameWriter.objectEntry(frame, object);
+        return conn.send(id, frame).thenApply(r -> DonorConnection.withBody(r,
+            b -> b.getUnsignedInt(b.readerIndex() + Frame.STATUS_VECTOR_PREFIX_BYTES)));
+    }
+
+    static CompletableFuture<Integer> newPool(DonorConnection conn, PoolSpec spec) {
+        long id = conn.nextRequestId();
+        ByteBuf frame = DonorConnection.allocate(Frame.HEADER_BYTES + Frame.NEW_POOL_BYTES);
+        FrameWriter.newPool(frame, id, spec);
+        return conn.send(id, frame).thenApply(r -> DonorConnection.withBody(r, b -> b.getInt(b.readerIndex())));
+    }
+
+    static CompletableFuture<Long> destroyPool(DonorConnection conn, int donorPool) {
+        long id = conn.nextRequestId();
+        ByteBuf frame = DonorConnection.allocate(Frame.HEADER_BYTES + Frame.DESTROY_POOL_BYTES);
+        FrameWriter.destroyPool(frame, id, donorPool);
+        return conn.send(id, frame).thenApply(r -> DonorConnection.withBody(r, b -> b.getLong(b.readerIndex())));
+    }
+
+    /** A GET or FLUSH_PAGE frame naming the handles {@code picks[0..k)}. */
+    private static ByteBuf keyFrame(long id, int opcode, int flags, int donorPool, long[] objects, int[] indexes,
+                                    int[] picks, int k) {
+        ByteBuf frame = DonorConnection.allocate(Frame.HEADER_BYTES + Frame.keyBodyBytes(k));
+        FrameWriter.vector(frame, opcode, flags, id, donorPool, k);
+        for (int j = 0; j < k; j++) {
+            FrameWriter.keyEntry(frame, objects[picks[j]], indexes[picks[j]]);
+        }
+        return frame;
+    }
+
+    private static void checkStatusVector(DonorConnection conn, ByteBuf b, int k) {
+        checkStatusVectorPrefix(conn, b, k);
+        if (b.readableBytes() != Frame.statusVectorBytes(k)) {
+            throw new ProtocolViolationException("reply from " + conn.name() + " has " + b.readableBytes()
+                + " bytes for " + k + " statuses");
+        }
+    }
+
+    /** Checks the count and that the statuses are there; returns how many are OK. */
+    private static int checkStatusVectorPrefix(DonorConnection conn, ByteBuf b, int k) {
+        if (b.readableBytes() < Frame.statusVectorBytes(k) || Bodies.replyCount(b) != k) {
+            throw new ProtocolViolationException("reply from " + conn.name() + " does not carry " + k + " statuses");
+        }
+        int ok = 0;
+        for (int j = 0; j < k; j++) {
+            ok += Bodies.replyStatus(b, j) == 0 ? 1 : 0;
+        }
+        return ok;
+    }
+}

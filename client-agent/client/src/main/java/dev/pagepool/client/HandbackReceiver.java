@@ -1,0 +1,17 @@
+package dev.pagepool.client;
+
+import java.nio.ByteBuffer;
+
+/**
+ * Takes the persistent pages a donor gives back (its machine needs the memory, or it is draining). Called on the
+ * client's hand-back thread, never on an event loop, so it may write to disk.
+ */
+@FunctionalInterface
+public interface HandbackReceiver {
+    /**
+     * Takes page {@code (object, index)} of {@code pool}: {@code page} holds its 4096 bytes, already checked
+     * against their CRC. Returns true once the page is held elsewhere (the donor then frees its copy), false to
+     * leave it with the donor. Must not keep {@code page} after returning.
+     */
+    boolean take(PoolRef pool, long object, int index, ByteBuffer page);
+}

@@ -1,0 +1,44 @@
+package dev.pagepool.client;
+
+import dev.pagepool.protocol.PoolSpec;
+import java.util.concurrent.atomic.AtomicIntegerArray;
+
+/**
+ * A pool as the client sees it: one tmem pool made of one pool on each donor in service (their ids differ per
+ * donor), with the map of where its extents live. Persistent pools keep {@link #replicas()} copies of every page
+ * on distinct donors; ephemeral pools keep one.
+ */
+public final class PoolRef {
+    /** No pool on that donor (yet, or any more). */
+    public static final int NO_POOL = -1;
+
+    private final PoolSpec spec;
+    private final int replicas;
+    private final AtomicIntegerArray donorPoolIds = new AtomicIntegerArray(PagePoolClient.MAX_DONORS);
+    final ExtentMap extents = new ExtentMap();
+
+    PoolRef(PoolSpec spec, int replicas) {
+        this.spec = spec;
+        this.replicas = replicas;
+        for (int d = 0; d < PagePoolClient.MAX_DONORS; d++) {
+            donorPoolIds.set(d, NO_POOL);
+        }
+    }
+
+    public PoolSpec spec() {
+        return spec;
+    }
+
+    public int replicas() {
+        return replicas;
+    }
+
+    /** The pool's id on donor {@code donor}, or {@link #NO_POOL}. */
+    public int idOn(int donor) {
+        return donorPoolIds.get(donor);
+    }
+
+    void setIdOn(int donor, int id) {
+        donorPoolIds.set(donor, id);
+    }
+}

@@ -1,0 +1,261 @@
+package dev.pagepool.client;
+
+import dev.pagepool.protocol.Frame;
+import dev.pagepool.protocol.Status;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Restores the replica count of persistent extents after a donor went out of service, from a surviving copy,
+ * in the background.
+ *
+ * <p>A new copy is first placed as <em>filling</em>: from that moment every new put and flush of the extent also
+ * goes to it, and this thread copies the older pages (a GET of the extent from a complete copy, a PUT of the
+ * hits and a FLUSH of the misses to the new one). The copy counts only if no write to the extent began or was
+ * under way while it ran ({@link ExtentMap#writeStamp}); otherwise it is done again, so a page rewritten or
+ * flushed meanwhile is never resurrected in an older version. Then the copy is marked complete and reads may use
+ * it.
+ *
+ * <p>Bounded: at most {@link #PARALLEL_EXTENTS} extents are copied at once (a sliding window), paced to
+ * {@link #BYTES_PER_SECOND}, so
+ * foreground traffic keeps its share of the donors and the wire.
+ */
+final class ReReplicator implements AutoCloseable {
+    static final int PARALLEL_EXTENTS = 16;
+    private static final long IDLE_MILLIS = 100;
+
+    private final PagePoolClient client;
+    private final Thread thread;
+    /** Copy rate cap: re-replication must leave the donors and the wire to foreground traffic. */
+    private static final long BYTES_PER_SECOND = 256L << 20;
+    private volatile boolean closed;
+
+    private record Job(PoolRef pool, int entry, int source, int target) {
+        Key key() {
+            return new Key(pool, entry);
+        }
+    }
+
+    private record Key(PoolRef pool, int entry) {
+    }
+
+    /** Extents being copied now: a sliding window of them, so a slow copy does not hold up the others. */
+    private final Set<Key> busy = ConcurrentHashMap.newKeySet();
+
+    ReReplicator(PagePoolClient client) {
+        this.client = client;
+        this.thread = new Thread(this::loop, "pagepool-rereplicate");
+        thread.setDaemon(true);
+        thread.start();
+    }
+
+    /** Extents of replicated pools with fewer complete copies than wanted (lost extents excluded). */
+    int underReplicated() {
+        int n = 0;
+        for (PoolRef pool : client.pools()) {
+            if (pool.replicas() < 2) {
+                continue;
+            }
+            ExtentMap map = pool.extents;
+            synchronized (map.lock()) {
+                for (int e = 0; e < map.size(); e++) {
+                    if (!map.isLost(e) && map.completeCount(e) < pool.replicas()) {
+                        n++;
+                    }
+                }
+            }
+        }
+        return n;
+    }
+
+    private void loop() {
+        Semaphore slots = new Semaphore(PARALLEL_EXTENTS);
+        long started = System.nanoTime();
+        long copiedBytes = 0;
+        while (!closed) {
+            List<Job> jobs = nextJobs(slots.availablePermits());
+            if (jobs.isEmpty()) {
+                sleep(IDLE_MILLIS);
+                started = System.nanoTime();
+                copiedBytes = 0;
+                continue;
+            }
+            for (Job job : jobs) {
+                try {
+                    slots.acquire();
+                } catch (InterruptedException e) {
+                    return;
+                }
+                busy.add(job.key());
+                copy(job).whenComplete((pages, error) -> {
+                    busy.remove(job.key());
+                    slots.release();
+                });
+                // Pace: never ahead of BYTES_PER_SECOND since copying began.
+                copiedBytes += (long) ExtentMap.EXTENT_PAGES * Frame.PAGE_BYTES;
+                long due = started + copiedBytes * 1_000_000_000L / BYTES_PER_SECOND;
+                long ahead = due - System.nanoTime();
+                if (ahead > 1_000_000) {
+                    sleep(TimeUnit.NANOSECONDS.toMillis(ahead));
+                }
+            }
+            if (slots.availablePermits() == 0) {
+                // Every slot busy: wait for one to free before looking for more work.
+                try {
+                    slots.acquire();
+                    slots.release();
+                } catch (InterruptedException e) {
+                    return;
+                }
+            }
+        }
+    }
+
+    /** Up to {@code limit} extents to copy that are not being copied already, placing their new copies first. */
+    private List<Job> nextJobs(int limit) {
+        List<Job> jobs = new ArrayList<>();
+        DonorLink[] links = client.links();
+        int donors = client.donorCount();
+        for (PoolRef pool : client.pools()) {
+            if (pool.replicas() < 2) {
+                continue;
+            }
+            ExtentMap map = pool.extents;
+            synchronized (map.lock()) {
+                for (int e = 0; e < map.size() && jobs.size() < limit; e++) {
+                    if (busy.contains(new Key(pool, e)) || map.isLost(e) || map.completeCount(e) == 0 || map.completeCount(e) >= pool.replicas()) {
+                        continue;
+                    }
+                    long excluded = 0;
+                    for (int k = 0; k < ExtentMap.MAX_REPLICAS; k++) {
+                        int d = map.replica(e, k);
+                        if (d != ExtentMap.NONE) {
+                            excluded |= 1L << d;
+                        }
+                    }
+                    if (map.replicaCount(e) < pool.replicas()) {
+                        int target = TwoChoicePlacement.choose(links, donors, excluded);
+                        if (target == ExtentMap.NONE) {
+                            continue; // no donor to copy to, for now
+                        }
+                        map.addReplica(e, target, true);
+                        links[target].placed((long) ExtentMap.EXTENT_PAGES * Frame.PAGE_BYTES);
+                    }
+                    int source = ExtentMap.NONE;
+                    int target = ExtentMap.NONE;
+                    for (int k = 0; k < ExtentMap.MAX_REPLICAS; k++) {
+                        int d = map.replica(e, k);
+                        if (d == ExtentMap.NONE || !links[d].isUp()) {
+                            continue;
+                        }
+                        if (map.isFilling(e, k)) {
+                            target = d;
+                        } else {
+                            source = d;
+                        }
+                    }
+                    if (source != ExtentMap.NONE && target != ExtentMap.NONE) {
+                        jobs.add(new Job(pool, e, source, target));
+                    }
+                }
+            }
+        }
+        return jobs;
+    }
+
+    /** Copies one extent; completes with the pages copied (0 when it must be tried again). */
+    private CompletableFuture<Integer> copy(Job job) {
+        ExtentMap map = job.pool().extents;
+        long stamp = map.writeStamp(job.entry());
+        if (stamp == Long.MIN_VALUE) {
+            return CompletableFuture.completedFuture(0);
+        }
+        int n = ExtentMap.EXTENT_PAGES;
+        long[] objects = new long[n];
+        int[] indexes = new int[n];
+        int[] picks = new int[n];
+        long object = map.object(job.entry());
+        int first = map.extent(job.entry()) * ExtentMap.EXTENT_PAGES;
+        for (int j = 0; j < n; j++) {
+            objects[j] = object;
+            indexes[j] = first + j;
+            picks[j] = j;
+        }
+        byte[] pages = new byte[n * Frame.PAGE_BYTES];
+        int[] status = new int[n];
+        DonorLink source = client.link(job.source());
+        DonorLink target = client.link(job.target());
+        CompletableFuture<Void> read;
+        try {
+            int sourcePool = job.pool().idOn(job.source());
+            read = FrameCalls.get(client.connection(source), sourcePool, false, objects, indexes,
+                PageSlots.contiguous(pages), picks, n, (i, s) -> status[i] = s);
+        } catch (PagePoolException e) {
+            client.failed(source, e);
+            return CompletableFuture.completedFuture(0);
+        }
+        DonorLink[] blamed = {source};
+        return read.thenCompose(v -> {
+            blamed[0] = target;
+            int[] hits = new int[n];
+            int[] misses = new int[n];
+            int h = 0;
+            int m = 0;
+            for (int j = 0; j < n; j++) {
+                if (status[j] == Status.PAGE_OK) {
+                    hits[h++] = j;
+                } else {
+                    misses[m++] = j;
+                }
+            }
+            int hitCount = h;
+            int missCount = m;
+            DonorConnection to = client.connection(target);
+            int targetPool = job.pool().idOn(job.target());
+            boolean[] refused = new boolean[1];
+            CompletableFuture<Void> put = hitCount == 0 ? CompletableFuture.completedFuture(null)
+                : FrameCalls.put(to, targetPool, objects, indexes, PageSlots.contiguous(pages), hits, hitCount,
+                    (i, s) -> refused[0] |= s != Status.PAGE_OK);
+            CompletableFuture<Void> flush = missCount == 0 ? CompletableFuture.completedFuture(null)
+                : FrameCalls.flush(to, targetPool, objects, indexes, misses, missCount, (i, s) -> { });
+            return CompletableFuture.allOf(put, flush).thenApply(w -> {
+                if (refused[0]) {
+                    // The new donor is full: give the copy up and let placement find another one.
+                    map.removeReplica(job.entry(), job.target());
+                    return 0;
+                }
+                synchronized (map.lock()) {
+                    if (map.writeStamp(job.entry()) != stamp || !map.holds(job.entry(), job.target())) {
+                        return 0;
+                    }
+                    map.markComplete(job.entry(), job.target());
+                }
+                client.counters().reReplicated(hitCount);
+                return Math.max(1, hitCount);
+            });
+        }).exceptionally(error -> {
+            // The side that failed is taken out of service; the job is found again on the next pass.
+            client.failed(blamed[0], PagePoolClient.unwrap(error));
+            return 0;
+        });
+    }
+
+    private static void sleep(long millis) {
+        try {
+            Thread.sleep(millis);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    @Override
+    public void close() {
+        closed = true;
+        thread.interrupt();
+    }
+}

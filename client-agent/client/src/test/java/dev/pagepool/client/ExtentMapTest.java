@@ -1,0 +1,71 @@
+package dev.pagepool.client;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import org.junit.jupiter.api.Test;
+
+class ExtentMapTest {
+    @Test
+    void extentsAreFoundAgainAfterTheMapGrows() {
+        ExtentMap map = new ExtentMap();
+        for (int e = 0; e < 10_000; e++) {
+            int entry = map.findOrAdd(e % 7, e);
+            map.addReplica(entry, e % 5, false);
+        }
+        assertEquals(10_000, map.size());
+        for (int e = 0; e < 10_000; e++) {
+            int entry = map.find(e % 7, e);
+            assertEquals(e % 5, map.replica(entry, 0));
+        }
+        assertEquals(ExtentMap.NONE, map.find(99, 1));
+    }
+
+    @Test
+    void losingTheLastCompleteCopyLosesTheExtentEvenWithAFillingCopy() {
+        ExtentMap map = new ExtentMap();
+        int kept = map.findOrAdd(1, 0);
+        map.addReplica(kept, 0, false);
+        map.addReplica(kept, 1, false);
+        int gone = map.findOrAdd(1, 1);
+        map.addReplica(gone, 0, false);
+        map.addReplica(gone, 2, true); // still being filled: it may lack old pages
+
+        assertEquals(1, map.dropDonor(0));
+        assertFalse(map.isLost(kept));
+        assertEquals(1, map.completeCount(kept));
+        assertTrue(map.isLost(gone));
+        assertEquals(0, map.replicaCount(gone), "a filling copy cannot stand in for the lost ones");
+    }
+
+    @Test
+    void aWriteStampChangesWithEveryWriteAndIsUnsetWhileOneIsUnderWay() {
+        ExtentMap map = new ExtentMap();
+        int e = map.findOrAdd(3, 4);
+        long before = map.writeStamp(e);
+        map.beginWrite(e);
+        assertEquals(Long.MIN_VALUE, map.writeStamp(e), "no copy may start while a write is in flight");
+        map.endWrite(e);
+        assertNotEquals(before, map.writeStamp(e));
+        long after = map.writeStamp(e);
+        map.bulkWrite();
+        assertNotEquals(after, map.writeStamp(e), "flush_object changes every extent's stamp");
+    }
+
+    @Test
+    void aFillingCopyBecomesReadableOnlyWhenMarkedComplete() {
+        ExtentMap map = new ExtentMap();
+        int e = map.findOrAdd(0, 0);
+        map.addReplica(e, 4, false);
+        int k = map.addReplica(e, 6, true);
+        assertTrue(map.isFilling(e, k));
+        assertEquals(1, map.completeCount(e));
+        map.markComplete(e, 6);
+        assertEquals(2, map.completeCount(e));
+        assertTrue(map.holds(e, 6));
+        map.removeReplica(e, 6);
+        assertFalse(map.holds(e, 6));
+    }
+}

@@ -1,0 +1,127 @@
+package dev.pagepool.nbd;
+
+import io.vertx.core.Vertx;
+import io.vertx.core.net.NetServer;
+import io.vertx.core.net.NetServerOptions;
+import io.vertx.core.net.impl.NetSocketInternal;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Serves one {@link BlockDevice} as one NBD export over TCP, so that the kernel's nbd client (or qemu,
+ * nbdcopy, fio) can use pooled cluster memory as a block device, e.g. for swap.
+ *
+ * <p>Fixed newstyle handshake, simple replies, no TLS. Every connection shares the device, the block locks
+ * and the buffer reserve, which is why the export can advertise NBD_FLAG_CAN_MULTI_CONN: a flush on any
+ * connection is {@link BlockDevice#flush()}, which covers writes completed on all of them.
+ */
+public final class NbdServer implements AutoCloseable {
+    public static final String DEFAULT_EXPORT = "pagepool";
+    /** Enough for one request of the spec's 32 MiB maximum payload plus a window of ordinary ones. */
+    public static final long DEFAULT_RESERVE_BYTES = 64L << 20;
+    /** Unit of the reserve: a 4 KiB request takes one slab, so small slabs waste little; 32 blocks each. */
+    static final int SLAB_BYTES = 128 << 10;
+    private static final long BIND_TIMEOUT_SECONDS = 30;
+
+    private final Vertx vertx;
+    private final String host;
+    private final int requestedPort;
+    private final NbdExport export;
+    private final NbdBufferPool pool;
+    private final NbdBlockIo io;
+    private final Set<NbdConnection> connections = ConcurrentHashMap.newKeySet();
+    private NetServer server;
+    private int port = -1;
+
+    /**
+     * @param reserveBytes bytes of request buffers allocated up front; bounds memory for all connections
+     *                     together and caps the advertised maximum payload (at most 32 MiB)
+     */
+    public NbdServer(Vertx vertx, BlockDevice device, String exportName, String host, int port, long reserveBytes) {
+        if (exportName == null || exportName.isEmpty() || exportName.length() > Nbd.MAX_STRING_BYTES) {
+            throw new IllegalArgumentException("export name must be 1.." + Nbd.MAX_STRING_BYTES + " characters");
+        }
+        this.vertx = vertx;
+        this.host = host;
+        this.requestedPort = port;
+        this.pool = new NbdBufferPool(reserveBytes, SLAB_BYTES);
+        this.export = new NbdExport(exportName, device, device.blocks() * BlockDevice.BLOCK_BYTES,
+            maxPayload(pool));
+        this.io = new NbdBlockIo(device, new BlockLocks(), SLAB_BYTES);
+    }
+
+    /** The default export name and reserve. */
+    public static NbdServer create(Vertx vertx, BlockDevice device, String host, int port) {
+        return new NbdServer(vertx, device, DEFAULT_EXPORT, host, port, DEFAULT_RESERVE_BYTES);
+    }
+
+    /**
+     * The largest payload whose request fits the reserve in the worst case: a range starting just past a
+     * block boundary covers one block more than its length, and a read-modify-write needs one scratch slab.
+     */
+    private static int maxPayload(NbdBufferPool pool) {
+        long fits = (long) (pool.capacity() - 1) * pool.slabBytes() - BlockDevice.BLOCK_BYTES;
+        long max = Math.min(Nbd.MAX_PAYLOAD_BYTES, fits);
+        return (int) (max - max % BlockDevice.BLOCK_BYTES);
+    }
+
+    /** Binds and returns the port listened on (the one chosen by the system if 0 was asked). Blocks until bound. */
+    public int start() {
+        NetServerOptions options = new NetServerOptions()
+            .setHost(host)
+            .setPort(requestedPort)
+            .setTcpNoDelay(true)
+            .setReceiveBufferSize(1 << 20)
+            .setSendBufferSize(1 << 20);
+        NetServer s = vertx.createNetServer(options).connectHandler(socket -> {
+            NbdConnection connection = new NbdConnection((NetSocketInternal) socket, export, io, pool,
+                connections::remove);
+            connections.add(connection);
+            connection.start();
+        });
+        try {
+            server = s.listen().toCompletionStage().toCompletableFuture().get(BIND_TIMEOUT_SECONDS, TimeUnit.SECONDS);
+        } catch (Exception e) {
+            throw new IllegalStateException("cannot listen for NBD on " + host + ":" + requestedPort + ": " + e, e);
+        }
+        port = server.actualPort();
+        return port;
+    }
+
+    /** The bound port, or -1 before {@link #start()}. */
+    public int port() {
+        return port;
+    }
+
+    public String exportName() {
+        return export.name();
+    }
+
+    public long sizeBytes() {
+        return export.sizeBytes();
+    }
+
+    /** Largest READ or WRITE payload accepted, as advertised in NBD_INFO_BLOCK_SIZE. */
+    public int maxPayloadBytes() {
+        return export.maxPayloadBytes();
+    }
+
+    /** Stops listening and closes every connection; requests in flight finish against the device unanswered. */
+    @Override
+    public void close() {
+        NetServer s = server;
+        server = null;
+        if (s != null) {
+            try {
+                s.close().toCompletionStage().toCompletableFuture().get(BIND_TIMEOUT_SECONDS, TimeUnit.SECONDS);
+            } catch (Exception e) {
+                // closing anyway
+            }
+        }
+        List<NbdConnection> open = new ArrayList<>(connections);
+        open.forEach(NbdConnection::close);
+    }
+}
