@@ -176,6 +176,59 @@ public final class Bodies {
         return body.readerIndex() + Frame.STATUS_VECTOR_PREFIX_BYTES + count + hit * Frame.GET_HIT_BYTES;
     }
 
+    /**
+     * The donor's name in an OK HELLO reply: version u16, max pages u16, max body u32, name length u16, name; a
+     * name longer than the body is cut at the body's end, an unreadable reply yields "".
+     */
+    public static String helloReplyName(ByteBuf body) {
+        if (body.readableBytes() < Frame.HELLO_REPLY_FIXED_BYTES) {
+            return "";
+        }
+        int length = Math.min(body.getUnsignedShort(body.readerIndex() + 8),
+            body.readableBytes() - Frame.HELLO_REPLY_FIXED_BYTES);
+        return body.toString(body.readerIndex() + Frame.HELLO_REPLY_FIXED_BYTES, length, StandardCharsets.UTF_8);
+    }
+
+    /** The pool id of an OK NEW_POOL reply. */
+    public static int newPoolReplyId(ByteBuf body) throws ProtocolException {
+        need(body.readableBytes() == 4, "NEW_POOL reply of " + body.readableBytes() + " bytes, expected 4");
+        return body.getInt(body.readerIndex());
+    }
+
+    /** The pages removed, of an OK DESTROY_POOL reply. */
+    public static long destroyPoolReplyRemoved(ByteBuf body) throws ProtocolException {
+        need(body.readableBytes() == 8, "DESTROY_POOL reply of " + body.readableBytes() + " bytes, expected 8");
+        return body.getLong(body.readerIndex());
+    }
+
+    /** The pages removed from the first object of an OK FLUSH_OBJECT reply (count u16, reserved u16, u32 each). */
+    public static long flushObjectReplyRemoved(ByteBuf body) throws ProtocolException {
+        need(body.readableBytes() >= Frame.STATUS_VECTOR_PREFIX_BYTES + 4 && replyCount(body) >= 1
+            && body.readableBytes() == Frame.STATUS_VECTOR_PREFIX_BYTES + 4 * replyCount(body),
+            "FLUSH_OBJECT reply of " + body.readableBytes() + " bytes does not hold its counts");
+        return body.getUnsignedInt(body.readerIndex() + Frame.STATUS_VECTOR_PREFIX_BYTES);
+    }
+
+    /** The counters of an OK STATS reply, in the donor's order: count u16, then name length u8, name, value u64. */
+    public static java.util.Map<String, Long> statsReply(ByteBuf body) throws ProtocolException {
+        java.util.Map<String, Long> counters = new java.util.LinkedHashMap<>();
+        int at = body.readerIndex();
+        int end = at + body.readableBytes();
+        need(end - at >= 2, "STATS reply shorter than its count");
+        int count = body.getUnsignedShort(at);
+        at += 2;
+        for (int i = 0; i < count; i++) {
+            need(end - at >= 1, "STATS reply ends inside counter " + i);
+            int length = body.getUnsignedByte(at);
+            need(end - at >= 1 + length + 8, "STATS reply ends inside counter " + i);
+            String name = body.toString(at + 1, length, StandardCharsets.US_ASCII);
+            counters.put(name, body.getLong(at + 1 + length));
+            at += 1 + length + 8;
+        }
+        need(at == end, "STATS reply has " + (end - at) + " bytes after its last counter");
+        return counters;
+    }
+
     /** The reason text of an error reply (status != OK), or an empty string if the body is too short to hold one. */
     public static String errorMessage(ByteBuf body) {
         if (body.readableBytes() < 2) {

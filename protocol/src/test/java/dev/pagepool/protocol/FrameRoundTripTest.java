@@ -121,6 +121,7 @@ class FrameRoundTripTest {
         Delivered frame = reply(out -> FrameWriter.newPoolReply(out, REQUEST_ID, 0xFFFF_FFF0), Opcode.NEW_POOL);
         assertEquals(4, frame.header().bodyLength());
         assertEquals(0xFFFF_FFF0, frame.bodyBuf().getInt(0));
+        assertEquals(0xFFFF_FFF0, assertDoesNotThrow(() -> Bodies.newPoolReplyId(frame.bodyBuf())));
     }
 
     @Test
@@ -132,6 +133,7 @@ class FrameRoundTripTest {
         Delivered reply = reply(out -> FrameWriter.destroyPoolReply(out, REQUEST_ID, 1L << 40), Opcode.DESTROY_POOL);
         assertEquals(8, reply.header().bodyLength());
         assertEquals(1L << 40, reply.bodyBuf().getLong(0));
+        assertEquals(1L << 40, assertDoesNotThrow(() -> Bodies.destroyPoolReplyRemoved(reply.bodyBuf())));
     }
 
     @ParameterizedTest
@@ -316,6 +318,26 @@ class FrameRoundTripTest {
             assertEquals(values[i], body.readLong());
         }
         assertFalse(body.isReadable(), "the body length covers exactly the counters");
+        body.readerIndex(0);
+        java.util.Map<String, Long> decoded = assertDoesNotThrow(() -> Bodies.statsReply(body));
+        assertEquals(List.of(names), List.copyOf(decoded.keySet()));
+        for (int i = 0; i < names.length; i++) {
+            assertEquals(values[i], decoded.get(names[i]));
+        }
+    }
+
+    @Test
+    void replyDecodersRefuseBodiesThatDoNotHoldTheirLayout() {
+        ByteBuf stats = Unpooled.buffer();
+        stats.writeShort(2).writeByte(4).writeBytes("puts".getBytes(StandardCharsets.US_ASCII)).writeLong(7);
+        assertThrows(ProtocolException.class, () -> Bodies.statsReply(stats), "a second counter is announced");
+        ByteBuf trailing = Unpooled.buffer().writeShort(0).writeByte(1);
+        assertThrows(ProtocolException.class, () -> Bodies.statsReply(trailing));
+        assertThrows(ProtocolException.class, () -> Bodies.newPoolReplyId(Unpooled.buffer().writeShort(1)));
+        assertThrows(ProtocolException.class, () -> Bodies.destroyPoolReplyRemoved(Unpooled.buffer().writeInt(1)));
+        assertThrows(ProtocolException.class,
+            () -> Bodies.flushObjectReplyRemoved(Unpooled.buffer().writeShort(2).writeShort(0).writeInt(1)));
+        assertEquals("", Bodies.helloReplyName(Unpooled.buffer().writeShort(1)));
     }
 
     @Test

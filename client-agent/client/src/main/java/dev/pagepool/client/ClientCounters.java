@@ -1,5 +1,6 @@
 package dev.pagepool.client;
 
+import dev.pagepool.protocol.Frame;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.atomic.LongAdder;
@@ -37,7 +38,7 @@ public final class ClientCounters {
 
     void reReplicated(int pages) {
         pagesReReplicated.add(pages);
-        bytesReReplicated.add((long) pages * 4096);
+        bytesReReplicated.add((long) pages * Frame.PAGE_BYTES);
     }
 
     public long donorsDown() {

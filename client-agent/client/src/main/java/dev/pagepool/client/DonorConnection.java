@@ -17,25 +17,36 @@ import io.vertx.core.net.NetClientOptions;
 import io.vertx.core.net.impl.NetSocketInternal;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.Map;
+import java.util.Queue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.Semaphore;
-import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * One TCP connection to one donor: sends request frames, matches replies to requests by id, and enforces
- * the in-flight window and the per-request timeout.
+ * One TCP connection to one donor: sends request frames, matches replies to requests by id, and enforces the
+ * in-flight window and the per-request timeout.
  *
- * <p>Requests are pipelined and replies may come back in any order. At most {@code maxInflight} requests are
- * outstanding; a caller beyond that waits (bounded by the request timeout) instead of queueing without limit.
- * A request without a reply by its deadline fails with {@link DonorUnavailableException}, so a frozen donor
- * costs its callers a timeout, not a hang. Replies are read as raw Netty buffers and decoded in place.
+ * <p>Nothing here blocks, whichever thread calls (see the package's threading contract). Requests are pipelined
+ * and replies may come back in any order. At most {@code maxInflight} requests are on the wire; beyond that a
+ * request waits in a bounded backlog, sent as replies free the window, and past {@link #BACKLOG_PER_WINDOW} times
+ * the window it fails at once with {@link BusyException} (the caller's retry path backs off). A request, on the
+ * wire or in the backlog, without a reply by its deadline fails with {@link DonorUnavailableException}, so a
+ * frozen donor costs its callers one timeout, not a hang. Connecting and saying HELLO are asynchronous too.
+ * Replies are read as raw Netty buffers and decoded in place.
  */
 public final class DonorConnection implements AutoCloseable {
     /** How often deadlines are checked: the precision of the request timeout. */
     private static final long TIMEOUT_SWEEP_MILLIS = 50;
+    /**
+     * Requests that may wait for a window slot, in windows: enough for a burst of every caller at once, small
+     * enough that a donor which stopped answering holds a bounded amount of client memory.
+     */
+    static final int BACKLOG_PER_WINDOW = 4;
 
     /**
      * Requests a donor sends on this connection (HANDBACK). Called on the event loop; must hand the work off
@@ -53,57 +64,82 @@ public final class DonorConnection implements AutoCloseable {
     private record Pending(CompletableFuture<Reply> future, long deadlineNanos) {
     }
 
+    /** A request waiting for a window slot. */
+    private record Queued(long requestId, ByteBuf frame, Pending pending) {
+    }
+
     private final Vertx vertx;
     private final String name;
     private final ClientConfig config;
+    private final NanoClock clock;
     private final Map<Long, Pending> pending = new ConcurrentHashMap<>();
+    private final Queue<Queued> backlog = new ConcurrentLinkedQueue<>();
+    private final AtomicInteger backlogSize = new AtomicInteger();
     private final AtomicLong nextRequestId = new AtomicLong(1);
     private final Semaphore window;
+    private final DonorRequests requests;
     private volatile NetSocketInternal socket;
     private volatile boolean closed;
-    private long sweeper = -1;
-    private NetClient netClient;
+    private volatile long sweeper = -1;
+    private volatile NetClient netClient;
     private volatile String donorName;
-    private volatile long lastSendNanos = System.nanoTime();
-    private final DonorRequests requests;
+    private volatile long lastSendNanos;
 
-    private DonorConnection(Vertx vertx, InetSocketAddress address, ClientConfig config, DonorRequests requests) {
+    private DonorConnection(Vertx vertx, InetSocketAddress address, ClientConfig config, DonorRequests requests,
+                            NanoClock clock) {
         this.requests = requests;
         this.vertx = vertx;
+        this.clock = clock;
         this.name = address.getHostString() + ":" + address.getPort();
         this.config = config;
         this.window = new Semaphore(config.maxInflight());
+        this.lastSendNanos = clock.nanoTime();
     }
 
-    /** Connects and says HELLO; blocks at most the connect timeout. */
-    public static DonorConnection open(Vertx vertx, InetSocketAddress address, ClientConfig config) {
-        return open(vertx, address, config, null);
+    /**
+     * Connects and says HELLO; completes with the open connection, or fails with a {@link PagePoolException}
+     * (unreachable, wrong token) within about the connect timeout. Requests the donor sends go to
+     * {@code requests} (refused when null).
+     */
+    static CompletableFuture<DonorConnection> open(Vertx vertx, InetSocketAddress address, ClientConfig config,
+                                                   DonorRequests requests, NanoClock clock) {
+        DonorConnection c = new DonorConnection(vertx, address, config, requests, clock);
+        return c.connect(address).thenApply(v -> c);
     }
 
-    /** Connects and says HELLO; requests the donor sends go to {@code requests} (refused when null). */
-    public static DonorConnection open(Vertx vertx, InetSocketAddress address, ClientConfig config, DonorRequests requests) {
-        DonorConnection c = new DonorConnection(vertx, address, config, requests);
-        c.connect(address);
-        return c;
-    }
-
-    private void connect(InetSocketAddress address) {
+    private CompletableFuture<Void> connect(InetSocketAddress address) {
+        CompletableFuture<Void> done = new CompletableFuture<>();
         netClient = vertx.createNetClient(new NetClientOptions()
             .setTcpNoDelay(true)
             .setConnectTimeout((int) config.connectTimeout().toMillis())
             .setReceiveBufferSize(1 << 20)
             .setSendBufferSize(1 << 20));
-        try {
-            socket = (NetSocketInternal) netClient.connect(address.getPort(), address.getHostString())
-                .toCompletionStage().toCompletableFuture()
-                .get(config.connectTimeout().toMillis(), TimeUnit.MILLISECONDS);
-        } catch (Exception e) {
-            netClient.close();
-            throw new DonorUnavailableException("cannot connect to donor " + name + ": " + rootMessage(e));
-        }
+        netClient.connect(address.getPort(), address.getHostString()).onComplete(ar -> {
+            if (ar.failed()) {
+                closed = true;
+                netClient.close();
+                done.completeExceptionally(new DonorUnavailableException("cannot connect to donor " + name + ": "
+                    + rootMessage(ar.cause())));
+                return;
+            }
+            attach((NetSocketInternal) ar.result());
+            hello().whenComplete((v, error) -> {
+                if (error == null) {
+                    done.complete(null);
+                } else {
+                    close();
+                    done.completeExceptionally(PagePoolClient.unwrap(error));
+                }
+            });
+        });
+        return done;
+    }
+
+    private void attach(NetSocketInternal s) {
+        socket = s;
         FrameDecoder decoder = new FrameDecoder(Frame.MAX_BODY_BYTES,
             bytes -> PooledByteBufAllocator.DEFAULT.directBuffer(bytes), new ReplyListener());
-        socket.messageHandler(msg -> {
+        s.messageHandler(msg -> {
             if (msg instanceof ByteBuf chunk) {
                 try {
                     decoder.feed(chunk);
@@ -112,7 +148,7 @@ public final class DonorConnection implements AutoCloseable {
                 }
             }
         });
-        socket.closeHandler(v -> {
+        s.closeHandler(v -> {
             closed = true;
             decoder.close();
             vertx.cancelTimer(sweeper);
@@ -120,23 +156,17 @@ public final class DonorConnection implements AutoCloseable {
             failAll(new DonorUnavailableException("connection to donor " + name + " closed"));
         });
         sweeper = vertx.setPeriodic(TIMEOUT_SWEEP_MILLIS, id -> sweepTimeouts());
-        hello();
     }
 
-    private void hello() {
+    private CompletableFuture<Void> hello() {
         byte[] token = config.token().getBytes(StandardCharsets.UTF_8);
         long id = nextRequestId();
         ByteBuf frame = allocate(Frame.HEADER_BYTES + Frame.HELLO_FIXED_BYTES + token.length);
         FrameWriter.hello(frame, id, config.clientId(), token);
-        Reply reply = await(send(id, frame), config.connectTimeout().toMillis());
-        try {
-            ByteBuf b = reply.body();
-            int nameLength = b.getUnsignedShort(b.readerIndex() + 8);
-            donorName = b.toString(b.readerIndex() + Frame.HELLO_REPLY_FIXED_BYTES,
-                Math.min(nameLength, b.readableBytes() - Frame.HELLO_REPLY_FIXED_BYTES), StandardCharsets.UTF_8);
-        } finally {
-            reply.body().release();
-        }
+        return send(id, frame, config.connectTimeout()).thenAccept(reply -> withBody(reply, b -> {
+            donorName = Bodies.helloReplyName(b);
+            return null;
+        }));
     }
 
     public long nextRequestId() {
@@ -149,38 +179,73 @@ public final class DonorConnection implements AutoCloseable {
     }
 
     /**
-     * Sends a frame already written with request id {@code requestId}. Waits for a window slot (at most the
-     * request timeout). The returned future completes with the reply, or fails with a {@link PagePoolException}.
+     * Sends a frame already written with request id {@code requestId}; never waits. The returned future
+     * completes with the reply, or fails with a {@link PagePoolException}: the donor's status, a timeout, a closed
+     * connection, or {@link BusyException} when the window and the backlog are both full.
      */
     public CompletableFuture<Reply> send(long requestId, ByteBuf frame) {
+        return send(requestId, frame, config.requestTimeout());
+    }
+
+    private CompletableFuture<Reply> send(long requestId, ByteBuf frame, Duration timeout) {
         CompletableFuture<Reply> future = new CompletableFuture<>();
         if (closed) {
             frame.release();
             future.completeExceptionally(new DonorUnavailableException("connection to donor " + name + " is closed"));
             return future;
         }
-        try {
-            if (!window.tryAcquire(config.requestTimeout().toMillis(), TimeUnit.MILLISECONDS)) {
-                frame.release();
-                future.completeExceptionally(new DonorUnavailableException(
-                    "donor " + name + " left " + config.maxInflight() + " requests unanswered for " + config.requestTimeout()));
-                return future;
-            }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            frame.release();
-            future.completeExceptionally(new DonorUnavailableException("interrupted waiting to send to " + name));
+        Pending p = new Pending(future, clock.nanoTime() + timeout.toNanos());
+        if (window.tryAcquire()) {
+            write(requestId, frame, p);
             return future;
         }
-        lastSendNanos = System.nanoTime();
-        pending.put(requestId, new Pending(future, lastSendNanos + config.requestTimeout().toNanos()));
+        if (backlogSize.incrementAndGet() > BACKLOG_PER_WINDOW * config.maxInflight()) {
+            backlogSize.decrementAndGet();
+            frame.release();
+            future.completeExceptionally(new BusyException("connection to donor " + name + " has "
+                + config.maxInflight() + " requests on the wire and " + BACKLOG_PER_WINDOW * config.maxInflight()
+                + " waiting"));
+            return future;
+        }
+        backlog.add(new Queued(requestId, frame, p));
+        // A reply may have freed the window between the failed tryAcquire and the add.
+        drainBacklog();
+        return future;
+    }
+
+    /** Sends waiting requests while the window has room. */
+    private void drainBacklog() {
+        while (!backlog.isEmpty() && window.tryAcquire()) {
+            Queued q = backlog.poll();
+            if (q == null) {
+                window.release();
+                return;
+            }
+            backlogSize.decrementAndGet();
+            write(q.requestId(), q.frame(), q.pending());
+        }
+    }
+
+    /** Puts a request on the wire; the caller holds a window slot for it. */
+    private void write(long requestId, ByteBuf frame, Pending p) {
+        if (closed) {
+            window.release();
+            frame.release();
+            p.future().completeExceptionally(new DonorUnavailableException("connection to donor " + name + " is closed"));
+            return;
+        }
+        lastSendNanos = clock.nanoTime();
+        pending.put(requestId, p);
         socket.write(Buffer.buffer(frame)).onComplete(ar -> {
             frame.release();
             if (ar.failed()) {
                 fail(requestId, new DonorUnavailableException("write to donor " + name + " failed: " + ar.cause()));
             }
         });
-        return future;
+        if (closed) {
+            // Closed while writing: the close handler's sweep may have run before the put.
+            fail(requestId, new DonorUnavailableException("connection to donor " + name + " closed"));
+        }
     }
 
     /** Writes the answer to a request the donor sent; takes ownership of {@code frame}. */
@@ -190,27 +255,6 @@ public final class DonorConnection implements AutoCloseable {
             return;
         }
         socket.write(Buffer.buffer(frame)).onComplete(ar -> frame.release());
-    }
-
-    /** Waits for a reply, unwrapping the failure into the exception the donor's status names. */
-    public static <T> T await(CompletableFuture<T> future, long timeoutMillis) {
-        try {
-            return future.get(timeoutMillis + TIMEOUT_SWEEP_MILLIS * 4, TimeUnit.MILLISECONDS);
-        } catch (java.util.concurrent.ExecutionException e) {
-            if (e.getCause() instanceof PagePoolException p) {
-                throw p;
-            }
-            throw new PagePoolException(Status.INTERNAL, rootMessage(e));
-        } catch (java.util.concurrent.TimeoutException e) {
-            throw new DonorUnavailableException("no reply within " + timeoutMillis + " ms");
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new DonorUnavailableException("interrupted");
-        }
-    }
-
-    public <T> T await(CompletableFuture<T> future) {
-        return await(future, config.requestTimeout().toMillis());
     }
 
     public String name() {
@@ -224,6 +268,11 @@ public final class DonorConnection implements AutoCloseable {
 
     public boolean isOpen() {
         return !closed;
+    }
+
+    /** Requests on the wire and waiting for the window: what a test looks at. */
+    int outstanding() {
+        return pending.size() + backlogSize.get();
     }
 
     @Override
@@ -242,7 +291,7 @@ public final class DonorConnection implements AutoCloseable {
     }
 
     private void sweepTimeouts() {
-        long now = System.nanoTime();
+        long now = clock.nanoTime();
         // Donors close connections idle for their idle timeout and destroy a client's private pools when its
         // lease runs out after its last connection closed: a client that is merely quiet must not look gone.
         if (!closed && now - lastSendNanos > config.keepAlive().toNanos() && pending.isEmpty()) {
@@ -254,26 +303,33 @@ public final class DonorConnection implements AutoCloseable {
                     + " within " + config.requestTimeout().toMillis() + " ms"));
             }
         });
+        for (Queued q : backlog) {
+            if (now - q.pending().deadlineNanos() > 0 && backlog.remove(q)) {
+                backlogSize.decrementAndGet();
+                q.frame().release();
+                q.pending().future().completeExceptionally(new DonorUnavailableException("donor " + name
+                    + " left request " + q.requestId() + " waiting for a window slot for "
+                    + config.requestTimeout().toMillis() + " ms"));
+            }
+        }
     }
 
-    /** Sends a PING from the event loop without waiting for a window slot; its reply is simply released. */
+    /** Sends a PING when the window has room; its reply is simply released. */
     private void keepAlive() {
+        lastSendNanos = clock.nanoTime();
+        if (!window.tryAcquire()) {
+            return; // requests are under way: the connection is not idle after all
+        }
         long id = nextRequestId();
         ByteBuf frame = allocate(Frame.HEADER_BYTES + 8);
         FrameWriter.ping(frame, id, id);
-        lastSendNanos = System.nanoTime();
-        if (!window.tryAcquire()) {
-            frame.release();
-            return; // requests are under way: the connection is not idle after all
-        }
         CompletableFuture<Reply> future = new CompletableFuture<>();
-        pending.put(id, new Pending(future, lastSendNanos + config.requestTimeout().toNanos()));
         future.whenComplete((r, e) -> {
             if (r != null) {
                 r.body().release();
             }
         });
-        socket.write(Buffer.buffer(frame)).onComplete(ar -> frame.release());
+        write(id, frame, new Pending(future, lastSendNanos + config.requestTimeout().toNanos()));
     }
 
     private void fail(long requestId, PagePoolException e) {
@@ -281,12 +337,18 @@ public final class DonorConnection implements AutoCloseable {
         if (p != null) {
             window.release();
             p.future().completeExceptionally(e);
+            drainBacklog();
         }
     }
 
     private void failAll(PagePoolException e) {
         for (Long id : pending.keySet()) {
             fail(id, e);
+        }
+        for (Queued q; (q = backlog.poll()) != null; ) {
+            backlogSize.decrementAndGet();
+            q.frame().release();
+            q.pending().future().completeExceptionally(e);
         }
     }
 
@@ -322,6 +384,7 @@ public final class DonorConnection implements AutoCloseable {
             } else {
                 p.future().complete(new Reply(header, body));
             }
+            drainBacklog();
         }
 
         @Override

@@ -1,28 +1,37 @@
 package dev.pagepool.client;
 
-import io.vertx.core.Vertx;
 import java.net.InetSocketAddress;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * The client's link to one donor: its connections, whether it is in service, and what is known of its free
- * memory. A donor is UP (placement and reads may use it) or DOWN (it failed a request, stopped answering, left
- * the cluster, or lost the client's pools). A DOWN donor is readmitted only through
- * {@link PagePoolClient}'s admission, which wipes whatever it still holds: after a freeze, its pages may be
- * older than copies written elsewhere meanwhile.
+ * memory. A donor is UP (placement and reads may use it), DOWN (it failed a request, stopped answering, or lost
+ * the client's pools), or REMOVED (it left the cluster; its index may be given to a new donor). A DOWN donor is
+ * readmitted only through the {@link DonorSet}'s admission, which wipes whatever it still holds: after a freeze,
+ * its pages may be older than copies written elsewhere meanwhile.
  */
 final class DonorLink {
-    enum State { UP, DOWN }
+    enum State { UP, DOWN, REMOVED }
 
     private static final long RECONNECT_MIN_NANOS = TimeUnit.MILLISECONDS.toNanos(100);
     private static final long RECONNECT_MAX_NANOS = TimeUnit.SECONDS.toNanos(5);
 
+    /** Opens one connection to this donor; the donor set supplies it, with its Vert.x, config and clock. */
+    @FunctionalInterface
+    interface Connector {
+        CompletableFuture<DonorConnection> open(InetSocketAddress address);
+    }
+
     final int index;
     final InetSocketAddress address;
     private final DonorConnection[] connections;
+    /** A reconnect under way per slot, so that concurrent requests share it instead of each opening one. */
+    private final CompletableFuture<DonorConnection>[] reopening;
     private final AtomicInteger roundRobin = new AtomicInteger();
+    private final NanoClock clock;
     private volatile State state = State.DOWN;
     private volatile String name;
     /** Free bytes the donor last reported, or {@link Long#MAX_VALUE} before any report. */
@@ -31,14 +40,20 @@ final class DonorLink {
     private final AtomicLong placedSinceReport = new AtomicLong();
     private long nextAttemptNanos;
     private long backoffNanos;
-    private final DonorConnection.DonorRequests requests;
 
-    DonorLink(int index, InetSocketAddress address, int connectionsPerDonor, DonorConnection.DonorRequests requests) {
+    @SuppressWarnings("unchecked")
+    DonorLink(int index, InetSocketAddress address, int connectionsPerDonor, NanoClock clock) {
         this.index = index;
-        this.requests = requests;
         this.address = address;
+        this.clock = clock;
         this.connections = new DonorConnection[connectionsPerDonor];
-        this.name = address.getHostString() + ":" + address.getPort();
+        this.reopening = new CompletableFuture[connectionsPerDonor];
+        this.name = addressKey(address);
+        this.nextAttemptNanos = clock.nanoTime();
+    }
+
+    static String addressKey(InetSocketAddress address) {
+        return address.getHostString() + ":" + address.getPort();
     }
 
     State state() {
@@ -49,12 +64,16 @@ final class DonorLink {
         return state == State.UP;
     }
 
+    boolean isRemoved() {
+        return state == State.REMOVED;
+    }
+
     String name() {
         return name;
     }
 
     String addressKey() {
-        return address.getHostString() + ":" + address.getPort();
+        return addressKey(address);
     }
 
     /** Free memory for placement: the last report minus what was placed since. */
@@ -76,83 +95,132 @@ final class DonorLink {
         placedSinceReport.addAndGet(bytes);
     }
 
-    /** Opens every connection (blocking, bounded by the connect timeout); closes them all on failure. */
-    synchronized void open(Vertx vertx, ClientConfig config) {
+    /** Opens every connection; on failure closes those that opened and fails with the first error. */
+    CompletableFuture<Void> open(Connector connector) {
         closeConnections();
-        try {
-            for (int c = 0; c < connections.length; c++) {
-                connections[c] = DonorConnection.open(vertx, address, config, requests);
-            }
-            name = connections[0].donorName();
-        } catch (RuntimeException e) {
-            closeConnections();
-            throw e;
+        CompletableFuture<?>[] opened = new CompletableFuture<?>[connections.length];
+        for (int c = 0; c < connections.length; c++) {
+            opened[c] = connector.open(address);
         }
+        return CompletableFuture.allOf(opened).handle((v, error) -> {
+            synchronized (this) {
+                for (int c = 0; c < connections.length; c++) {
+                    DonorConnection conn = opened[c].isCompletedExceptionally() ? null : (DonorConnection) opened[c].join();
+                    if (error != null && conn != null) {
+                        conn.close();
+                    } else if (error == null) {
+                        connections[c] = conn;
+                    }
+                }
+                if (error == null) {
+                    name = connections[0].donorName();
+                }
+            }
+            if (error != null) {
+                throw new java.util.concurrent.CompletionException(PagePoolClient.unwrap(error));
+            }
+            return null;
+        });
     }
 
     synchronized void markUp() {
-        state = State.UP;
-        backoffNanos = 0;
+        if (state != State.REMOVED) {
+            state = State.UP;
+            backoffNanos = 0;
+        }
     }
 
-    /** Takes the donor out of service; returns false if it already was. Its connections are closed. */
+    /**
+     * Takes the donor out of service; returns false if it already was. Its connections stay open: the caller
+     * forgets the donor's copies first and closes them after, so that requests failing on the close are placed
+     * again on donors that are still in service, never on this one.
+     */
     synchronized boolean markDown() {
-        if (state == State.DOWN) {
+        if (state != State.UP) {
             return false;
         }
         state = State.DOWN;
-        nextAttemptNanos = System.nanoTime() + RECONNECT_MIN_NANOS;
-        closeConnections();
+        nextAttemptNanos = clock.nanoTime() + RECONNECT_MIN_NANOS;
         return true;
+    }
+
+    /** The donor left the cluster: never readmitted, its index free for another donor. */
+    synchronized void remove() {
+        state = State.REMOVED;
     }
 
     /** Whether a readmission attempt is due; backs off between failed attempts. */
     synchronized boolean attemptDue() {
-        return state == State.DOWN && System.nanoTime() - nextAttemptNanos >= 0;
+        return state == State.DOWN && clock.nanoTime() - nextAttemptNanos >= 0;
     }
 
     synchronized void attemptFailed() {
         backoffNanos = Math.min(RECONNECT_MAX_NANOS, Math.max(RECONNECT_MIN_NANOS, backoffNanos * 2));
-        nextAttemptNanos = System.nanoTime() + backoffNanos;
+        nextAttemptNanos = clock.nanoTime() + backoffNanos;
     }
 
-    /** A connection for the next request, spread round robin. */
-    DonorConnection pick() {
+    /** The slot of the connection for the next request, spread round robin. */
+    int pickSlot() {
         int n = connections.length;
-        return slot(n == 1 ? 0 : Math.floorMod(roundRobin.getAndIncrement(), n));
+        return n == 1 ? 0 : Math.floorMod(roundRobin.getAndIncrement(), n);
     }
 
-    DonorConnection slot(int c) {
-        DonorConnection conn = connections[c];
-        if (conn == null) {
-            throw new DonorUnavailableException("donor " + name + " is out of service");
-        }
-        return conn;
+    /** The connection in slot {@code c}, or null when there is none. */
+    synchronized DonorConnection slot(int c) {
+        return connections[c];
     }
 
     int connectionCount() {
         return connections.length;
     }
 
-    /** Replaces a closed connection (the donor closed an idle one, say); bounded by the connect timeout. */
-    synchronized DonorConnection reopen(int c, Vertx vertx, ClientConfig config) {
+    /**
+     * A reconnect of slot {@code c} (the donor closed an idle connection, say): {@code verify} checks the fresh
+     * connection before it is used (the donor may have restarted and lost this client's pools). Concurrent callers
+     * share one attempt. Never waits.
+     */
+    synchronized CompletableFuture<DonorConnection> reopen(int c, Connector connector,
+            java.util.function.Function<DonorConnection, CompletableFuture<DonorConnection>> verify) {
         DonorConnection conn = connections[c];
         if (conn != null && conn.isOpen()) {
-            return conn;
+            return CompletableFuture.completedFuture(conn);
         }
         if (state != State.UP) {
-            throw new DonorUnavailableException("donor " + name + " is out of service");
+            return CompletableFuture.failedFuture(new DonorUnavailableException("donor " + name + " is out of service"));
         }
-        DonorConnection fresh = DonorConnection.open(vertx, address, config, requests);
-        connections[c] = fresh;
-        return fresh;
+        if (reopening[c] != null) {
+            return reopening[c];
+        }
+        CompletableFuture<DonorConnection> attempt = connector.open(address).thenCompose(fresh -> verify.apply(fresh)
+            .whenComplete((ok, error) -> {
+                if (error != null) {
+                    fresh.close();
+                }
+            }));
+        reopening[c] = attempt;
+        attempt.whenComplete((fresh, error) -> {
+            synchronized (this) {
+                reopening[c] = null;
+                if (error == null && state == State.UP) {
+                    connections[c] = fresh;
+                } else if (error == null) {
+                    fresh.close(); // taken out of service meanwhile
+                }
+            }
+        });
+        return attempt;
     }
 
-    synchronized void closeConnections() {
-        for (int c = 0; c < connections.length; c++) {
-            if (connections[c] != null) {
-                connections[c].close();
-                connections[c] = null;
+    void closeConnections() {
+        DonorConnection[] open;
+        synchronized (this) {
+            open = connections.clone();
+            java.util.Arrays.fill(connections, null);
+        }
+        // Closed outside the monitor: closing fails the requests in flight, and their callbacks run here.
+        for (DonorConnection conn : open) {
+            if (conn != null) {
+                conn.close();
             }
         }
     }

@@ -30,8 +30,12 @@ final class ExtentMap {
     private int size;
     /** Hash slots holding entry + 1, 0 when empty; kept at most half full. */
     private int[] slots = new int[128];
-    /** Bumped by operations that touch a whole object or pool (flush_object), which entries cannot count. */
-    private int bulkWrites;
+    /**
+     * Operations that touch a whole object (flush_object), which entries cannot count: begun and ended. While one
+     * is under way no copy is valid, as for a write of the entry itself.
+     */
+    private int bulkBegun;
+    private int bulkEnded;
 
     static int extentOf(int index) {
         return Integer.divideUnsigned(index, EXTENT_PAGES);
@@ -167,6 +171,35 @@ final class ExtentMap {
         return lostNow;
     }
 
+    /**
+     * Forgets the copy of one extent on {@code donor}, whose content is no longer known (a flush or an undo of a
+     * refused put failed there): it must never be read again. Returns true if the extent lost its last complete
+     * copy with it.
+     */
+    synchronized boolean dropCopy(int entry, int donor) {
+        int k = slotOf(entry, donor);
+        if (k < 0) {
+            return false;
+        }
+        boolean wasComplete = !isFilling(entry, k);
+        donors[entry * MAX_REPLICAS + k] = NONE;
+        filling[entry] = (byte) (filling[entry] & ~(1 << k));
+        if (wasComplete && completeCount(entry) == 0 && !lost[entry]) {
+            lost[entry] = true;
+            for (int j = 0; j < MAX_REPLICAS; j++) {
+                donors[entry * MAX_REPLICAS + j] = NONE;
+            }
+            filling[entry] = 0;
+            return true;
+        }
+        return false;
+    }
+
+    /**
+     * Whether some pages of the extent were lost (every copy gone at once). The flag stays after the extent is
+     * written again and placed afresh, so a page of it that was lost still reads as lost, not as a plain miss;
+     * the new copies are re-replicated like any others.
+     */
     synchronized boolean isLost(int entry) {
         return lost[entry];
     }
@@ -179,19 +212,24 @@ final class ExtentMap {
         writesEnded[entry]++;
     }
 
-    synchronized void bulkWrite() {
-        bulkWrites++;
+    synchronized void beginBulkWrite() {
+        bulkBegun++;
+    }
+
+    synchronized void endBulkWrite() {
+        bulkEnded++;
     }
 
     /**
-     * A stamp of the writes an entry has seen, or {@link Long#MIN_VALUE} while a write is still under way: a copy
-     * is valid only if taken with no write in flight and the stamp is unchanged when the copy is done.
+     * A stamp of the writes an entry has seen, or {@link Long#MIN_VALUE} while a write of it or a bulk write is
+     * still under way: a copy is valid only if taken with no write in flight and the stamp is unchanged when the
+     * copy is done.
      */
     synchronized long writeStamp(int entry) {
-        if (writesBegun[entry] != writesEnded[entry]) {
+        if (writesBegun[entry] != writesEnded[entry] || bulkBegun != bulkEnded) {
             return Long.MIN_VALUE;
         }
-        return ((long) bulkWrites << 32) | (writesBegun[entry] & 0xFFFFFFFFL);
+        return ((long) bulkBegun << 32) | (writesBegun[entry] & 0xFFFFFFFFL);
     }
 
     private int slotOf(int entry, int donor) {

@@ -7,6 +7,7 @@ import dev.pagepool.protocol.Handle;
 import dev.pagepool.protocol.Opcode;
 import dev.pagepool.protocol.PageChecksum;
 import dev.pagepool.protocol.PoolSpec;
+import dev.pagepool.protocol.ProtocolException;
 import dev.pagepool.protocol.Status;
 import io.netty.buffer.ByteBuf;
 import java.util.concurrent.CompletableFuture;
@@ -115,26 +116,61 @@ final class FrameCalls {
     }
 
     private static CompletableFuture<Long> sendFlushObject(DonorConnection conn, int donorPool, long object) {
-            long id = conn.nextRequestId();
+        long id = conn.nextRequestId();
         ByteBuf frame = DonorConnection.allocate(Frame.HEADER_BYTES + Frame.flushObjectBodyBytes(1));
         FrameWriter.vector(frame, Opcode.FLUSH_OBJECT, 0, id, donorPool, 1);
         FrameWriter.objectEntry(frame, object);
-        return conn.send(id, frame).thenApply(r -> DonorConnection.withBody(r,
-            b -> b.getUnsignedInt(b.readerIndex() + Frame.STATUS_VECTOR_PREFIX_BYTES)));
+        return conn.send(id, frame).thenApply(r -> decode(conn, r, Bodies::flushObjectReplyRemoved));
     }
 
     static CompletableFuture<Integer> newPool(DonorConnection conn, PoolSpec spec) {
         long id = conn.nextRequestId();
         ByteBuf frame = DonorConnection.allocate(Frame.HEADER_BYTES + Frame.NEW_POOL_BYTES);
         FrameWriter.newPool(frame, id, spec);
-        return conn.send(id, frame).thenApply(r -> DonorConnection.withBody(r, b -> b.getInt(b.readerIndex())));
+        return conn.send(id, frame).thenApply(r -> decode(conn, r, Bodies::newPoolReplyId));
     }
 
     static CompletableFuture<Long> destroyPool(DonorConnection conn, int donorPool) {
         long id = conn.nextRequestId();
         ByteBuf frame = DonorConnection.allocate(Frame.HEADER_BYTES + Frame.DESTROY_POOL_BYTES);
         FrameWriter.destroyPool(frame, id, donorPool);
-        return conn.send(id, frame).thenApply(r -> DonorConnection.withBody(r, b -> b.getLong(b.readerIndex())));
+        return conn.send(id, frame).thenApply(r -> decode(conn, r, Bodies::destroyPoolReplyRemoved));
+    }
+
+    /** The donor's counters, by name (the names of its /admin/stats). */
+    static CompletableFuture<java.util.Map<String, Long>> stats(DonorConnection conn) {
+        long id = conn.nextRequestId();
+        ByteBuf frame = DonorConnection.allocate(Frame.HEADER_BYTES);
+        FrameWriter.stats(frame, id);
+        return conn.send(id, frame).thenApply(r -> decode(conn, r, Bodies::statsReply));
+    }
+
+    /** Completes with the round trip in nanoseconds. */
+    static CompletableFuture<Long> ping(DonorConnection conn) {
+        long id = conn.nextRequestId();
+        ByteBuf frame = DonorConnection.allocate(Frame.HEADER_BYTES + 8);
+        long t0 = System.nanoTime();
+        FrameWriter.ping(frame, id, t0);
+        return conn.send(id, frame).thenApply(r -> {
+            r.body().release();
+            return System.nanoTime() - t0;
+        });
+    }
+
+    @FunctionalInterface
+    private interface ReplyDecoder<T> {
+        T decode(ByteBuf body) throws ProtocolException;
+    }
+
+    /** Decodes a reply body with the protocol's decoder and releases it; a body that lies is the donor's fault. */
+    private static <T> T decode(DonorConnection conn, DonorConnection.Reply reply, ReplyDecoder<T> decoder) {
+        try {
+            return decoder.decode(reply.body());
+        } catch (ProtocolException e) {
+            throw new ProtocolViolationException("reply from " + conn.name() + ": " + e.getMessage());
+        } finally {
+            reply.body().release();
+        }
     }
 
     /** A GET or FLUSH_PAGE frame naming the handles {@code picks[0..k)}. */

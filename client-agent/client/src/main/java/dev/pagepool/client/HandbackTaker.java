@@ -24,13 +24,13 @@ import java.util.logging.Logger;
 final class HandbackTaker implements AutoCloseable {
     private static final Logger LOG = Logger.getLogger(HandbackTaker.class.getName());
 
-    private final PagePoolClient client;
+    private final DonorSet donors;
     private final ExecutorService worker = Executors.newSingleThreadExecutor(PagePoolClient.daemon("pagepool-handback"));
     private final PageChecksum crc = new PageChecksum();
     private volatile HandbackReceiver receiver;
 
-    HandbackTaker(PagePoolClient client) {
-        this.client = client;
+    HandbackTaker(DonorSet donors) {
+        this.donors = donors;
     }
 
     void receiver(HandbackReceiver receiver) {
@@ -61,7 +61,7 @@ final class HandbackTaker implements AutoCloseable {
 
     private ByteBuf answer(DonorLink link, FrameHeader header, ByteBuf body) {
         int count = Math.min(Bodies.count(body), Frame.MAX_HANDBACK_PAGES);
-        PoolRef pool = client.poolWithId(link.index, Bodies.pool(body));
+        PoolRef pool = donors.poolWithId(link.index, Bodies.pool(body));
         HandbackReceiver to = receiver;
         byte[] statuses = new byte[count];
         for (int i = 0; i < count; i++) {

@@ -14,13 +14,13 @@ public final class PoolRef {
 
     private final PoolSpec spec;
     private final int replicas;
-    private final AtomicIntegerArray donorPoolIds = new AtomicIntegerArray(PagePoolClient.MAX_DONORS);
+    private final AtomicIntegerArray donorPoolIds = new AtomicIntegerArray(DonorSet.MAX_DONORS);
     final ExtentMap extents = new ExtentMap();
 
     PoolRef(PoolSpec spec, int replicas) {
         this.spec = spec;
         this.replicas = replicas;
-        for (int d = 0; d < PagePoolClient.MAX_DONORS; d++) {
+        for (int d = 0; d < DonorSet.MAX_DONORS; d++) {
             donorPoolIds.set(d, NO_POOL);
         }
     }

@@ -29,7 +29,7 @@ final class ReReplicator implements AutoCloseable {
     static final int PARALLEL_EXTENTS = 16;
     private static final long IDLE_MILLIS = 100;
 
-    private final PagePoolClient client;
+    private final DonorSet donors;
     private final Thread thread;
     /** Copy rate cap: re-replication must leave the donors and the wire to foreground traffic. */
     private static final long BYTES_PER_SECOND = 256L << 20;
@@ -47,24 +47,27 @@ final class ReReplicator implements AutoCloseable {
     /** Extents being copied now: a sliding window of them, so a slow copy does not hold up the others. */
     private final Set<Key> busy = ConcurrentHashMap.newKeySet();
 
-    ReReplicator(PagePoolClient client) {
-        this.client = client;
+    ReReplicator(DonorSet donors) {
+        this.donors = donors;
         this.thread = new Thread(this::loop, "pagepool-rereplicate");
         thread.setDaemon(true);
         thread.start();
     }
 
-    /** Extents of replicated pools with fewer complete copies than wanted (lost extents excluded). */
+    /**
+     * Extents of replicated pools with some complete copies but fewer than wanted, extents that once lost pages
+     * included: written again after the loss, they need their copies like any other.
+     */
     int underReplicated() {
         int n = 0;
-        for (PoolRef pool : client.pools()) {
+        for (PoolRef pool : donors.pools()) {
             if (pool.replicas() < 2) {
                 continue;
             }
             ExtentMap map = pool.extents;
             synchronized (map.lock()) {
                 for (int e = 0; e < map.size(); e++) {
-                    if (!map.isLost(e) && map.completeCount(e) < pool.replicas()) {
+                    if (map.completeCount(e) > 0 && map.completeCount(e) < pool.replicas()) {
                         n++;
                     }
                 }
@@ -119,16 +122,16 @@ final class ReReplicator implements AutoCloseable {
     /** Up to {@code limit} extents to copy that are not being copied already, placing their new copies first. */
     private List<Job> nextJobs(int limit) {
         List<Job> jobs = new ArrayList<>();
-        DonorLink[] links = client.links();
-        int donors = client.donorCount();
-        for (PoolRef pool : client.pools()) {
+        DonorLink[] links = donors.links();
+        int count = donors.count();
+        for (PoolRef pool : donors.pools()) {
             if (pool.replicas() < 2) {
                 continue;
             }
             ExtentMap map = pool.extents;
             synchronized (map.lock()) {
                 for (int e = 0; e < map.size() && jobs.size() < limit; e++) {
-                    if (busy.contains(new Key(pool, e)) || map.isLost(e) || map.completeCount(e) == 0 || map.completeCount(e) >= pool.replicas()) {
+                    if (busy.contains(new Key(pool, e)) || map.completeCount(e) == 0 || map.completeCount(e) >= pool.replicas()) {
                         continue;
                     }
                     long excluded = 0;
@@ -139,7 +142,7 @@ final class ReReplicator implements AutoCloseable {
                         }
                     }
                     if (map.replicaCount(e) < pool.replicas()) {
-                        int target = TwoChoicePlacement.choose(links, donors, excluded);
+                        int target = TwoChoicePlacement.choose(links, count, excluded);
                         if (target == ExtentMap.NONE) {
                             continue; // no donor to copy to, for now
                         }
@@ -188,18 +191,16 @@ final class ReReplicator implements AutoCloseable {
         }
         byte[] pages = new byte[n * Frame.PAGE_BYTES];
         int[] status = new int[n];
-        DonorLink source = client.link(job.source());
-        DonorLink target = client.link(job.target());
-        CompletableFuture<Void> read;
-        try {
-            int sourcePool = job.pool().idOn(job.source());
-            read = FrameCalls.get(client.connection(source), sourcePool, false, objects, indexes,
-                PageSlots.contiguous(pages), picks, n, (i, s) -> status[i] = s);
-        } catch (PagePoolException e) {
-            client.failed(source, e);
+        DonorLink source = donors.link(job.source());
+        DonorLink target = donors.link(job.target());
+        int sourcePool = job.pool().idOn(job.source());
+        int targetPool = job.pool().idOn(job.target());
+        if (sourcePool == PoolRef.NO_POOL || targetPool == PoolRef.NO_POOL) {
             return CompletableFuture.completedFuture(0);
         }
         DonorLink[] blamed = {source};
+        CompletableFuture<Void> read = donors.connection(source).thenCompose(conn -> FrameCalls.get(conn, sourcePool,
+            false, objects, indexes, PageSlots.contiguous(pages), picks, n, (i, s) -> status[i] = s));
         return read.thenCompose(v -> {
             blamed[0] = target;
             int[] hits = new int[n];
@@ -215,15 +216,15 @@ final class ReReplicator implements AutoCloseable {
             }
             int hitCount = h;
             int missCount = m;
-            DonorConnection to = client.connection(target);
-            int targetPool = job.pool().idOn(job.target());
             boolean[] refused = new boolean[1];
-            CompletableFuture<Void> put = hitCount == 0 ? CompletableFuture.completedFuture(null)
-                : FrameCalls.put(to, targetPool, objects, indexes, PageSlots.contiguous(pages), hits, hitCount,
-                    (i, s) -> refused[0] |= s != Status.PAGE_OK);
-            CompletableFuture<Void> flush = missCount == 0 ? CompletableFuture.completedFuture(null)
-                : FrameCalls.flush(to, targetPool, objects, indexes, misses, missCount, (i, s) -> { });
-            return CompletableFuture.allOf(put, flush).thenApply(w -> {
+            return donors.connection(target).thenCompose(to -> {
+                CompletableFuture<Void> put = hitCount == 0 ? CompletableFuture.completedFuture(null)
+                    : FrameCalls.put(to, targetPool, objects, indexes, PageSlots.contiguous(pages), hits, hitCount,
+                        (i, s) -> refused[0] |= s != Status.PAGE_OK);
+                CompletableFuture<Void> flush = missCount == 0 ? CompletableFuture.completedFuture(null)
+                    : FrameCalls.flush(to, targetPool, objects, indexes, misses, missCount, (i, s) -> { });
+                return CompletableFuture.allOf(put, flush);
+            }).thenApply(w -> {
                 if (refused[0]) {
                     // The new donor is full: give the copy up and let placement find another one.
                     map.removeReplica(job.entry(), job.target());
@@ -235,12 +236,19 @@ final class ReReplicator implements AutoCloseable {
                     }
                     map.markComplete(job.entry(), job.target());
                 }
-                client.counters().reReplicated(hitCount);
+                donors.counters().reReplicated(hitCount);
                 return Math.max(1, hitCount);
             });
         }).exceptionally(error -> {
-            // The side that failed is taken out of service; the job is found again on the next pass.
-            client.failed(blamed[0], PagePoolClient.unwrap(error));
+            Throwable cause = PagePoolClient.unwrap(error);
+            if (DonorSet.isDonorFailure(cause) || cause instanceof NoSuchPoolException) {
+                // The side that failed is taken out of service; the job is found again on the next pass.
+                donors.markDown(blamed[0], cause.getMessage());
+            } else if (blamed[0] == target) {
+                // The filling copy's content is unknown (a put or flush refused): it is never made complete, and a
+                // new one is placed on the next pass.
+                map.removeReplica(job.entry(), job.target());
+            }
             return 0;
         });
     }

@@ -1,23 +1,28 @@
 package dev.pagepool.client;
 
 import dev.pagepool.protocol.Status;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * One vectored flush over replicas: every copy of each page, complete or filling, is flushed. OK when some
- * copy had the page. A donor that fails is taken out of service, which forgets its copies anyway.
+ * One vectored flush over replicas: every copy of each page, complete or filling, is flushed. OK when some copy
+ * had the page. A copy whose flush did not happen for sure (BUSY to the end, INTERNAL, a donor gone) may still
+ * hold the page, so it is never read again: the donor goes out of service when it is the donor's fault, and
+ * otherwise that copy alone is forgotten. A flushed page is thus never readable afterwards, whatever failed.
+ * Never waits.
  */
 final class ReplicatedFlush {
-    private final PagePoolClient client;
+    private final DonorSet donors;
     private final PoolRef pool;
     private final long[] objects;
     private final int[] indexes;
     private final PageStatus[] result;
     private final int[] entryOf;
 
-    ReplicatedFlush(PagePoolClient client, PoolRef pool, long[] objects, int[] indexes, PageStatus[] result) {
-        this.client = client;
+    ReplicatedFlush(DonorSet donors, PoolRef pool, long[] objects, int[] indexes, PageStatus[] result) {
+        this.donors = donors;
         this.pool = pool;
         this.objects = objects;
         this.indexes = indexes;
@@ -27,15 +32,16 @@ final class ReplicatedFlush {
 
     CompletableFuture<Void> run(int[] positions, int m) {
         ExtentMap map = pool.extents;
-        DonorLink[] links = client.links();
-        PagePoolClient.DonorGroups groups = new PagePoolClient.DonorGroups(client.donorCount());
+        DonorLink[] links = donors.links();
+        int count = donors.count();
+        DonorGroups groups = new DonorGroups(count);
         synchronized (map.lock()) {
             for (int j = 0; j < m; j++) {
                 int i = positions[j];
                 result[i] = PageStatus.MISS;
                 if (pool.spec().shared()) {
                     entryOf[i] = ExtentMap.NONE;
-                    int d = SharedPlacement.donorOf(links, client.donorCount(), objects[i], ExtentMap.extentOf(indexes[i]));
+                    int d = SharedPlacement.donorOf(links, count, objects[i], ExtentMap.extentOf(indexes[i]));
                     if (d != ExtentMap.NONE) {
                         groups.add(d, i);
                     }
@@ -57,20 +63,15 @@ final class ReplicatedFlush {
         }
         List<CompletableFuture<Void>> frames = groups.send((d, picks, k) -> {
             DonorLink link = links[d];
-            try {
-                int id = pool.idOn(d);
-                if (id == PoolRef.NO_POOL) {
-                    return CompletableFuture.completedFuture(null);
+            int id = pool.idOn(d);
+            CompletableFuture<Void> sent = id == PoolRef.NO_POOL ? CompletableFuture.completedFuture(null)
+                : donors.connection(link).thenCompose(conn -> FrameCalls.flush(conn, id, objects, indexes, picks, k, this::record));
+            return sent.handle((v, error) -> {
+                if (error != null) {
+                    forget(link, d, picks, k, PagePoolClient.unwrap(error));
                 }
-                return FrameCalls.flush(client.connection(link), id, objects, indexes, picks, k, this::record)
-                    .exceptionally(error -> {
-                        client.failed(link, error);
-                        return null;
-                    });
-            } catch (PagePoolException e) {
-                client.failed(link, e);
-                return CompletableFuture.completedFuture(null);
-            }
+                return null;
+            });
         });
         return CompletableFuture.allOf(frames.toArray(new CompletableFuture<?>[0])).thenRun(() -> {
             for (int j = 0; j < m; j++) {
@@ -82,9 +83,57 @@ final class ReplicatedFlush {
         });
     }
 
+    private void forget(DonorLink link, int d, int[] picks, int k, Throwable cause) {
+        if (DonorSet.isDonorFailure(cause) || cause instanceof NoSuchPoolException || pool.spec().shared()) {
+            donors.markDown(link, cause.getMessage());
+            return;
+        }
+        ExtentMap map = pool.extents;
+        synchronized (map.lock()) {
+            for (int j = 0; j < k; j++) {
+                int e = entryOf[picks[j]];
+                if (e != ExtentMap.NONE) {
+                    // The page was being flushed: losing the extent's last copy loses nothing the caller keeps.
+                    map.dropCopy(e, d);
+                }
+            }
+        }
+    }
+
     private synchronized void record(int i, int status) {
         if (status == Status.PAGE_OK) {
             result[i] = PageStatus.OK;
         }
+    }
+
+    /**
+     * flush_object on every donor holding the pool: completes with the pages removed, counting every copy. It is
+     * a write of every extent of the object while under way (the re-replicator must not copy a page it is
+     * removing), and a donor whose flush failed is taken out of service, since it may still hold the pages.
+     */
+    static CompletableFuture<Long> object(DonorSet donors, PoolRef pool, long object) {
+        ExtentMap map = pool.extents;
+        map.beginBulkWrite();
+        AtomicLong removed = new AtomicLong();
+        List<CompletableFuture<Void>> calls = new ArrayList<>();
+        for (int d = 0; d < donors.count(); d++) {
+            DonorLink link = donors.link(d);
+            int id = pool.idOn(d);
+            if (id == PoolRef.NO_POOL || !link.isUp()) {
+                continue;
+            }
+            calls.add(donors.connection(link).thenCompose(conn -> FrameCalls.flushObject(conn, id, object))
+                .handle((n, error) -> {
+                    if (error != null) {
+                        donors.markDown(link, "flush_object failed: " + PagePoolClient.unwrap(error).getMessage());
+                    } else {
+                        removed.addAndGet(n);
+                    }
+                    return null;
+                }));
+        }
+        return CompletableFuture.allOf(calls.toArray(new CompletableFuture<?>[0]))
+            .whenComplete((v, error) -> map.endBulkWrite())
+            .thenApply(v -> removed.get());
     }
 }

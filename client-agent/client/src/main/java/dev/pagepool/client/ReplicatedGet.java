@@ -5,43 +5,49 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 
 /**
- * One vectored get over replicas. Each page is read from one complete copy of its extent (copies take turns
- * by extent, spreading reads); pages whose donor fails are read again from another copy, so the caller sees
- * no error while one copy survives. A persistent page with no copy left is LOST, never read from a copy
- * that is still filling (it may not have the page yet) nor from a donor that was out of service.
+ * One vectored get over replicas. Each page is read from one complete copy of its extent (copies take turns by
+ * extent, spreading reads); a page whose copy fails is read again from another copy, so the caller sees no error
+ * while one copy survives. What failed decides what is forgotten: a donor that is gone or broke the protocol goes
+ * out of service; a donor that no longer has the pool (it restarted) too; a copy that answered with a damaged
+ * page or a refusal of its own is dropped for those extents only. A persistent page with no copy left is LOST,
+ * never read from a copy that is still filling (it may not have the page yet) nor from a donor out of service.
+ * Never waits.
  */
 final class ReplicatedGet {
-    private final PagePoolClient client;
+    private final DonorSet donors;
     private final PoolRef pool;
     private final long[] objects;
     private final int[] indexes;
     private final PageSlots dst;
     private final PageStatus[] result;
     private final long[] tried;
+    private final int[] entryOf;
     private final boolean exclusive;
 
-    ReplicatedGet(PagePoolClient client, PoolRef pool, long[] objects, int[] indexes, PageSlots dst, PageStatus[] result,
+    ReplicatedGet(DonorSet donors, PoolRef pool, long[] objects, int[] indexes, PageSlots dst, PageStatus[] result,
                   boolean exclusive) {
         this.exclusive = exclusive;
-        this.client = client;
+        this.donors = donors;
         this.pool = pool;
         this.objects = objects;
         this.indexes = indexes;
         this.dst = dst;
         this.result = result;
         this.tried = new long[result.length];
+        this.entryOf = new int[result.length];
     }
 
     CompletableFuture<Void> run(int[] positions, int m, int attempt) {
         ExtentMap map = pool.extents;
-        DonorLink[] links = client.links();
-        int donors = client.donorCount();
-        PagePoolClient.DonorGroups groups = new PagePoolClient.DonorGroups(donors);
+        DonorLink[] links = donors.links();
+        int count = donors.count();
+        DonorGroups groups = new DonorGroups(count);
         synchronized (map.lock()) {
             for (int j = 0; j < m; j++) {
                 int i = positions[j];
                 if (pool.spec().shared()) {
-                    int d = SharedPlacement.donorOf(links, donors, objects[i], ExtentMap.extentOf(indexes[i]));
+                    entryOf[i] = ExtentMap.NONE;
+                    int d = SharedPlacement.donorOf(links, count, objects[i], ExtentMap.extentOf(indexes[i]));
                     if (d == ExtentMap.NONE || (tried[i] & (1L << d)) != 0) {
                         result[i] = PageStatus.MISS;
                     } else {
@@ -51,6 +57,7 @@ final class ReplicatedGet {
                     continue;
                 }
                 int e = map.find(objects[i], ExtentMap.extentOf(indexes[i]));
+                entryOf[i] = e;
                 if (e == ExtentMap.NONE) {
                     result[i] = PageStatus.MISS;
                     continue;
@@ -68,26 +75,20 @@ final class ReplicatedGet {
         int[] retries = new int[1];
         List<CompletableFuture<Void>> frames = groups.send((d, picks, k) -> {
             DonorLink link = links[d];
-            CompletableFuture<Void> sent;
-            try {
-                int id = pool.idOn(d);
-                if (id == PoolRef.NO_POOL) {
-                    throw new NoSuchPoolException("pool not on donor " + link.name() + " (destroyed, or not created there yet)");
-                }
-                sent = FrameCalls.get(client.connection(link), id, exclusive, objects, indexes, dst,
-                    picks, k, (i, status) -> result[i] = status == Status.PAGE_OK ? PageStatus.OK : PageStatus.MISS);
-            } catch (PagePoolException e) {
-                sent = CompletableFuture.failedFuture(e);
-            }
+            int id = pool.idOn(d);
+            CompletableFuture<Void> sent = id == PoolRef.NO_POOL
+                ? CompletableFuture.failedFuture(new DonorUnavailableException("pool not on donor " + link.name()))
+                : donors.connection(link).thenCompose(conn -> FrameCalls.get(conn, id, exclusive, objects, indexes, dst,
+                    picks, k, (i, status) -> result[i] = status == Status.PAGE_OK ? PageStatus.OK : PageStatus.MISS));
             return sent.handle((v, error) -> {
                 if (error == null) {
                     return null;
                 }
                 Throwable cause = PagePoolClient.unwrap(error);
-                if (!PagePoolClient.isDonorFailure(cause)) {
-                    throw new java.util.concurrent.CompletionException(cause);
+                if (cause instanceof BadSecretException || cause instanceof UnauthenticatedException) {
+                    throw new java.util.concurrent.CompletionException(cause); // about the request: the caller's
                 }
-                client.failed(link, cause);
+                forget(link, d, picks, k, cause);
                 synchronized (retry) {
                     for (int j = 0; j < k; j++) {
                         retry[retries[0]++] = picks[j];
@@ -104,9 +105,28 @@ final class ReplicatedGet {
             if (again == 0) {
                 return CompletableFuture.completedFuture(null);
             }
-            client.counters().failover(again);
+            donors.counters().failover(again);
             return run(retry, again, attempt + 1);
         });
+    }
+
+    /** Takes the failed copy out of use: the whole donor, or only its copies of these extents. */
+    private void forget(DonorLink link, int d, int[] picks, int k, Throwable cause) {
+        if (DonorSet.isDonorFailure(cause) || cause instanceof NoSuchPoolException || pool.spec().shared()) {
+            donors.markDown(link, cause.getMessage());
+            return;
+        }
+        ExtentMap map = pool.extents;
+        int lost = 0;
+        synchronized (map.lock()) {
+            for (int j = 0; j < k; j++) {
+                int e = entryOf[picks[j]];
+                if (e != ExtentMap.NONE && map.dropCopy(e, d) && pool.spec().persistent()) {
+                    lost++;
+                }
+            }
+        }
+        donors.counters().extentsLost(lost);
     }
 
     /** A complete copy on a donor in service not tried yet for this page, or NONE. */
@@ -140,7 +160,7 @@ final class ReplicatedGet {
         boolean hadCopies = map.isLost(e) || tried[i] != 0;
         if (pool.spec().persistent() && hadCopies) {
             result[i] = PageStatus.LOST;
-            client.counters().pageLost();
+            donors.counters().pageLost();
         } else {
             result[i] = PageStatus.MISS;
         }

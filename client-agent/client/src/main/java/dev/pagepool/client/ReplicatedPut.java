@@ -1,17 +1,23 @@
 package dev.pagepool.client;
 
+import dev.pagepool.protocol.Frame;
 import dev.pagepool.protocol.Status;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 
 /**
  * One vectored put over replicas. Each page goes to every replica of its extent (placing the extent first if it
- * is new or short of copies); it is OK only when every copy stored it. A page some copies refused is REJECTED
- * and flushed from the copies that took it, so a rejected put leaves nothing readable anywhere (tmem's
- * put-put-get rule). A page that failed only because a donor died is placed again once, on the survivors.
+ * is new or short of copies); it is OK only when every copy stored it.
+ *
+ * <p>A page some copy did not store is REJECTED, and every copy that may hold a version of it is flushed: the
+ * copies that stored the new version, and the copies that refused the frame whole (BUSY, INTERNAL) and so may
+ * still hold the older one. A rejected put thus leaves nothing readable anywhere (tmem's put-put-get rule), and
+ * the copies never disagree. A copy whose flush fails too is forgotten ({@link ExtentMap#dropCopy}) and never read
+ * again. A page that failed only because a donor went out of service is placed again once, on the survivors.
+ * Never waits: every step continues in the callback of the one before.
  */
 final class ReplicatedPut {
-    private final PagePoolClient client;
+    private final DonorSet donors;
     private final PoolRef pool;
     private final long[] objects;
     private final int[] indexes;
@@ -19,14 +25,18 @@ final class ReplicatedPut {
     private final PageStatus[] result;
     private final int[] entryOf;
     private final int[] targets;
+    /** Per page, the donors that stored it. */
     private final long[] stored;
+    /** Per page, the donors that went out of service while it was on its way. */
     private final long[] failed;
+    /** Per page, the donors whose copy is in an unknown state: the frame failed there for a reason of its own. */
+    private final long[] unknown;
     private final boolean[] damaged;
-    /** A refusal that is about the request, not the donor (no such pool, bad secret): the caller gets it. */
+    /** A refusal that is about the request, not a donor (BAD_SECRET, INVALID): the caller gets it. */
     private volatile Throwable refused;
 
-    ReplicatedPut(PagePoolClient client, PoolRef pool, long[] objects, int[] indexes, PageSlots pages, PageStatus[] result) {
-        this.client = client;
+    ReplicatedPut(DonorSet donors, PoolRef pool, long[] objects, int[] indexes, PageSlots pages, PageStatus[] result) {
+        this.donors = donors;
         this.pool = pool;
         this.objects = objects;
         this.indexes = indexes;
@@ -37,23 +47,20 @@ final class ReplicatedPut {
         this.targets = new int[n];
         this.stored = new long[n];
         this.failed = new long[n];
+        this.unknown = new long[n];
         this.damaged = new boolean[n];
     }
 
     CompletableFuture<Void> run(int[] positions, int m, int attempt) {
         ExtentMap map = pool.extents;
-        DonorLink[] links = client.links();
-        int donors = client.donorCount();
-        PagePoolClient.DonorGroups groups = new PagePoolClient.DonorGroups(donors);
+        DonorLink[] links = donors.links();
+        int count = donors.count();
+        DonorGroups groups = new DonorGroups(count);
         if (pool.spec().shared()) {
             for (int j = 0; j < m; j++) {
                 int i = positions[j];
-                int d = SharedPlacement.donorOf(links, donors, objects[i], ExtentMap.extentOf(indexes[i]));
-                entryOf[i] = ExtentMap.NONE;
-                targets[i] = d == ExtentMap.NONE ? 0 : 1;
-                stored[i] = 0;
-                failed[i] = 0;
-                damaged[i] = false;
+                int d = SharedPlacement.donorOf(links, count, objects[i], ExtentMap.extentOf(indexes[i]));
+                reset(i, ExtentMap.NONE, d == ExtentMap.NONE ? 0 : 1);
                 if (d != ExtentMap.NONE) {
                     groups.add(d, i);
                 }
@@ -62,8 +69,7 @@ final class ReplicatedPut {
             for (int j = 0; j < m; j++) {
                 int i = positions[j];
                 int e = map.findOrAdd(objects[i], ExtentMap.extentOf(indexes[i]));
-                entryOf[i] = e;
-                place(map, links, donors, e);
+                place(map, links, count, e);
                 map.beginWrite(e);
                 int t = 0;
                 for (int k = 0; k < ExtentMap.MAX_REPLICAS; k++) {
@@ -73,41 +79,56 @@ final class ReplicatedPut {
                         t++;
                     }
                 }
-                targets[i] = t;
-                stored[i] = 0;
-                failed[i] = 0;
-                damaged[i] = false;
+                reset(i, e, t);
             }
         }
         List<CompletableFuture<Void>> frames = groups.send((d, picks, k) -> {
             DonorLink link = links[d];
-            CompletableFuture<Void> sent;
-            try {
-                int id = donorPool(d);
-                sent = FrameCalls.put(client.connection(link), id, objects, indexes, pages, picks, k,
-                    (i, status) -> record(i, d, status));
-            } catch (PagePoolException e) {
-                sent = CompletableFuture.failedFuture(e);
-            }
+            int id = pool.idOn(d);
+            CompletableFuture<Void> sent = id == PoolRef.NO_POOL
+                ? CompletableFuture.failedFuture(new DonorUnavailableException("pool not on donor " + link.name()))
+                : donors.connection(link).thenCompose(conn -> FrameCalls.put(conn, id, objects, indexes, pages, picks, k,
+                    (i, status) -> record(i, d, status)));
             return sent.handle((v, error) -> {
                 if (error != null) {
-                    Throwable cause = PagePoolClient.unwrap(error);
-                    if (PagePoolClient.isDonorFailure(cause)) {
-                        client.failed(link, cause);
-                    } else {
-                        refused = cause;
-                    }
-                    failAll(d, picks, k);
+                    frameFailed(link, d, picks, k, PagePoolClient.unwrap(error));
                 }
                 return null;
             });
         });
         return CompletableFuture.allOf(frames.toArray(new CompletableFuture<?>[0]))
-            .thenCompose(v -> settle(positions, m, attempt, links, donors));
+            .thenCompose(v -> settle(positions, m, attempt, links, count));
+    }
+
+    private void reset(int i, int entry, int targetCount) {
+        entryOf[i] = entry;
+        targets[i] = targetCount;
+        stored[i] = 0;
+        failed[i] = 0;
+        unknown[i] = 0;
+        damaged[i] = false;
+    }
+
+    /**
+     * A frame failed as a whole. A donor failure takes the donor out of service (its copies are forgotten, and the
+     * pages go again to the survivors). NO_SUCH_POOL means the donor lost this client's pool: it restarted, and is
+     * out of service too. Anything else leaves that copy in an unknown state: the page is refused and the copy
+     * flushed.
+     */
+    private void frameFailed(DonorLink link, int d, int[] picks, int k, Throwable cause) {
+        if (DonorSet.isDonorFailure(cause) || cause instanceof NoSuchPoolException) {
+            donors.markDown(link, cause.getMessage());
+            mark(failed, d, picks, k);
+        } else {
+            if (cause instanceof BadSecretException || cause instanceof UnauthenticatedException) {
+                refused = cause;
+            }
+            mark(unknown, d, picks, k);
+        }
     }
 
     /** Gives the extent as many copies as the pool wants, on donors it does not use yet. */
-    private void place(ExtentMap map, DonorLink[] links, int donors, int e) {
+    private void place(ExtentMap map, DonorLink[] links, int count, int e) {
         // A copy added to an extent that already holds data starts filling (the re-replicator copies the rest);
         // the copies of a new extent are all complete from the start.
         boolean fill = map.completeCount(e) > 0;
@@ -119,12 +140,12 @@ final class ReplicatedPut {
                     excluded |= 1L << d;
                 }
             }
-            int d = TwoChoicePlacement.choose(links, donors, excluded);
+            int d = TwoChoicePlacement.choose(links, count, excluded);
             if (d == ExtentMap.NONE) {
                 return; // fewer donors up than copies wanted: the put is refused below
             }
             map.addReplica(e, d, fill);
-            links[d].placed((long) ExtentMap.EXTENT_PAGES * 4096);
+            links[d].placed((long) ExtentMap.EXTENT_PAGES * Frame.PAGE_BYTES);
         }
     }
 
@@ -132,14 +153,6 @@ final class ReplicatedPut {
         if (entryOf[i] != ExtentMap.NONE) {
             pool.extents.endWrite(entryOf[i]);
         }
-    }
-
-    private int donorPool(int d) {
-        int id = pool.idOn(d);
-        if (id == PoolRef.NO_POOL) {
-            throw new NoSuchPoolException("pool not on donor " + client.link(d).name() + " (destroyed, or not created there yet)");
-        }
-        return id;
     }
 
     private synchronized void record(int i, int d, int status) {
@@ -150,47 +163,43 @@ final class ReplicatedPut {
         }
     }
 
-    private synchronized void failAll(int d, int[] picks, int k) {
+    private synchronized void mark(long[] set, int d, int[] picks, int k) {
         for (int j = 0; j < k; j++) {
-            failed[picks[j]] |= 1L << d;
+            set[picks[j]] |= 1L << d;
             stored[picks[j]] &= ~(1L << d);
         }
     }
 
-    private CompletableFuture<Void> settle(int[] positions, int m, int attempt, DonorLink[] links, int donors) {
-        if (refused != null) {
-            for (int j = 0; j < m; j++) {
-                endWrite(positions[j]);
-            }
-            return CompletableFuture.failedFuture(refused);
-        }
+    private CompletableFuture<Void> settle(int[] positions, int m, int attempt, DonorLink[] links, int count) {
         int[] retry = new int[m];
         int retries = 0;
-        int[] flushed = new int[m];
-        int flushes = 0;
-        PagePoolClient.DonorGroups undo = new PagePoolClient.DonorGroups(donors);
+        int[] undone = new int[m];
+        int undos = 0;
+        DonorGroups undo = new DonorGroups(count);
         synchronized (this) {
             for (int j = 0; j < m; j++) {
                 int i = positions[j];
                 long ok = stored[i];
-                if (targets[i] == pool.replicas() && Long.bitCount(ok) == targets[i]) {
+                if (unknown[i] == 0 && targets[i] == pool.replicas() && Long.bitCount(ok) == targets[i]) {
                     result[i] = PageStatus.OK;
                     endWrite(i);
                     continue;
                 }
-                if (failed[i] != 0 && attempt == 0) {
+                if (failed[i] != 0 && unknown[i] == 0 && attempt == 0 && refused == null) {
+                    // Out-of-service donors are already forgotten; the copies that stored will be written again.
                     retry[retries++] = i;
                     endWrite(i);
                     continue;
                 }
                 result[i] = damaged[i] ? PageStatus.BAD_CRC : PageStatus.REJECTED;
-                if (ok == 0) {
+                long flush = ok | unknown[i];
+                if (flush == 0) {
                     endWrite(i);
                     continue;
                 }
-                flushed[flushes++] = i;
-                for (int d = 0; d < donors; d++) {
-                    if ((ok & (1L << d)) != 0) {
+                undone[undos++] = i;
+                for (int d = 0; d < count; d++) {
+                    if ((flush & (1L << d)) != 0) {
                         undo.add(d, i);
                     }
                 }
@@ -198,29 +207,46 @@ final class ReplicatedPut {
         }
         List<CompletableFuture<Void>> frames = undo.send((d, picks, k) -> {
             DonorLink link = links[d];
-            try {
-                int id = donorPool(d);
-                return FrameCalls.flush(client.connection(link), id, objects, indexes, picks, k, (i, s) -> { })
-                    .exceptionally(error -> {
-                        client.failed(link, error);
-                        return null;
-                    });
-            } catch (PagePoolException e) {
-                client.failed(link, e);
-                return CompletableFuture.completedFuture(null);
-            }
+            int id = pool.idOn(d);
+            CompletableFuture<Void> flushed = id == PoolRef.NO_POOL ? CompletableFuture.completedFuture(null)
+                : donors.connection(link).thenCompose(conn -> FrameCalls.flush(conn, id, objects, indexes, picks, k, (i, s) -> { }));
+            return flushed.handle((v, error) -> {
+                if (error != null) {
+                    // The copy may still hold a version of the page: never read it again.
+                    donors.failed(link, error);
+                    forgetCopies(d, picks, k);
+                }
+                return null;
+            });
         });
-        final int undone = flushes;
+        final int undoneCount = undos;
         final int again = retries;
         return CompletableFuture.allOf(frames.toArray(new CompletableFuture<?>[0])).thenCompose(v -> {
-            for (int j = 0; j < undone; j++) {
-                endWrite(flushed[j]);
+            for (int j = 0; j < undoneCount; j++) {
+                endWrite(undone[j]);
+            }
+            if (refused != null) {
+                return CompletableFuture.failedFuture(refused);
             }
             if (again == 0) {
                 return CompletableFuture.completedFuture(null);
             }
-            client.counters().failover(again);
+            donors.counters().failover(again);
             return run(retry, again, attempt + 1);
         });
+    }
+
+    private void forgetCopies(int d, int[] picks, int k) {
+        ExtentMap map = pool.extents;
+        int lost = 0;
+        synchronized (map.lock()) {
+            for (int j = 0; j < k; j++) {
+                int e = entryOf[picks[j]];
+                if (e != ExtentMap.NONE && map.dropCopy(e, d) && pool.spec().persistent()) {
+                    lost++;
+                }
+            }
+        }
+        donors.counters().extentsLost(lost);
     }
 }

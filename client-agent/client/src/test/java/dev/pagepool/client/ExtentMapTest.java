@@ -50,8 +50,34 @@ class ExtentMapTest {
         map.endWrite(e);
         assertNotEquals(before, map.writeStamp(e));
         long after = map.writeStamp(e);
-        map.bulkWrite();
+        map.beginBulkWrite();
+        map.endBulkWrite();
         assertNotEquals(after, map.writeStamp(e), "flush_object changes every extent's stamp");
+    }
+
+    @Test
+    void noCopyIsValidWhileAFlushObjectIsUnderWay() {
+        // A copy that starts after flush_object began and ends before it ended would otherwise put back a page the
+        // flush had just removed from the new copy, and be marked complete with it.
+        ExtentMap map = new ExtentMap();
+        int e = map.findOrAdd(3, 4);
+        map.beginBulkWrite();
+        assertEquals(Long.MIN_VALUE, map.writeStamp(e), "no copy may start while flush_object is in flight");
+        map.endBulkWrite();
+        assertNotEquals(Long.MIN_VALUE, map.writeStamp(e));
+    }
+
+    @Test
+    void droppingTheLastCompleteCopyLosesTheExtentAndItsFillingCopies() {
+        ExtentMap map = new ExtentMap();
+        int e = map.findOrAdd(1, 0);
+        map.addReplica(e, 2, false);
+        map.addReplica(e, 3, true);
+        assertFalse(map.dropCopy(e, 3), "a filling copy is not the last complete one");
+        map.addReplica(e, 3, true);
+        assertTrue(map.dropCopy(e, 2));
+        assertTrue(map.isLost(e));
+        assertEquals(0, map.replicaCount(e), "a filling copy never received the old pages");
     }
 
     @Test

@@ -5,6 +5,7 @@ import dev.pagepool.agent.bench.LoadResult;
 import dev.pagepool.agent.bench.PageLoad;
 import dev.pagepool.client.PagePoolClient;
 import dev.pagepool.client.PoolRef;
+import dev.pagepool.protocol.Frame;
 import dev.pagepool.protocol.PoolSpec;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -57,9 +58,9 @@ final class BenchCommand implements Callable<Integer> {
                 r.pages(), pool, ref.replicas(), ref.replicas() == 1 ? "y" : "ies", batch, threads, compressible * 100,
                 client.donorCount());
             System.out.printf("put: %,.0f pages/s (%.0f MB/s)  p50 %d us  p99 %d us  p99.9 %d us  rejected %,d%n",
-                r.putsPerSecond(), r.putsPerSecond() * 4096 / 1e6, r.p50UsPut(), r.p99UsPut(), r.p999UsPut(), r.rejected());
+                r.putsPerSecond(), r.putsPerSecond() * Frame.PAGE_BYTES / 1e6, r.p50UsPut(), r.p99UsPut(), r.p999UsPut(), r.rejected());
             System.out.printf("get: %,.0f pages/s (%.0f MB/s)  p50 %d us  p99 %d us  p99.9 %d us%n",
-                r.getsPerSecond(), r.getsPerSecond() * 4096 / 1e6, r.p50UsGet(), r.p99UsGet(), r.p999UsGet());
+                r.getsPerSecond(), r.getsPerSecond() * Frame.PAGE_BYTES / 1e6, r.p50UsGet(), r.p99UsGet(), r.p999UsGet());
             if (verify) {
                 System.out.printf("verify: %,d pages identical, %,d mismatches, %,d missing%n",
                     r.verified(), r.mismatches(), r.missing());

@@ -1,0 +1,468 @@
+package dev.pagepool.client;
+
+import dev.pagepool.protocol.Frame;
+import io.vertx.core.Vertx;
+import java.net.InetSocketAddress;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+
+/**
+ * The donors a client uses and the pools it made on them: which donors are in service, their connections, and
+ * the rules by which a donor leaves service and comes back.
+ *
+ * <p>A donor goes out of service ({@link #markDown}) when it fails a request, does not answer in time, loses this
+ * client's pools, or leaves the cluster. Its copies are forgotten first and its connections closed after, so the
+ * requests that fail on the close are placed again on donors still in service. It comes back only through
+ * {@link #readmit}, on the donor watcher thread: whatever it still holds of this client's pools is wiped and the
+ * pools are made afresh, so a donor that was frozen never serves a page rewritten elsewhere meanwhile. A donor
+ * that left the cluster is removed and its index given to the next donor that joins.
+ *
+ * <p>Threads: {@link #connection} and {@link #markDown} are called from event loops and never wait (markDown
+ * takes a monitor held only for in-memory bookkeeping). Readmission and load polling run on the watcher thread,
+ * which may wait for replies because no reply depends on it.
+ */
+final class DonorSet implements AutoCloseable {
+    /** Donor indexes fit the bit masks placement uses. */
+    static final int MAX_DONORS = 64;
+    private static final Logger LOG = Logger.getLogger(DonorSet.class.getName());
+    private static final long WATCH_PERIOD_MILLIS = 200;
+    private static final long LOAD_POLL_MILLIS = 1000;
+
+    private final ClientConfig config;
+    private final Vertx vertx;
+    private final NanoClock clock;
+    private final ClientCounters counters;
+    private final DonorLink[] links = new DonorLink[MAX_DONORS];
+    /** Indexes in use or once used: every loop over donors runs to here. */
+    private volatile int linkCount;
+    private final List<PoolRef> pools = new CopyOnWriteArrayList<>();
+    private final HandbackTaker handbacks;
+    private final ScheduledExecutorService watcher;
+    private final Object downLock = new Object();
+    /**
+     * Held while pools are created or destroyed and while a donor is readmitted: a pool made during a readmission
+     * must exist on the readmitted donor too, and a pool destroyed meanwhile must not be created there again.
+     */
+    private final Object admission = new Object();
+    private final DonorLink.Connector connector;
+    private volatile boolean loadsFromCluster;
+    private volatile boolean closed;
+
+    DonorSet(ClientConfig config, Vertx vertx, NanoClock clock, ClientCounters counters) {
+        this.config = config;
+        this.vertx = vertx;
+        this.clock = clock;
+        this.counters = counters;
+        this.handbacks = new HandbackTaker(this);
+        this.connector = address -> DonorConnection.open(vertx, address, config, this::onDonorRequest, clock);
+        this.watcher = Executors.newSingleThreadScheduledExecutor(PagePoolClient.daemon("pagepool-donors"));
+    }
+
+    /** Opens the configured donors (the caller's thread waits); fails if none can be reached. */
+    void start() {
+        PagePoolException firstFailure = null;
+        for (InetSocketAddress address : config.nodes()) {
+            DonorLink link = add(address);
+            try {
+                PagePoolClient.join(link.open(connector));
+                link.markUp();
+            } catch (DonorUnavailableException e) {
+                firstFailure = firstFailure == null ? e : firstFailure;
+                link.attemptFailed();
+            }
+        }
+        if (upCount() == 0) {
+            throw firstFailure;
+        }
+        watcher.scheduleWithFixedDelay(this::readmitDue, WATCH_PERIOD_MILLIS, WATCH_PERIOD_MILLIS, TimeUnit.MILLISECONDS);
+        watcher.scheduleWithFixedDelay(this::pollLoads, 0, LOAD_POLL_MILLIS, TimeUnit.MILLISECONDS);
+    }
+
+    ClientConfig config() {
+        return config;
+    }
+
+    ClientCounters counters() {
+        return counters;
+    }
+
+    HandbackTaker handbacks() {
+        return handbacks;
+    }
+
+    DonorLink link(int donor) {
+        return links[donor];
+    }
+
+    DonorLink[] links() {
+        return links;
+    }
+
+    /** Indexes in use or once used; every loop over donors runs to here. */
+    int count() {
+        return linkCount;
+    }
+
+    int upCount() {
+        int n = 0;
+        for (int d = 0; d < linkCount; d++) {
+            n += links[d].isUp() ? 1 : 0;
+        }
+        return n;
+    }
+
+    List<PoolRef> pools() {
+        return pools;
+    }
+
+    /** The pool with id {@code id} on donor {@code donor}, or null. */
+    PoolRef poolWithId(int donor, int id) {
+        for (PoolRef pool : pools) {
+            if (pool.idOn(donor) == id) {
+                return pool;
+            }
+        }
+        return null;
+    }
+
+    // ---------------------------------------------------------------- membership
+
+    /** Adds a donor (out of service until the watcher admits it); a known donor keeps its index. */
+    synchronized DonorLink add(InetSocketAddress address) {
+        DonorLink existing = find(DonorLink.addressKey(address));
+        if (existing != null) {
+            return existing;
+        }
+        int index = -1;
+        for (int d = 0; d < linkCount && index < 0; d++) {
+            index = links[d].isRemoved() ? d : -1;
+        }
+        if (index < 0) {
+            if (linkCount == MAX_DONORS) {
+                throw new IllegalStateException("a client uses at most " + MAX_DONORS + " donors at once");
+            }
+            index = linkCount;
+        }
+        DonorLink link = new DonorLink(index, address, config.connectionsPerNode(), clock);
+        links[index] = link;
+        linkCount = Math.max(linkCount, index + 1);
+        return link;
+    }
+
+    /**
+     * The donor left the cluster: out of service at once and removed, so that its index can serve a donor that
+     * joins later and the watcher stops trying its address. Never waits.
+     */
+    void remove(InetSocketAddress address) {
+        DonorLink link = find(DonorLink.addressKey(address));
+        if (link == null) {
+            return;
+        }
+        markDown(link, "left the cluster");
+        synchronized (admission) {
+            synchronized (this) {
+                link.remove();
+                for (PoolRef pool : pools) {
+                    pool.setIdOn(link.index, PoolRef.NO_POOL);
+                }
+            }
+        }
+    }
+
+    void reportFree(InetSocketAddress address, long freeBytes, boolean fromCluster) {
+        loadsFromCluster |= fromCluster;
+        DonorLink link = find(DonorLink.addressKey(address));
+        if (link != null) {
+            link.reportFree(freeBytes);
+        }
+    }
+
+    private synchronized DonorLink find(String addressKey) {
+        for (int d = 0; d < linkCount; d++) {
+            if (!links[d].isRemoved() && links[d].addressKey().equals(addressKey)) {
+                return links[d];
+            }
+        }
+        return null;
+    }
+
+    // ---------------------------------------------------------------- pools
+
+    /** Registers a pool and creates it on every donor in service (the caller's thread waits). */
+    void create(PoolRef pool) {
+        synchronized (admission) {
+            for (int d = 0; d < linkCount; d++) {
+                DonorLink link = links[d];
+                if (link.isUp()) {
+                    try {
+                        pool.setIdOn(d, PagePoolClient.join(createOn(link, pool.spec())));
+                    } catch (DonorUnavailableException e) {
+                        markDown(link, e.getMessage());
+                    }
+                }
+            }
+            pools.add(pool);
+        }
+    }
+
+    /** Creates the pool on every connection that must present a shared pool's UUID; completes with its id. */
+    private CompletableFuture<Integer> createOn(DonorLink link, dev.pagepool.protocol.PoolSpec spec) {
+        int connectionsToAsk = spec.shared() ? link.connectionCount() : 1;
+        CompletableFuture<Integer> id = CompletableFuture.completedFuture(PoolRef.NO_POOL);
+        for (int c = 0; c < connectionsToAsk; c++) {
+            DonorConnection conn = link.slot(c);
+            if (conn == null) {
+                return CompletableFuture.failedFuture(new DonorUnavailableException("donor " + link.name() + " is out of service"));
+            }
+            id = id.thenCompose(previous -> FrameCalls.newPool(conn, spec).thenApply(fresh -> {
+                if (previous != PoolRef.NO_POOL && previous != fresh) {
+                    throw new ProtocolViolationException("donor " + link.name() + " gave one shared pool two ids");
+                }
+                return fresh;
+            }));
+        }
+        return id;
+    }
+
+    /** Destroys the pool on every donor; returns the pages removed, counting every copy. */
+    long destroy(PoolRef pool) {
+        synchronized (admission) {
+            pools.remove(pool);
+            long removed = 0;
+            for (int d = 0; d < linkCount; d++) {
+                int id = pool.idOn(d);
+                if (id != PoolRef.NO_POOL && links[d].isUp()) {
+                    try {
+                        removed += PagePoolClient.join(connection(links[d]).thenCompose(c -> FrameCalls.destroyPool(c, id)));
+                    } catch (DonorUnavailableException e) {
+                        markDown(links[d], e.getMessage());
+                    }
+                }
+                pool.setIdOn(d, PoolRef.NO_POOL);
+            }
+            return removed;
+        }
+    }
+
+    // ---------------------------------------------------------------- connections
+
+    /**
+     * A connection to an UP donor for one request; never waits. A connection the donor closed (idle, say) is
+     * opened again first; if the donor meanwhile lost this client's pools (it restarted, or a shared pool came
+     * back under another id), it is taken out of service instead.
+     */
+    CompletableFuture<DonorConnection> connection(DonorLink link) {
+        if (!link.isUp()) {
+            return CompletableFuture.failedFuture(new DonorUnavailableException("donor " + link.name() + " is out of service"));
+        }
+        int c = link.pickSlot();
+        DonorConnection conn = link.slot(c);
+        if (conn != null && conn.isOpen()) {
+            return CompletableFuture.completedFuture(conn);
+        }
+        return link.reopen(c, connector, fresh -> verifyPools(link, fresh)).whenComplete((fresh, error) -> {
+            if (error != null) {
+                markDown(link, PagePoolClient.unwrap(error).getMessage());
+            }
+        });
+    }
+
+    /** Checks that a fresh connection reaches the same pools as before, one pool after the other. */
+    private CompletableFuture<DonorConnection> verifyPools(DonorLink link, DonorConnection fresh) {
+        CompletableFuture<Void> checked = CompletableFuture.completedFuture(null);
+        for (PoolRef pool : pools) {
+            int id = pool.idOn(link.index);
+            if (id == PoolRef.NO_POOL) {
+                continue;
+            }
+            checked = checked.thenCompose(v -> pool.spec().shared()
+                // A shared pool is presented again on the new connection; the donor must answer with the id this
+                // client uses, or the client would read another pool's pages under the old id.
+                ? FrameCalls.newPool(fresh, pool.spec()).thenAccept(again -> {
+                    if (again != id) {
+                        throw new DonorUnavailableException("donor " + link.name() + " now gives shared pool id "
+                            + again + " where it gave " + id + " (restarted)");
+                    }
+                })
+                : poolIntact(fresh, id).thenAccept(intact -> {
+                    if (!intact) {
+                        throw new DonorUnavailableException("donor " + link.name() + " no longer has pool " + id
+                            + " (restarted, or the lease ran out)");
+                    }
+                }));
+        }
+        return checked.thenApply(v -> fresh);
+    }
+
+    /** Whether the donor still has the private pool: a one-page GET answers NO_SUCH_POOL if not. */
+    private static CompletableFuture<Boolean> poolIntact(DonorConnection conn, int id) {
+        return FrameCalls.get(conn, id, false, new long[] {0}, new int[] {0},
+                PageSlots.contiguous(new byte[Frame.PAGE_BYTES]), new int[] {0}, 1, (i, s) -> { })
+            .handle((v, error) -> {
+                if (error == null) {
+                    return true;
+                }
+                if (PagePoolClient.unwrap(error) instanceof NoSuchPoolException) {
+                    return false;
+                }
+                throw new java.util.concurrent.CompletionException(PagePoolClient.unwrap(error));
+            });
+    }
+
+    // ---------------------------------------------------------------- out of service and back
+
+    /**
+     * Takes a donor out of service. Its copies are forgotten at once (reads go elsewhere; extents left without a
+     * copy are lost) before its connections are closed, and it comes back only through {@link #readmit}.
+     */
+    void markDown(DonorLink link, String reason) {
+        int lostExtents = 0;
+        // One at a time, and callers wait for the drop to finish: a request that failed on the same donor must not
+        // be placed again while the map still names it.
+        synchronized (downLock) {
+            if (!link.markDown()) {
+                return;
+            }
+            counters.donorDown();
+            for (PoolRef pool : pools) {
+                int lost = pool.extents.dropDonor(link.index);
+                // An ephemeral page may vanish at any time: only persistent extents count as lost.
+                lostExtents += pool.spec().persistent() ? lost : 0;
+            }
+            counters.extentsLost(lostExtents);
+        }
+        LOG.log(Level.WARNING, "donor " + link.name() + " out of service: " + reason
+            + (lostExtents > 0 ? "; " + lostExtents + " extents lost their last copy" : ""));
+        link.closeConnections();
+    }
+
+    /** Failures that mean the donor, not the request, is the problem. */
+    void failed(DonorLink link, Throwable error) {
+        Throwable cause = PagePoolClient.unwrap(error);
+        if (isDonorFailure(cause)) {
+            markDown(link, cause.getMessage());
+        }
+    }
+
+    static boolean isDonorFailure(Throwable cause) {
+        return cause instanceof DonorUnavailableException || cause instanceof ProtocolViolationException;
+    }
+
+    private void readmitDue() {
+        for (int d = 0; d < linkCount && !closed; d++) {
+            DonorLink link = links[d];
+            if (link.attemptDue()) {
+                readmit(link);
+            }
+        }
+    }
+
+    /**
+     * Brings a donor (back) into service, on the watcher thread. Whatever it holds of this client's pools is
+     * wiped first: if it was frozen, its pages may be older than what was written elsewhere since. A shared pool
+     * is left alone (other clients use it) and joined again.
+     */
+    void readmit(DonorLink link) {
+        synchronized (admission) {
+            if (link.isRemoved()) {
+                return;
+            }
+            try {
+                PagePoolClient.join(link.open(connector));
+                for (PoolRef pool : pools) {
+                    int old = pool.idOn(link.index);
+                    DonorConnection conn = link.slot(0);
+                    if (old != PoolRef.NO_POOL && !pool.spec().shared() && conn != null) {
+                        try {
+                            PagePoolClient.join(FrameCalls.destroyPool(conn, old));
+                        } catch (NoSuchPoolException gone) {
+                            // restarted, or its lease ran out: nothing stale to wipe
+                        }
+                    }
+                    pool.setIdOn(link.index, PagePoolClient.join(createOn(link, pool.spec())));
+                }
+                link.markUp();
+                counters.donorReadmitted();
+                LOG.info("donor " + link.name() + " in service");
+            } catch (PagePoolException e) {
+                link.closeConnections();
+                link.attemptFailed();
+            }
+        }
+    }
+
+    /** Asks donors their free memory, when this client has been placing extents (and so needs to know). */
+    private void pollLoads() {
+        boolean placing = false;
+        for (int d = 0; d < linkCount; d++) {
+            placing |= links[d].placedSinceReport() > 0;
+        }
+        if (loadsFromCluster || !placing) {
+            return;
+        }
+        for (int d = 0; d < linkCount && !closed; d++) {
+            DonorLink link = links[d];
+            if (!link.isUp()) {
+                continue;
+            }
+            try {
+                Map<String, Long> s = PagePoolClient.join(stats(link));
+                Long capacity = s.get("capacity_bytes");
+                Long used = s.get("used_bytes");
+                if (capacity != null && used != null) {
+                    link.reportFree(capacity - used);
+                }
+            } catch (PagePoolException e) {
+                failed(link, e);
+            }
+        }
+    }
+
+    CompletableFuture<Map<String, Long>> stats(DonorLink link) {
+        return connection(link).thenCompose(FrameCalls::stats);
+    }
+
+    private void onDonorRequest(DonorConnection conn, dev.pagepool.protocol.FrameHeader header, io.netty.buffer.ByteBuf body) {
+        DonorLink link = linkOf(conn);
+        if (link == null) {
+            body.release();
+            return;
+        }
+        handbacks.onRequest(link, conn, header, body);
+    }
+
+    private DonorLink linkOf(DonorConnection conn) {
+        for (int d = 0; d < linkCount; d++) {
+            DonorLink link = links[d];
+            for (int c = 0; c < link.connectionCount(); c++) {
+                if (link.slot(c) == conn) {
+                    return link;
+                }
+            }
+        }
+        // A connection still being opened (a HANDBACK can arrive before it is installed): match by address.
+        for (int d = 0; d < linkCount; d++) {
+            if (!links[d].isRemoved() && links[d].addressKey().equals(conn.name())) {
+                return links[d];
+            }
+        }
+        return null;
+    }
+
+    @Override
+    public void close() {
+        closed = true;
+        handbacks.close();
+        watcher.shutdownNow();
+        for (int d = 0; d < linkCount; d++) {
+            links[d].closeConnections();
+        }
+    }
+}

@@ -1,0 +1,49 @@
+/**
+ * The pagepool client: tmem's put, get and flush on pools spread over donors, with placement, replicas, failover,
+ * re-replication and hand-back. {@link dev.pagepool.client.PagePoolClient} is the façade.
+ *
+ * <h2>The threading contract</h2>
+ *
+ * The client sits in the swap path: a page fault waits on it. Two rules hold in every class of this package.
+ *
+ * <h3>1. An event loop never blocks</h3>
+ * <ul>
+ *   <li>Replies are read on Vert.x event loops, and every future of this package may complete there, so its
+ *       callbacks run there too. No code that an event loop or a future callback can reach calls
+ *       {@code get()}/{@code join()}, waits on a semaphore or a condition, connects synchronously or sleeps.</li>
+ *   <li>A full in-flight window does not wait: the request joins the connection's bounded backlog and leaves as
+ *       replies free the window; a full backlog fails the request at once with {@code BusyException}, which the
+ *       caller's retry path turns into a retry after a pause taken on a timer, never on the loop
+ *       ({@code DonorConnection}, {@code BusyRetry}).</li>
+ *   <li>Reconnecting is asynchronous: a closed connection is opened again, HELLO said and the donor's pools checked
+ *       as a chain of futures; concurrent requests share one attempt ({@code DonorLink#reopen}).</li>
+ *   <li>Monitors ({@code synchronized}) guard in-memory bookkeeping only (the extent map, a donor's state) and
+ *       are never held across I/O or a wait.</li>
+ *   <li>Only these may wait: the public synchronous methods of {@code PagePoolClient} (for the application's own
+ *       threads), and the client's own control threads, which no reply depends on: the donor watcher
+ *       (readmission, load polling), the re-replicator's pacing, the coalescer's round and the hand-back worker
+ *       (which writes to disk). Every wait is bounded by the request or connect timeout.</li>
+ *   <li>Tests run every Vert.x instance with the blocked-thread checker at 50 ms and fail on its first
+ *       warning.</li>
+ * </ul>
+ *
+ * <h3>2. A page has one order</h3>
+ * <ul>
+ *   <li>A put is acknowledged only when every copy stored it. A put some copy refused is REJECTED, and every copy
+ *       that may hold a version of the page, the new one or the older one, is flushed; a copy whose flush fails is
+ *       forgotten and never read again. So after a rejected put no copy serves an older version, and copies never
+ *       disagree about what is readable.</li>
+ *   <li>A flush whose outcome on a copy is unknown (BUSY to the end, INTERNAL, a donor gone) forgets that copy:
+ *       a flushed page is never readable afterwards.</li>
+ *   <li>A donor out of service is forgotten before its connections are closed, so the requests that fail on the
+ *       close are placed again on the survivors. It is readmitted only with its old pools wiped: a donor that was
+ *       frozen never serves a page written elsewhere meanwhile. A reconnect that finds a different pool (the donor
+ *       restarted) takes the donor out of service instead of reading another pool's pages.</li>
+ *   <li>A re-replication copy counts only if no write of the extent, nor a flush_object of its object, began or
+ *       was under way while it ran ({@code ExtentMap#writeStamp}).</li>
+ *   <li>The client orders the operations of one handle as its caller issues them: a caller that wants two writes
+ *       of a handle applied in order issues the second after the first completed. The swap store does so for each
+ *       slot.</li>
+ * </ul>
+ */
+package dev.pagepool.client;

@@ -1,0 +1,86 @@
+package dev.pagepool.client;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import io.vertx.core.Vertx;
+import io.vertx.core.VertxOptions;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import java.util.logging.Handler;
+import java.util.logging.Level;
+import java.util.logging.LogRecord;
+import java.util.logging.Logger;
+
+/**
+ * A Vert.x instance whose blocked-thread checker fires after 50 ms on an event loop, and a record of every
+ * warning it gave: the threading contract says an event loop never blocks, and a test fails on the first warning.
+ */
+final class EventLoopGuard implements AutoCloseable {
+    static final long MAX_EVENT_LOOP_MILLIS = 50;
+    private static final String CHECKER = "io.vertx.core.impl.BlockedThreadChecker";
+
+    private final Vertx vertx;
+    private final List<String> warnings = new CopyOnWriteArrayList<>();
+    private final Logger checker = Logger.getLogger(CHECKER);
+    private final Handler recorder = new Handler() {
+        @Override
+        public void publish(LogRecord record) {
+            if (record.getLevel().intValue() >= Level.WARNING.intValue()) {
+                StringBuilder where = new StringBuilder(record.getMessage());
+                if (record.getThrown() != null) {
+                    for (StackTraceElement frame : record.getThrown().getStackTrace()) {
+                        where.append("\n    at ").append(frame);
+                    }
+                }
+                warnings.add(where.toString());
+            }
+        }
+
+        @Override
+        public void flush() {
+        }
+
+        @Override
+        public void close() {
+        }
+    };
+
+    EventLoopGuard() {
+        checker.addHandler(recorder);
+        vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(2).setPreferNativeTransport(false)
+            .setBlockedThreadCheckInterval(10).setBlockedThreadCheckIntervalUnit(TimeUnit.MILLISECONDS)
+            .setMaxEventLoopExecuteTime(MAX_EVENT_LOOP_MILLIS).setMaxEventLoopExecuteTimeUnit(TimeUnit.MILLISECONDS)
+            .setWarningExceptionTime(MAX_EVENT_LOOP_MILLIS).setWarningExceptionTimeUnit(TimeUnit.MILLISECONDS));
+    }
+
+    /**
+     * Connects once to {@code address} and forgets what the checker saw meanwhile: the first connection of a JVM
+     * loads Netty's resolver and socket classes on the event loop, a one-time stall that is not the code under test.
+     */
+    void warmUp(java.net.InetSocketAddress address) throws Exception {
+        io.vertx.core.net.NetClient client = vertx.createNetClient();
+        client.connect(address.getPort(), address.getHostString()).compose(socket -> socket.close())
+            .toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+        client.close();
+        Thread.sleep(2 * MAX_EVENT_LOOP_MILLIS);
+        warnings.clear();
+    }
+
+    Vertx vertx() {
+        return vertx;
+    }
+
+    void assertNoEventLoopBlocked() {
+        assertEquals(List.of(), warnings, "an event loop was blocked for more than " + MAX_EVENT_LOOP_MILLIS + " ms");
+    }
+
+    @Override
+    public void close() throws Exception {
+        try {
+            vertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+        } finally {
+            checker.removeHandler(recorder);
+        }
+    }
+}
