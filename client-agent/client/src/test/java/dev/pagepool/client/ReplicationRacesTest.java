@@ -1,0 +1,237 @@
+package dev.pagepool.client;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.pagepool.protocol.Frame;
+import dev.pagepool.protocol.Opcode;
+import dev.pagepool.protocol.PoolSpec;
+import dev.pagepool.protocol.Status;
+import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The replication windows of the client, each scripted against fake donors on real sockets: which donor answers
+ * what, in which order, and when its deadline passes on the test's clock. Every test also checks that no event
+ * loop was blocked.
+ */
+class ReplicationRacesTest {
+    private EventLoopGuard guard;
+    private final List<FakeDonor> fakes = new ArrayList<>();
+    private final SteppedClock clock = new SteppedClock();
+    private PagePoolClient client;
+
+    @BeforeEach
+    void start() throws Exception {
+        guard = new EventLoopGuard();
+        for (int i = 0; i < 3; i++) {
+            fakes.add(new FakeDonor(guard.vertx(), "fake-" + i));
+        }
+        guard.warmUp(fakes.get(0).address());
+    }
+
+    @AfterEach
+    void stop() throws Exception {
+        if (client != null) {
+            client.close();
+        }
+        for (FakeDonor fake : fakes) {
+            fake.close();
+        }
+        guard.close();
+    }
+
+    private PagePoolClient connect(int donors) {
+        List<InetSocketAddress> nodes = new ArrayList<>();
+        for (int i = 0; i < donors; i++) {
+            nodes.add(fakes.get(i).address());
+        }
+        client = PagePoolClient.connect(new ClientConfig(nodes, "", 11, 1, 64, Duration.ofSeconds(2),
+            Duration.ofSeconds(2), Duration.ofSeconds(20)), guard.vertx(), clock);
+        return client;
+    }
+
+    private static byte[] page(int seed) {
+        byte[] p = new byte[Frame.PAGE_BYTES];
+        for (int i = 0; i < p.length; i++) {
+            p[i] = (byte) (seed * 31 + i * 7);
+        }
+        return p;
+    }
+
+    /** The fake donors holding a copy of page (0, index) of the pool, by their index in the client. */
+    private List<Integer> holders(PoolRef pool, int index) {
+        List<Integer> found = new ArrayList<>();
+        for (int d = 0; d < client.donorCount(); d++) {
+            if (pool.idOn(d) != PoolRef.NO_POOL && fakeOf(d).holds(pool.idOn(d), 0, index)) {
+                found.add(d);
+            }
+        }
+        return found;
+    }
+
+    private FakeDonor fakeOf(int donor) {
+        String name = client.donorName(donor);
+        return fakes.get(Integer.parseInt(name.substring(name.indexOf('-') + 1)));
+    }
+
+    private static void await(BooleanSupplier condition, String what) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (!condition.getAsBoolean()) {
+            assertTrue(System.nanoTime() < deadline, "timed out waiting until " + what);
+            Thread.sleep(5);
+        }
+    }
+
+    @Test
+    void aPutInFlightToADonorThatTimesOutIsPlacedAgainOnTheSurvivorsNotRejected() throws Exception {
+        PagePoolClient c = connect(3);
+        PoolRef pool = c.newPool(PoolSpec.privatePool(true), 2);
+        assertEquals(PageStatus.OK, c.putBatch(pool, new long[] {0}, new int[] {0}, page(1), 1)[0]);
+        int frozen = holders(pool, 0).get(0);
+        fakeOf(frozen).script((h, b) -> h.opcode() == Opcode.PUT ? FakeDonor.Action.HOLD : FakeDonor.Action.SERVE);
+        CompletableFuture<PageStatus[]> put = c.putBatchAsync(pool, new long[] {0}, new int[] {1}, page(2), 1);
+        await(() -> fakeOf(frozen).heldCount() == 1, "the frozen donor holds the put");
+        clock.advance(Duration.ofSeconds(3));
+        assertEquals(PageStatus.OK, put.get(10, TimeUnit.SECONDS)[0], "re-placed on the two survivors");
+        assertFalse(c.donorUp(frozen));
+        assertEquals(2, holders(pool, 1).size() - (holders(pool, 1).contains(frozen) ? 1 : 0));
+        guard.assertNoEventLoopBlocked();
+    }
+
+    @Test
+    void aFlushAnsweredBusyToTheEndNeverLeavesThePageReadable() throws Exception {
+        PagePoolClient c = connect(2);
+        PoolRef pool = c.newPool(PoolSpec.privatePool(true), 2);
+        assertEquals(PageStatus.OK, c.putBatch(pool, new long[] {0}, new int[] {5}, page(3), 1)[0]);
+        fakes.get(0).frameStatus(Opcode.FLUSH_PAGE, Status.BUSY);
+        c.flushPages(pool, new long[] {0}, new int[] {5}, 1);
+        fakes.get(0).frameStatus(Opcode.FLUSH_PAGE, null);
+        assertTrue(fakes.get(0).holds(pool.idOn(0), 0, 5), "the busy donor still has the page");
+        byte[] dst = new byte[Frame.PAGE_BYTES];
+        for (int attempt = 0; attempt < 8; attempt++) {
+            assertNotEquals(PageStatus.OK, c.getBatch(pool, new long[] {0}, new int[] {5}, 1, false, dst)[0],
+                "a flushed page is never read back");
+        }
+        guard.assertNoEventLoopBlocked();
+    }
+
+    @Test
+    void aPutOneCopyRefusesWithBusyIsRejectedAndLeavesNoOlderVersionReadable() throws Exception {
+        PagePoolClient c = connect(2);
+        PoolRef pool = c.newPool(PoolSpec.privatePool(true), 2);
+        assertEquals(PageStatus.OK, c.putBatch(pool, new long[] {0}, new int[] {9}, page(4), 1)[0]);
+        fakes.get(1).frameStatus(Opcode.PUT, Status.BUSY);
+        assertEquals(PageStatus.REJECTED, c.putBatch(pool, new long[] {0}, new int[] {9}, page(5), 1)[0]);
+        fakes.get(1).frameStatus(Opcode.PUT, null);
+        byte[] dst = new byte[Frame.PAGE_BYTES];
+        for (int attempt = 0; attempt < 8; attempt++) {
+            PageStatus got = c.getBatch(pool, new long[] {0}, new int[] {9}, 1, false, dst)[0];
+            assertFalse(got == PageStatus.OK && Arrays.equals(page(4), dst), "put-put-get: the older version is gone");
+            assertNotEquals(PageStatus.OK, got, "a rejected put leaves nothing readable");
+        }
+        assertEquals(List.of(), holders(pool, 9), "no copy keeps either version");
+        guard.assertNoEventLoopBlocked();
+    }
+
+    @Test
+    void aPutInternalOnOneCopyIsRejectedAndTheCopiesAgree() throws Exception {
+        PagePoolClient c = connect(2);
+        PoolRef pool = c.newPool(PoolSpec.privatePool(true), 2);
+        assertEquals(PageStatus.OK, c.putBatch(pool, new long[] {0}, new int[] {3}, page(6), 1)[0]);
+        fakes.get(0).frameStatus(Opcode.PUT, Status.INTERNAL);
+        assertEquals(PageStatus.REJECTED, c.putBatch(pool, new long[] {0}, new int[] {3}, page(7), 1)[0]);
+        fakes.get(0).frameStatus(Opcode.PUT, null);
+        assertEquals(List.of(), holders(pool, 3));
+        guard.assertNoEventLoopBlocked();
+    }
+
+    @Test
+    void aReadThatOneCopyRefusesIsServedByTheOtherCopy() throws Exception {
+        PagePoolClient c = connect(2);
+        PoolRef pool = c.newPool(PoolSpec.privatePool(true), 2);
+        for (int extent = 0; extent < 8; extent++) {
+            int index = extent * ExtentMap.EXTENT_PAGES;
+            assertEquals(PageStatus.OK, c.putBatch(pool, new long[] {0}, new int[] {index}, page(index), 1)[0]);
+        }
+        fakes.get(0).frameStatus(Opcode.GET, Status.INVALID);
+        byte[] dst = new byte[Frame.PAGE_BYTES];
+        for (int extent = 0; extent < 8; extent++) {
+            int index = extent * ExtentMap.EXTENT_PAGES;
+            assertEquals(PageStatus.OK, c.getBatch(pool, new long[] {0}, new int[] {index}, 1, false, dst)[0]);
+            assertArrayEquals(page(index), dst);
+        }
+        guard.assertNoEventLoopBlocked();
+    }
+
+    @Test
+    void aReadThatOneCopyAnswersNoSuchPoolIsServedByTheOtherAndThatDonorGoesOutOfService() throws Exception {
+        PagePoolClient c = connect(2);
+        PoolRef pool = c.newPool(PoolSpec.privatePool(true), 2);
+        // Pages in four extents: reads of different extents take turns between the copies, so both are asked.
+        for (int extent = 0; extent < 4; extent++) {
+            int index = extent * ExtentMap.EXTENT_PAGES;
+            assertEquals(PageStatus.OK, c.putBatch(pool, new long[] {0}, new int[] {index}, page(extent), 1)[0]);
+        }
+        fakes.get(1).frameStatus(Opcode.GET, Status.NO_SUCH_POOL);
+        byte[] dst = new byte[Frame.PAGE_BYTES];
+        for (int extent = 0; extent < 4; extent++) {
+            int index = extent * ExtentMap.EXTENT_PAGES;
+            assertEquals(PageStatus.OK, c.getBatch(pool, new long[] {0}, new int[] {index}, 1, false, dst)[0]);
+            assertArrayEquals(page(extent), dst);
+        }
+        int restarted = c.donorName(0).equals("fake-1") ? 0 : 1;
+        assertFalse(c.donorUp(restarted), "a donor without the pool is out of service");
+        guard.assertNoEventLoopBlocked();
+    }
+
+    @Test
+    void donorsThatLeaveGiveTheirIndexToDonorsThatJoin() throws Exception {
+        PagePoolClient c = connect(1);
+        for (int i = 0; i < 3 * DonorSet.MAX_DONORS; i++) {
+            InetSocketAddress address = InetSocketAddress.createUnresolved("10.0.0." + (i % 250), 20000 + i);
+            c.addDonor(address, 1L << 30);
+            c.donorLeft(address);
+        }
+        assertTrue(c.donorCount() <= 2, "indexes are reused: " + c.donorCount());
+        assertTrue(c.donorUp(0), "the donor that stayed is untouched");
+        guard.assertNoEventLoopBlocked();
+    }
+
+    @Test
+    void aReconnectThatFindsASharedPoolUnderAnotherIdTakesTheDonorOutOfService() throws Exception {
+        PagePoolClient c = connect(1);
+        PoolRef shared = c.newPool(PoolSpec.sharedPool(false, java.util.UUID.randomUUID()), 1);
+        int before = shared.idOn(0);
+        assertEquals(PageStatus.OK, c.putBatch(shared, new long[] {0}, new int[] {0}, page(9), 1)[0]);
+        // The donor restarts: its pool ids start elsewhere, so the same UUID now names another id.
+        fakes.get(0).restart(before + 10);
+        await(() -> !fakes.get(0).holds(before, 0, 0), "the restart");
+        List<Integer> getPools = new java.util.concurrent.CopyOnWriteArrayList<>();
+        fakes.get(0).script((h, b) -> {
+            if (h.opcode() == Opcode.GET) {
+                getPools.add(dev.pagepool.protocol.Bodies.pool(b));
+            }
+            return FakeDonor.Action.SERVE;
+        });
+        byte[] dst = new byte[Frame.PAGE_BYTES];
+        await(() -> !fakes.get(0).holds(before, 0, 0), "restart");
+        PageStatus got = c.getBatch(shared, new long[] {0}, new int[] {0}, 1, false, dst)[0];
+        assertNotEquals(PageStatus.OK, got);
+        assertEquals(List.of(), getPools, "no request under the stale id reached the restarted donor");
+        assertFalse(c.donorUp(0));
+        guard.assertNoEventLoopBlocked();
+    }
+}
