@@ -96,18 +96,26 @@ class ReplicationRacesTest {
     }
 
     @Test
-    void aPutInFlightToADonorThatTimesOutIsPlacedAgainOnTheSurvivorsNotRejected() throws Exception {
+    void putsInFlightToADonorThatTimesOutArePlacedAgainOnTheSurvivorsNotRejected() throws Exception {
         PagePoolClient c = connect(3);
         PoolRef pool = c.newPool(PoolSpec.privatePool(true), 2);
         assertEquals(PageStatus.OK, c.putBatch(pool, new long[] {0}, new int[] {0}, page(1), 1)[0]);
         int frozen = holders(pool, 0).get(0);
         fakeOf(frozen).script((h, b) -> h.opcode() == Opcode.PUT ? FakeDonor.Action.HOLD : FakeDonor.Action.SERVE);
-        CompletableFuture<PageStatus[]> put = c.putBatchAsync(pool, new long[] {0}, new int[] {1}, page(2), 1);
-        await(() -> fakeOf(frozen).heldCount() == 1, "the frozen donor holds the put");
+        // Two puts of the extent in flight: the first to time out takes the donor out of service, and closing its
+        // connection fails the second, whose retry must not be routed back to the frozen donor.
+        CompletableFuture<PageStatus[]> first = c.putBatchAsync(pool, new long[] {0}, new int[] {1}, page(2), 1);
+        CompletableFuture<PageStatus[]> second = c.putBatchAsync(pool, new long[] {0}, new int[] {2}, page(3), 1);
+        await(() -> fakeOf(frozen).heldCount() == 2, "the frozen donor holds both puts");
         clock.advance(Duration.ofSeconds(3));
-        assertEquals(PageStatus.OK, put.get(10, TimeUnit.SECONDS)[0], "re-placed on the two survivors");
+        assertEquals(PageStatus.OK, first.get(10, TimeUnit.SECONDS)[0], "re-placed on the two survivors");
+        assertEquals(PageStatus.OK, second.get(10, TimeUnit.SECONDS)[0], "re-placed on the two survivors");
         assertFalse(c.donorUp(frozen));
-        assertEquals(2, holders(pool, 1).size() - (holders(pool, 1).contains(frozen) ? 1 : 0));
+        for (int index = 1; index <= 2; index++) {
+            List<Integer> copies = new ArrayList<>(holders(pool, index));
+            copies.remove(Integer.valueOf(frozen));
+            assertEquals(2, copies.size(), "two copies of page " + index + " on the survivors");
+        }
         guard.assertNoEventLoopBlocked();
     }
 
