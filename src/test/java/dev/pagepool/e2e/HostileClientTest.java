@@ -185,7 +185,7 @@ class HostileClientTest {
             ByteBuf put = Unpooled.buffer();
             FrameWriter.vector(put, Opcode.PUT, 0, 50, own.idOn(0), 1);
             int crc = new PageChecksum().of(PAGE, 0, Frame.PAGE_BYTES);
-            FrameWriter.putEntry(put, 5, 5, crc ^ 1, PAGE, 0);
+            FrameWriter.putEntry(put, 5, 5, crc ^ 1, 0, PAGE, 0);
             c.send(put);
             RawConnection.Reply r = c.next();
             assertEquals(Status.OK, r.header().status());

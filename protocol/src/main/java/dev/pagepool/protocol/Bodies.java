@@ -97,6 +97,11 @@ public final class Bodies {
         return body.getInt(putEntry(body, i) + Frame.PUT_ENTRY_CRC_OFFSET);
     }
 
+    /** The client's opaque version of entry {@code i} (PUT: of this write; HANDBACK: of the last put the donor stored). */
+    public static long putVersion(ByteBuf body, int i) {
+        return body.getLong(putEntry(body, i) + Frame.PUT_ENTRY_VERSION_OFFSET);
+    }
+
     /** Absolute index of entry {@code i}'s 4096 data bytes. */
     public static int putDataIndex(ByteBuf body, int i) {
         return putEntry(body, i) + Frame.PUT_ENTRY_DATA_OFFSET;

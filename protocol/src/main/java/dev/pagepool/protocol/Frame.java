@@ -59,12 +59,25 @@ public final class Frame {
     public static final int VECTOR_POOL_OFFSET = 0;
     public static final int VECTOR_COUNT_OFFSET = 4;
 
-    /** PUT entry: object u64, index u32, crc32c u32, data[4096]. */
-    public static final int PUT_ENTRY_BYTES = 8 + 4 + 4 + PAGE_BYTES;
+    /**
+     * PUT entry, also the HANDBACK entry:
+     * <pre>
+     *  0          8        12       16                 24
+     *  +----------+--------+--------+------------------+----------------
+     *  |  object  | index  | crc32c |     version      | data[4096] ...
+     *  |   u64    |  u32   |  u32   |       u64        |
+     *  +----------+--------+--------+------------------+----------------
+     * </pre>
+     * The version is the client's, opaque to the donor: it is stored with the page and sent back unchanged in
+     * a HANDBACK entry, so the client can tell a handed-back copy from a newer write of the same handle. It sits
+     * before the data so the data stays 8-byte aligned within the entry.
+     */
+    public static final int PUT_ENTRY_BYTES = 8 + 4 + 4 + 8 + PAGE_BYTES;
     public static final int PUT_ENTRY_OBJECT_OFFSET = 0;
     public static final int PUT_ENTRY_INDEX_OFFSET = 8;
     public static final int PUT_ENTRY_CRC_OFFSET = 12;
-    public static final int PUT_ENTRY_DATA_OFFSET = 16;
+    public static final int PUT_ENTRY_VERSION_OFFSET = 16;
+    public static final int PUT_ENTRY_DATA_OFFSET = 24;
 
     /** GET and FLUSH_PAGE entry: object u64, index u32. */
     public static final int KEY_ENTRY_BYTES = 12;

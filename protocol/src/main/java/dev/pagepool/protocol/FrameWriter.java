@@ -106,18 +106,26 @@ public final class FrameWriter {
         return start;
     }
 
-    public static void putEntry(ByteBuf out, long object, int index, int crc, ByteBuf page, int pageIndex) {
-        out.writeLong(object);
-        out.writeInt(index);
-        out.writeInt(crc);
+    /**
+     * One PUT (or HANDBACK) entry; {@code version} is the client's opaque version of this write of the page,
+     * which the donor keeps with it and returns in HANDBACK.
+     */
+    public static void putEntry(ByteBuf out, long object, int index, int crc, long version, ByteBuf page, int pageIndex) {
+        putEntryFields(out, object, index, crc, version);
         out.writeBytes(page, pageIndex, Frame.PAGE_BYTES);
     }
 
-    public static void putEntry(ByteBuf out, long object, int index, int crc, byte[] page, int offset) {
+    /** {@link #putEntry(ByteBuf, long, int, int, long, ByteBuf, int)} from an array. */
+    public static void putEntry(ByteBuf out, long object, int index, int crc, long version, byte[] page, int offset) {
+        putEntryFields(out, object, index, crc, version);
+        out.writeBytes(page, offset, Frame.PAGE_BYTES);
+    }
+
+    private static void putEntryFields(ByteBuf out, long object, int index, int crc, long version) {
         out.writeLong(object);
         out.writeInt(index);
         out.writeInt(crc);
-        out.writeBytes(page, offset, Frame.PAGE_BYTES);
+        out.writeLong(version);
     }
 
     public static void keyEntry(ByteBuf out, long object, int index) {
@@ -144,7 +152,7 @@ public final class FrameWriter {
     /**
      * Starts a HANDBACK request (donor to client) of {@code count} pages of {@code pool}; the caller then writes
      * exactly {@code count} entries with {@link #putEntry} (the PUT entry layout: object, index, crc32c of the
-     * 4096 uncompressed bytes, data). {@code requestId} comes from the donor's own per-connection counter.
+     * 4096 uncompressed bytes, the version of the client's last put of the page, data). {@code requestId} comes from the donor's own per-connection counter.
      */
     public static int handback(ByteBuf out, long requestId, int pool, int count) {
         if (count < 0 || count > Frame.MAX_HANDBACK_PAGES) {

@@ -112,7 +112,7 @@ class BodiesCheckRequestTest {
             }
             for (int size : sizesFor(opcode)) {
                 byte[] body = TestPages.validBody(opcode, size, size);
-                List<Integer> extras = List.of(1, 2, 3, 4, 7, 8, 11, 12, 13, 4111, 4112, 4113);
+                List<Integer> extras = List.of(1, 2, 3, 4, 7, 8, 11, 12, 13, 4111, 4112, 4113, 4119, 4120, 4121);
                 for (int extra : extras) {
                     byte[] longer = Arrays.copyOf(body, body.length + extra);
                     for (int i = body.length; i < longer.length; i++) {
@@ -122,6 +122,35 @@ class BodiesCheckRequestTest {
                 }
             }
         }
+    }
+
+    /**
+     * A PUT or HANDBACK written in the old entry layout (no version: 4112 bytes an entry) must be refused whole,
+     * never read with its data shifted by 8 bytes; nor may an entry count that only fits the old layout pass.
+     */
+    @ParameterizedTest
+    @ValueSource(ints = {Opcode.PUT, Opcode.HANDBACK})
+    void entriesWithoutAVersionAreMalformed(int opcode) {
+        int oldEntryBytes = 8 + 4 + 4 + Frame.PAGE_BYTES;
+        for (int count : new int[] {1, 2, 63, 64}) {
+            byte[] body = new byte[Frame.VECTOR_PREFIX_BYTES + count * oldEntryBytes];
+            body[Frame.VECTOR_COUNT_OFFSET] = (byte) (count >>> 8);
+            body[Frame.VECTOR_COUNT_OFFSET + 1] = (byte) count;
+            assertStatus(Status.MALFORMED, opcode, body, count + " entries of " + oldEntryBytes + " bytes");
+        }
+        // The body of 2 versioned entries, announcing 3: one short of its count.
+        byte[] body = new byte[Frame.VECTOR_PREFIX_BYTES + 3 * Frame.PUT_ENTRY_BYTES - Frame.PUT_ENTRY_BYTES + 16];
+        body[Frame.VECTOR_COUNT_OFFSET + 1] = 3;
+        assertStatus(Status.MALFORMED, opcode, body, "3 entries announced in the room of 2 and a bit");
+    }
+
+    @Test
+    void aFullPutOfVersionedEntriesIsTheLargestBodyAndOneByteMoreIsRefused() {
+        byte[] full = TestPages.validBody(Opcode.PUT, Frame.MAX_PAGES_PER_FRAME, 5);
+        assertEquals(Frame.MAX_BODY_BYTES, full.length);
+        ByteBuf body = TestPages.exactlyBounded(full, 1);
+        assertDoesNotThrow(() -> Bodies.checkRequest(header(Opcode.PUT, body.readableBytes()), body));
+        assertStatus(Status.MALFORMED, Opcode.PUT, Arrays.copyOf(full, full.length + 1), "one byte past a full PUT");
     }
 
     @Test

@@ -26,7 +26,7 @@ class FrameDecoderStreamTest {
             encode(out -> FrameWriter.newPoolReply(out, 2, 9)),
             encode(out -> {
                 FrameWriter.vector(out, Opcode.PUT, 0, 3, 9, 1);
-                FrameWriter.putEntry(out, 10, 11, TestPages.crc32c(page), page, 0);
+                FrameWriter.putEntry(out, 10, 11, TestPages.crc32c(page), 12, page, 0);
             }),
             encode(out -> {
                 int start = FrameWriter.statusVectorReply(out, Opcode.PUT, 3, 1);
@@ -100,7 +100,7 @@ class FrameDecoderStreamTest {
             FrameWriter.vector(out, Opcode.PUT, 0, 1, 2, Frame.MAX_PAGES_PER_FRAME);
             for (int i = 0; i < Frame.MAX_PAGES_PER_FRAME; i++) {
                 byte[] page = TestPages.page(i);
-                FrameWriter.putEntry(out, i, i, TestPages.crc32c(page), page, 0);
+                FrameWriter.putEntry(out, i, i, TestPages.crc32c(page), i, page, 0);
             }
         });
         byte[] stream = concat(put, encode(out -> FrameWriter.ping(out, 2, 3)), put);

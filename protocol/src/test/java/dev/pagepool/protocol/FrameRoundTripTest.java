@@ -151,10 +151,10 @@ class FrameRoundTripTest {
             for (int i = 0; i < pages; i++) {
                 if (i % 2 == 0) {
                     source.setBytes(100, data[i]);
-                    FrameWriter.putEntry(out, -1L - i, i * 3, TestPages.crc32c(data[i]), source, 100);
+                    FrameWriter.putEntry(out, -1L - i, i * 3, TestPages.crc32c(data[i]), version(i), source, 100);
                 } else {
                     System.arraycopy(data[i], 0, array, 7, Frame.PAGE_BYTES);
-                    FrameWriter.putEntry(out, -1L - i, i * 3, TestPages.crc32c(data[i]), array, 7);
+                    FrameWriter.putEntry(out, -1L - i, i * 3, TestPages.crc32c(data[i]), version(i), array, 7);
                 }
             }
         });
@@ -168,11 +168,39 @@ class FrameRoundTripTest {
             assertEquals(-1L - i, Bodies.putObject(body, i));
             assertEquals(i * 3, Bodies.putIndex(body, i));
             assertEquals(TestPages.crc32c(data[i]), Bodies.putCrc(body, i));
+            assertEquals(version(i), Bodies.putVersion(body, i), "version of page " + i);
             byte[] read = new byte[Frame.PAGE_BYTES];
             body.getBytes(Bodies.putDataIndex(body, i), read);
             assertArrayEquals(data[i], read, "page " + i);
             assertEquals(Bodies.putCrc(body, i), checksum.of(body, Bodies.putDataIndex(body, i), Frame.PAGE_BYTES));
         }
+    }
+
+    /** Versions are opaque u64s: the extremes and a sign-bit pattern must come back bit for bit. */
+    private static long version(int i) {
+        return switch (i % 4) {
+            case 0 -> 0L;
+            case 1 -> -1L;
+            case 2 -> Long.MIN_VALUE + i;
+            default -> 0x0123_4567_89AB_CDEFL * i;
+        };
+    }
+
+    @Test
+    void putEntryLayoutIsObjectIndexCrcVersionThenData() {
+        byte[] page = TestPages.page(9);
+        ByteBuf out = Unpooled.buffer();
+        FrameWriter.putEntry(out, 0x1111_2222_3333_4444L, 0x5566_7788, 0x99AA_BBCC, 0xDDEE_FF00_1122_3344L, page, 0);
+        assertEquals(Frame.PUT_ENTRY_BYTES, out.readableBytes());
+        assertEquals(4120, Frame.PUT_ENTRY_BYTES);
+        assertEquals(0x1111_2222_3333_4444L, out.getLong(Frame.PUT_ENTRY_OBJECT_OFFSET));
+        assertEquals(0x5566_7788, out.getInt(Frame.PUT_ENTRY_INDEX_OFFSET));
+        assertEquals(0x99AA_BBCC, out.getInt(Frame.PUT_ENTRY_CRC_OFFSET));
+        assertEquals(0xDDEE_FF00_1122_3344L, out.getLong(Frame.PUT_ENTRY_VERSION_OFFSET));
+        byte[] read = new byte[Frame.PAGE_BYTES];
+        out.getBytes(Frame.PUT_ENTRY_DATA_OFFSET, read);
+        assertArrayEquals(page, read);
+        assertEquals(Frame.VECTOR_PREFIX_BYTES + Frame.MAX_PAGES_PER_FRAME * 4120, Frame.MAX_BODY_BYTES);
     }
 
     @ParameterizedTest
@@ -451,7 +479,7 @@ class FrameRoundTripTest {
         Delivered frame = checkedRequest(out -> {
             FrameWriter.handback(out, REQUEST_ID, 77, pages);
             for (int i = 0; i < pages; i++) {
-                FrameWriter.putEntry(out, 40L + i, i, TestPages.crc32c(data[i]), data[i], 0);
+                FrameWriter.putEntry(out, 40L + i, i, TestPages.crc32c(data[i]), version(i), data[i], 0);
             }
         });
         assertEquals(Opcode.HANDBACK, frame.header().opcode());
@@ -464,6 +492,7 @@ class FrameRoundTripTest {
             assertEquals(40L + i, Bodies.putObject(body, i));
             assertEquals(i, Bodies.putIndex(body, i));
             assertEquals(TestPages.crc32c(data[i]), Bodies.putCrc(body, i));
+            assertEquals(version(i), Bodies.putVersion(body, i), "a handed-back page carries its version");
             byte[] read = new byte[Frame.PAGE_BYTES];
             body.getBytes(Bodies.putDataIndex(body, i), read);
             assertArrayEquals(data[i], read);

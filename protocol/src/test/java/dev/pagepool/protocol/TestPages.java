@@ -60,6 +60,7 @@ final class TestPages {
                     if (opcode == Opcode.PUT || opcode == Opcode.HANDBACK) {
                         byte[] data = page(random.nextLong());
                         out.writeInt(crc32c(data));
+                        out.writeLong(random.nextLong()); // version
                         out.writeBytes(data);
                     }
                 }
@@ -111,6 +112,7 @@ final class TestPages {
                     values.add(Bodies.putObject(body, i));
                     values.add(Bodies.putIndex(body, i));
                     values.add(Bodies.putCrc(body, i));
+                    values.add(Bodies.putVersion(body, i));
                     values.add(checksum.of(body, Bodies.putDataIndex(body, i), Frame.PAGE_BYTES));
                 }
             }

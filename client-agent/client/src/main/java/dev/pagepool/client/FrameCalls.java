@@ -44,7 +44,7 @@ final class FrameCalls {
             int i = picks[j];
             byte[] page = pages.array(i);
             int at = pages.offset(i);
-            FrameWriter.putEntry(frame, objects[i], indexes[i], crc.of(page, at, Frame.PAGE_BYTES), page, at);
+            FrameWriter.putEntry(frame, objects[i], indexes[i], crc.of(page, at, Frame.PAGE_BYTES), 0, page, at);
         }
         return conn.send(id, frame).thenAccept(r -> DonorConnection.withBody(r, b -> {
             checkStatusVector(conn, b, k);

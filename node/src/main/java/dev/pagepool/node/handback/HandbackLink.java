@@ -148,6 +148,7 @@ public final class HandbackLink {
             frame.setInt(entry + Frame.PUT_ENTRY_INDEX_OFFSET, pages.index(i));
             frame.setInt(entry + Frame.PUT_ENTRY_CRC_OFFSET,
                 checksum.of(nio, entry + Frame.PUT_ENTRY_DATA_OFFSET, Frame.PAGE_BYTES));
+            frame.setLong(entry + Frame.PUT_ENTRY_VERSION_OFFSET, pages.version(i));
             frame.writerIndex(entry + Frame.PUT_ENTRY_BYTES);
         }
         slot.busy = true;

@@ -138,7 +138,8 @@ final class RequestProcessor {
                 store.flushPage(pool.id(), pool.persistent(), object, index);
                 status = Status.PAGE_REJECTED;
                 rejected++;
-            } else if (store.put(scratch, pool.id(), pool.persistent(), object, index, src, dataIndex) == PageStore.STORED) {
+            } else if (store.put(scratch, pool.id(), pool.persistent(), object, index, Bodies.putVersion(body, i),
+                src, dataIndex) == PageStore.STORED) {
                 status = Status.PAGE_OK;
             } else {
                 status = Status.PAGE_REJECTED;

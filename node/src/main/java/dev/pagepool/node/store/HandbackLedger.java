@@ -5,11 +5,12 @@ import java.util.Arrays;
 /**
  * The persistent pages that are out on the wire in a HANDBACK frame, each with the token it was sent under.
  *
- * <p>Why a side table and not a version per page: a page may be replaced (a newer put of the same handle) or
- * flushed while its copy travels to the client, and then the client's "I hold it" is about the old version and
- * must not free the new one. A version number per page would cost 4 to 8 bytes on every stored page; instead
- * the few pages in flight (at most {@link #CAPACITY_PAGES}) are recorded here, and every removal of a
- * persistent page drops its record. So a record present with the same token proves the entry still holds the
+ * <p>Why a side table: a page may be replaced (a newer put of the same handle) or flushed while its copy
+ * travels to the client, and then the client's "I hold it" is about the old version and must not free the new
+ * one. The client's version, which persistent pages carry, cannot prove that: it is opaque to the donor and may
+ * repeat (a client with no use for versions sends 0 every time), so two puts of a handle can carry the same
+ * one. Instead the few pages in flight (at most {@link #CAPACITY_PAGES}) are recorded here, and every removal of
+ * a persistent page drops its record. So a record present with the same token proves the entry still holds the
  * very version that was sent; a new put in the same entry (entry ids and slab slots are recycled, so the
  * {@link Location} alone could repeat) finds no record and is kept. Tokens come from a store-wide counter and
  * never repeat.

@@ -1,13 +1,14 @@
 package dev.pagepool.node.store;
 
 /**
- * The handles and tokens of one batch of persistent pages copied out for hand-back, all of one pool; their
+ * The handles, versions and tokens of one batch of persistent pages copied out for hand-back, all of one pool; their
  * data went straight into the caller's frame buffer. Made once per sender slot and refilled, so a batch
  * allocates nothing per page.
  */
 public final class HandbackPages {
     private final long[] objects;
     private final int[] indexes;
+    private final long[] versions;
     private final long[] tokens;
     int pool;
     int count;
@@ -15,6 +16,7 @@ public final class HandbackPages {
     public HandbackPages(int capacity) {
         objects = new long[capacity];
         indexes = new int[capacity];
+        versions = new long[capacity];
         tokens = new long[capacity];
     }
 
@@ -38,6 +40,11 @@ public final class HandbackPages {
         return indexes[i];
     }
 
+    /** The client's version of the page, as it came with the put that stored it; goes back in the HANDBACK entry. */
+    public long version(int i) {
+        return versions[i];
+    }
+
     /** Proves, at {@link PageStore#releaseIfUnchanged}, that the handle still holds the version that was sent. */
     public long token(int i) {
         return tokens[i];
@@ -48,9 +55,10 @@ public final class HandbackPages {
         pool = 0;
     }
 
-    void add(long object, int index, long token) {
+    void add(long object, int index, long version, long token) {
         objects[count] = object;
         indexes[count] = index;
+        versions[count] = version;
         tokens[count] = token;
         count++;
     }

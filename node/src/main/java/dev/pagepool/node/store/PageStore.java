@@ -46,8 +46,8 @@ public final class PageStore implements AutoCloseable {
     private final ReentrantLock lock = new ReentrantLock();
     private final PageCodec codec;
     private final SlabAllocator slabs;
-    private final PageTable persistent = new PageTable();
-    private final PageTable ephemeral = new PageTable();
+    private final PageTable persistent = new PageTable(true);
+    private final PageTable ephemeral = new PageTable(false);
     private long storedBytes;
     private long sameFilledPages;
     private long compressedPages;
@@ -74,8 +74,13 @@ public final class PageStore implements AutoCloseable {
         return codec.name();
     }
 
-    /** Stores the page at {@code src[srcOffset..+4096)}; STORED or REJECTED. */
-    public int put(Scratch s, int pool, boolean persistentPool, long object, int index, ByteBuffer src, int srcOffset) {
+    /**
+     * Stores the page at {@code src[srcOffset..+4096)} with the client's opaque {@code version} of it; STORED or
+     * REJECTED. A persistent page keeps the version (whatever its encoding, same-filled pages included) and
+     * hands it back with the page; an ephemeral page is never handed back, so its version is not kept.
+     */
+    public int put(Scratch s, int pool, boolean persistentPool, long object, int index, long version,
+                   ByteBuffer src, int srcOffset) {
         Objects.checkFromIndexSize(srcOffset, PAGE_SIZE, src.limit());
         codec.encode(s, src, srcOffset);
         PageTable table = persistentPool ? persistent : ephemeral;
@@ -108,7 +113,7 @@ public final class PageStore implements AutoCloseable {
                 storedBytes += s.length;
                 location = Location.of(address, s.length, s.encoding);
             }
-            if (table.insert(pool, object, index, location) == PageTable.NONE) {
+            if (table.insert(pool, object, index, location, version) == PageTable.NONE) {
                 undoStore(s, address);
                 return REJECTED;
             }
@@ -297,7 +302,7 @@ public final class PageStore implements AutoCloseable {
     /**
      * Copies up to {@code pages.capacity()} cold persistent pages of ONE pool accepted by {@code eligiblePools}
      * into a frame being built: page i's 4096 uncompressed bytes go to {@code dst[firstDataOffset + i * stride]},
-     * its handle and token to {@code pages}. Pages already in flight are skipped. Nothing is freed: each page
+     * its handle, the version of its last put and its token to {@code pages}. Pages already in flight are skipped. Nothing is freed: each page
      * stays readable until {@link #releaseIfUnchanged} (client said it holds it) or {@link #forgetHandback}
      * (no answer; it may be sent again). Returns the number of pages.
      *
@@ -347,7 +352,7 @@ public final class PageStore implements AutoCloseable {
                 long token = ++handbackSequence;
                 handbackLedger.put(e, token);
                 pages.pool = pool;
-                pages.add(persistent.objectOf(e), persistent.indexOf(e), token);
+                pages.add(persistent.objectOf(e), persistent.indexOf(e), persistent.version(e), token);
             }
             handbackHand = resumeAt >= 0 ? resumeAt : hand;
             return pages.count;

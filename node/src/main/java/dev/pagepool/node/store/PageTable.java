@@ -14,7 +14,13 @@ import java.util.Arrays;
  *   bucket    int   entry id in the probe table   4 bytes at load 1, 4.7-5.7 at the 0.7-0.85 load kept here
  *                                                 ---------
  *                                                 ~29-30 bytes, plus the object table's share
+ *   version   long  the client's version of the   8 bytes, in a table made {@code withVersions} only
+ *                   last put (persistent pages)
  * </pre>
+ * Versions are kept for persistent pages only: they exist for hand-back, which the client compares with its
+ * own last write, and only persistent pages are ever handed back; an ephemeral page is dropped, never returned
+ * unasked, so its table does not pay the 8 bytes.
+ *
  * Entry ids are stable for the life of a page, which is what lets pages be threaded on their object's list
  * (flush_object in O(pages of the object)) and lets the CLOCK hand walk entries in id order. The probe table
  * holds only ids, so moving them in backward-shift deletion is cheap. Entry arrays grow in blocks of
@@ -45,6 +51,8 @@ final class PageTable {
     private final ObjectTable objects = new ObjectTable();
     private long[][] keys = new long[0][];
     private long[][] locations = new long[0][];
+    /** Null in a table without versions. */
+    private long[][] versions;
     private int[][] objPrev = new int[0][];
     private int[][] objNext = new int[0][];
     private int[] buckets = emptyBuckets(MIN_BUCKETS);
@@ -52,6 +60,11 @@ final class PageTable {
     private int freeHead = NONE;
     private int size;
     private int clockHand;
+
+    /** {@code withVersions}: keep each page's client version (see the class comment). */
+    PageTable(boolean withVersions) {
+        versions = withVersions ? new long[0][] : null;
+    }
 
     private static int[] emptyBuckets(int n) {
         int[] b = new int[n];
@@ -81,8 +94,16 @@ final class PageTable {
         locations[entry >>> BLOCK_SHIFT][entry & BLOCK_MASK] = location;
     }
 
-    /** Adds a handle that is not in the table; NONE when the table holds {@link #MAX_ENTRIES} pages already. */
-    int insert(int pool, long object, int index, long location) {
+    /** The client's version of the entry's page; 0 in a table without versions. */
+    long version(int entry) {
+        return versions == null ? 0 : versions[entry >>> BLOCK_SHIFT][entry & BLOCK_MASK];
+    }
+
+    /**
+     * Adds a handle that is not in the table, with the client's version of the page (dropped by a table without
+     * versions); NONE when the table holds {@link #MAX_ENTRIES} pages already.
+     */
+    int insert(int pool, long object, int index, long location, long version) {
         if (freeHead == NONE && highWater >= MAX_ENTRIES) {
             return NONE;
         }
@@ -94,6 +115,9 @@ final class PageTable {
         long k = key(objectId, index);
         keys[e >>> BLOCK_SHIFT][e & BLOCK_MASK] = k;
         locations[e >>> BLOCK_SHIFT][e & BLOCK_MASK] = location;
+        if (versions != null) {
+            versions[e >>> BLOCK_SHIFT][e & BLOCK_MASK] = version;
+        }
         int head = objects.head(objectId);
         setPrev(e, NONE);
         setNext(e, head);
@@ -207,7 +231,8 @@ final class PageTable {
 
     long metadataBytes() {
         long blocks = keys.length;
-        return blocks * BLOCK_ENTRIES * (8L + 8L + 4L + 4L) + 4L * buckets.length + objects.metadataBytes();
+        long perEntry = 8L + 8L + 4L + 4L + (versions == null ? 0 : 8L);
+        return blocks * BLOCK_ENTRIES * perEntry + 4L * buckets.length + objects.metadataBytes();
     }
 
     private static int tag(long hash) {
@@ -246,6 +271,10 @@ final class PageTable {
             locations[blocks - 1] = new long[BLOCK_ENTRIES];
             objPrev[blocks - 1] = new int[BLOCK_ENTRIES];
             objNext[blocks - 1] = new int[BLOCK_ENTRIES];
+            if (versions != null) {
+                versions = Arrays.copyOf(versions, blocks);
+                versions[blocks - 1] = new long[BLOCK_ENTRIES];
+            }
             Arrays.fill(keys[blocks - 1], FREE_KEY);
         }
         return highWater++;

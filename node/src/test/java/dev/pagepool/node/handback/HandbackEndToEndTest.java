@@ -166,6 +166,38 @@ class HandbackEndToEndTest {
     }
 
     @Test
+    @Timeout(value = 60, unit = TimeUnit.SECONDS)
+    void handedBackPagesCarryTheVersionOfTheirLastPut() throws Exception {
+        byte[][] first = pages(4, 8);
+        byte[][] last = pages(4, 9);
+        last[3] = new byte[Frame.PAGE_BYTES]; // a zero page: stored without a slab, its version kept all the same
+        long[] lastVersions = {-1L, Long.MIN_VALUE, 0x0123_4567_89AB_CDEFL, 42L};
+        try (RawClient client = new RawClient(server.port())) {
+            client.hello(1006);
+            int pool = client.newPool(true);
+            assertAllOk(client.put(pool, 11, 0, first, new long[] {1, 2, 3, 4}));
+            assertAllOk(client.put(pool, 11, 0, last, lastVersions));
+            capacity(0);
+            Set<Integer> seen = new HashSet<>();
+            while (seen.size() < 4) {
+                Handback h = client.nextHandback(5000);
+                assertNotNull(h, "the donor hands pages back while over its budget");
+                int[] answers = new int[h.pages().length];
+                for (int i = 0; i < answers.length; i++) {
+                    HandedBackPage page = h.pages()[i];
+                    assertEquals(lastVersions[page.index()], page.version(), "version of page " + page.index());
+                    assertArrayEquals(last[page.index()], page.data(), "page " + page.index() + " comes back as last put");
+                    seen.add(page.index());
+                    answers[i] = Status.PAGE_OK;
+                }
+                client.answer(h, answers);
+            }
+            capacity(CAPACITY);
+            client.destroyPool(pool);
+        }
+    }
+
+    @Test
     @Timeout(value = 30, unit = TimeUnit.SECONDS)
     void aReplyToNoRequestIsIgnoredAndTheConnectionLives() throws Exception {
         byte[][] data = pages(1, 5);

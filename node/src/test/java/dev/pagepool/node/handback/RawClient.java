@@ -29,7 +29,7 @@ final class RawClient implements AutoCloseable {
     }
 
     /** One page of a HANDBACK frame, its CRC already checked by {@link #nextHandback}. */
-    record HandedBackPage(long object, int index, byte[] data) {
+    record HandedBackPage(long object, int index, long version, byte[] data) {
     }
 
     /** A HANDBACK request from the donor. */
@@ -73,13 +73,19 @@ final class RawClient implements AutoCloseable {
         expectOk(call(buf, id, Opcode.DESTROY_POOL));
     }
 
-    /** Puts pages[i] at (object, firstIndex + i); returns the page statuses. */
+    /** Puts pages[i] at (object, firstIndex + i), version 0; returns the page statuses. */
     int[] put(int pool, long object, int firstIndex, byte[][] pages) throws IOException {
+        return put(pool, object, firstIndex, pages, new long[pages.length]);
+    }
+
+    /** Puts pages[i] at (object, firstIndex + i) with versions[i]; returns the page statuses. */
+    int[] put(int pool, long object, int firstIndex, byte[][] pages, long[] versions) throws IOException {
         ByteBuf buf = Unpooled.buffer();
         long id = nextId++;
         FrameWriter.vector(buf, Opcode.PUT, 0, id, pool, pages.length);
         for (int i = 0; i < pages.length; i++) {
-            FrameWriter.putEntry(buf, object, firstIndex + i, checksum.of(pages[i], 0, Frame.PAGE_BYTES), pages[i], 0);
+            FrameWriter.putEntry(buf, object, firstIndex + i, checksum.of(pages[i], 0, Frame.PAGE_BYTES), versions[i],
+                pages[i], 0);
         }
         Received r = call(buf, id, Opcode.PUT);
         expectOk(r);
@@ -187,7 +193,7 @@ final class RawClient implements AutoCloseable {
             if (checksum.of(data, 0, Frame.PAGE_BYTES) != Bodies.putCrc(body, i)) {
                 throw new AssertionError("HANDBACK page " + i + " with a bad CRC");
             }
-            pages[i] = new HandedBackPage(Bodies.putObject(body, i), Bodies.putIndex(body, i), data);
+            pages[i] = new HandedBackPage(Bodies.putObject(body, i), Bodies.putIndex(body, i), Bodies.putVersion(body, i), data);
         }
         handbacks.add(new Handback(r.header().requestId(), Bodies.pool(body), pages));
     }

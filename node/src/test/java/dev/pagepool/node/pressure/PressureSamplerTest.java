@@ -34,7 +34,7 @@ class PressureSamplerTest {
             for (int i = 0; i < 512; i++) { // 2 MiB of ephemeral pages
                 random.nextBytes(data);
                 page.put(0, data);
-                store.put(store.newScratch(), 1, false, 1, i, page, 0);
+                store.put(store.newScratch(), 1, false, 1, i, 0, page, 0);
             }
             DonorBudget budget = new DonorBudget(store, Watermarks.DEFAULT, 64 * MIB);
             HandbackSender sender = new HandbackSender(store, new BufferReserve(8 * MIB), new PoolRegistry(),

@@ -16,8 +16,8 @@ import org.junit.jupiter.api.Test;
 class PageStoreHandbackTest {
     private static final int P = PageStore.PAGE_SIZE;
     private static final int MIB = 1 << 20;
-    /** The PUT entry stride of a HANDBACK frame; data at offset 16 of each entry. */
-    private static final int STRIDE = 16 + P;
+    /** The PUT entry stride of a HANDBACK frame; data at offset 24 of each entry. */
+    private static final int STRIDE = 24 + P;
 
     private final PageStore store = new PageStore(new StoreSettings(64L * MIB, MIB, true));
     private final Scratch scratch = store.newScratch();
@@ -31,8 +31,12 @@ class PageStoreHandbackTest {
     }
 
     private void put(int pool, boolean persistent, long object, int index, byte[] data) {
+        put(pool, persistent, object, index, data, 0);
+    }
+
+    private void put(int pool, boolean persistent, long object, int index, byte[] data, long version) {
         page.put(0, data);
-        assertEquals(PageStore.STORED, store.put(scratch, pool, persistent, object, index, page, 0));
+        assertEquals(PageStore.STORED, store.put(scratch, pool, persistent, object, index, version, page, 0));
     }
 
     private boolean present(int pool, long object, int index) {
@@ -41,12 +45,12 @@ class PageStoreHandbackTest {
 
     private byte[] sent(int i) {
         byte[] data = new byte[P];
-        frame.get(16 + i * STRIDE, data);
+        frame.get(24 + i * STRIDE, data);
         return data;
     }
 
     private int take(boolean secondChance) {
-        return store.takeForHandback(p -> true, secondChance, batch, frame, 16, STRIDE);
+        return store.takeForHandback(p -> true, secondChance, batch, frame, 24, STRIDE);
     }
 
     @Test
@@ -67,6 +71,35 @@ class PageStoreHandbackTest {
         }
         assertEquals(0, store.persistentPages());
         assertEquals(0, store.handbackInFlight());
+    }
+
+    @Test
+    void aHandedBackPageCarriesTheVersionOfItsLastPut() {
+        // Raw, compressed and same-filled pages (the last take no slab, and keep their version all the same),
+        // each put twice: the version that comes back is the second one's, whatever the first was.
+        byte[][] pages = {PageStoreTest.randomPage(7), PageStoreTest.textPage(7), PageStoreTest.filledPage(0),
+            PageStoreTest.filledPage(0x5A5A5A5A)};
+        long[] versions = {-1L, Long.MIN_VALUE, 0x0123_4567_89AB_CDEFL, 1L};
+        for (int i = 0; i < pages.length; i++) {
+            put(1, true, 9, i, PageStoreTest.randomPage(100 + i), 1000 + i);
+            put(1, true, 9, i, pages[i], versions[i]);
+        }
+        assertEquals(pages.length, take(false));
+        for (int i = 0; i < pages.length; i++) {
+            int index = batch.index(i);
+            assertEquals(versions[index], batch.version(i), "version of page " + index);
+            assertArrayEquals(pages[index], sent(i), "data of page " + index);
+        }
+        assertEquals(2, store.stats().sameFilledPages());
+    }
+
+    @Test
+    void aPutAfterARejectedOneStartsAFreshVersion() {
+        put(1, true, 9, 0, PageStoreTest.randomPage(1), 11);
+        assertTrue(store.flushPage(1, true, 9, 0)); // what a rejected put does to the older version
+        put(1, true, 9, 0, PageStoreTest.randomPage(2), 12);
+        assertEquals(1, take(false));
+        assertEquals(12, batch.version(0));
     }
 
     @Test

@@ -14,6 +14,8 @@ import java.util.Random;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 class PageStoreTest {
     private static final int P = PageStore.PAGE_SIZE;
@@ -62,7 +64,7 @@ class PageStoreTest {
     private int put(int pool, boolean persistent, long object, int index, byte[] data) {
         in.clear();
         in.put(0, data);
-        return store.put(scratch, pool, persistent, object, index, in, 0);
+        return store.put(scratch, pool, persistent, object, index, 0, in, 0);
     }
 
     private byte[] get(int pool, boolean persistent, long object, int index, boolean exclusive) {
@@ -240,34 +242,45 @@ class PageStoreTest {
         assertEquals(64, cold, "exactly the room needed was taken from cold pages");
     }
 
-    @Test
-    void zeroPagesUseNoSlabAndAtMost32BytesEach() {
+    /**
+     * The index budget: 32 bytes per page, plus for a persistent page the 8 bytes of the client's version it must
+     * hand back (ephemeral pages are never handed back, so they do not carry one).
+     */
+    private static final long EPHEMERAL_BYTES_PER_PAGE = 32;
+    private static final long PERSISTENT_BYTES_PER_PAGE = EPHEMERAL_BYTES_PER_PAGE + 8;
+
+    @ParameterizedTest
+    @ValueSource(booleans = {true, false})
+    void zeroPagesUseNoSlabAndOnlyTheirIndexEntry(boolean persistent) {
         open(64 * MIB, true);
         ByteBuffer zero = ByteBuffer.allocateDirect(P);
         int pages = 100_000;
         for (int i = 0; i < pages; i++) {
-            assertEquals(PageStore.STORED, store.put(scratch, 1, true, i / 1000, i % 1000, zero, 0));
+            assertEquals(PageStore.STORED, store.put(scratch, 1, persistent, i / 1000, i % 1000, i, zero, 0));
         }
         StoreStats s = store.stats();
         assertEquals(0, s.usedBytes());
         assertEquals(0, s.arenaBytes());
         assertEquals(pages, s.sameFilledPages());
-        assertTrue(s.metadataBytes() <= 32L * pages, s.metadataBytes() / (double) pages + " bytes per zero page");
-        assertArrayEquals(filledPage(0), get(1, true, 99, 999, false));
+        long budget = persistent ? PERSISTENT_BYTES_PER_PAGE : EPHEMERAL_BYTES_PER_PAGE;
+        assertTrue(s.metadataBytes() <= budget * pages, s.metadataBytes() / (double) pages + " bytes per zero page");
+        assertArrayEquals(filledPage(0), get(1, persistent, 99, 999, false));
     }
 
-    @Test
-    void indexMetadataStaysWithin32BytesPerPage() {
+    @ParameterizedTest
+    @ValueSource(booleans = {true, false})
+    void indexMetadataStaysWithinItsBudgetPerPage(boolean persistent) {
         open(256 * MIB, true);
         int pages = 100_000;
         in.put(0, textPage(1));
         for (int i = 0; i < pages; i++) {
             in.putInt(0, i); // distinct pages, all compressible
-            assertEquals(PageStore.STORED, store.put(scratch, 1, i % 2 == 0, i / 500, i % 500, in, 0));
+            assertEquals(PageStore.STORED, store.put(scratch, 1, persistent, i / 500, i % 500, i, in, 0));
         }
         StoreStats s = store.stats();
         assertEquals(pages, s.pages());
-        assertTrue(s.metadataBytes() <= 32L * pages, s.metadataBytes() / (double) pages + " bytes per page");
+        long budget = persistent ? PERSISTENT_BYTES_PER_PAGE : EPHEMERAL_BYTES_PER_PAGE;
+        assertTrue(s.metadataBytes() <= budget * pages, s.metadataBytes() / (double) pages + " bytes per page");
     }
 
     @Test
@@ -314,10 +327,10 @@ class PageStoreTest {
         long before = mx.getCurrentThreadAllocatedBytes();
         for (int i = 0; i < 20_000; i++) {
             in.put(0, (i & 1) == 0 ? text : random);
-            store.put(scratch, 1, true, 1, i, in, 0);
+            store.put(scratch, 1, true, 1, i, 0, in, 0);
             store.get(scratch, 1, true, 1, i, false, out, 0);
             store.flushPage(1, true, 1, i);
-            store.put(scratch, 1, true, 1, i, in, 0);
+            store.put(scratch, 1, true, 1, i, 0, in, 0);
         }
         long perOp = (mx.getCurrentThreadAllocatedBytes() - before) / 80_000;
         assertEquals(0, perOp, "bytes allocated per store operation");
@@ -434,7 +447,7 @@ class PageStoreTest {
         byte[] text = textPage(9);
         ByteBuffer src = ByteBuffer.allocate(3 * P);
         src.put(100, text).position(5).limit(3 * P - 1);
-        assertEquals(PageStore.STORED, store.put(scratch, 1, true, 1, 1, src, 100));
+        assertEquals(PageStore.STORED, store.put(scratch, 1, true, 1, 1, 0, src, 100));
         assertEquals(5, src.position());
         assertEquals(3 * P - 1, src.limit());
         ByteBuffer dst = ByteBuffer.allocate(2 * P + 7).position(3);
@@ -455,7 +468,7 @@ class PageStoreTest {
         assertThrows(IllegalArgumentException.class, () -> store.get(scratch, 1, true, 1, 1, true, readOnly, 0));
         assertArrayEquals(randomPage(3), get(1, true, 1, 1, false));
         assertThrows(IndexOutOfBoundsException.class,
-            () -> store.put(scratch, 1, true, 1, 2, ByteBuffer.allocate(P), 1));
+            () -> store.put(scratch, 1, true, 1, 2, 0, ByteBuffer.allocate(P), 1));
     }
 
     @Test
@@ -496,7 +509,7 @@ class PageStoreTest {
                         for (int i = 0; i < 2_000; i++) {
                             byte[] page = i % 3 == 0 ? randomPage(pool * 100_000L + i) : textPage(pool * 100_000L + i);
                             src.put(0, page);
-                            assertEquals(PageStore.STORED, store.put(own, pool, true, 1, i, src, 0));
+                            assertEquals(PageStore.STORED, store.put(own, pool, true, 1, i, 0, src, 0));
                         }
                         for (int i = 0; i < 2_000; i++) {
                             byte[] page = i % 3 == 0 ? randomPage(pool * 100_000L + i) : textPage(pool * 100_000L + i);

@@ -39,7 +39,7 @@ public final class StoreFootprintBenchmark {
             long t0 = System.nanoTime();
             for (int i = 0; i < PAGES; i++) {
                 int offset = (i % DISTINCT_PAGES) * PageStore.PAGE_SIZE;
-                if (store.put(s, 1, true, i / PAGES_PER_OBJECT, i % PAGES_PER_OBJECT, pages, offset) != PageStore.STORED) {
+                if (store.put(s, 1, true, i / PAGES_PER_OBJECT, i % PAGES_PER_OBJECT, i, pages, offset) != PageStore.STORED) {
                     throw new IllegalStateException("page " + i + " rejected: the budget is meant to hold them all");
                 }
             }
@@ -70,7 +70,7 @@ public final class StoreFootprintBenchmark {
             Scratch s = store.newScratch();
             ByteBuffer zero = ByteBuffer.allocateDirect(PageStore.PAGE_SIZE);
             for (int i = 0; i < ZERO_PAGES; i++) {
-                store.put(s, 1, true, i / PAGES_PER_OBJECT, i % PAGES_PER_OBJECT, zero, 0);
+                store.put(s, 1, true, i / PAGES_PER_OBJECT, i % PAGES_PER_OBJECT, i, zero, 0);
             }
             StoreStats st = store.stats();
             System.out.printf("%,d zero pages: %,d bytes of arena + %,d bytes of metadata = %.1f bytes/zero page%n",
