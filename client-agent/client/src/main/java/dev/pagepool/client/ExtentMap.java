@@ -27,6 +27,12 @@ final class ExtentMap {
     private boolean[] lost = new boolean[64];
     private int[] writesBegun = new int[64];
     private int[] writesEnded = new int[64];
+    /**
+     * Per page, the caller's version of the last put begun, in entry order ({@link #EXTENT_PAGES} per entry). Set
+     * under the same lock as the write stamp, so a copier that finds no write in flight reads versions that match
+     * the pages on the complete copies.
+     */
+    private long[] pageVersions = new long[64 * EXTENT_PAGES];
     private int size;
     /** Hash slots holding entry + 1, 0 when empty; kept at most half full. */
     private int[] slots = new int[128];
@@ -212,6 +218,16 @@ final class ExtentMap {
         writesEnded[entry]++;
     }
 
+    /** Records the version of a put of page {@code index} of the entry's extent, as the put begins. */
+    synchronized void setVersion(int entry, int index, long version) {
+        pageVersions[entry * EXTENT_PAGES + Integer.remainderUnsigned(index, EXTENT_PAGES)] = version;
+    }
+
+    /** The version of the last put begun of page {@code index} of the entry's extent; 0 if none carried one. */
+    synchronized long version(int entry, int index) {
+        return pageVersions[entry * EXTENT_PAGES + Integer.remainderUnsigned(index, EXTENT_PAGES)];
+    }
+
     synchronized void beginBulkWrite() {
         bulkBegun++;
     }
@@ -252,6 +268,7 @@ final class ExtentMap {
         lost = Arrays.copyOf(lost, n);
         writesBegun = Arrays.copyOf(writesBegun, n);
         writesEnded = Arrays.copyOf(writesEnded, n);
+        pageVersions = Arrays.copyOf(pageVersions, n * EXTENT_PAGES);
         slots = new int[n * 2];
         for (int e = 0; e < size; e++) {
             insertSlot(e);

@@ -29,13 +29,14 @@ final class FrameCalls {
     private FrameCalls() {
     }
 
-    static CompletableFuture<Void> put(DonorConnection conn, int donorPool, long[] objects, int[] indexes,
+    /** Puts pages with the caller's versions ({@code versions[i]} for position i; all 0 when null). */
+    static CompletableFuture<Void> put(DonorConnection conn, int donorPool, long[] objects, int[] indexes, long[] versions,
                                        PageSlots pages, int[] picks, int k, PageResult result) {
-        return BusyRetry.send(() -> sendPut(conn, donorPool, objects, indexes, pages, picks, k, result));
+        return BusyRetry.send(() -> sendPut(conn, donorPool, objects, indexes, versions, pages, picks, k, result));
     }
 
     private static CompletableFuture<Void> sendPut(DonorConnection conn, int donorPool, long[] objects, int[] indexes,
-            PageSlots pages, int[] picks, int k, PageResult result) {
+            long[] versions, PageSlots pages, int[] picks, int k, PageResult result) {
         long id = conn.nextRequestId();
         ByteBuf frame = DonorConnection.allocate(Frame.HEADER_BYTES + Frame.putBodyBytes(k));
         FrameWriter.vector(frame, Opcode.PUT, 0, id, donorPool, k);
@@ -44,7 +45,8 @@ final class FrameCalls {
             int i = picks[j];
             byte[] page = pages.array(i);
             int at = pages.offset(i);
-            FrameWriter.putEntry(frame, objects[i], indexes[i], crc.of(page, at, Frame.PAGE_BYTES), 0, page, at);
+            FrameWriter.putEntry(frame, objects[i], indexes[i], crc.of(page, at, Frame.PAGE_BYTES),
+                versions == null ? 0 : versions[i], page, at);
         }
         return conn.send(id, frame).thenAccept(r -> DonorConnection.withBody(r, b -> {
             checkStatusVector(conn, b, k);

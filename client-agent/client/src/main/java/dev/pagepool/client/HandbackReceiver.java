@@ -10,8 +10,10 @@ import java.nio.ByteBuffer;
 public interface HandbackReceiver {
     /**
      * Takes page {@code (object, index)} of {@code pool}: {@code page} holds its 4096 bytes, already checked
-     * against their CRC. Returns true once the page is held elsewhere (the donor then frees its copy), false to
-     * leave it with the donor. Must not keep {@code page} after returning.
+     * against their CRC, and {@code version} is the version the page was put with (the caller's, through
+     * {@code putAsync}/{@code putBatchAsync}; 0 when none was given). Returns true once the page is held elsewhere,
+     * or is known to be older than what the caller holds (the donor then frees its copy, if it still holds that
+     * very version), false to leave it with the donor. Must not keep {@code page} after returning.
      */
-    boolean take(PoolRef pool, long object, int index, ByteBuffer page);
+    boolean take(PoolRef pool, long object, int index, long version, ByteBuffer page);
 }

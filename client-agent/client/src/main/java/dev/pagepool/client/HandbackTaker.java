@@ -69,7 +69,8 @@ final class HandbackTaker implements AutoCloseable {
             int data = Bodies.putDataIndex(body, i);
             if (to != null && pool != null && crc.of(body, data, Frame.PAGE_BYTES) == Bodies.putCrc(body, i)) {
                 try {
-                    held = to.take(pool, Bodies.putObject(body, i), Bodies.putIndex(body, i), body.nioBuffer(data, Frame.PAGE_BYTES));
+                    held = to.take(pool, Bodies.putObject(body, i), Bodies.putIndex(body, i), Bodies.putVersion(body, i),
+                        body.nioBuffer(data, Frame.PAGE_BYTES));
                 } catch (RuntimeException e) {
                     LOG.log(Level.WARNING, "could not take a handed-back page; the donor keeps it", e);
                 }

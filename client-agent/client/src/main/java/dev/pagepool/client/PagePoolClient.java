@@ -179,8 +179,25 @@ public final class PagePoolClient implements AutoCloseable {
 
     /** Puts {@code n} pages from wherever {@code pages} says they are. */
     public CompletableFuture<PageStatus[]> putBatchAsync(PoolRef pool, long[] objects, int[] indexes, PageSlots pages, int n) {
+        return putVersioned(pool, objects, indexes, null, pages, n);
+    }
+
+    /**
+     * Puts {@code n} pages, each with {@code version}: an opaque number the donor keeps with each page and hands
+     * back with it (see {@link HandbackReceiver}), so the caller can tell a handed-back page from a newer write.
+     */
+    public CompletableFuture<PageStatus[]> putBatchAsync(PoolRef pool, long[] objects, int[] indexes, PageSlots pages,
+                                                         long version, int n) {
+        long[] versions = new long[n];
+        java.util.Arrays.fill(versions, version);
+        return putVersioned(pool, objects, indexes, versions, pages, n);
+    }
+
+    CompletableFuture<PageStatus[]> putVersioned(PoolRef pool, long[] objects, int[] indexes, long[] versions,
+                                                 PageSlots pages, int n) {
         PageStatus[] result = new PageStatus[n];
-        return new ReplicatedPut(donors, pool, objects, indexes, pages, result).run(all(n), n, 0).thenApply(v -> result);
+        return new ReplicatedPut(donors, pool, objects, indexes, versions, pages, result).run(all(n), n, 0)
+            .thenApply(v -> result);
     }
 
     /** Gets {@code n} pages into {@code dst[i * 4096]}; a status per page (OK filled, MISS or LOST untouched). */
@@ -238,12 +255,18 @@ public final class PagePoolClient implements AutoCloseable {
     // ---------------------------------------------------------------- single pages, coalesced
 
     public CompletableFuture<PageStatus> putAsync(PoolRef pool, long object, int index, byte[] page) {
-        return coalescer.put(pool, object, index, page, 0);
+        return coalescer.put(pool, object, index, page, 0, 0);
     }
 
     /** The page is {@code page[offset..offset + 4096)}. */
     public CompletableFuture<PageStatus> putAsync(PoolRef pool, long object, int index, byte[] page, int offset) {
-        return coalescer.put(pool, object, index, page, offset);
+        return coalescer.put(pool, object, index, page, offset, 0);
+    }
+
+    /** With the caller's {@code version} of the page, kept by the donor and handed back with it. */
+    public CompletableFuture<PageStatus> putAsync(PoolRef pool, long object, int index, byte[] page, int offset,
+                                                  long version) {
+        return coalescer.put(pool, object, index, page, offset, version);
     }
 
     public PageStatus put(PoolRef pool, long object, int index, byte[] page) {

@@ -38,6 +38,17 @@ public final class PoolRef {
         return donorPoolIds.get(donor);
     }
 
+    /**
+     * The version the last put of page {@code (object, index)} carried (0 if it carried none, or the page was
+     * never put): what a handed-back page is compared with. Call it while no put of the page is under way.
+     */
+    public long versionOf(long object, int index) {
+        synchronized (extents.lock()) {
+            int e = extents.find(object, ExtentMap.extentOf(index));
+            return e == ExtentMap.NONE ? 0 : extents.version(e, index);
+        }
+    }
+
     void setIdOn(int donor, int id) {
         donorPoolIds.set(donor, id);
     }

@@ -174,20 +174,27 @@ final class ReReplicator implements AutoCloseable {
     /** Copies one extent; completes with the pages copied (0 when it must be tried again). */
     private CompletableFuture<Integer> copy(Job job) {
         ExtentMap map = job.pool().extents;
-        long stamp = map.writeStamp(job.entry());
-        if (stamp == Long.MIN_VALUE) {
-            return CompletableFuture.completedFuture(0);
-        }
         int n = ExtentMap.EXTENT_PAGES;
         long[] objects = new long[n];
         int[] indexes = new int[n];
+        long[] versions = new long[n];
         int[] picks = new int[n];
-        long object = map.object(job.entry());
-        int first = map.extent(job.entry()) * ExtentMap.EXTENT_PAGES;
-        for (int j = 0; j < n; j++) {
-            objects[j] = object;
-            indexes[j] = first + j;
-            picks[j] = j;
+        long stamp;
+        // The stamp and the versions under one lock: with no write in flight, the versions are those of the pages
+        // on the complete copies, and the new copy gets them too (a hand-back from it must carry the right one).
+        synchronized (map.lock()) {
+            stamp = map.writeStamp(job.entry());
+            if (stamp == Long.MIN_VALUE) {
+                return CompletableFuture.completedFuture(0);
+            }
+            long object = map.object(job.entry());
+            int first = map.extent(job.entry()) * ExtentMap.EXTENT_PAGES;
+            for (int j = 0; j < n; j++) {
+                objects[j] = object;
+                indexes[j] = first + j;
+                versions[j] = map.version(job.entry(), first + j);
+                picks[j] = j;
+            }
         }
         byte[] pages = new byte[n * Frame.PAGE_BYTES];
         int[] status = new int[n];
@@ -219,7 +226,7 @@ final class ReReplicator implements AutoCloseable {
             boolean[] refused = new boolean[1];
             return donors.connection(target).thenCompose(to -> {
                 CompletableFuture<Void> put = hitCount == 0 ? CompletableFuture.completedFuture(null)
-                    : FrameCalls.put(to, targetPool, objects, indexes, PageSlots.contiguous(pages), hits, hitCount,
+                    : FrameCalls.put(to, targetPool, objects, indexes, versions, PageSlots.contiguous(pages), hits, hitCount,
                         (i, s) -> refused[0] |= s != Status.PAGE_OK);
                 CompletableFuture<Void> flush = missCount == 0 ? CompletableFuture.completedFuture(null)
                     : FrameCalls.flush(to, targetPool, objects, indexes, misses, missCount, (i, s) -> { });

@@ -22,6 +22,8 @@ final class ReplicatedPut {
     private final long[] objects;
     private final int[] indexes;
     private final PageSlots pages;
+    /** The caller's version of each page, kept by the donor and handed back with it; null: all 0. */
+    private final long[] versions;
     private final PageStatus[] result;
     private final int[] entryOf;
     private final int[] targets;
@@ -35,7 +37,9 @@ final class ReplicatedPut {
     /** A refusal that is about the request, not a donor (BAD_SECRET, INVALID): the caller gets it. */
     private volatile Throwable refused;
 
-    ReplicatedPut(DonorSet donors, PoolRef pool, long[] objects, int[] indexes, PageSlots pages, PageStatus[] result) {
+    ReplicatedPut(DonorSet donors, PoolRef pool, long[] objects, int[] indexes, long[] versions, PageSlots pages,
+                  PageStatus[] result) {
+        this.versions = versions;
         this.donors = donors;
         this.pool = pool;
         this.objects = objects;
@@ -71,6 +75,7 @@ final class ReplicatedPut {
                 int e = map.findOrAdd(objects[i], ExtentMap.extentOf(indexes[i]));
                 place(map, links, count, e);
                 map.beginWrite(e);
+                map.setVersion(e, indexes[i], versions == null ? 0 : versions[i]);
                 int t = 0;
                 for (int k = 0; k < ExtentMap.MAX_REPLICAS; k++) {
                     int d = map.replica(e, k);
@@ -87,7 +92,7 @@ final class ReplicatedPut {
             int id = pool.idOn(d);
             CompletableFuture<Void> sent = id == PoolRef.NO_POOL
                 ? CompletableFuture.failedFuture(new DonorUnavailableException("pool not on donor " + link.name()))
-                : donors.connection(link).thenCompose(conn -> FrameCalls.put(conn, id, objects, indexes, pages, picks, k,
+                : donors.connection(link).thenCompose(conn -> FrameCalls.put(conn, id, objects, indexes, versions, pages, picks, k,
                     (i, status) -> record(i, d, status)));
             return sent.handle((v, error) -> {
                 if (error != null) {

@@ -24,6 +24,7 @@ final class RequestCoalescer implements AutoCloseable {
     static final int MAX_QUEUED_PAGES = 64 * 1024;
 
     private record Item(boolean put, PoolRef pool, long object, int index, boolean exclusive, byte[] page, int offset,
+                        long version,
                         CompletableFuture<PageStatus> future) {
     }
 
@@ -41,19 +42,19 @@ final class RequestCoalescer implements AutoCloseable {
         this.client = client;
     }
 
-    CompletableFuture<PageStatus> put(PoolRef pool, long object, int index, byte[] page, int offset) {
+    CompletableFuture<PageStatus> put(PoolRef pool, long object, int index, byte[] page, int offset, long version) {
         if (offset < 0 || page.length - offset < Frame.PAGE_BYTES) {
             throw new IllegalArgumentException("a page is " + Frame.PAGE_BYTES + " bytes from offset " + offset
                 + ", the array has " + page.length);
         }
-        return enqueue(new Item(true, pool, object, index, false, page, offset, new CompletableFuture<>()));
+        return enqueue(new Item(true, pool, object, index, false, page, offset, version, new CompletableFuture<>()));
     }
 
     CompletableFuture<PageStatus> get(PoolRef pool, long object, int index, boolean exclusive, byte[] dst, int offset) {
         if (offset < 0 || dst.length - offset < Frame.PAGE_BYTES) {
             throw new IllegalArgumentException("destination must hold " + Frame.PAGE_BYTES + " bytes from offset " + offset);
         }
-        return enqueue(new Item(false, pool, object, index, exclusive, dst, offset, new CompletableFuture<>()));
+        return enqueue(new Item(false, pool, object, index, exclusive, dst, offset, 0, new CompletableFuture<>()));
     }
 
     private CompletableFuture<PageStatus> enqueue(Item item) {
@@ -124,17 +125,19 @@ final class RequestCoalescer implements AutoCloseable {
         int[] indexes = new int[n];
         byte[][] pages = new byte[n][];
         int[] offsets = new int[n];
+        long[] versions = new long[n];
         for (int i = 0; i < n; i++) {
             Item it = group.get(i);
             objects[i] = it.object();
             indexes[i] = it.index();
             pages[i] = it.page();
             offsets[i] = it.offset();
+            versions[i] = it.version();
         }
         Item lead = group.get(0);
         PageSlots slots = PageSlots.separate(pages, offsets);
         CompletableFuture<PageStatus[]> call = lead.put()
-            ? client.putBatchAsync(lead.pool(), objects, indexes, slots, n)
+            ? client.putVersioned(lead.pool(), objects, indexes, versions, slots, n)
             : client.getBatchAsync(lead.pool(), objects, indexes, n, lead.exclusive(), slots);
         return call.whenComplete((statuses, error) -> completeAll(group, statuses, error));
     }

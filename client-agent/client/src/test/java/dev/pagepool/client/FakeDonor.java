@@ -30,12 +30,15 @@ import java.util.concurrent.atomic.AtomicInteger;
  * test scripts it. A {@link Script} decides per request whether to answer now, answer with a status of the test's
  * choosing, or hold the reply until the test releases it; so a test chooses the order replies arrive in.
  */
-final class FakeDonor implements AutoCloseable {
-    /** What to do with one request. */
-    enum Action { SERVE, HOLD }
+public final class FakeDonor implements AutoCloseable {
+    /**
+     * What to do with one request: serve it now; HOLD it (neither applied nor answered until released, as a donor
+     * that has not read it yet); or apply it now and DELAY_REPLY until released (the reply is slow on the way).
+     */
+    public enum Action { SERVE, HOLD, DELAY_REPLY }
 
     @FunctionalInterface
-    interface Script {
+    public interface Script {
         Action on(FrameHeader header, ByteBuf body);
     }
 
@@ -43,6 +46,9 @@ final class FakeDonor implements AutoCloseable {
     private final NetServer server;
     private final String name;
     private final Map<String, byte[]> pages = new ConcurrentHashMap<>();
+    private final Map<String, Long> versions = new ConcurrentHashMap<>();
+    /** Statuses the client gave, per handed-back page, in order. */
+    private final List<Integer> handbackAnswers = new CopyOnWriteArrayList<>();
     private final AtomicInteger nextPool = new AtomicInteger(1);
     private final List<Runnable> held = new CopyOnWriteArrayList<>();
     private final List<NetSocket> sockets = new CopyOnWriteArrayList<>();
@@ -54,7 +60,7 @@ final class FakeDonor implements AutoCloseable {
     private volatile Integer putPageStatus;
     private final PageChecksum crc = new PageChecksum();
 
-    FakeDonor(Vertx vertx, String name) throws Exception {
+    public FakeDonor(Vertx vertx, String name) throws Exception {
         this.vertx = vertx;
         this.name = name;
         this.server = vertx.createNetServer(new NetServerOptions().setHost("127.0.0.1").setPort(0));
@@ -62,15 +68,15 @@ final class FakeDonor implements AutoCloseable {
         server.listen().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
     }
 
-    InetSocketAddress address() {
+    public InetSocketAddress address() {
         return InetSocketAddress.createUnresolved("127.0.0.1", server.actualPort());
     }
 
-    void script(Script s) {
+    public void script(Script s) {
         this.script = s;
     }
 
-    void frameStatus(int opcode, Integer status) {
+    public void frameStatus(int opcode, Integer status) {
         if (status == null) {
             frameStatus.remove(opcode);
         } else {
@@ -78,41 +84,76 @@ final class FakeDonor implements AutoCloseable {
         }
     }
 
-    void putPageStatus(Integer status) {
+    public void putPageStatus(Integer status) {
         this.putPageStatus = status;
     }
 
-    /** Sends every held reply, in the order the requests came. */
-    void releaseHeld() {
+    /** Sends every held reply, in the order the requests came; held requests are applied now. */
+    public void releaseHeld() {
         List<Runnable> now = new ArrayList<>(held);
         held.removeAll(now);
         now.forEach(Runnable::run);
     }
 
-    int heldCount() {
+    /** As {@link #releaseHeld}, newest first: the order a donor reading two connections may apply them in. */
+    public void releaseHeldNewestFirst() {
+        List<Runnable> now = new ArrayList<>(held);
+        held.removeAll(now);
+        java.util.Collections.reverse(now);
+        now.forEach(Runnable::run);
+    }
+
+    /**
+     * A HANDBACK of one page as this donor holds it now (data and version), to be sent by {@link #send} later:
+     * the frame a donor under pressure composes and that reaches the client after whatever happened meanwhile.
+     */
+    public ByteBuf handbackFrame(int pool, long object, int index) {
+        String key = key(pool, object, index);
+        byte[] data = pages.get(key);
+        if (data == null) {
+            throw new IllegalStateException("no page " + key + " to hand back");
+        }
+        ByteBuf out = Unpooled.buffer();
+        FrameWriter.handback(out, 1_000_000 + handbackAnswers.size(), pool, 1);
+        FrameWriter.putEntry(out, object, index, crc.of(data, 0, Frame.PAGE_BYTES), versions.getOrDefault(key, 0L), data, 0);
+        return out;
+    }
+
+    /** Sends a frame of this donor's own on every connection (there is one in these tests). */
+    public void send(ByteBuf frame) {
+        for (NetSocket socket : sockets) {
+            socket.write(Buffer.buffer(frame.copy()));
+        }
+    }
+
+    public List<Integer> handbackAnswers() {
+        return handbackAnswers;
+    }
+
+    public int heldCount() {
         return held.size();
     }
 
-    int requests(int opcode) {
+    public int requests(int opcode) {
         return requestsByOpcode.getOrDefault(opcode, 0);
     }
 
-    boolean holds(int pool, long object, int index) {
+    public boolean holds(int pool, long object, int index) {
         return pages.containsKey(key(pool, object, index));
     }
 
-    byte[] page(int pool, long object, int index) {
+    public byte[] page(int pool, long object, int index) {
         return pages.get(key(pool, object, index));
     }
 
     /** Forgets every page and pool, as a restarted donor would; pool ids start again from {@code firstPoolId}. */
-    void restart(int firstPoolId) {
+    public void restart(int firstPoolId) {
         pages.clear();
         nextPool.set(firstPoolId);
         sockets.forEach(NetSocket::close);
     }
 
-    void dropConnections() {
+    public void dropConnections() {
         sockets.forEach(NetSocket::close);
     }
 
@@ -121,12 +162,29 @@ final class FakeDonor implements AutoCloseable {
         FrameDecoder decoder = new FrameDecoder(Frame.MAX_BODY_BYTES, Unpooled::buffer, new FrameDecoder.Listener() {
             @Override
             public void onFrame(FrameHeader header, ByteBuf body) {
+                if (header.isResponse()) {
+                    if (header.opcode() == Opcode.HANDBACK) {
+                        for (int i = 0; i < Bodies.replyCount(body); i++) {
+                            handbackAnswers.add(Bodies.replyStatus(body, i));
+                        }
+                    }
+                    body.release();
+                    return;
+                }
                 requestsByOpcode.merge(header.opcode(), 1, Integer::sum);
                 Action action = script.on(header, body);
+                if (action == Action.HOLD) {
+                    held.add(() -> {
+                        ByteBuf reply = answer(header, body);
+                        body.release();
+                        socket.write(Buffer.buffer(reply));
+                    });
+                    return;
+                }
                 ByteBuf reply = answer(header, body);
                 body.release();
                 Runnable send = () -> socket.write(Buffer.buffer(reply));
-                if (action == Action.HOLD) {
+                if (action == Action.DELAY_REPLY) {
                     held.add(send);
                 } else {
                     send.run();
@@ -178,6 +236,7 @@ final class FakeDonor implements AutoCloseable {
                     byte[] data = new byte[Frame.PAGE_BYTES];
                     body.getBytes(Bodies.putDataIndex(body, i), data);
                     pages.put(key, data);
+                    versions.put(key, Bodies.putVersion(body, i));
                     out.writeByte(Status.PAGE_OK);
                 }
                 FrameWriter.patchBodyLength(out, 0);

@@ -17,6 +17,9 @@ import picocli.CommandLine.Option;
 @Command(name = "agent", description = "Serves an NBD export backed by the cluster's RAM, with a local disk file for what "
     + "the cluster rejects or hands back. Runs until SIGTERM, then drains cleanly.")
 final class AgentCommand implements Callable<Integer> {
+    /** How long a stop waits for requests under way; a request is bounded by the client's timeouts, a few seconds. */
+    private static final long STOP_WAIT_MILLIS = 10_000;
+
     @Mixin
     DonorOptions donorOptions;
     @Option(names = "--size", required = true, description = "Size of the export, e.g. 4g (a multiple of 4 KiB).")
@@ -55,6 +58,15 @@ final class AgentCommand implements Callable<Integer> {
                 // SIGTERM: stop taking requests, put what is on disk on stable storage, give the pool back. All of
                 // it here: once the hooks are done the JVM halts, whatever the main thread had left to do.
                 server.close();
+                // Requests the closed connections left under way finish first: a put that reached a donor after
+                // its pool was destroyed would otherwise leave its page there, owned by nobody.
+                try {
+                    if (!swap.quiesce(STOP_WAIT_MILLIS)) {
+                        System.out.println("agent stopping with " + swap.inFlight() + " requests still under way");
+                    }
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
                 swap.flush().join();
                 client.destroyPool(swap.pool());
                 System.out.println("agent stopped: " + swap.counters().snapshot());

@@ -5,7 +5,8 @@ import java.util.concurrent.atomic.AtomicLongArray;
 /**
  * Where each 4 KiB slot of the swap device lives: nowhere (never written, trimmed, or written as zeros), in the
  * cluster, or in the local disk file. Four bits per slot in an array of longs (a 1 GiB device costs 128 KiB):
- * two for the place, one that says a write of the slot is under way. Lock-free; every change is a CAS.
+ * two for the place, two spare. Lock-free; every change is a CAS. Which operation may change a slot, and in what
+ * order, is {@link SlotOrder}'s business.
  */
 final class SlotMap {
     static final int NOWHERE = 0;
@@ -15,7 +16,6 @@ final class SlotMap {
     private static final int BITS = 4;
     private static final int PER_LONG = 64 / BITS;
     private static final long PLACE_MASK = 0b0011;
-    private static final long WRITING = 0b0100;
 
     private final AtomicLongArray words;
     private final long slots;
@@ -36,38 +36,9 @@ final class SlotMap {
         return (int) (nibble(slot) & PLACE_MASK);
     }
 
-    boolean writing(long slot) {
-        return (nibble(slot) & WRITING) != 0;
-    }
-
-    /** Marks a write of the slot under way: a hand-back of the slot is refused until it ends. */
-    void beginWrite(long slot) {
-        update(slot, WRITING, WRITING);
-    }
-
-    /** Ends a write, recording where the slot now lives. */
-    void endWrite(long slot, int place) {
-        update(slot, WRITING | PLACE_MASK, place);
-    }
-
-    /**
-     * Moves a slot from the cluster to disk unless a write of it is under way; returns whether it moved. A
-     * hand-back uses this so that a page rewritten meanwhile is not overtaken by its older version.
-     */
-    boolean moveToDisk(long slot) {
-        int w = (int) (slot / PER_LONG);
-        int shift = (int) (slot % PER_LONG) * BITS;
-        while (true) {
-            long old = words.get(w);
-            long n = (old >>> shift) & 0xF;
-            if ((n & WRITING) != 0 || (n & PLACE_MASK) != CLUSTER) {
-                return false;
-            }
-            long updated = (old & ~(0xFL << shift)) | ((long) DISK << shift);
-            if (words.compareAndSet(w, old, updated)) {
-                return true;
-            }
-        }
+    /** Records where the slot lives; the caller holds the slot's order (see {@link SlotOrder}). */
+    void setPlace(long slot, int place) {
+        update(slot, PLACE_MASK, place);
     }
 
     /** How many slots are in each place: index NOWHERE, CLUSTER, DISK. */

@@ -11,6 +11,7 @@ public final class SwapCounters {
     private final LongAdder zeroWrites = new LongAdder();
     private final LongAdder spilled = new LongAdder();
     private final LongAdder handedBack = new LongAdder();
+    private final LongAdder staleHandBacks = new LongAdder();
     private final LongAdder trimmed = new LongAdder();
     private final LongAdder lost = new LongAdder();
 
@@ -29,6 +30,15 @@ public final class SwapCounters {
 
     void handBack() {
         handedBack.increment();
+    }
+
+    /** A handed-back page older than the slot's last write, or of a slot that left the cluster: not kept. */
+    void staleHandBack() {
+        staleHandBacks.increment();
+    }
+
+    public long staleHandBacks() {
+        return staleHandBacks.sum();
     }
 
     void trimmed(int pages) {
@@ -60,6 +70,7 @@ public final class SwapCounters {
         m.put("zero_pages_written", zeroWrites.sum());
         m.put("pages_spilled_to_disk", spilled.sum());
         m.put("pages_handed_back_to_disk", handedBack.sum());
+        m.put("stale_hand_backs_refused", staleHandBacks.sum());
         m.put("pages_trimmed", trimmed.sum());
         m.put("pages_lost", lost.sum());
         return m;

@@ -5,6 +5,7 @@ import dev.pagepool.client.PageSlots;
 import dev.pagepool.client.PageStatus;
 import dev.pagepool.client.PoolRef;
 import dev.pagepool.nbd.BlockDevice;
+import dev.pagepool.protocol.Frame;
 import dev.pagepool.protocol.PoolSpec;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -15,6 +16,9 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * A swap device of 4 KiB slots kept in the cluster's RAM, with the local disk file as the fallback.
@@ -25,17 +29,33 @@ import java.util.concurrent.Executors;
  * slot lives. The device starts empty by design: swap holds nothing across a reboot, and the pool and the file
  * are created afresh each time the agent starts.
  *
+ * <p>One order per slot ({@link SlotOrder}): writes, trims and hand-backs of a slot run one after the other, so
+ * overlapping NBD requests never leave copies disagreeing. Every write carries a version, which the donor keeps
+ * with the page and sends back with a hand-back; a handed-back page is taken only if it is the version of the
+ * slot's last write, and only after the slot is claimed, so an older page never overtakes a newer write.
+ *
  * <p>A slot the cluster lost (every copy gone) fails its read with an I/O error: the kernel then kills the
  * process that owned the page, which is what a failing swap disk does too. Never wrong data.
  */
 public final class SwapStore implements BlockDevice, AutoCloseable {
     /** Object id of the swap device's pages in its pool; the slot number is the page index. */
     static final long OBJECT = 0;
+    /** A read that misses a slot the map places in the cluster is tried again this often before it is lost. */
+    private static final int READ_ATTEMPTS = 3;
     private static final byte[] ZEROS = new byte[BLOCK_BYTES];
+
+    static {
+        if (BLOCK_BYTES != Frame.PAGE_BYTES) {
+            throw new AssertionError("an NBD block of the swap device is one page of the pool");
+        }
+    }
 
     private final PagePoolClient client;
     private final PoolRef pool;
     private final SlotMap slots;
+    private final SlotOrder order = new SlotOrder();
+    private final AtomicLong nextVersion = new AtomicLong();
+    private final AtomicInteger inFlight = new AtomicInteger();
     private final SwapFile disk;
     private final ExecutorService diskIo;
     private final SwapCounters counters = new SwapCounters();
@@ -67,8 +87,8 @@ public final class SwapStore implements BlockDevice, AutoCloseable {
         PoolRef pool = replicas == 0 ? client.newPool(spec) : client.newPool(spec, replicas);
         SwapStore store = new SwapStore(client, pool, sizeBytes / BLOCK_BYTES, diskFile);
         // This agent is the disk-writing peer of its own pool: donors under pressure give its pages back here.
-        client.onHandback((p, object, index, page) -> p == pool && object == OBJECT
-            && store.takeHandedBack(index & 0xFFFFFFFFL, page));
+        client.onHandback((p, object, index, version, page) -> p == pool && object == OBJECT
+            && store.takeHandedBack(index & 0xFFFFFFFFL, version, page));
         return store;
     }
 
@@ -90,9 +110,19 @@ public final class SwapStore implements BlockDevice, AutoCloseable {
         return slots.census();
     }
 
+    /** Requests under way: reads, writes and trims not yet answered. */
+    public int inFlight() {
+        return inFlight.get();
+    }
+
     @Override
     public CompletableFuture<Void> read(long first, int count, byte[] dst, int offset) {
         checkRange(first, count);
+        counters.read(count);
+        return tracked(readSlots(first, count, dst, offset, 0));
+    }
+
+    private CompletableFuture<Void> readSlots(long first, int count, byte[] dst, int offset, int attempt) {
         int[] clusterAt = null;
         int[] clusterIdx = null;
         int inCluster = 0;
@@ -118,14 +148,17 @@ public final class SwapStore implements BlockDevice, AutoCloseable {
         }
         if (inCluster > 0) {
             parts = parts == null ? new ArrayList<>() : parts;
-            parts.add(readCluster(clusterIdx, clusterAt, inCluster, dst));
+            parts.add(readCluster(clusterIdx, clusterAt, inCluster, dst, attempt));
         }
-        counters.read(count);
         return parts == null ? CompletableFuture.completedFuture(null)
             : CompletableFuture.allOf(parts.toArray(new CompletableFuture<?>[0]));
     }
 
-    private CompletableFuture<Void> readCluster(int[] idx, int[] at, int n, byte[] dst) {
+    private CompletableFuture<Void> readCluster(int[] idx, int[] at, int n, byte[] dst, int attempt) {
+        long[] seen = new long[n];
+        for (int i = 0; i < n; i++) {
+            seen[i] = pool.versionOf(OBJECT, idx[i]);
+        }
         // A lone page goes through the client's coalescer: concurrent single-block requests (a queue depth of 32
         // 4 KiB reads, as the kernel sends while swapping in) then share frames instead of taking one each.
         CompletableFuture<PageStatus[]> got = n == 1
@@ -138,17 +171,18 @@ public final class SwapStore implements BlockDevice, AutoCloseable {
                     continue;
                 }
                 long slot = idx[i] & 0xFFFFFFFFL;
-                int place = slots.place(slot);
-                if (place == SlotMap.CLUSTER) {
+                boolean raced = order.busy(slot) || pool.versionOf(OBJECT, idx[i]) != seen[i]
+                    || slots.place(slot) != SlotMap.CLUSTER;
+                if (!raced && attempt + 1 >= READ_ATTEMPTS) {
                     counters.loseOne();
                     return CompletableFuture.failedFuture(new IOException("slot " + slot + " is lost: "
                         + st[i] + " from every donor that held it"));
                 }
-                // Handed back or rewritten while the read was under way: read it where it lives now.
+                // Written, trimmed or handed back while the read was under way (or a miss to confirm): read it
+                // again where it lives once what is in flight on it is done.
                 int offset = at[i];
                 again = again == null ? new ArrayList<>() : again;
-                again.add(place == SlotMap.DISK ? CompletableFuture.runAsync(() -> readDisk(slot, dst, offset), diskIo)
-                    : CompletableFuture.runAsync(() -> Arrays.fill(dst, offset, offset + BLOCK_BYTES, (byte) 0)));
+                again.add(order.settled(slot).thenCompose(v -> readSlots(slot, 1, dst, offset, attempt + 1)));
             }
             return again == null ? CompletableFuture.completedFuture(null)
                 : CompletableFuture.allOf(again.toArray(new CompletableFuture<?>[0]));
@@ -158,6 +192,12 @@ public final class SwapStore implements BlockDevice, AutoCloseable {
     @Override
     public CompletableFuture<Void> write(long first, int count, byte[] src, int offset) {
         checkRange(first, count);
+        return ordered(first, count, () -> writeSlots(first, count, src, offset));
+    }
+
+    private CompletableFuture<Void> writeSlots(long first, int count, byte[] src, int offset) {
+        // Versions only grow: a page handed back with an older one is older than the slot's content.
+        long version = nextVersion.incrementAndGet();
         int[] pageAt = new int[count];
         int[] idx = new int[count];
         int data = 0;
@@ -166,13 +206,12 @@ public final class SwapStore implements BlockDevice, AutoCloseable {
         for (int j = 0; j < count; j++) {
             long slot = first + j;
             int at = offset + j * BLOCK_BYTES;
-            slots.beginWrite(slot);
             if (Arrays.equals(src, at, at + BLOCK_BYTES, ZEROS, 0, BLOCK_BYTES)) {
                 if (slots.place(slot) == SlotMap.CLUSTER) {
                     zeroIdx = zeroIdx == null ? new int[count] : zeroIdx;
                     zeroIdx[zeros++] = (int) slot;
                 } else {
-                    slots.endWrite(slot, SlotMap.NOWHERE);
+                    slots.setPlace(slot, SlotMap.NOWHERE);
                 }
                 continue;
             }
@@ -188,8 +227,8 @@ public final class SwapStore implements BlockDevice, AutoCloseable {
             int n = data;
             // A put that failed as a whole (no donor reachable) is a put the cluster rejected: the disk takes it.
             CompletableFuture<PageStatus[]> put = n == 1
-                ? client.putAsync(pool, OBJECT, idx[0], src, pageAt[0]).thenApply(status -> new PageStatus[] {status})
-                : client.putBatchAsync(pool, new long[n], idx, PageSlots.scattered(src, pageAt), n);
+                ? client.putAsync(pool, OBJECT, idx[0], src, pageAt[0], version).thenApply(status -> new PageStatus[] {status})
+                : client.putBatchAsync(pool, new long[n], idx, PageSlots.scattered(src, pageAt), version, n);
             parts.add(put
                 .exceptionally(error -> null)
                 .thenCompose(st -> placeRejected(st, idx, pageAt, n, src)));
@@ -203,7 +242,7 @@ public final class SwapStore implements BlockDevice, AutoCloseable {
         for (int i = 0; i < n; i++) {
             long slot = idx[i] & 0xFFFFFFFFL;
             if (st != null && st[i] == PageStatus.OK) {
-                slots.endWrite(slot, SlotMap.CLUSTER);
+                slots.setPlace(slot, SlotMap.CLUSTER);
                 continue;
             }
             int offset = at[i];
@@ -211,11 +250,11 @@ public final class SwapStore implements BlockDevice, AutoCloseable {
             toDisk.add(CompletableFuture.runAsync(() -> {
                 try {
                     disk.write(slot, ByteBuffer.wrap(src, offset, BLOCK_BYTES));
-                    slots.endWrite(slot, SlotMap.DISK);
+                    slots.setPlace(slot, SlotMap.DISK);
                     counters.spilled();
                 } catch (RuntimeException e) {
                     // The cluster copy is gone (a rejected put removes the older version) and the disk failed.
-                    slots.endWrite(slot, SlotMap.NOWHERE);
+                    slots.setPlace(slot, SlotMap.NOWHERE);
                     throw e;
                 }
             }, diskIo));
@@ -227,15 +266,18 @@ public final class SwapStore implements BlockDevice, AutoCloseable {
     @Override
     public CompletableFuture<Void> trim(long first, int count) {
         checkRange(first, count);
+        return ordered(first, count, () -> trimSlots(first, count));
+    }
+
+    private CompletableFuture<Void> trimSlots(long first, int count) {
         int[] idx = new int[count];
         int inCluster = 0;
         for (int j = 0; j < count; j++) {
             long slot = first + j;
-            slots.beginWrite(slot);
             if (slots.place(slot) == SlotMap.CLUSTER) {
                 idx[inCluster++] = (int) slot;
             } else {
-                slots.endWrite(slot, SlotMap.NOWHERE);
+                slots.setPlace(slot, SlotMap.NOWHERE);
             }
         }
         counters.trimmed(count);
@@ -243,16 +285,30 @@ public final class SwapStore implements BlockDevice, AutoCloseable {
     }
 
     /**
-     * Slots that now read as zeros leave the cluster, so donors free their memory. The slots stay marked as being
-     * written until the flush is done: the flush must not overtake a later write of the same slot.
+     * Slots that now read as zeros leave the cluster, so donors free their memory. The slots keep their order
+     * until the flush is done: the flush must not overtake a later write of the same slot.
      */
     private CompletableFuture<Void> forget(int[] idx, int n) {
         return client.flushPagesAsync(pool, new long[n], idx, n).handle((st, error) -> {
             for (int i = 0; i < n; i++) {
-                slots.endWrite(idx[i] & 0xFFFFFFFFL, SlotMap.NOWHERE);
+                slots.setPlace(idx[i] & 0xFFFFFFFFL, SlotMap.NOWHERE);
             }
-            return null; // a donor that failed to flush is out of service: its copy is forgotten anyway
+            return null; // a copy whose flush failed is forgotten by the client: it is never read again
         });
+    }
+
+    /** Runs {@code operation} on the slots once every earlier write, trim or hand-back of them is done. */
+    private CompletableFuture<Void> ordered(long first, int count, java.util.function.Supplier<CompletableFuture<Void>> operation) {
+        CompletableFuture<Void> done = new CompletableFuture<>();
+        CompletableFuture<Void> result = order.enter(first, count, done).thenCompose(v -> operation.get());
+        result.whenComplete((v, error) -> done.complete(null));
+        return tracked(result);
+    }
+
+    private CompletableFuture<Void> tracked(CompletableFuture<Void> request) {
+        inFlight.incrementAndGet();
+        request.whenComplete((v, error) -> inFlight.decrementAndGet());
+        return request;
     }
 
     @Override
@@ -262,25 +318,43 @@ public final class SwapStore implements BlockDevice, AutoCloseable {
     }
 
     /**
-     * A page a donor hands back: written to the disk file, and the slot moves there. Refused (the donor keeps
-     * it) while a write of the slot is under way; a page of a slot that no longer lives in the cluster is stale
-     * and taken without being written, so the donor frees it.
+     * A page a donor hands back, with the version it holds: written to the disk file, and the slot moves there.
+     * The slot is claimed first; refused (the donor keeps the page and offers it again) while a write, trim or
+     * another hand-back of the slot is under way. A page that is not the version of the slot's last acknowledged
+     * write, or of a slot that no longer lives in the cluster, is stale: taken without being written, so the donor
+     * frees it (a donor frees a page only if it still holds the very version it sent).
      */
-    public boolean takeHandedBack(long slot, ByteBuffer page) {
+    public boolean takeHandedBack(long slot, long version, ByteBuffer page) {
         if (slot < 0 || slot >= slots.slots()) {
             return true; // not a slot of this device: nothing to keep, let the donor free it
         }
-        if (slots.writing(slot)) {
+        CompletableFuture<Void> claim = new CompletableFuture<>();
+        if (!order.claim(slot, claim)) {
             return false;
         }
-        if (slots.place(slot) != SlotMap.CLUSTER) {
+        try {
+            if (slots.place(slot) != SlotMap.CLUSTER || pool.versionOf(OBJECT, (int) slot) != version) {
+                counters.staleHandBack();
+                return true;
+            }
+            disk.write(slot, page);
+            slots.setPlace(slot, SlotMap.DISK);
+            counters.handBack();
             return true;
+        } finally {
+            order.release(slot, claim);
         }
-        disk.write(slot, page);
-        if (!slots.moveToDisk(slot)) {
-            return false; // a write began meanwhile; it will decide where the slot lives
+    }
+
+    /** Waits, at most {@code millis}, until no request is under way; true if none is. For a clean stop. */
+    public boolean quiesce(long millis) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(millis);
+        while (inFlight.get() > 0 || order.busySlots() > 0) {
+            if (System.nanoTime() - deadline > 0) {
+                return false;
+            }
+            Thread.sleep(5);
         }
-        counters.handBack();
         return true;
     }
 

@@ -1,0 +1,75 @@
+package dev.pagepool.agent.swap;
+
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * One order per slot: writes, trims and hand-backs of a slot run one after the other, in the order they arrived.
+ *
+ * <p>NBD lets a client send overlapping requests, and with replicas two writes of one slot in flight at once could
+ * reach the copies in different orders, or one write's undo flush could land after the other write. So each
+ * operation enters the slots it touches and starts only once every earlier operation on them is done. Only slots
+ * with an operation in flight have an entry; an idle device costs nothing. Never waits: an operation that must
+ * follow another is chained on it.
+ */
+final class SlotOrder {
+    private static final CompletableFuture<Void> NOTHING_BEFORE = CompletableFuture.completedFuture(null);
+
+    /** The last operation that entered each busy slot; removed when it is done, unless another entered after it. */
+    private final ConcurrentHashMap<Long, CompletableFuture<Void>> last = new ConcurrentHashMap<>();
+
+    /**
+     * Enters slots {@code [first, first + count)} for an operation that completes {@code done} when it is over,
+     * whatever its outcome. Returns what it must wait for: every earlier operation on those slots.
+     */
+    CompletableFuture<Void> enter(long first, int count, CompletableFuture<Void> done) {
+        CompletableFuture<?>[] before = null;
+        int waiting = 0;
+        for (int j = 0; j < count; j++) {
+            CompletableFuture<Void> previous = last.put(first + j, done);
+            if (previous != null && !previous.isDone()) {
+                before = before == null ? new CompletableFuture<?>[count] : before;
+                before[waiting++] = previous;
+            }
+        }
+        done.whenComplete((v, e) -> {
+            for (int j = 0; j < count; j++) {
+                last.remove(first + j, done);
+            }
+        });
+        if (waiting == 0) {
+            return NOTHING_BEFORE;
+        }
+        return CompletableFuture.allOf(java.util.Arrays.copyOf(before, waiting));
+    }
+
+    /**
+     * Takes the slot for an operation that must not wait (a hand-back, on the hand-back thread): true if nothing
+     * was in flight, and then nothing else starts on the slot until {@link #release}.
+     */
+    boolean claim(long slot, CompletableFuture<Void> claim) {
+        CompletableFuture<Void> previous = last.putIfAbsent(slot, claim);
+        return previous == null;
+    }
+
+    void release(long slot, CompletableFuture<Void> claim) {
+        claim.complete(null);
+        last.remove(slot, claim);
+    }
+
+    /** Completes once every operation on the slot that entered so far is done. */
+    CompletableFuture<Void> settled(long slot) {
+        CompletableFuture<Void> f = last.get(slot);
+        return f == null ? NOTHING_BEFORE : f;
+    }
+
+    boolean busy(long slot) {
+        CompletableFuture<Void> f = last.get(slot);
+        return f != null && !f.isDone();
+    }
+
+    /** Slots with an operation in flight. */
+    int busySlots() {
+        return last.size();
+    }
+}
