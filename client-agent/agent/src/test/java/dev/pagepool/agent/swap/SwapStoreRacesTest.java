@@ -83,6 +83,14 @@ class SwapStoreRacesTest {
         return p;
     }
 
+    /** Blocks {@code version} and {@code version + 1}, one after the other. */
+    private static byte[] twoPages(int version) {
+        byte[] two = new byte[2 * BLOCK];
+        System.arraycopy(page(version), 0, two, 0, BLOCK);
+        System.arraycopy(page(version + 1), 0, two, BLOCK, BLOCK);
+        return two;
+    }
+
     private byte[] read(long slot) throws Exception {
         byte[] dst = new byte[BLOCK];
         swap.read(slot, 1, dst, 0).get(10, TimeUnit.SECONDS);
@@ -133,8 +141,9 @@ class SwapStoreRacesTest {
         FakeDonor late = fakes.get(1);
         // The second copy takes its puts in whatever order it is told: newest first.
         late.script((h, b) -> h.opcode() == Opcode.PUT ? FakeDonor.Action.HOLD : FakeDonor.Action.SERVE);
-        CompletableFuture<Void> first = swap.write(SLOT, 1, page(4), 0);
-        CompletableFuture<Void> second = swap.write(SLOT, 1, page(5), 0);
+        // Two blocks a write: vector puts, sent at once, not one after the other through the coalescer's rounds.
+        CompletableFuture<Void> first = swap.write(SLOT, 2, twoPages(4), 0);
+        CompletableFuture<Void> second = swap.write(SLOT, 2, twoPages(5), 0);
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
         while (!(first.isDone() && second.isDone())) {
             assertTrue(System.nanoTime() < deadline, "both writes complete");
@@ -146,8 +155,10 @@ class SwapStoreRacesTest {
         for (FakeDonor fake : fakes) {
             int pool = swap.pool().idOn(fakes.indexOf(fake) == 0 ? donorIndex("fake-0") : donorIndex("fake-1"));
             assertArrayEquals(page(5), fake.page(pool, SwapStore.OBJECT, (int) SLOT), "every copy holds the last write");
+            assertArrayEquals(page(6), fake.page(pool, SwapStore.OBJECT, (int) SLOT + 1), "every copy holds the last write");
         }
         assertArrayEquals(page(5), read(SLOT));
+        assertArrayEquals(page(6), read(SLOT + 1));
         guard.assertNoEventLoopBlocked();
     }
 
