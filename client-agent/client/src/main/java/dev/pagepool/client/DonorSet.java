@@ -386,14 +386,63 @@ final class DonorSet implements AutoCloseable {
                             // restarted, or its lease ran out: nothing stale to wipe
                         }
                     }
+                    if (old != PoolRef.NO_POOL && pool.spec().shared() && conn != null
+                            && pool.owedFlushes().overflowed(link.index)) {
+                        // Too much was put elsewhere meanwhile to flush page by page: the pool's copy there goes.
+                        pool.owedFlushes().take(link.index);
+                        try {
+                            PagePoolClient.join(FrameCalls.destroyPool(conn, old));
+                        } catch (NoSuchPoolException gone) {
+                            // nothing stale to wipe
+                        }
+                    }
                     pool.setIdOn(link.index, PagePoolClient.join(createOn(link, pool.spec())));
+                    flushOwed(link, pool);
                 }
                 link.markUp();
+                try {
+                    for (PoolRef pool : pools) {
+                        flushOwed(link, pool); // what was owed while the first pass ran
+                    }
+                } catch (PagePoolException e) {
+                    markDown(link, "flushing what it owes failed: " + e.getMessage());
+                    return;
+                }
                 counters.donorReadmitted();
                 LOG.info("donor " + link.name() + " in service");
             } catch (PagePoolException e) {
                 link.closeConnections();
                 link.attemptFailed();
+            }
+        }
+    }
+
+    /**
+     * Flushes on a readmitted donor the shared pool's pages this client put or flushed while it was out of
+     * service: it may hold older versions of them. On the watcher thread, which may wait.
+     */
+    private void flushOwed(DonorLink link, PoolRef pool) {
+        if (!pool.spec().shared()) {
+            return;
+        }
+        List<long[]> owed = pool.owedFlushes().take(link.index);
+        DonorConnection conn = link.slot(0);
+        int id = pool.idOn(link.index);
+        for (int start = 0; start < owed.size() && conn != null && id != PoolRef.NO_POOL; start += Frame.MAX_PAGES_PER_FRAME) {
+            int k = Math.min(Frame.MAX_PAGES_PER_FRAME, owed.size() - start);
+            long[] objects = new long[k];
+            int[] indexes = new int[k];
+            int[] picks = new int[k];
+            for (int j = 0; j < k; j++) {
+                objects[j] = owed.get(start + j)[0];
+                indexes[j] = (int) owed.get(start + j)[1];
+                picks[j] = j;
+            }
+            try {
+                PagePoolClient.join(FrameCalls.flush(conn, id, objects, indexes, picks, k, (i, s) -> { }));
+            } catch (PagePoolException e) {
+                pool.owedFlushes().overflow(link.index); // what was taken is not flushed: wipe the pool next time
+                throw e;
             }
         }
     }

@@ -25,6 +25,11 @@ final class ExtentMap {
     private short[] donors = filledShorts(64 * MAX_REPLICAS);
     private byte[] filling = new byte[64];
     private boolean[] lost = new boolean[64];
+    /**
+     * Per entry, one bit per page that may have been lost with the extent's last copy and was neither put nor
+     * flushed since: a miss of such a page is reported LOST, not as a plain miss.
+     */
+    private long[] lostPages = new long[64];
     private int[] writesBegun = new int[64];
     private int[] writesEnded = new int[64];
     /**
@@ -166,6 +171,7 @@ final class ExtentMap {
             filling[e] = (byte) (filling[e] & ~(1 << k));
             if (wasComplete && completeCount(e) == 0 && !lost[e]) {
                 lost[e] = true;
+                lostPages[e] = -1L;
                 lostNow++;
                 // Filling replicas never received the old pages: they cannot stand in for the lost ones.
                 for (int j = 0; j < MAX_REPLICAS; j++) {
@@ -192,6 +198,7 @@ final class ExtentMap {
         filling[entry] = (byte) (filling[entry] & ~(1 << k));
         if (wasComplete && completeCount(entry) == 0 && !lost[entry]) {
             lost[entry] = true;
+            lostPages[entry] = -1L;
             for (int j = 0; j < MAX_REPLICAS; j++) {
                 donors[entry * MAX_REPLICAS + j] = NONE;
             }
@@ -216,6 +223,16 @@ final class ExtentMap {
 
     synchronized void endWrite(int entry) {
         writesEnded[entry]++;
+    }
+
+    /** Whether page {@code index} of the entry's extent may have been lost and was not put or flushed since. */
+    synchronized boolean pageLost(int entry, int index) {
+        return (lostPages[entry] & (1L << Integer.remainderUnsigned(index, EXTENT_PAGES))) != 0;
+    }
+
+    /** A put or flush of the page settled: from now on a miss of it is a plain miss. */
+    synchronized void clearPageLost(int entry, int index) {
+        lostPages[entry] &= ~(1L << Integer.remainderUnsigned(index, EXTENT_PAGES));
     }
 
     /** Records the version of a put of page {@code index} of the entry's extent, as the put begins. */
@@ -266,6 +283,7 @@ final class ExtentMap {
         donors = d;
         filling = Arrays.copyOf(filling, n);
         lost = Arrays.copyOf(lost, n);
+        lostPages = Arrays.copyOf(lostPages, n);
         writesBegun = Arrays.copyOf(writesBegun, n);
         writesEnded = Arrays.copyOf(writesEnded, n);
         pageVersions = Arrays.copyOf(pageVersions, n * EXTENT_PAGES);

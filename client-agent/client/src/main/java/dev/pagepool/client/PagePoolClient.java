@@ -315,6 +315,10 @@ public final class PagePoolClient implements AutoCloseable {
         }
     }
 
+    DonorSet donorsForTest() {
+        return donors;
+    }
+
     // ---------------------------------------------------------------- helpers
 
     private static int[] all(int n) {

@@ -16,6 +16,7 @@ public final class PoolRef {
     private final int replicas;
     private final AtomicIntegerArray donorPoolIds = new AtomicIntegerArray(DonorSet.MAX_DONORS);
     final ExtentMap extents = new ExtentMap();
+    private final OwedFlushes owedFlushes = new OwedFlushes();
 
     PoolRef(PoolSpec spec, int replicas) {
         this.spec = spec;
@@ -47,6 +48,10 @@ public final class PoolRef {
             int e = extents.find(object, ExtentMap.extentOf(index));
             return e == ExtentMap.NONE ? 0 : extents.version(e, index);
         }
+    }
+
+    OwedFlushes owedFlushes() {
+        return owedFlushes;
     }
 
     void setIdOn(int donor, int id) {

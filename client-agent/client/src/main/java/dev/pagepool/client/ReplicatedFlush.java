@@ -42,8 +42,10 @@ final class ReplicatedFlush {
                 if (pool.spec().shared()) {
                     entryOf[i] = ExtentMap.NONE;
                     int d = SharedPlacement.donorOf(links, count, objects[i], ExtentMap.extentOf(indexes[i]));
-                    if (d != ExtentMap.NONE) {
+                    if (d != ExtentMap.NONE && links[d].isUp()) {
                         groups.add(d, i);
+                    } else if (d != ExtentMap.NONE) {
+                        pool.owedFlushes().owe(d, objects[i], indexes[i]);
                     }
                     continue;
                 }
@@ -77,6 +79,7 @@ final class ReplicatedFlush {
             for (int j = 0; j < m; j++) {
                 int e = entryOf[positions[j]];
                 if (e != ExtentMap.NONE) {
+                    map.clearPageLost(e, indexes[positions[j]]);
                     map.endWrite(e);
                 }
             }

@@ -48,7 +48,7 @@ final class ReplicatedGet {
                 if (pool.spec().shared()) {
                     entryOf[i] = ExtentMap.NONE;
                     int d = SharedPlacement.donorOf(links, count, objects[i], ExtentMap.extentOf(indexes[i]));
-                    if (d == ExtentMap.NONE || (tried[i] & (1L << d)) != 0) {
+                    if (d == ExtentMap.NONE || !links[d].isUp() || (tried[i] & (1L << d)) != 0) {
                         result[i] = PageStatus.MISS;
                     } else {
                         tried[i] |= 1L << d;
@@ -79,7 +79,7 @@ final class ReplicatedGet {
             CompletableFuture<Void> sent = id == PoolRef.NO_POOL
                 ? CompletableFuture.failedFuture(new DonorUnavailableException("pool not on donor " + link.name()))
                 : donors.connection(link).thenCompose(conn -> FrameCalls.get(conn, id, exclusive, objects, indexes, dst,
-                    picks, k, (i, status) -> result[i] = status == Status.PAGE_OK ? PageStatus.OK : PageStatus.MISS));
+                    picks, k, (i, status) -> result[i] = status == Status.PAGE_OK ? PageStatus.OK : missOrLost(i)));
             return sent.handle((v, error) -> {
                 if (error == null) {
                     return null;
@@ -155,9 +155,19 @@ final class ReplicatedGet {
         return d != ExtentMap.NONE && !map.isFilling(e, k) && links[d].isUp() && (tried[i] & (1L << d)) == 0;
     }
 
+    /** A copy does not have the page: lost if it went with the extent's last copy and was not put since. */
+    private PageStatus missOrLost(int i) {
+        int e = entryOf[i];
+        if (e != ExtentMap.NONE && pool.spec().persistent() && pool.extents.pageLost(e, indexes[i])) {
+            donors.counters().pageLost();
+            return PageStatus.LOST;
+        }
+        return PageStatus.MISS;
+    }
+
     /** No copy to read: a persistent page that had copies is lost; anything else simply misses. */
     private void gone(ExtentMap map, int e, int i) {
-        boolean hadCopies = map.isLost(e) || tried[i] != 0;
+        boolean hadCopies = map.pageLost(e, indexes[i]) || tried[i] != 0;
         if (pool.spec().persistent() && hadCopies) {
             result[i] = PageStatus.LOST;
             donors.counters().pageLost();

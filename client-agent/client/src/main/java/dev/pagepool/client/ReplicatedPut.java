@@ -64,9 +64,12 @@ final class ReplicatedPut {
             for (int j = 0; j < m; j++) {
                 int i = positions[j];
                 int d = SharedPlacement.donorOf(links, count, objects[i], ExtentMap.extentOf(indexes[i]));
-                reset(i, ExtentMap.NONE, d == ExtentMap.NONE ? 0 : 1);
-                if (d != ExtentMap.NONE) {
+                boolean up = d != ExtentMap.NONE && links[d].isUp();
+                reset(i, ExtentMap.NONE, up ? 1 : 0);
+                if (up) {
                     groups.add(d, i);
+                } else if (d != ExtentMap.NONE) {
+                    pool.owedFlushes().owe(d, objects[i], indexes[i]); // it may hold an older version
                 }
             }
         } else synchronized (map.lock()) {
@@ -156,6 +159,10 @@ final class ReplicatedPut {
 
     private void endWrite(int i) {
         if (entryOf[i] != ExtentMap.NONE) {
+            // Stored, or refused with every version removed: either way the page is no longer a lost one.
+            if (result[i] != null) {
+                pool.extents.clearPageLost(entryOf[i], indexes[i]);
+            }
             pool.extents.endWrite(entryOf[i]);
         }
     }

@@ -2,8 +2,14 @@ package dev.pagepool.client;
 
 /**
  * Where a shared pool's extent lives. Several clients use a shared pool and none knows what the others put, so
- * the donor must follow from the extent alone: rendezvous hashing over the donors in service, by their address.
- * Every client that sees the same donors picks the same one, and a donor leaving moves only its own extents.
+ * the donor must follow from the extent alone: rendezvous hashing over the donors in the cluster, by their
+ * address. Every client that knows the same donors picks the same one, and a donor leaving the cluster moves only
+ * its own extents.
+ *
+ * <p>A donor merely out of service keeps its extents: they are not written elsewhere meanwhile (a put is
+ * REJECTED, a get misses), so that when it is readmitted no other donor holds a newer version it would shadow.
+ * What this client put or flushed while it was out is flushed on it before it serves again ({@link OwedFlushes}),
+ * so it never serves a version older than the rejected put.
  */
 final class SharedPlacement {
     private SharedPlacement() {
@@ -14,7 +20,7 @@ final class SharedPlacement {
         long bestScore = Long.MIN_VALUE;
         for (int d = 0; d < count; d++) {
             DonorLink link = links[d];
-            if (link == null || !link.isUp()) {
+            if (link == null || link.isRemoved()) {
                 continue;
             }
             long score = mix(object * 0x9E3779B97F4A7C15L + extent, link.addressKey().hashCode());

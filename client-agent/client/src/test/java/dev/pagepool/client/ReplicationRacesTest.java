@@ -242,4 +242,61 @@ class ReplicationRacesTest {
         assertFalse(c.donorUp(0));
         guard.assertNoEventLoopBlocked();
     }
+
+    @Test
+    void aSharedPoolOnAReadmittedDonorNeverServesTheVersionFromBeforeItsOutage() throws Exception {
+        PagePoolClient c = connect(2);
+        PoolRef shared = c.newPool(PoolSpec.sharedPool(false, java.util.UUID.randomUUID()), 1);
+        int owner = SharedPlacement.donorOf(c.donorsForTest().links(), c.donorCount(), 0, 0);
+        assertEquals(PageStatus.OK, c.putBatch(shared, new long[] {0}, new int[] {0}, page(10), 1)[0]);
+        // The owner freezes in the middle of the next put of the page, and is taken out of service.
+        fakeOf(owner).script((h, b) -> h.opcode() == Opcode.PUT ? FakeDonor.Action.HOLD : FakeDonor.Action.SERVE);
+        CompletableFuture<PageStatus[]> put = c.putBatchAsync(shared, new long[] {0}, new int[] {0}, page(11), 1);
+        await(() -> fakeOf(owner).heldCount() == 1, "the owner holds the put");
+        clock.advance(Duration.ofSeconds(3));
+        assertEquals(PageStatus.REJECTED, put.get(10, TimeUnit.SECONDS)[0], "its extents are not written elsewhere");
+        assertFalse(c.donorUp(owner));
+        byte[] dst = new byte[Frame.PAGE_BYTES];
+        assertEquals(PageStatus.MISS, c.getBatch(shared, new long[] {0}, new int[] {0}, 1, false, dst)[0]);
+        // It thaws, still holding the old version, and is readmitted.
+        fakeOf(owner).script((h, b) -> FakeDonor.Action.SERVE);
+        clock.advance(Duration.ofSeconds(10));
+        await(() -> c.donorUp(owner), "the owner is readmitted");
+        PageStatus got = c.getBatch(shared, new long[] {0}, new int[] {0}, 1, false, dst)[0];
+        assertFalse(got == PageStatus.OK && Arrays.equals(page(10), dst), "put-put-get: the pre-outage version is gone");
+        assertEquals(PageStatus.MISS, got);
+        guard.assertNoEventLoopBlocked();
+    }
+
+    @Test
+    void anExtentThatLostItsCopiesAndWasWrittenAgainIsReReplicated() throws Exception {
+        PagePoolClient c = connect(3);
+        PoolRef pool = c.newPool(PoolSpec.privatePool(true), 2);
+        assertEquals(PageStatus.OK, c.putBatch(pool, new long[] {0}, new int[] {0}, page(12), 1)[0]);
+        List<Integer> both = holders(pool, 0);
+        // Both copies freeze during a put: the extent loses every copy.
+        for (int d : both) {
+            fakeOf(d).script((h, b) -> h.opcode() == Opcode.PUT ? FakeDonor.Action.HOLD : FakeDonor.Action.SERVE);
+        }
+        CompletableFuture<PageStatus[]> put = c.putBatchAsync(pool, new long[] {0}, new int[] {1}, page(13), 1);
+        await(() -> both.stream().allMatch(d -> fakeOf(d).heldCount() == 1), "both copies hold the put");
+        clock.advance(Duration.ofSeconds(3));
+        assertEquals(PageStatus.REJECTED, put.get(10, TimeUnit.SECONDS)[0], "one donor left for two copies");
+        int e = pool.extents.find(0, 0);
+        assertTrue(pool.extents.isLost(e));
+        byte[] dst = new byte[Frame.PAGE_BYTES];
+        assertEquals(PageStatus.LOST, c.getBatch(pool, new long[] {0}, new int[] {0}, 1, false, dst)[0]);
+        // The frozen donors come back; the extent is written again, and must get its two copies back.
+        for (int d : both) {
+            fakeOf(d).script((h, b) -> FakeDonor.Action.SERVE);
+        }
+        clock.advance(Duration.ofSeconds(10));
+        await(() -> c.upCount() == 3, "the donors are readmitted");
+        assertEquals(PageStatus.OK, c.putBatch(pool, new long[] {0}, new int[] {2}, page(14), 1)[0]);
+        await(() -> pool.extents.completeCount(e) == 2, "the re-replicator restored the second copy");
+        assertEquals(0, c.underReplicatedExtents());
+        assertEquals(PageStatus.OK, c.getBatch(pool, new long[] {0}, new int[] {2}, 1, false, dst)[0]);
+        assertArrayEquals(page(14), dst);
+        guard.assertNoEventLoopBlocked();
+    }
 }
