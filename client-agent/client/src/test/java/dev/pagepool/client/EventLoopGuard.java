@@ -20,9 +20,9 @@ public final class EventLoopGuard implements AutoCloseable {
     /**
      * Every blocking call the contract forbids waits at least a connect or request timeout (hundreds of ms and
      * more), so 100 ms catches each one while a scheduler hiccup on a 2-core machine does not fail a test; a
-     * loaded developer machine may raise it with {@code -Dpagepool.test.max-event-loop-millis}.
+     * loaded developer machine may raise it with {@code -Deventloop.max-millis}.
      */
-    public static final long MAX_EVENT_LOOP_MILLIS = Long.getLong("pagepool.test.max-event-loop-millis", 100);
+    public static final long MAX_EVENT_LOOP_MILLIS = Long.getLong("eventloop.max-millis", 100);
     private static final String CHECKER = "io.vertx.core.impl.BlockedThreadChecker";
 
     private final Vertx vertx;
