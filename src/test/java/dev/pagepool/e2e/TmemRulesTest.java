@@ -2,6 +2,7 @@ package dev.pagepool.e2e;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -277,15 +278,17 @@ class TmemRulesTest {
         }
         for (Thread t : ts) {
             t.join(60_000);
+            assertFalse(t.isAlive(), "a putting thread did not finish within 60 s");
         }
         assertEquals(0, bad.get());
         assertEquals(threads * perThread, client.stats(0).get("puts") - putsBefore);
         long frames = putFrames() - putFramesBefore;
-        assertTrue(frames < threads * perThread, threads * perThread + " single puts went out as " + frames + " frames");
+        assertTrue(frames > 0 && frames < threads * perThread,
+            threads * perThread + " single puts went out as " + frames + " frames");
         client.destroyPool(pool);
     }
 
-    /** PUT frames the donor has served, from its Prometheus timer. */
+    /** PUT frames the donor has served, from its Prometheus timer (registered at start, so always there). */
     private static long putFrames() throws Exception {
         String metrics = Donors.http(donor, "GET", "/q/metrics", null, null).body();
         for (String line : metrics.split("\n")) {
@@ -293,6 +296,6 @@ class TmemRulesTest {
                 return (long) Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
             }
         }
-        return 0;
+        throw new AssertionError("no pagepool_request_seconds_count{op=\"put\"} line in the donor's /q/metrics");
     }
 }

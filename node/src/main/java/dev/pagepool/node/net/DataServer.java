@@ -6,7 +6,7 @@ import dev.pagepool.node.metrics.NodeCounters;
 import dev.pagepool.node.metrics.NodeStatsView;
 import dev.pagepool.node.metrics.RequestTimers;
 import dev.pagepool.node.pool.ClientLeases;
-import dev.pagepool.node.pool.Pool;
+import dev.pagepool.node.pool.LeaseExpiry;
 import dev.pagepool.node.pool.PoolRegistry;
 import dev.pagepool.node.pressure.WatermarkGuard;
 import dev.pagepool.node.store.PageStore;
@@ -82,32 +82,16 @@ public class DataServer {
                 () -> new DataVerticle(options, timers),
                 new DeploymentOptions().setInstances(instances))
             .toCompletionStage().toCompletableFuture().get(LISTEN_TIMEOUT_SECONDS, TimeUnit.SECONDS);
+        LeaseExpiry expiry = new LeaseExpiry(pools, store, counters);
         leaseSweeper = vertx.setPeriodic(Math.max(100, Math.min(LEASE_SWEEP_MILLIS, settings.leaseMillis() / 2)),
             id -> vertx.executeBlocking(() -> {
-                leases.sweep(System.currentTimeMillis(), this::expire);
+                leases.sweep(System.currentTimeMillis(), expiry::expire);
                 return null;
             }, false));
         listening = true;
         LOG.infof("pagepool donor %s serving pages on %s:%d with %d event loops (capacity %d bytes, reserve %d bytes, %s)",
             settings.name(), settings.dataHost(), port, instances, settings.capacityBytes(), reserve.totalBytes(),
             store.compressorName());
-    }
-
-    /** Destroys the private pools of a client whose lease ran out. */
-    private void expire(long clientId) {
-        long pages = 0;
-        int destroyed = 0;
-        for (Pool pool : pools.ownedBy(clientId)) {
-            if (pools.remove(pool.id()) != null) {
-                pages += store.destroyPool(pool.id(), pool.persistent());
-                destroyed++;
-                counters.poolsDestroyed.increment();
-            }
-        }
-        if (destroyed > 0) {
-            LOG.infof("lease of client %s expired: destroyed %d private pools holding %d pages",
-                Long.toUnsignedString(clientId), destroyed, pages);
-        }
     }
 
     void stop(@Observes ShutdownEvent event) {

@@ -147,6 +147,16 @@ final class RequestProcessor {
             }
             reply.writeByte(status);
         }
+        if (pool.destroyed()) {
+            // Destroyed on another event loop after this frame found it: the destroy may have freed the pool's
+            // pages before these arrived, so free them here, or they would stay counted and owned by no pool.
+            store.destroyPool(pool.id(), pool.persistent());
+            reserve.release(reply);
+            counters.puts.add(count);
+            counters.putsRejected.add(count);
+            throw new ProtocolException(Status.NO_SUCH_POOL, false,
+                "pool " + Integer.toUnsignedString(pool.id()) + " was destroyed while this PUT was served; nothing is stored");
+        }
         FrameWriter.patchBodyLength(reply, start);
         counters.puts.add(count);
         counters.putsRejected.add(rejected);

@@ -13,7 +13,8 @@ import java.util.function.LongConsumer;
  * leave its pages pinned in a donor's memory forever, and one that merely reconnects keeps them.
  *
  * <p>Connections of one client may sit on different event loops, hence the monitor; it is taken on connect,
- * disconnect and once per sweep, never per request.
+ * disconnect and once per sweep, never per request. The sweep holds it while it destroys, so a client that
+ * says HELLO is either counted back before the sweep looks, or after its expired pools are gone.
  */
 public final class ClientLeases {
     private final long leaseMillis;
@@ -45,19 +46,23 @@ public final class ClientLeases {
         }
     }
 
-    /** Hands every client whose lease ran out by {@code nowMillis} to {@code expire}, and forgets it. */
-    public void sweep(long nowMillis, LongConsumer expire) {
+    /**
+     * Hands every client whose lease ran out by {@code nowMillis} to {@code expire}, and forgets it.
+     *
+     * <p>{@code expire} runs under the same monitor as {@link #connected}: deciding that a client is away and
+     * destroying its pools are one step. Were the monitor let go in between, a client could reconnect there and
+     * create a pool, and the destroy would take that pool too, though the client is back. The cost is that a
+     * HELLO waits while an expired client's pools are freed; it would wait on the store's lock anyway.
+     */
+    public synchronized void sweep(long nowMillis, LongConsumer expire) {
         List<Long> expired = new ArrayList<>();
-        synchronized (this) {
-            lastSeenMillis.entrySet().removeIf(e -> {
-                if (nowMillis - e.getValue() >= leaseMillis) {
-                    expired.add(e.getKey());
-                    return true;
-                }
-                return false;
-            });
-        }
+        lastSeenMillis.forEach((clientId, seen) -> {
+            if (nowMillis - seen >= leaseMillis) {
+                expired.add(clientId);
+            }
+        });
         for (long clientId : expired) {
+            lastSeenMillis.remove(clientId);
             expire.accept(clientId);
         }
     }

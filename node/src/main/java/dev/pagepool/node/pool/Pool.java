@@ -5,13 +5,63 @@ import dev.pagepool.protocol.PoolSpec;
 /**
  * One tmem pool on this donor. A private pool belongs to the client id that created it; a shared pool to
  * whoever presents its UUID.
+ *
+ * <p>A pool is marked destroyed before it leaves the registry and before its pages are freed. A request that
+ * found the pool just before (a PUT on another event loop) checks the mark after it has stored its pages: if it
+ * is set, the destroy may have run before those pages arrived, so the request frees them itself. The store's
+ * lock orders the two: whichever of the destroy's free and the put's store comes second sees the other's work.
  */
-public record Pool(int id, PoolSpec spec, long ownerClientId, long createdAtMillis) {
+public final class Pool {
+    private final int id;
+    private final PoolSpec spec;
+    private final long ownerClientId;
+    private final long createdAtMillis;
+    private volatile boolean destroyed;
+
+    public Pool(int id, PoolSpec spec, long ownerClientId, long createdAtMillis) {
+        this.id = id;
+        this.spec = spec;
+        this.ownerClientId = ownerClientId;
+        this.createdAtMillis = createdAtMillis;
+    }
+
+    public int id() {
+        return id;
+    }
+
+    public PoolSpec spec() {
+        return spec;
+    }
+
+    public long ownerClientId() {
+        return ownerClientId;
+    }
+
+    public long createdAtMillis() {
+        return createdAtMillis;
+    }
+
     public boolean persistent() {
         return spec.persistent();
     }
 
     public boolean shared() {
         return spec.shared();
+    }
+
+    /** True once {@link PoolRegistry#remove} took the pool out: its pages are being, or have been, freed. */
+    public boolean destroyed() {
+        return destroyed;
+    }
+
+    void markDestroyed() {
+        destroyed = true;
+    }
+
+    @Override
+    public String toString() {
+        // Not the spec: a shared pool's UUID is its secret and does not belong in logs.
+        return "Pool[id=" + Integer.toUnsignedString(id) + (persistent() ? ", persistent" : ", ephemeral")
+            + (shared() ? ", shared" : ", owner=" + Long.toUnsignedString(ownerClientId)) + (destroyed ? ", destroyed" : "") + "]";
     }
 }

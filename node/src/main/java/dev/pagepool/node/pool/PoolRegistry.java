@@ -58,10 +58,20 @@ public final class PoolRegistry {
         return pool.ownerClientId() == clientId ? PoolAccess.GRANTED : PoolAccess.NO_SUCH_POOL;
     }
 
-    /** Removes the pool from the registry; the caller frees its pages. */
+    /**
+     * Removes the pool from the registry and marks it destroyed (see {@link Pool}); the caller then frees its
+     * pages. Null when it was not there (never created, or removed already).
+     */
     public Pool remove(int id) {
-        Pool pool = pools.remove(id);
-        if (pool != null && pool.shared()) {
+        Pool pool = pools.get(id);
+        if (pool == null) {
+            return null;
+        }
+        pool.markDestroyed(); // before it leaves the map, so a request that still finds it may see the mark
+        if (!pools.remove(id, pool)) {
+            return null; // a concurrent remove won; it frees the pages
+        }
+        if (pool.shared()) {
             shared.remove(new SharedKey(pool.spec().uuidHigh(), pool.spec().uuidLow(), pool.persistent()));
         }
         return pool;

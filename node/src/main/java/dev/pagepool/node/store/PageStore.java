@@ -23,8 +23,8 @@ import java.util.function.IntPredicate;
  * in the same critical section as the read.
  *
  * <p><b>Memory.</b> Data sits in a {@link SlabAllocator}'s direct chunks, compressed by {@link PageCodec}
- * when that saves a size class; the index is primitive arrays (about 30 bytes per page, see
- * {@link PageTable}). Same-filled pages take no slab slot at all.
+ * when that saves a size class; the index is primitive arrays (about 30 bytes per page, and 8 more for the
+ * client's version of a persistent page, see {@link PageTable}). Same-filled pages take no slab slot at all.
  *
  * <p><b>Pressure.</b> The store holds the mechanisms, the pressure package the policy: ephemeral puts may be kept
  * below a lower slab limit than the budget ({@link #setEphemeralLimit}, the high watermark), cold ephemeral pages
