@@ -6,7 +6,6 @@ import dev.pagepool.client.PageStatus;
 import dev.pagepool.client.PoolRef;
 import dev.pagepool.nbd.BlockDevice;
 import dev.pagepool.protocol.PoolSpec;
-import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -141,7 +140,7 @@ public final class SwapStore implements BlockDevice, AutoCloseable {
                 int place = slots.place(slot);
                 if (place == SlotMap.CLUSTER) {
                     counters.loseOne();
-                    return CompletableFuture.failedFuture(new IOException("slot " + slot + " is lost: "
+                    return CompletableFuture.failedFuture(new SlotLostException("slot " + slot + " is lost: "
                         + st[i] + " from every donor that held it"));
                 }
                 // Handed back or rewritten while the read was under way: read it where it lives now.
@@ -286,6 +285,7 @@ public final class SwapStore implements BlockDevice, AutoCloseable {
 
     private void readDisk(long slot, byte[] dst, int at) {
         disk.read(slot, ByteBuffer.wrap(dst, at, BLOCK_BYTES));
+        counters.readOneFromDisk();
     }
 
     private void checkRange(long first, int count) {
