@@ -29,6 +29,10 @@ public final class DonorStatsReader implements AutoCloseable {
     public List<Result> read(List<DonorInfo> donors) {
         List<String> wanted = donors.stream().map(DonorInfo::dataAddress).toList();
         List<Result> results = new ArrayList<>(donors.size());
+        if (donors.isEmpty()) {
+            close();
+            return results;
+        }
         try {
             connectTo(donors, wanted);
         } catch (RuntimeException e) {
