@@ -15,11 +15,14 @@ final class AgentProcess implements AutoCloseable {
     private final Process process;
     private final Path log;
     final int port;
+    /** Where its health and metrics are served. */
+    final int httpPort;
 
-    private AgentProcess(Process process, Path log, int port) {
+    private AgentProcess(Process process, Path log, int port, int httpPort) {
         this.process = process;
         this.log = log;
         this.port = port;
+        this.httpPort = httpPort;
     }
 
     /** Starts the agent with {@code args} on a free NBD port and waits until it serves. */
@@ -28,12 +31,14 @@ final class AgentProcess implements AutoCloseable {
         Path jar = root.resolve("client-agent/agent/target/pagepool-agent-0.1.0-SNAPSHOT-all.jar");
         assertTrue(Files.isRegularFile(jar), "the CLI jar is built before the end-to-end tests: " + jar);
         int port = DonorProcess.freePort();
+        int httpPort = DonorProcess.freePort();
         List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-            "-Xms512m", "-Xmx512m", "-jar", jar.toString(), "agent", "--nbd", "127.0.0.1:" + port));
+            "-Xms512m", "-Xmx512m", "-jar", jar.toString(), "agent", "--nbd", "127.0.0.1:" + port,
+            "--http", "127.0.0.1:" + httpPort));
         cmd.addAll(args);
         Path log = Files.createTempFile("pagepool-agent-", ".log");
         Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
-        AgentProcess agent = new AgentProcess(p, log, port);
+        AgentProcess agent = new AgentProcess(p, log, port, httpPort);
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
         while (!Files.readString(log).contains("serving nbd://")) {
             if (!p.isAlive() || System.nanoTime() > deadline) {

@@ -3,6 +3,7 @@ package dev.pagepool.client;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.LongAdder;
 import java.util.function.Supplier;
 
 /**
@@ -15,6 +16,8 @@ final class BusyRetry {
     private static final int ATTEMPTS = 16;
     private static final long FIRST_PAUSE_MICROS = 1000;
     private static final long MAX_PAUSE_MICROS = 256_000;
+    /** Frames sent again after BUSY, by every client of this JVM (a retry knows no client; the agent has one). */
+    static final LongAdder RETRIES = new LongAdder();
 
     private BusyRetry() {
     }
@@ -37,6 +40,7 @@ final class BusyRetry {
             if (!(PagePoolClient.unwrap(error) instanceof BusyException) || tries + 1 >= ATTEMPTS) {
                 return CompletableFuture.<T>failedFuture(PagePoolClient.unwrap(error));
             }
+            RETRIES.increment();
             Executor later = CompletableFuture.delayedExecutor(pauseMicros, TimeUnit.MICROSECONDS);
             return CompletableFuture.supplyAsync(() -> null, later)
                 .thenCompose(v -> attempt(frame, tries + 1, Math.min(MAX_PAUSE_MICROS, pauseMicros * 2)));

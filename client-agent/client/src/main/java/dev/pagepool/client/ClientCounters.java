@@ -49,6 +49,16 @@ public final class ClientCounters {
         return donorsReadmitted.sum();
     }
 
+    /** Extents whose every copy was lost with failed donors. */
+    public long extentsLost() {
+        return extentsLost.sum();
+    }
+
+    /** Frames sent again because a donor answered BUSY, by every client in this JVM. */
+    public static long busyRetriesInProcess() {
+        return BusyRetry.RETRIES.sum();
+    }
+
     public long pagesLost() {
         return pagesLost.sum();
     }

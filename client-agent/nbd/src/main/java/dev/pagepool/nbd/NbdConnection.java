@@ -30,6 +30,7 @@ final class NbdConnection {
     private final NbdExport export;
     private final NbdBlockIo io;
     private final NbdBufferPool pool;
+    private final NbdRequestObserver observer;
     private final Consumer<NbdConnection> onClose;
     private final CompositeByteBuf in = Unpooled.compositeBuffer(MAX_COMPONENTS);
     private NbdHandshake handshake;
@@ -41,12 +42,13 @@ final class NbdConnection {
     private boolean closed;
 
     NbdConnection(NetSocketInternal socket, NbdExport export, NbdBlockIo io, NbdBufferPool pool,
-                  Consumer<NbdConnection> onClose) {
+                  NbdRequestObserver observer, Consumer<NbdConnection> onClose) {
         this.socket = socket;
         this.context = Vertx.currentContext();
         this.export = export;
         this.io = io;
         this.pool = pool;
+        this.observer = observer;
         this.onClose = onClose;
         this.handshake = new NbdHandshake(export, buf -> send(buf, null));
     }
@@ -158,7 +160,7 @@ final class NbdConnection {
             case AGAIN:
                 return true;
             case TRANSMISSION:
-                transmission = new NbdTransmission(export, io, pool, this, handshake.blockSizeAgreed());
+                transmission = new NbdTransmission(export, io, pool, this, handshake.blockSizeAgreed(), observer);
                 handshake = null;
                 return true;
             case CLOSE:

@@ -6,6 +6,7 @@ import io.vertx.core.net.NetServerOptions;
 import io.vertx.core.net.impl.NetSocketInternal;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
@@ -35,6 +36,7 @@ public final class NbdServer implements AutoCloseable {
     private final Set<NbdConnection> connections = ConcurrentHashMap.newKeySet();
     private NetServer server;
     private int port = -1;
+    private NbdRequestObserver observer = NbdRequestObserver.NONE;
 
     /**
      * @param reserveBytes bytes of request buffers allocated up front; bounds memory for all connections
@@ -68,6 +70,15 @@ public final class NbdServer implements AutoCloseable {
         return (int) (max - max % BlockDevice.BLOCK_BYTES);
     }
 
+    /** Who hears of every executed request (metrics); set before {@link #start()}. */
+    public NbdServer observe(NbdRequestObserver requestObserver) {
+        if (server != null) {
+            throw new IllegalStateException("set the observer before the server starts");
+        }
+        this.observer = Objects.requireNonNull(requestObserver, "requestObserver");
+        return this;
+    }
+
     /** Binds and returns the port listened on (the one chosen by the system if 0 was asked). Blocks until bound. */
     public int start() {
         NetServerOptions options = new NetServerOptions()
@@ -78,7 +89,7 @@ public final class NbdServer implements AutoCloseable {
             .setSendBufferSize(1 << 20);
         NetServer s = vertx.createNetServer(options).connectHandler(socket -> {
             NbdConnection connection = new NbdConnection((NetSocketInternal) socket, export, io, pool,
-                connections::remove);
+                observer, connections::remove);
             connections.add(connection);
             connection.start();
         });

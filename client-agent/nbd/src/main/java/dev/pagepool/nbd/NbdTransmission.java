@@ -24,9 +24,12 @@ final class NbdTransmission {
         final byte[][] slabs;
         /** Slabs holding the span; a read-modify-write's scratch slab, if any, comes after them. */
         final int spanSlabs;
+        /** When its header was read, for the observer's latency. */
+        final long startNanos;
         long received;
 
         Request(NbdCommand command, NbdSpan span, int spanSlabs, int slabs) {
+            this.startNanos = System.nanoTime();
             this.command = command;
             this.span = span;
             this.spanSlabs = spanSlabs;
@@ -43,6 +46,7 @@ final class NbdTransmission {
     private final NbdBufferPool pool;
     private final NbdConnection connection;
     private final boolean strictAlignment;
+    private final NbdRequestObserver observer;
     private State state = State.HEADER;
     private Request current;
     private int inflight;
@@ -51,12 +55,13 @@ final class NbdTransmission {
     private int discardError;
 
     NbdTransmission(NbdExport export, NbdBlockIo io, NbdBufferPool pool, NbdConnection connection,
-                    boolean strictAlignment) {
+                    boolean strictAlignment, NbdRequestObserver observer) {
         this.export = export;
         this.io = io;
         this.pool = pool;
         this.connection = connection;
         this.strictAlignment = strictAlignment;
+        this.observer = observer;
     }
 
     /** True while no more requests may be read: the socket should be paused. */
@@ -261,15 +266,17 @@ final class NbdTransmission {
     private void finish(Request r, Throwable failure) {
         inflight--;
         long cookie = r.command.cookie();
+        int error = Nbd.NBD_OK;
         if (failure == null && r.command.type() == Nbd.NBD_CMD_READ) {
             connection.send(readReply(r), () -> pool.give(r.slabs, r.slabs.length));
         } else {
             if (r.slabs.length > 0) {
                 pool.give(r.slabs, r.slabs.length);
             }
-            int error = failure == null ? Nbd.NBD_OK : NbdReplies.errorOf(failure);
+            error = failure == null ? Nbd.NBD_OK : NbdReplies.errorOf(failure);
             connection.send(NbdReplies.simple(error, cookie), null);
         }
+        observer.requestDone(r.command.type(), r.command.length(), System.nanoTime() - r.startNanos, error, failure);
         connection.requestDone();
     }
 

@@ -1,5 +1,8 @@
 package dev.pagepool.agent.cli;
 
+import dev.pagepool.agent.http.AgentHealth;
+import dev.pagepool.agent.http.AgentHttpServer;
+import dev.pagepool.agent.metrics.AgentMetrics;
 import dev.pagepool.client.PagePoolClient;
 import dev.pagepool.nbd.NbdServer;
 import dev.pagepool.agent.swap.SwapStore;
@@ -32,31 +35,38 @@ final class AgentCommand implements Callable<Integer> {
     String export;
     @Option(names = "--replicas", description = "Copies of each page in the cluster (default: 2 when 2 donors are up, else 1).")
     Integer replicas;
+    @Option(names = "--http", defaultValue = "127.0.0.1:10810", description = "Where /q/health/live, /q/health/ready "
+        + "and /q/metrics are served (default ${DEFAULT-VALUE}, loopback: put a proxy or a firewall rule in front to expose it).")
+    String http;
     @Option(names = "--reserve", defaultValue = "64m", description = "NBD buffers allocated at start (default ${DEFAULT-VALUE}).")
     String reserve;
 
     @Override
     public Integer call() throws Exception {
         long bytes = ByteSize.parse(size).bytes();
-        int colon = nbd.lastIndexOf(':');
-        if (colon < 0) {
-            throw new IllegalArgumentException("--nbd must be HOST:PORT, got " + nbd);
-        }
-        String host = nbd.substring(0, colon);
-        int port = Integer.parseInt(nbd.substring(colon + 1));
+        HostPort nbdAt = HostPort.parse("--nbd", nbd);
+        HostPort httpAt = HostPort.parse("--http", http);
         protectFromOomKiller();
         CountDownLatch stopped = new CountDownLatch(1);
         try (DonorNodes donors = donorOptions.resolve();
              PagePoolClient client = donorOptions.connect(donors, 2);
              SwapStore swap = SwapStore.open(client, bytes, disk, replicas == null ? 0 : replicas)) {
             Vertx vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(2).setPreferNativeTransport(false));
-            NbdServer server = new NbdServer(vertx, swap, export, host, port, ByteSize.parse(reserve).bytes());
+            AgentMetrics metrics = new AgentMetrics(swap, client);
+            NbdServer server = new NbdServer(vertx, swap, export, nbdAt.host(), nbdAt.port(), ByteSize.parse(reserve).bytes())
+                .observe(metrics.nbdRequests());
+            AgentHttpServer probes = new AgentHttpServer(vertx, httpAt.host(), httpAt.port(),
+                new AgentHealth(vertx, client, disk), metrics);
+            int httpBound = probes.start();
             int bound = server.start();
             System.out.printf("serving nbd://%s:%d/%s: %s on %d donor(s), %d cop%s of each page, disk fallback %s%n",
-                host, bound, export, size, client.upCount(), swap.pool().replicas(), swap.pool().replicas() == 1 ? "y" : "ies", disk);
+                nbdAt.host(), bound, export, size, client.upCount(), swap.pool().replicas(),
+                swap.pool().replicas() == 1 ? "y" : "ies", disk);
+            System.out.printf("health and metrics on http://%s:%d/q/health/ready and /q/metrics%n", httpAt.host(), httpBound);
             Runtime.getRuntime().addShutdownHook(new Thread(() -> {
                 // SIGTERM: stop taking requests, put what is on disk on stable storage, give the pool back. All of
-                // it here: once the hooks are done the JVM halts, whatever the main thread had left to do.
+                // it here: once the hooks are done the JVM halts, whatever the main thread had left to do. The
+                // probes go last, so that a supervisor sees the agent alive until its pages are safe.
                 server.close();
                 // Requests the closed connections left under way finish first: a put that reached a donor after
                 // its pool was destroyed would otherwise leave its page there, owned by nobody.
@@ -69,6 +79,7 @@ final class AgentCommand implements Callable<Integer> {
                 }
                 swap.flush().join();
                 client.destroyPool(swap.pool());
+                probes.close();
                 System.out.println("agent stopped: " + swap.counters().snapshot());
                 stopped.countDown();
             }, "pagepool-agent-stop"));

@@ -7,6 +7,7 @@ import picocli.CommandLine.Command;
 @Command(name = "pagepool", mixinStandardHelpOptions = true, version = "pagepool 0.1.0",
     description = "Pools the spare RAM of a cluster into a page store with tmem semantics.",
     subcommands = {DemoCommand.class, NodeCommand.class, AgentCommand.class, BenchCommand.class, StatsCommand.class,
+        ClusterCommand.class,
         PutCommand.class, GetCommand.class, CommandLine.HelpCommand.class})
 public final class PagePoolCommand implements Runnable {
     @CommandLine.Spec

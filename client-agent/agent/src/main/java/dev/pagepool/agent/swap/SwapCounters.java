@@ -14,6 +14,7 @@ public final class SwapCounters {
     private final LongAdder staleHandBacks = new LongAdder();
     private final LongAdder trimmed = new LongAdder();
     private final LongAdder lost = new LongAdder();
+    private final LongAdder readFromDisk = new LongAdder();
 
     void read(int pages) {
         reads.add(pages);
@@ -45,6 +46,10 @@ public final class SwapCounters {
         trimmed.add(pages);
     }
 
+    void readOneFromDisk() {
+        readFromDisk.increment();
+    }
+
     void loseOne() {
         lost.increment();
     }
@@ -59,6 +64,22 @@ public final class SwapCounters {
         return handedBack.sum();
     }
 
+    /** Pages read back from the disk file. */
+    public long readFromDisk() {
+        return readFromDisk.sum();
+    }
+
+    /** Pages written by the host (zero pages included). */
+    public long written() {
+        return writes.sum();
+    }
+
+    /** Pages read by the host. */
+    public long read() {
+        return reads.sum();
+    }
+
+    /** Reads of slots whose every cluster copy was gone. */
     public long lost() {
         return lost.sum();
     }
@@ -73,6 +94,7 @@ public final class SwapCounters {
         m.put("stale_hand_backs_refused", staleHandBacks.sum());
         m.put("pages_trimmed", trimmed.sum());
         m.put("pages_lost", lost.sum());
+        m.put("pages_read_from_disk", readFromDisk.sum());
         return m;
     }
 }

@@ -7,7 +7,6 @@ import dev.pagepool.client.PoolRef;
 import dev.pagepool.nbd.BlockDevice;
 import dev.pagepool.protocol.Frame;
 import dev.pagepool.protocol.PoolSpec;
-import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -175,7 +174,7 @@ public final class SwapStore implements BlockDevice, AutoCloseable {
                     || slots.place(slot) != SlotMap.CLUSTER;
                 if (!raced && attempt + 1 >= READ_ATTEMPTS) {
                     counters.loseOne();
-                    return CompletableFuture.failedFuture(new IOException("slot " + slot + " is lost: "
+                    return CompletableFuture.failedFuture(new SlotLostException("slot " + slot + " is lost: "
                         + st[i] + " from every donor that held it"));
                 }
                 // Written, trimmed or handed back while the read was under way (or a miss to confirm): read it
@@ -360,6 +359,7 @@ public final class SwapStore implements BlockDevice, AutoCloseable {
 
     private void readDisk(long slot, byte[] dst, int at) {
         disk.read(slot, ByteBuffer.wrap(dst, at, BLOCK_BYTES));
+        counters.readOneFromDisk();
     }
 
     private void checkRange(long first, int count) {
