@@ -233,11 +233,12 @@ public final class Guest implements AutoCloseable {
         int port = Integer.parseInt(args[0]);
         String export = args.length > 1 ? args[1] : "";
         Mode mode = args.length > 2 && args[2].equals("kernel") ? Mode.KERNEL_NBD : Mode.QEMU_NBD;
+        Outcome o;
         try (GuestImage image = GuestImage.build(); Guest guest = boot(image, mode, port, export, Options.standard())) {
-            Outcome o = guest.await(Duration.ofMinutes(Integer.getInteger("pagepool.guest.minutes", 30)));
-            System.out.println(o.evidence().strip());
-            System.out.println("SUMMARY " + o.summary());
-            System.exit(o.clean() ? 0 : 1);
+            o = guest.await(Duration.ofMinutes(Integer.getInteger("pagepool.guest.minutes", 30)));
         }
+        System.out.println(o.evidence().strip());
+        System.out.println("SUMMARY " + o.summary());
+        System.exit(o.clean() ? 0 : 1);
     }
 }
