@@ -93,6 +93,8 @@ class KernelSwapTest {
             Outcome o = finish(test, guest, agent, cluster);
             assertFalse(victim.isAlive());
             assertClean(o, agent);
+            assertTrue(agent.output().contains("donor " + victim.settings().name() + " out of service"),
+                "the agent noticed the dead donor\n" + tail(agent.output(), 40));
         }
     }
 
@@ -113,6 +115,8 @@ class KernelSwapTest {
             assertFalse(guest.console().contains("RESULT"), "the donor was frozen while the program was running");
             Outcome o = finish(test, guest, agent, cluster);
             assertClean(o, agent);
+            assertTrue(agent.output().contains("donor " + frozen.settings().name() + " out of service"),
+                "the freeze outlasted the request timeout: the agent took the donor out of service\n" + tail(agent.output(), 40));
         }
     }
 
