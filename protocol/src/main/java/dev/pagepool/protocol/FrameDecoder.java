@@ -21,6 +21,11 @@ public final class FrameDecoder {
     @FunctionalInterface
     public interface BodyBuffers {
         ByteBuf acquire(int bytes);
+
+        /** Takes back a body the decoder acquired but never delivered (the connection closed mid-frame). */
+        default void giveBack(ByteBuf body) {
+            body.release();
+        }
     }
 
     public interface Listener {
@@ -44,6 +49,7 @@ public final class FrameDecoder {
     private FrameHeader current;
     private ByteBuf body;
     private long skipRemaining;
+    private int peerVersion = Frame.VERSION;
 
     public FrameDecoder(int maxBodyBytes, BodyBuffers bodyBuffers, Listener listener) {
         if (maxBodyBytes < 0 || maxBodyBytes > Frame.MAX_BODY_BYTES) {
@@ -82,10 +88,18 @@ public final class FrameDecoder {
         return state == State.DEAD;
     }
 
-    /** Releases a partly received body; call when the connection closes. */
+    /**
+     * The header version of the last frame header read: after {@link Listener#onFramingLost} for a version
+     * mismatch, the version the peer speaks, so the refusal can be written in a layout it reads.
+     */
+    public int peerVersion() {
+        return peerVersion;
+    }
+
+    /** Gives a partly received body back to its {@link BodyBuffers}; call when the connection closes. */
     public void close() {
         if (body != null) {
-            body.release();
+            bodyBuffers.giveBack(body);
             body = null;
         }
         state = State.DEAD;
@@ -110,9 +124,11 @@ public final class FrameDecoder {
                 "bad magic 0x" + Integer.toHexString(magic) + ": not a pagepool peer"));
             return;
         }
+        peerVersion = version;
         if (version != Frame.VERSION) {
             die(new ProtocolException(Status.UNSUPPORTED_VERSION, true,
-                "protocol version " + version + " not supported; this side speaks " + Frame.VERSION));
+                "peer speaks protocol version " + version + ", this side only version " + Frame.VERSION
+                    + (version < Frame.VERSION ? ": upgrade the peer" : ": upgrade this side")));
             return;
         }
         current = new FrameHeader(opcode, flags, requestId, (int) Math.min(bodyLength, Integer.MAX_VALUE), status);
