@@ -50,6 +50,7 @@ public final class FrameDecoder {
     private ByteBuf body;
     private long skipRemaining;
     private int peerVersion = Frame.VERSION;
+    private boolean paused;
 
     public FrameDecoder(int maxBodyBytes, BodyBuffers bodyBuffers, Listener listener) {
         if (maxBodyBytes < 0 || maxBodyBytes > Frame.MAX_BODY_BYTES) {
@@ -72,8 +73,12 @@ public final class FrameDecoder {
         this.maxBodyBytes = bytes;
     }
 
+    /**
+     * Cuts frames out of {@code chunk} and hands them to the listener, until the chunk is used up or the
+     * listener {@link #pause}s the decoder; then the unread rest stays in the chunk for a later call.
+     */
     public void feed(ByteBuf chunk) {
-        while (chunk.isReadable() && state != State.DEAD) {
+        while (chunk.isReadable() && state != State.DEAD && !paused) {
             switch (state) {
                 case HEADER -> readHeader(chunk);
                 case BODY -> readBody(chunk);
@@ -81,6 +86,22 @@ public final class FrameDecoder {
                 default -> throw new IllegalStateException(state.name());
             }
         }
+    }
+
+    /**
+     * Stops {@link #feed} after the frame being delivered: the owner's back-pressure, which must hold for frames
+     * already received in the same chunk, not only for the next read from the socket.
+     */
+    public void pause() {
+        paused = true;
+    }
+
+    public void resume() {
+        paused = false;
+    }
+
+    public boolean paused() {
+        return paused;
     }
 
     /** True once the stream was found untrustworthy. */

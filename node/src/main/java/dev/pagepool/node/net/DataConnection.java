@@ -15,7 +15,9 @@ import dev.pagepool.protocol.ProtocolException;
 import dev.pagepool.protocol.Status;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
+import io.vertx.core.Context;
 import io.vertx.core.Vertx;
+import java.util.ArrayDeque;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.net.impl.NetSocketInternal;
 import org.jboss.logging.Logger;
@@ -30,9 +32,9 @@ import org.jboss.logging.Logger;
  * bytes, so a peer that trickles a byte now and then is idle all the same.
  *
  * <p>Back-pressure instead of queues: every reply is written as soon as the request is served, and once
- * {@code maxInflight} replies, or {@code maxReserveBytes} of reserve buffers, are waiting for the socket (or
- * Netty's write queue is full) the connection stops reading until the client has taken them. A client that
- * sends faster than it reads stalls itself, not the donor, and holds a bounded share of the reserve.
+ * {@code maxInflight} replies, or {@code maxReserveBytes} of reserve buffers, are waiting for the socket, the
+ * connection stops reading (frames already received wait undecoded) until the client has taken them. A client
+ * that sends faster than it reads stalls itself, not the donor, and holds a bounded share of the reserve.
  *
  * <p>Frames flow both ways: the donor sends HANDBACK requests of its own (see {@link HandbackLink}) once the
  * client has authenticated, so replies arriving here (FLAG_RESPONSE set) are routed to the link, and never
@@ -61,6 +63,7 @@ final class DataConnection implements FrameDecoder.Listener {
     /** The only buffer a stranger's frames ever go into: a HELLO or an AUTH body. */
     private final ByteBuf handshakeBody = Unpooled.buffer(Frame.MAX_PREAUTH_BODY_BYTES, Frame.MAX_PREAUTH_BODY_BYTES);
     private final long acceptedNanos = System.nanoTime();
+    private final Context context = Vertx.currentContext();
     private long lastFrameNanos = acceptedNanos;
     private boolean stranger = true;
     private HandbackLink link;
@@ -68,6 +71,8 @@ final class DataConnection implements FrameDecoder.Listener {
     private long heldReplyBytes;
     private boolean paused;
     private boolean closing;
+    /** Received chunks not decoded yet, because the connection was over its limits; usually empty. */
+    private final ArrayDeque<ByteBuf> unread = new ArrayDeque<>(2);
 
     DataConnection(NetSocketInternal socket, RequestProcessor processor, BufferReserve reserve, NodeCounters counters,
                    RequestTimers timers, DonorHandshake handshake, ClientLeases leases, ConnectionLimits limits,
@@ -100,17 +105,20 @@ final class DataConnection implements FrameDecoder.Listener {
         // Raw Netty buffers, not Vert.x's copies: the decoder copies each frame once, into a reserve buffer.
         socket.messageHandler(msg -> {
             if (msg instanceof ByteBuf chunk) {
-                try {
-                    if (!closing) {
-                        decoder.feed(chunk);
-                    }
-                } finally {
+                if (closing) {
                     chunk.release();
+                } else {
+                    unread.add(chunk);
+                    decodeUnread();
                 }
             }
         });
         socket.closeHandler(v -> {
             decoder.close();
+            for (ByteBuf chunk : unread) {
+                chunk.release();
+            }
+            unread.clear();
             if (link != null) {
                 link.close();
             }
@@ -139,6 +147,20 @@ final class DataConnection implements FrameDecoder.Listener {
         } else if (nowNanos - lastFrameNanos > limits.idleTimeoutMillis() * 1_000_000L) {
             LOG.debugf("closing %s: no whole frame for %d ms", socket.remoteAddress(), limits.idleTimeoutMillis());
             close();
+        }
+    }
+
+    /**
+     * Feeds the chunks received so far to the decoder, until they are used up or the connection is over its
+     * limits: frames that arrived in the same read as the one that reached a limit wait here, unserved.
+     */
+    private void decodeUnread() {
+        while (!unread.isEmpty() && !decoder.paused() && !closing) {
+            ByteBuf chunk = unread.peek();
+            decoder.feed(chunk);
+            if (!chunk.isReadable()) {
+                unread.poll().release();
+            }
         }
     }
 
@@ -292,17 +314,43 @@ final class DataConnection implements FrameDecoder.Listener {
             inflight--;
             heldReplyBytes -= held;
             lastFrameNanos = System.nanoTime(); // a whole reply left: the client is reading
-            if (paused && !overLimits() && !socket.writeQueueFull()) {
-                paused = false;
-                socket.resume();
-            }
+            maybeResume();
         });
-        if (!paused && (overLimits() || socket.writeQueueFull())) {
+        if (!paused && overLimits()) {
             paused = true;
-            socket.pause();
+            decoder.pause();
+            readFromSocket(false);
         }
     }
 
+    /** Reads again once the connection is back within its limits; called when a write completes. */
+    private void maybeResume() {
+        if (paused && !overLimits()) {
+            paused = false;
+            decoder.resume();
+            // Later on the loop, not inside this callback: the decoder may be in the middle of a feed now.
+            context.runOnContext(x -> {
+                decodeUnread();
+                if (!paused) {
+                    readFromSocket(true);
+                }
+            });
+        }
+    }
+
+    /**
+     * Netty's auto-read, not {@code socket.pause()}: a socket read through {@code messageHandler} bypasses the
+     * Vert.x inbound queue that pause and resume act on, so only the channel itself stops the reads.
+     */
+    private void readFromSocket(boolean read) {
+        socket.channelHandlerContext().channel().config().setAutoRead(read);
+    }
+
+    /**
+     * Every buffer this connection has written and the client not yet taken is a reserve buffer counted here (or a
+     * small heap error reply counted in flight), so these two bounds are the whole of what the connection holds;
+     * Netty's own write queue needs no separate watermark.
+     */
     private boolean overLimits() {
         return inflight >= limits.maxInflight() || heldReplyBytes >= limits.maxReserveBytes();
     }
