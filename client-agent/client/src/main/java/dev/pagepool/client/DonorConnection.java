@@ -14,6 +14,7 @@ import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.net.NetClient;
 import io.vertx.core.net.NetClientOptions;
+import io.vertx.core.net.PemTrustOptions;
 import io.vertx.core.net.impl.NetSocketInternal;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
@@ -88,11 +89,18 @@ public final class DonorConnection implements AutoCloseable {
     }
 
     private void connect(InetSocketAddress address) {
-        netClient = vertx.createNetClient(new NetClientOptions()
+        NetClientOptions options = new NetClientOptions()
             .setTcpNoDelay(true)
             .setConnectTimeout((int) config.connectTimeout().toMillis())
             .setReceiveBufferSize(1 << 20)
-            .setSendBufferSize(1 << 20));
+            .setSendBufferSize(1 << 20);
+        if (config.tls().enabled()) {
+            options.setSsl(true).setHostnameVerificationAlgorithm(config.tls().verifyHostname() ? "HTTPS" : "");
+            if (config.tls().trustPem() != null) {
+                options.setTrustOptions(new PemTrustOptions().addCertPath(config.tls().trustPem().toString()));
+            }
+        }
+        netClient = vertx.createNetClient(options);
         try {
             socket = (NetSocketInternal) netClient.connect(address.getPort(), address.getHostString())
                 .toCompletionStage().toCompletableFuture()
@@ -124,18 +132,12 @@ public final class DonorConnection implements AutoCloseable {
     }
 
     private void hello() {
-        byte[] token = config.token().getBytes(StandardCharsets.UTF_8);
-        long id = nextRequestId();
-        ByteBuf frame = allocate(Frame.HEADER_BYTES + Frame.HELLO_FIXED_BYTES + token.length);
-        FrameWriter.hello(frame, id, config.clientId(), token);
-        Reply reply = await(send(id, frame), config.connectTimeout().toMillis());
         try {
-            ByteBuf b = reply.body();
-            int nameLength = b.getUnsignedShort(b.readerIndex() + 8);
-            donorName = b.toString(b.readerIndex() + Frame.HELLO_REPLY_FIXED_BYTES,
-                Math.min(nameLength, b.readableBytes() - Frame.HELLO_REPLY_FIXED_BYTES), StandardCharsets.UTF_8);
-        } finally {
-            reply.body().release();
+            donorName = await(ClientHandshake.run(name, config.token(), config.clientId(), this::nextRequestId, this::send),
+                config.connectTimeout().toMillis()).donorName();
+        } catch (RuntimeException e) {
+            close(); // a donor that failed the handshake gets nothing more on this connection
+            throw e;
         }
     }
 
