@@ -132,6 +132,59 @@ class SecurityTest {
     }
 
     @Test
+    @Timeout(120)
+    void theAdminApiCanBeServedOverTlsOnlyAndRefusesToStartWithAnUnreadableKey() throws Exception {
+        int https = DonorProcess.freePort();
+        DonorSettings admin = Donors.lone("admin-tls", TOKEN, "32m")
+            .with("quarkus.http.ssl-port", Integer.toString(https))
+            .with("quarkus.http.insecure-requests", "disabled")
+            .with("quarkus.tls.key-store.pem.0.cert", TLS.resolve("donor.pem").toString());
+        String refused = refusal(admin.with("quarkus.tls.key-store.pem.0.key", "/nonexistent/admin-key.pem"));
+        assertTrue(refused.contains("/nonexistent/admin-key.pem"), refused);
+
+        // Started, it answers on HTTPS with a certificate of the cluster's CA, and not on plain HTTP.
+        DonorSettings good = admin.with("quarkus.tls.key-store.pem.0.key", TLS.resolve("donor-key.pem").toString());
+        DonorSettings withPorts = good.withPorts(DonorProcess.freePort(), DonorProcess.freePort());
+        // Started by hand: DonorProcess waits for readiness over plain HTTP, which this donor no longer serves.
+        java.security.KeyStore trust = java.security.KeyStore.getInstance(java.security.KeyStore.getDefaultType());
+        trust.load(null, null);
+        try (InputStream ca = Files.newInputStream(TLS.resolve("ca.pem"))) {
+            trust.setCertificateEntry("ca", java.security.cert.CertificateFactory.getInstance("X.509").generateCertificate(ca));
+        }
+        javax.net.ssl.TrustManagerFactory tmf = javax.net.ssl.TrustManagerFactory.getInstance(
+            javax.net.ssl.TrustManagerFactory.getDefaultAlgorithm());
+        tmf.init(trust);
+        javax.net.ssl.SSLContext ssl = javax.net.ssl.SSLContext.getInstance("TLS");
+        ssl.init(null, tmf.getTrustManagers(), null);
+        java.net.http.HttpClient http = java.net.http.HttpClient.newBuilder().sslContext(ssl).build();
+        Process p = new ProcessBuilder(DonorProcess.command(withPorts, withPorts.dataPort(), withPorts.httpPort()))
+            .redirectErrorStream(true).redirectOutput(Files.createTempFile("pagepool-admin-tls-", ".log").toFile()).start();
+        try {
+            java.net.http.HttpResponse<String> r = null;
+            long deadline = System.currentTimeMillis() + Donors.READY_TIMEOUT.toMillis();
+            while (r == null && System.currentTimeMillis() < deadline && p.isAlive()) {
+                try {
+                    r = http.send(java.net.http.HttpRequest.newBuilder(
+                            java.net.URI.create("https://localhost:" + https + "/admin/stats"))
+                        .header("Authorization", "Bearer " + TOKEN).build(), java.net.http.HttpResponse.BodyHandlers.ofString());
+                } catch (java.io.IOException notYet) {
+                    Thread.sleep(200);
+                }
+            }
+            assertTrue(r != null, "the admin API answers over HTTPS");
+            assertEquals(200, r.statusCode());
+            assertTrue(r.body().contains("capacity_bytes"));
+            java.net.http.HttpClient plain = java.net.http.HttpClient.newHttpClient();
+            assertThrows(java.io.IOException.class, () -> plain.send(java.net.http.HttpRequest.newBuilder(
+                java.net.URI.create("http://127.0.0.1:" + withPorts.httpPort() + "/admin/stats")).build(),
+                java.net.http.HttpResponse.BodyHandlers.ofString()), "no plain HTTP once insecure requests are disabled");
+        } finally {
+            p.destroyForcibly();
+            p.waitFor();
+        }
+    }
+
+    @Test
     void anAdminApiOnTheNetworkWithoutATokenIsRefused() {
         String log = refusal(Donors.lone("admin-open", "", "32m").with("quarkus.http.host", "0.0.0.0"));
         assertTrue(log.contains("quarkus.http.host=0.0.0.0 is not loopback"), log);

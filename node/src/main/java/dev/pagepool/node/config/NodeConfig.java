@@ -77,9 +77,10 @@ public interface NodeConfig {
 
         /**
          * Reserve bytes one connection may hold in replies the client has not taken yet; above it the donor
-         * stops reading that connection, so one slow reader cannot starve the others.
+         * stops reading that connection, so one slow reader cannot starve the others. 0: a quarter of the
+         * reserve, and at least one full frame.
          */
-        @WithDefault("4m")
+        @WithDefault("0")
         MemorySize maxReservePerConnection();
 
         /** Pools (private, or shared ones it created) one client id may have on this donor. */

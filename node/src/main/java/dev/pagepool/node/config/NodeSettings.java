@@ -38,6 +38,8 @@ public record NodeSettings(
     /** The smallest reserve that still holds two full frames: one for a put, one for the progress traffic. */
     public static final long MIN_RESERVE_BYTES = 4L * (Frame.HEADER_BYTES + Frame.MAX_BODY_BYTES);
     private static final long FULL_FRAME_BYTES = Frame.HEADER_BYTES + Frame.MAX_BODY_BYTES;
+    /** By default one connection may hold a quarter of the reserve in unread replies: four slow readers, not one. */
+    private static final long RESERVE_SHARES_PER_CONNECTION = 4;
 
     /**
      * @param httpHost where the admin HTTP listens ({@code quarkus.http.host}): with no token the admin API may
@@ -111,7 +113,9 @@ public record NodeSettings(
             problems.add("pagepool.node.max-unauthenticated-connections must be at least 1");
         }
         long perConnection = node.maxReservePerConnection().asLongValue();
-        if (perConnection < FULL_FRAME_BYTES || perConnection > reserve / 2) {
+        if (perConnection == 0) {
+            perConnection = Math.max(FULL_FRAME_BYTES, reserve / RESERVE_SHARES_PER_CONNECTION);
+        } else if (perConnection < FULL_FRAME_BYTES || perConnection > reserve / 2) {
             problems.add("pagepool.node.max-reserve-per-connection must be between one full frame (" + FULL_FRAME_BYTES
                 + " bytes) and half the reserve (" + reserve / 2 + "), got " + perConnection);
         }
