@@ -96,7 +96,9 @@ class SecurityTest {
             .with("pagepool.tls.cert", TLS.resolve("donor.pem").toString())
             .with("pagepool.tls.key", TLS.resolve("donor-key.pem").toString());
         try (DonorProcess donor = Donors.start(tls)) {
-            ClientConfig base = ClientConfig.of(List.of(donor.dataAddress()), TOKEN);
+            // A generous connect timeout: the first TLS handshakes of a cold JVM on a loaded machine take seconds.
+            ClientConfig base = new ClientConfig(List.of(donor.dataAddress()), TOKEN, 7, 1, 64, java.time.Duration.ofSeconds(15),
+                java.time.Duration.ofSeconds(15), java.time.Duration.ofSeconds(20));
             try (PagePoolClient client = PagePoolClient.connect(base.withTls(ClientTls.trusting(TLS.resolve("ca.pem"))))) {
                 PoolRef pool = client.newPool(PoolSpec.privatePool(true));
                 byte[] page = new byte[Frame.PAGE_BYTES];

@@ -47,7 +47,9 @@ final class RequestProcessor {
     RequestProcessor(PageStore store, PoolRegistry pools, BufferReserve reserve, NodeCounters counters,
                      NodeStatsView statsView, WatermarkGuard guard, String nodeName, ClientLimits limits) {
         this.limits = limits;
-        this.ownedPools = new int[limits.maxPools()];
+        // Twice the cap: NEW_POOLs racing on several event loops may pass it by a few, and a pool missed here
+        // would be pages not counted.
+        this.ownedPools = new int[2 * limits.maxPools()];
         this.guard = guard;
         this.store = store;
         this.pools = pools;
