@@ -155,7 +155,7 @@ final class DataConnection implements FrameDecoder.Listener {
      * limits: frames that arrived in the same read as the one that reached a limit wait here, unserved.
      */
     private void decodeUnread() {
-        while (!unread.isEmpty() && !decoder.paused() && !closing) {
+        while (!unread.isEmpty() && !decoder.paused() && !decoder.isDead() && !closing) {
             ByteBuf chunk = unread.peek();
             decoder.feed(chunk);
             if (!chunk.isReadable()) {
