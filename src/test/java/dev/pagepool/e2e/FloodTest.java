@@ -108,6 +108,76 @@ class FloodTest {
         }
     }
 
+    /**
+     * Pages that take no slab (one repeated word) or almost none (compressible): the slab budget never fills, so only
+     * the index's page cap, derived from the heap, stops them. Without it the index grows on the heap until an
+     * OutOfMemoryError takes every page of the donor with it.
+     */
+    @Test
+    @Timeout(300)
+    void aFloodOfSameFilledAndCompressiblePagesIsRejectedAtThePageCapAndTheDonorStaysUp() throws Exception {
+        long heap = 64L << 20;
+        long cap = (long) (heap * 0.5) / 40; // PageIndexBudget: half the heap at 40 bytes a page
+        try (DonorProcess donor = Donors.start(Donors.lone("flood-index", TOKEN, "64m").withHeap("64m"));
+             PagePoolClient client = PagePoolClient.connect(ClientConfig.of(List.of(donor.dataAddress()), TOKEN)
+                 .withConnectionsPerNode(2))) {
+            PoolRef pool = client.newPool(PoolSpec.privatePool(true));
+            byte[] kept = new byte[P];
+            new SplittableRandom(3).nextBytes(kept);
+            assertEquals(PageStatus.OK, client.put(pool, 0, 0, kept));
+            AtomicLong rejected = new AtomicLong();
+            AtomicLong accepted = new AtomicLong();
+            int batch = 256;
+            long pagesPerThread = cap * 6 / 10; // 1.2x the cap in all
+            CompletableFuture<?>[] flooders = new CompletableFuture<?>[2];
+            for (int t = 0; t < flooders.length; t++) {
+                long object = 10 + t;
+                boolean compressible = t == 1;
+                flooders[t] = CompletableFuture.runAsync(() -> {
+                    byte[] data = new byte[batch * P];
+                    if (compressible) {
+                        for (int j = 0; j < batch; j++) {
+                            data[j * P] = (byte) (j + 1); // one byte set, the rest zero: LZ4 makes it tiny
+                        }
+                    }
+                    long[] obj = new long[batch];
+                    int[] idx = new int[batch];
+                    java.util.Arrays.fill(obj, object);
+                    for (long round = 0; round * batch < pagesPerThread; round++) {
+                        for (int j = 0; j < batch; j++) {
+                            idx[j] = (int) (round * batch + j);
+                        }
+                        for (PageStatus s : client.putBatch(pool, obj, idx, data, batch)) {
+                            (s == PageStatus.OK ? accepted : rejected).incrementAndGet();
+                        }
+                    }
+                });
+            }
+            long maxRss = 0;
+            byte[] got = new byte[P];
+            while (!CompletableFuture.allOf(flooders).isDone()) {
+                assertEquals(PageStatus.OK, client.get(pool, 0, 0, false, got), "a stored page during the flood");
+                maxRss = Math.max(maxRss, rss(donor));
+                Thread.sleep(50);
+            }
+            CompletableFuture.allOf(flooders).join();
+            assertTrue(donor.isAlive(), "the donor survived the flood:\n" + donor.logTail(20));
+            assertArrayEquals(kept, got);
+            JsonNode stats = new ObjectMapper().readTree(Donors.http(donor, "GET", "/admin/stats", TOKEN, null).body());
+            System.out.printf("[flood-index] %d tiny pages accepted, %d rejected at the cap of %d pages; donor RSS at "
+                + "most %d MiB with a %d MiB heap%n", accepted.get(), rejected.get(), stats.get("max_pages").asLong(),
+                maxRss >> 20, heap >> 20);
+            long maxPages = stats.get("max_pages").asLong();
+            // The JVM reports a little less than -Xmx as its heap (a survivor space), so the cap is a little lower.
+            assertTrue(maxPages <= cap && maxPages > cap / 2, "the cap follows the heap: " + maxPages + " of " + cap);
+            assertTrue(stats.get("pages").asLong() <= maxPages, stats.toString());
+            assertTrue(rejected.get() > 0 && stats.get("puts_index_full").asLong() > 0, "the flood met the cap: " + stats);
+            assertTrue(accepted.get() <= maxPages, "no more pages than the cap were taken");
+            long bound = CAPACITY + stats.get("reserve_bytes").asLong() + heap + OVERHEAD;
+            assertTrue(maxRss <= bound, "resident " + (maxRss >> 20) + " MiB within " + (bound >> 20) + " MiB");
+        }
+    }
+
     /** Resident set of the donor process, from /proc. */
     private static long rss(DonorProcess donor) throws Exception {
         for (String line : Files.readAllLines(Path.of("/proc/" + donor.pid() + "/status"))) {

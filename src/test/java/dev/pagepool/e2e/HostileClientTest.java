@@ -70,10 +70,7 @@ class HostileClientTest {
 
     private static RawConnection authenticated() throws Exception {
         RawConnection c = new RawConnection(donor.dataAddress());
-        ByteBuf hello = Unpooled.buffer();
-        FrameWriter.hello(hello, 1, 77, TOKEN.getBytes(StandardCharsets.UTF_8));
-        c.send(hello);
-        assertEquals(Status.OK, c.next().header().status());
+        c.authenticate(77, TOKEN);
         return c;
     }
 
@@ -178,10 +175,7 @@ class HostileClientTest {
         assertEquals(PageStatus.OK, good.put(own, 5, 5, PAGE));
         try (RawConnection c = new RawConnection(donor.dataAddress())) {
             // Private pools belong to a client id: this raw connection speaks for the good client.
-            ByteBuf hello = Unpooled.buffer();
-            FrameWriter.hello(hello, 1, good.config().clientId(), TOKEN.getBytes(StandardCharsets.UTF_8));
-            c.send(hello);
-            assertEquals(Status.OK, c.next().header().status());
+            c.authenticate(good.config().clientId(), TOKEN);
             ByteBuf put = Unpooled.buffer();
             FrameWriter.vector(put, Opcode.PUT, 0, 50, own.idOn(0), 1);
             int crc = new PageChecksum().of(PAGE, 0, Frame.PAGE_BYTES);

@@ -3,6 +3,9 @@ package dev.pagepool.e2e;
 import dev.pagepool.protocol.Frame;
 import dev.pagepool.protocol.FrameDecoder;
 import dev.pagepool.protocol.FrameHeader;
+import dev.pagepool.protocol.FrameWriter;
+import dev.pagepool.protocol.HandshakeProof;
+import dev.pagepool.protocol.Status;
 import dev.pagepool.protocol.ProtocolException;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
@@ -74,6 +77,36 @@ final class RawConnection implements AutoCloseable {
             decoder.feed(Unpooled.wrappedBuffer(chunk, 0, n));
         }
         return replies.poll();
+    }
+
+    /**
+     * The version-2 handshake as a client would do it (HELLO, check of the donor's proof, AUTH), for a raw
+     * connection that then sends what no client would.
+     */
+    void authenticate(long clientId, String token) throws IOException {
+        HandshakeProof proof = HandshakeProof.of(token);
+        byte[] clientNonce = HandshakeProof.newNonce();
+        ByteBuf hello = Unpooled.buffer();
+        FrameWriter.hello(hello, 1, clientId, clientNonce);
+        send(hello);
+        Reply r = next();
+        if (r.header().status() != Status.OK) {
+            throw new IOException("HELLO refused: " + Status.requestName(r.header().status()));
+        }
+        byte[] donorNonce = java.util.Arrays.copyOfRange(r.body(), Frame.HELLO_REPLY_NONCE_OFFSET,
+            Frame.HELLO_REPLY_NONCE_OFFSET + Frame.NONCE_BYTES);
+        byte[] donorProof = java.util.Arrays.copyOfRange(r.body(), Frame.HELLO_REPLY_PROOF_OFFSET,
+            Frame.HELLO_REPLY_PROOF_OFFSET + Frame.PROOF_BYTES);
+        if (!HandshakeProof.matches(proof.donorProof(clientId, clientNonce, donorNonce), donorProof)) {
+            throw new AssertionError("the donor's proof does not match the token");
+        }
+        ByteBuf auth = Unpooled.buffer();
+        FrameWriter.auth(auth, 2, proof.clientProof(clientId, clientNonce, donorNonce));
+        send(auth);
+        Reply ok = next();
+        if (ok.header().status() != Status.OK) {
+            throw new IOException("AUTH refused: " + Status.requestName(ok.header().status()));
+        }
     }
 
     /** True when the donor has closed the connection (read returns end of stream within the timeout). */

@@ -218,10 +218,7 @@ class TmemRulesTest {
         PoolRef shared = client.newPool(PoolSpec.sharedPool(false, secret));
         client.put(shared, 3, 3, page(3, 3));
         try (RawConnection stranger = new RawConnection(donor.dataAddress())) {
-            ByteBuf hello = Unpooled.buffer();
-            FrameWriter.hello(hello, 1, 2, TOKEN.getBytes(StandardCharsets.UTF_8));
-            stranger.send(hello);
-            assertEquals(Status.OK, stranger.next().header().status());
+            stranger.authenticate(2, TOKEN);
             ByteBuf get = Unpooled.buffer();
             FrameWriter.vector(get, Opcode.GET, 0, 2, shared.idOn(0), 1);
             FrameWriter.keyEntry(get, 3, 3);

@@ -11,12 +11,14 @@ import dev.pagepool.node.pool.PoolRegistry;
 import dev.pagepool.node.pressure.DonorBudget;
 import dev.pagepool.node.pressure.PressureSignals;
 import dev.pagepool.node.pressure.WatermarkGuard;
+import dev.pagepool.node.store.PageIndexBudget;
 import dev.pagepool.node.store.PageStore;
 import dev.pagepool.node.store.StoreSettings;
 import io.quarkus.arc.DefaultBean;
 import jakarta.enterprise.inject.Disposes;
 import jakarta.enterprise.inject.Produces;
 import jakarta.inject.Singleton;
+import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.jboss.logging.Logger;
 
 /**
@@ -28,8 +30,8 @@ public class NodeComponents {
 
     @Produces
     @Singleton
-    NodeSettings settings(NodeConfig config) {
-        NodeSettings settings = NodeSettings.from(config);
+    NodeSettings settings(NodeConfig config, @ConfigProperty(name = "quarkus.http.host") String httpHost) {
+        NodeSettings settings = NodeSettings.from(config, httpHost);
         LOG.info(settings);
         return settings;
     }
@@ -37,8 +39,12 @@ public class NodeComponents {
     @Produces
     @Singleton
     PageStore pageStore(NodeSettings settings) {
-        PageStore store = new PageStore(new StoreSettings(settings.capacityBytes(), settings.chunkBytes(), settings.compression()));
-        LOG.infof("page store compressor: %s", store.compressorName());
+        long maxPages = settings.maxPages() > 0 ? settings.maxPages() : PageIndexBudget.forThisHeap();
+        PageStore store = new PageStore(new StoreSettings(settings.capacityBytes(), settings.chunkBytes(),
+            settings.compression(), maxPages));
+        LOG.infof("page store compressor: %s; at most %d pages in the index (%s)", store.compressorName(), maxPages,
+            settings.maxPages() > 0 ? "pagepool.node.max-pages"
+                : "half the heap of " + (Runtime.getRuntime().maxMemory() >> 20) + " MiB at " + PageIndexBudget.BYTES_PER_PAGE + " bytes a page");
         return store;
     }
 

@@ -17,14 +17,9 @@ public final class Bodies {
     public static void checkRequest(FrameHeader header, ByteBuf body) throws ProtocolException {
         int length = body.readableBytes();
         switch (header.opcode()) {
-            case Opcode.HELLO -> {
-                need(length >= Frame.HELLO_FIXED_BYTES, "HELLO body shorter than " + Frame.HELLO_FIXED_BYTES + " bytes");
-                int tokenLength = body.getUnsignedShort(body.readerIndex() + 2);
-                if (tokenLength > Frame.MAX_TOKEN_BYTES) {
-                    throw new ProtocolException(Status.TOO_LARGE, false, "token longer than " + Frame.MAX_TOKEN_BYTES + " bytes");
-                }
-                need(length == Frame.HELLO_FIXED_BYTES + tokenLength, "HELLO body length does not match its token length");
-            }
+            case Opcode.HELLO -> need(length == Frame.HELLO_BYTES, "HELLO body must be " + Frame.HELLO_BYTES
+                + " bytes (version " + Frame.VERSION + ": version, reserved, client id, nonce), got " + length);
+            case Opcode.AUTH -> need(length == Frame.AUTH_BYTES, "AUTH body must be " + Frame.AUTH_BYTES + " bytes, got " + length);
             case Opcode.NEW_POOL -> {
                 need(length == Frame.NEW_POOL_BYTES, "NEW_POOL body must be " + Frame.NEW_POOL_BYTES + " bytes");
                 int persistent = body.getUnsignedByte(body.readerIndex());
@@ -122,20 +117,25 @@ public final class Bodies {
     // ---- HELLO, NEW_POOL, DESTROY_POOL ----
 
     public static long helloClientId(ByteBuf body) {
-        return body.getLong(body.readerIndex() + 4);
+        return body.getLong(body.readerIndex() + Frame.HELLO_CLIENT_ID_OFFSET);
     }
 
     public static int helloVersion(ByteBuf body) {
         return body.getUnsignedShort(body.readerIndex());
     }
 
-    /** The token bytes of a checked HELLO body, read without copying: index and length. */
-    public static int helloTokenIndex(ByteBuf body) {
-        return body.readerIndex() + Frame.HELLO_FIXED_BYTES;
+    /** The client nonce of a checked HELLO body. */
+    public static byte[] helloNonce(ByteBuf body) {
+        byte[] nonce = new byte[Frame.NONCE_BYTES];
+        body.getBytes(body.readerIndex() + Frame.HELLO_NONCE_OFFSET, nonce);
+        return nonce;
     }
 
-    public static int helloTokenLength(ByteBuf body) {
-        return body.getUnsignedShort(body.readerIndex() + 2);
+    /** The client proof of a checked AUTH body. */
+    public static byte[] authProof(ByteBuf body) {
+        byte[] proof = new byte[Frame.PROOF_BYTES];
+        body.getBytes(body.readerIndex(), proof);
+        return proof;
     }
 
     public static PoolSpec newPoolSpec(ByteBuf body) {
@@ -182,14 +182,14 @@ public final class Bodies {
     }
 
     /**
-     * The donor's name in an OK HELLO reply: version u16, max pages u16, max body u32, name length u16, name; a
-     * name longer than the body is cut at the body's end, an unreadable reply yields "".
+     * The donor's name in an OK HELLO reply (the layout in {@link Frame}); a name longer than the body is cut at the
+     * body's end, an unreadable reply yields "".
      */
     public static String helloReplyName(ByteBuf body) {
         if (body.readableBytes() < Frame.HELLO_REPLY_FIXED_BYTES) {
             return "";
         }
-        int length = Math.min(body.getUnsignedShort(body.readerIndex() + 8),
+        int length = Math.min(body.getUnsignedShort(body.readerIndex() + Frame.HELLO_REPLY_NAME_LENGTH_OFFSET),
             body.readableBytes() - Frame.HELLO_REPLY_FIXED_BYTES);
         return body.toString(body.readerIndex() + Frame.HELLO_REPLY_FIXED_BYTES, length, StandardCharsets.UTF_8);
     }

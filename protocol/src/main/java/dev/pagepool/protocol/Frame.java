@@ -27,7 +27,11 @@ package dev.pagepool.protocol;
  */
 public final class Frame {
     public static final int MAGIC = 0x70706F6C; // "ppol"
-    public static final int VERSION = 1;
+    /**
+     * Version 2: the mutual challenge-response HELLO/AUTH handshake (the token never travels). Every header
+     * carries it, so a version-1 peer is refused at its first frame with {@link Status#UNSUPPORTED_VERSION}.
+     */
+    public static final int VERSION = 2;
 
     public static final int MAGIC_OFFSET = 0;
     public static final int VERSION_OFFSET = 4;
@@ -92,11 +96,28 @@ public final class Frame {
     /** The largest body any opcode needs: a full PUT vector. */
     public static final int MAX_BODY_BYTES = VECTOR_PREFIX_BYTES + MAX_PAGES_PER_FRAME * PUT_ENTRY_BYTES;
 
-    /** HELLO request: version u16, token length u16, client id u64, token bytes. */
-    public static final int HELLO_FIXED_BYTES = 12;
+    /** Longest cluster token (UTF-8 bytes) a donor or client accepts in its configuration; it never travels. */
     public static final int MAX_TOKEN_BYTES = 256;
-    /** HELLO response: version u16, max pages per frame u16, max body bytes u32, node name length u16, name bytes. */
-    public static final int HELLO_REPLY_FIXED_BYTES = 10;
+    /** Random challenge each side contributes to the handshake: 256 bits from {@code SecureRandom}. */
+    public static final int NONCE_BYTES = 32;
+    /** An HMAC-SHA256 proof of knowing the token. */
+    public static final int PROOF_BYTES = 32;
+    /** HELLO request: version u16, reserved u16, client id u64, client nonce. */
+    public static final int HELLO_BYTES = 2 + 2 + 8 + NONCE_BYTES;
+    public static final int HELLO_CLIENT_ID_OFFSET = 4;
+    public static final int HELLO_NONCE_OFFSET = 12;
+    /**
+     * HELLO response: version u16, max pages per frame u16, max body bytes u32, donor nonce, donor proof,
+     * node name length u16, name bytes.
+     */
+    public static final int HELLO_REPLY_FIXED_BYTES = 2 + 2 + 4 + NONCE_BYTES + PROOF_BYTES + 2;
+    public static final int HELLO_REPLY_NONCE_OFFSET = 8;
+    public static final int HELLO_REPLY_PROOF_OFFSET = HELLO_REPLY_NONCE_OFFSET + NONCE_BYTES;
+    public static final int HELLO_REPLY_NAME_LENGTH_OFFSET = HELLO_REPLY_PROOF_OFFSET + PROOF_BYTES;
+    /** AUTH request: the client's proof. Its OK reply has an empty body. */
+    public static final int AUTH_BYTES = PROOF_BYTES;
+    /** The largest body a peer may send before it has authenticated: a HELLO or an AUTH. */
+    public static final int MAX_PREAUTH_BODY_BYTES = Math.max(HELLO_BYTES, AUTH_BYTES);
 
     /** NEW_POOL request: persistent u8, shared u8, page size u16, uuid 16 bytes. Response: pool id u32. */
     public static final int NEW_POOL_BYTES = 20;

@@ -21,6 +21,11 @@ public final class FrameDecoder {
     @FunctionalInterface
     public interface BodyBuffers {
         ByteBuf acquire(int bytes);
+
+        /** Takes back a body the decoder acquired but never delivered (the connection closed mid-frame). */
+        default void giveBack(ByteBuf body) {
+            body.release();
+        }
     }
 
     public interface Listener {
@@ -44,6 +49,8 @@ public final class FrameDecoder {
     private FrameHeader current;
     private ByteBuf body;
     private long skipRemaining;
+    private int peerVersion = Frame.VERSION;
+    private boolean paused;
 
     public FrameDecoder(int maxBodyBytes, BodyBuffers bodyBuffers, Listener listener) {
         if (maxBodyBytes < 0 || maxBodyBytes > Frame.MAX_BODY_BYTES) {
@@ -66,8 +73,12 @@ public final class FrameDecoder {
         this.maxBodyBytes = bytes;
     }
 
+    /**
+     * Cuts frames out of {@code chunk} and hands them to the listener, until the chunk is used up or the
+     * listener {@link #pause}s the decoder; then the unread rest stays in the chunk for a later call.
+     */
     public void feed(ByteBuf chunk) {
-        while (chunk.isReadable() && state != State.DEAD) {
+        while (chunk.isReadable() && state != State.DEAD && !paused) {
             switch (state) {
                 case HEADER -> readHeader(chunk);
                 case BODY -> readBody(chunk);
@@ -77,15 +88,39 @@ public final class FrameDecoder {
         }
     }
 
+    /**
+     * Stops {@link #feed} after the frame being delivered: the owner's back-pressure, which must hold for frames
+     * already received in the same chunk, not only for the next read from the socket.
+     */
+    public void pause() {
+        paused = true;
+    }
+
+    public void resume() {
+        paused = false;
+    }
+
+    public boolean paused() {
+        return paused;
+    }
+
     /** True once the stream was found untrustworthy. */
     public boolean isDead() {
         return state == State.DEAD;
     }
 
-    /** Releases a partly received body; call when the connection closes. */
+    /**
+     * The header version of the last frame header read: after {@link Listener#onFramingLost} for a version
+     * mismatch, the version the peer speaks, so the refusal can be written in a layout it reads.
+     */
+    public int peerVersion() {
+        return peerVersion;
+    }
+
+    /** Gives a partly received body back to its {@link BodyBuffers}; call when the connection closes. */
     public void close() {
         if (body != null) {
-            body.release();
+            bodyBuffers.giveBack(body);
             body = null;
         }
         state = State.DEAD;
@@ -110,9 +145,11 @@ public final class FrameDecoder {
                 "bad magic 0x" + Integer.toHexString(magic) + ": not a pagepool peer"));
             return;
         }
+        peerVersion = version;
         if (version != Frame.VERSION) {
             die(new ProtocolException(Status.UNSUPPORTED_VERSION, true,
-                "protocol version " + version + " not supported; this side speaks " + Frame.VERSION));
+                "peer speaks protocol version " + version + ", this side only version " + Frame.VERSION
+                    + (version < Frame.VERSION ? ": upgrade the peer" : ": upgrade this side")));
             return;
         }
         current = new FrameHeader(opcode, flags, requestId, (int) Math.min(bodyLength, Integer.MAX_VALUE), status);

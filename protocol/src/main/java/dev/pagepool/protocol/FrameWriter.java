@@ -13,9 +13,13 @@ public final class FrameWriter {
     }
 
     public static int header(ByteBuf out, int opcode, int flags, long requestId, int bodyLength, int status) {
+        return header(out, Frame.VERSION, opcode, flags, requestId, bodyLength, status);
+    }
+
+    private static int header(ByteBuf out, int version, int opcode, int flags, long requestId, int bodyLength, int status) {
         int start = out.writerIndex();
         out.writeInt(Frame.MAGIC);
-        out.writeByte(Frame.VERSION);
+        out.writeByte(version);
         out.writeByte(opcode);
         out.writeShort(flags);
         out.writeLong(requestId);
@@ -30,19 +34,22 @@ public final class FrameWriter {
         out.setInt(headerStart + Frame.BODY_LENGTH_OFFSET, out.writerIndex() - headerStart - Frame.HEADER_BYTES);
     }
 
-    public static int hello(ByteBuf out, long requestId, long clientId, byte[] token) {
-        if (token.length > Frame.MAX_TOKEN_BYTES) {
-            throw new IllegalArgumentException("token longer than " + Frame.MAX_TOKEN_BYTES + " bytes");
-        }
-        int start = header(out, Opcode.HELLO, 0, requestId, Frame.HELLO_FIXED_BYTES + token.length, Status.OK);
+    /** HELLO: the first step of the handshake; carries the client's nonce, never the token. */
+    public static int hello(ByteBuf out, long requestId, long clientId, byte[] clientNonce) {
+        checkLength(clientNonce, Frame.NONCE_BYTES, "client nonce");
+        int start = header(out, Opcode.HELLO, 0, requestId, Frame.HELLO_BYTES, Status.OK);
         out.writeShort(Frame.VERSION);
-        out.writeShort(token.length);
+        out.writeShort(0);
         out.writeLong(clientId);
-        out.writeBytes(token);
+        out.writeBytes(clientNonce);
         return start;
     }
 
-    public static int helloReply(ByteBuf out, long requestId, int maxPagesPerFrame, int maxBodyBytes, String nodeName) {
+    /** The donor's answer to HELLO: its limits, its nonce and its proof that it knows the token. */
+    public static int helloReply(ByteBuf out, long requestId, int maxPagesPerFrame, int maxBodyBytes, byte[] donorNonce,
+                                 byte[] donorProof, String nodeName) {
+        checkLength(donorNonce, Frame.NONCE_BYTES, "donor nonce");
+        checkLength(donorProof, Frame.PROOF_BYTES, "donor proof");
         byte[] name = nodeName.getBytes(StandardCharsets.UTF_8);
         if (name.length > 0xFFFF) {
             throw new IllegalArgumentException("node name longer than 65535 bytes");
@@ -52,9 +59,30 @@ public final class FrameWriter {
         out.writeShort(Frame.VERSION);
         out.writeShort(maxPagesPerFrame);
         out.writeInt(maxBodyBytes);
+        out.writeBytes(donorNonce);
+        out.writeBytes(donorProof);
         out.writeShort(name.length);
         out.writeBytes(name);
         return start;
+    }
+
+    /** AUTH: the client's proof, sent only after it has checked the donor's. */
+    public static int auth(ByteBuf out, long requestId, byte[] clientProof) {
+        checkLength(clientProof, Frame.PROOF_BYTES, "client proof");
+        int start = header(out, Opcode.AUTH, 0, requestId, Frame.AUTH_BYTES, Status.OK);
+        out.writeBytes(clientProof);
+        return start;
+    }
+
+    /** The OK reply to AUTH: the connection is authenticated both ways. */
+    public static int authReply(ByteBuf out, long requestId) {
+        return header(out, Opcode.AUTH, Frame.FLAG_RESPONSE, requestId, 0, Status.OK);
+    }
+
+    private static void checkLength(byte[] bytes, int expected, String what) {
+        if (bytes.length != expected) {
+            throw new IllegalArgumentException(what + " must be " + expected + " bytes, got " + bytes.length);
+        }
     }
 
     public static int newPool(ByteBuf out, long requestId, PoolSpec spec) {
@@ -232,13 +260,28 @@ public final class FrameWriter {
 
     /** A failed request: the status in the header, a human-readable reason in the body. */
     public static int error(ByteBuf out, int opcode, long requestId, int status, String message) {
+        return error(out, Frame.VERSION, opcode, requestId, status, message);
+    }
+
+    /**
+     * An error in the header version the peer spoke, for refusing a peer of an older version in words it can
+     * read: the error layout is the same in every version.
+     */
+    public static int errorInVersion(ByteBuf out, int version, int opcode, long requestId, int status, String message) {
+        if (version < 1 || version > Frame.VERSION) {
+            throw new IllegalArgumentException("version must be 1.." + Frame.VERSION + ", got " + version);
+        }
+        return error(out, version, opcode, requestId, status, message);
+    }
+
+    private static int error(ByteBuf out, int version, int opcode, long requestId, int status, String message) {
         byte[] text = message.getBytes(StandardCharsets.UTF_8);
         int length = Math.min(text.length, Frame.MAX_ERROR_MESSAGE_BYTES);
         // Cut before a character, never inside one, so the truncated message is still valid UTF-8.
         while (length < text.length && length > 0 && (text[length] & 0xC0) == 0x80) {
             length--;
         }
-        int start = header(out, opcode, Frame.FLAG_RESPONSE, requestId, 2 + length, status);
+        int start = header(out, version, opcode, Frame.FLAG_RESPONSE, requestId, 2 + length, status);
         out.writeShort(length);
         out.writeBytes(text, 0, length);
         return start;

@@ -20,9 +20,11 @@ public final class Opcode {
      * the donor frees a page only when its entry is answered {@link Status#PAGE_OK}. See {@link Frame#MAX_HANDBACK_PAGES}.
      */
     public static final int HANDBACK = 10;
+    /** Second step of the handshake: the client's proof that it knows the token, after the donor proved it. */
+    public static final int AUTH = 11;
 
     private static final String[] NAMES = {
-        null, "HELLO", "NEW_POOL", "DESTROY_POOL", "PUT", "GET", "FLUSH_PAGE", "FLUSH_OBJECT", "STATS", "PING", "HANDBACK"
+        null, "HELLO", "NEW_POOL", "DESTROY_POOL", "PUT", "GET", "FLUSH_PAGE", "FLUSH_OBJECT", "STATS", "PING", "HANDBACK", "AUTH"
     };
 
     private Opcode() {

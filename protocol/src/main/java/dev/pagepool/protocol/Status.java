@@ -8,7 +8,7 @@ package dev.pagepool.protocol;
 public final class Status {
     // ---- request statuses (header) ----
     public static final int OK = 0;
-    /** HELLO missing, or it carried a wrong token. The connection is closed after this reply. */
+    /** No completed handshake, or a wrong proof of the token. The connection is closed after this reply. */
     public static final int UNAUTHENTICATED = 1;
     /** The pool id names no pool this client may use (never created, destroyed, or another client's private pool). */
     public static final int NO_SUCH_POOL = 2;
@@ -25,6 +25,8 @@ public final class Status {
     public static final int INTERNAL = 9;
     /** The request is valid but not allowed (e.g. a page size other than 4096). */
     public static final int INVALID = 10;
+    /** A per-client limit of the donor (pools per client) would be exceeded; nothing was done. */
+    public static final int OVER_LIMIT = 11;
 
     // ---- page statuses (body of PUT, GET, FLUSH_PAGE responses) ----
     public static final int PAGE_OK = 0;
@@ -37,7 +39,7 @@ public final class Status {
 
     private static final String[] REQUEST_NAMES = {
         "OK", "UNAUTHENTICATED", "NO_SUCH_POOL", "BAD_SECRET", "MALFORMED", "TOO_LARGE", "UNKNOWN_OPCODE",
-        "UNSUPPORTED_VERSION", "BUSY", "INTERNAL", "INVALID"
+        "UNSUPPORTED_VERSION", "BUSY", "INTERNAL", "INVALID", "OVER_LIMIT"
     };
     private static final String[] PAGE_NAMES = {"OK", "MISS", "REJECTED", "BAD_CRC"};
 

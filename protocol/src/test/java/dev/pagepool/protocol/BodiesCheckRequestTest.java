@@ -43,7 +43,6 @@ class BodiesCheckRequestTest {
         return switch (opcode) {
             case Opcode.PUT -> new int[] {0, 1, 2, Frame.MAX_PAGES_PER_FRAME};
             case Opcode.GET, Opcode.FLUSH_PAGE, Opcode.FLUSH_OBJECT -> new int[] {0, 1, 5, Frame.MAX_PAGES_PER_FRAME};
-            case Opcode.HELLO -> new int[] {0, 1, 32, Frame.MAX_TOKEN_BYTES};
             case Opcode.PING -> new int[] {0, 8, Frame.MAX_PING_BYTES};
             default -> new int[] {0};
         };
@@ -183,13 +182,12 @@ class BodiesCheckRequestTest {
     }
 
     @Test
-    void helloTokenAboveTheLimitIsTooLarge() {
-        for (int tokenLength : new int[] {Frame.MAX_TOKEN_BYTES + 1, 0xFFFF}) {
-            byte[] body = new byte[Frame.HELLO_FIXED_BYTES + Math.min(tokenLength, 300)];
-            body[2] = (byte) (tokenLength >>> 8);
-            body[3] = (byte) tokenLength;
-            assertStatus(Status.TOO_LARGE, Opcode.HELLO, body, "token of " + tokenLength);
-            assertStatus(Status.TOO_LARGE, Opcode.HELLO, Arrays.copyOf(body, Frame.HELLO_FIXED_BYTES), "token of " + tokenLength);
+    void helloAndAuthOfAnyOtherLengthAreMalformed() {
+        for (int length : new int[] {0, 12, Frame.HELLO_BYTES - 1, Frame.HELLO_BYTES + 1, Frame.HELLO_BYTES + 256}) {
+            assertStatus(Status.MALFORMED, Opcode.HELLO, new byte[length], "HELLO of " + length + " bytes");
+        }
+        for (int length : new int[] {0, Frame.AUTH_BYTES - 1, Frame.AUTH_BYTES + 1}) {
+            assertStatus(Status.MALFORMED, Opcode.AUTH, new byte[length], "AUTH of " + length + " bytes");
         }
     }
 
@@ -215,7 +213,7 @@ class BodiesCheckRequestTest {
     }
 
     @ParameterizedTest
-    @ValueSource(ints = {0, 11, 0xFF})
+    @ValueSource(ints = {0, 12, 0xFF})
     void unknownOpcodeIsUnknownOpcode(int opcode) {
         assertStatus(Status.UNKNOWN_OPCODE, opcode, new byte[0], "");
         assertStatus(Status.UNKNOWN_OPCODE, opcode, new byte[12], "");

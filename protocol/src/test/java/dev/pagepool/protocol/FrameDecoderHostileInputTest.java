@@ -63,12 +63,13 @@ class FrameDecoderHostileInputTest {
     }
 
     @ParameterizedTest
-    @ValueSource(ints = {0, 2, 0x7F, 0xFF})
+    @ValueSource(ints = {0, 1, 3, 0x7F, 0xFF})
     void wrongVersionLosesFramingWithUnsupportedVersion(int version) {
         DecoderHarness harness = new DecoderHarness();
         harness.feed(concat(rawHeader(Frame.MAGIC, version, Opcode.HELLO, 0, 1, 0, 0), PING));
         assertEquals(List.of(new Lost(Status.UNSUPPORTED_VERSION, true)), harness.events);
         assertTrue(harness.decoder.isDead());
+        assertEquals(version, harness.decoder.peerVersion(), "the refusal can be written in the peer's version");
         harness.feed(PING);
         assertEquals(1, harness.events.size());
         assertTrue(harness.acquired.isEmpty());
@@ -156,7 +157,7 @@ class FrameDecoderHostileInputTest {
     // ---- unknown opcode, busy ----
 
     @ParameterizedTest
-    @ValueSource(ints = {0, 11, 0x7F, 0xFF})
+    @ValueSource(ints = {0, 12, 0x7F, 0xFF})
     void unknownOpcodeIsRejectedAndTheNextFrameIsFine(int opcode) {
         DecoderHarness harness = new DecoderHarness();
         byte[] stream = concat(rawHeader(Frame.MAGIC, Frame.VERSION, opcode, 0, 9, 30, 0), new byte[30], PING);

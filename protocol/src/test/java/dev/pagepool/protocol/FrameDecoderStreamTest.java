@@ -20,8 +20,11 @@ class FrameDecoderStreamTest {
     static byte[] mixedStream() {
         byte[] page = TestPages.page(5);
         return concat(
-            encode(out -> FrameWriter.hello(out, 1, 77, "token".getBytes(StandardCharsets.US_ASCII))),
-            encode(out -> FrameWriter.helloReply(out, 1, 256, Frame.MAX_BODY_BYTES, "donor-a")),
+            encode(out -> FrameWriter.hello(out, 1, 77, java.util.Arrays.copyOf(page, Frame.NONCE_BYTES))),
+            encode(out -> FrameWriter.helloReply(out, 1, 256, Frame.MAX_BODY_BYTES, new byte[Frame.NONCE_BYTES],
+                java.util.Arrays.copyOf(page, Frame.PROOF_BYTES), "donor-a")),
+            encode(out -> FrameWriter.auth(out, 1, java.util.Arrays.copyOf(page, Frame.PROOF_BYTES))),
+            encode(out -> FrameWriter.authReply(out, 1)),
             encode(out -> FrameWriter.newPool(out, 2, PoolSpec.sharedPool(false, new UUID(3, 4)))),
             encode(out -> FrameWriter.newPoolReply(out, 2, 9)),
             encode(out -> {
@@ -60,12 +63,12 @@ class FrameDecoderStreamTest {
     @Test
     void manyFramesInOneChunkAreAllDelivered() {
         List<Event> events = decodeWhole(mixedStream());
-        assertEquals(12, events.size());
+        assertEquals(14, events.size());
         for (Event event : events) {
             DecoderHarness.assertInstance(Delivered.class, event);
         }
         long[] ids = events.stream().mapToLong(e -> ((Delivered) e).header().requestId()).toArray();
-        assertEquals("[1, 1, 2, 2, 3, 3, 4, 5, 6, 7, 8, 9]", Arrays.toString(ids), "frames come out in stream order");
+        assertEquals("[1, 1, 1, 1, 2, 2, 3, 3, 4, 5, 6, 7, 8, 9]", Arrays.toString(ids), "frames come out in stream order");
     }
 
     @Test

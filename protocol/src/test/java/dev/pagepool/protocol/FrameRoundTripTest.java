@@ -50,46 +50,53 @@ class FrameRoundTripTest {
     }
 
     @Test
-    void helloRoundTripsVersionClientIdAndToken() {
-        byte[] token = "cluster-secret-\u00e9".getBytes(StandardCharsets.UTF_8);
-        Delivered frame = checkedRequest(out -> FrameWriter.hello(out, REQUEST_ID, -42L, token));
+    void helloRoundTripsVersionClientIdAndNonceAndCarriesNoToken() {
+        byte[] nonce = TestPages.page(3);
+        byte[] exact = java.util.Arrays.copyOf(nonce, Frame.NONCE_BYTES);
+        Delivered frame = checkedRequest(out -> FrameWriter.hello(out, REQUEST_ID, -42L, exact));
         ByteBuf body = frame.bodyBuf();
         assertEquals(Opcode.HELLO, frame.header().opcode());
         assertEquals(REQUEST_ID, frame.header().requestId());
-        assertEquals(Frame.HELLO_FIXED_BYTES + token.length, frame.header().bodyLength());
+        assertEquals(Frame.HELLO_BYTES, frame.header().bodyLength());
         assertEquals(Frame.VERSION, Bodies.helloVersion(body));
         assertEquals(-42L, Bodies.helloClientId(body));
-        assertEquals(token.length, Bodies.helloTokenLength(body));
-        byte[] read = new byte[Bodies.helloTokenLength(body)];
-        body.getBytes(Bodies.helloTokenIndex(body), read);
-        assertArrayEquals(token, read);
-    }
-
-    @ParameterizedTest
-    @ValueSource(ints = {0, 1, Frame.MAX_TOKEN_BYTES})
-    void helloCarriesTokensOfEveryAllowedLength(int tokenLength) {
-        byte[] token = TestPages.page(tokenLength);
-        byte[] exact = java.util.Arrays.copyOf(token, tokenLength);
-        Delivered frame = checkedRequest(out -> FrameWriter.hello(out, 1, 7, exact));
-        assertEquals(tokenLength, Bodies.helloTokenLength(frame.bodyBuf()));
+        assertArrayEquals(exact, Bodies.helloNonce(body));
     }
 
     @Test
-    void helloWriterRefusesTokenAboveTheLimit() {
+    void helloWriterRefusesANonceOfTheWrongSize() {
         ByteBuf out = Unpooled.buffer();
-        assertThrows(IllegalArgumentException.class,
-            () -> FrameWriter.hello(out, 1, 1, new byte[Frame.MAX_TOKEN_BYTES + 1]));
+        assertThrows(IllegalArgumentException.class, () -> FrameWriter.hello(out, 1, 1, new byte[Frame.NONCE_BYTES - 1]));
+        assertEquals(0, out.writerIndex(), "a refused frame writes nothing");
     }
 
     @Test
-    void helloReplyRoundTripsLimitsAndNodeName() {
+    void authRoundTripsTheProof() {
+        byte[] proof = java.util.Arrays.copyOf(TestPages.page(9), Frame.PROOF_BYTES);
+        Delivered frame = checkedRequest(out -> FrameWriter.auth(out, REQUEST_ID, proof));
+        assertEquals(Opcode.AUTH, frame.header().opcode());
+        assertArrayEquals(proof, Bodies.authProof(frame.bodyBuf()));
+        Delivered ok = reply(out -> FrameWriter.authReply(out, REQUEST_ID), Opcode.AUTH);
+        assertEquals(0, ok.header().bodyLength());
+    }
+
+    @Test
+    void helloReplyRoundTripsLimitsNonceProofAndNodeName() {
         String name = "donor-\u00fc-7410";
-        Delivered frame = reply(out -> FrameWriter.helloReply(out, REQUEST_ID, 256, 123_456, name), Opcode.HELLO);
+        byte[] nonce = java.util.Arrays.copyOf(TestPages.page(4), Frame.NONCE_BYTES);
+        byte[] proof = java.util.Arrays.copyOf(TestPages.page(5), Frame.PROOF_BYTES);
+        Delivered frame = reply(out -> FrameWriter.helloReply(out, REQUEST_ID, 256, 123_456, nonce, proof, name), Opcode.HELLO);
         ByteBuf body = frame.bodyBuf();
         assertEquals(Frame.VERSION, body.getUnsignedShort(0));
         assertEquals(256, body.getUnsignedShort(2));
         assertEquals(123_456L, body.getUnsignedInt(4));
-        int nameLength = body.getUnsignedShort(8);
+        byte[] readNonce = new byte[Frame.NONCE_BYTES];
+        body.getBytes(Frame.HELLO_REPLY_NONCE_OFFSET, readNonce);
+        assertArrayEquals(nonce, readNonce);
+        byte[] readProof = new byte[Frame.PROOF_BYTES];
+        body.getBytes(Frame.HELLO_REPLY_PROOF_OFFSET, readProof);
+        assertArrayEquals(proof, readProof);
+        int nameLength = body.getUnsignedShort(Frame.HELLO_REPLY_NAME_LENGTH_OFFSET);
         assertEquals(Frame.HELLO_REPLY_FIXED_BYTES + nameLength, body.readableBytes());
         assertEquals(name, body.toString(Frame.HELLO_REPLY_FIXED_BYTES, nameLength, StandardCharsets.UTF_8));
     }
@@ -98,7 +105,8 @@ class FrameRoundTripTest {
     void helloReplyWriterRefusesANodeNameThatDoesNotFitItsLengthField() {
         ByteBuf out = Unpooled.buffer();
         assertThrows(IllegalArgumentException.class,
-            () -> FrameWriter.helloReply(out, 1, 256, Frame.MAX_BODY_BYTES, "n".repeat(0x10000)));
+            () -> FrameWriter.helloReply(out, 1, 256, Frame.MAX_BODY_BYTES, new byte[Frame.NONCE_BYTES],
+                new byte[Frame.PROOF_BYTES], "n".repeat(0x10000)));
         assertEquals(0, out.writerIndex(), "a refused reply writes nothing");
     }
 

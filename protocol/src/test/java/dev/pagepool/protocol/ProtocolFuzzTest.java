@@ -150,7 +150,7 @@ class ProtocolFuzzTest {
     Arbitrary<ValidStream> validStreams() {
         Arbitrary<byte[]> frame = Combinators.combine(
                 Arbitraries.of(Opcode.HELLO, Opcode.NEW_POOL, Opcode.DESTROY_POOL, Opcode.PUT, Opcode.GET,
-                    Opcode.FLUSH_PAGE, Opcode.FLUSH_OBJECT, Opcode.STATS, Opcode.PING),
+                    Opcode.FLUSH_PAGE, Opcode.FLUSH_OBJECT, Opcode.STATS, Opcode.PING, Opcode.AUTH),
                 Arbitraries.integers().between(0, 3), Arbitraries.longs(), Arbitraries.longs())
             .as((opcode, size, id, seed) -> {
                 byte[] body = TestPages.validBody(opcode, opcode == Opcode.PUT ? size % 2 : size * 7, seed);
@@ -232,7 +232,7 @@ class ProtocolFuzzTest {
                     // Keep the promise of the count small enough to build: a vector of up to 260 entries.
                     int buildable = op == Opcode.PUT ? Math.min(n, 260) : Math.min(n, 300);
                     base = TestPages.validBody(op, buildable, seed);
-                    if (buildable != n && base.length >= Frame.VECTOR_PREFIX_BYTES && op != Opcode.HELLO && op != Opcode.PING) {
+                    if (buildable != n && base.length >= Frame.VECTOR_PREFIX_BYTES && op != Opcode.HELLO && op != Opcode.AUTH && op != Opcode.PING) {
                         base[Frame.VECTOR_COUNT_OFFSET] = (byte) (n >>> 8); // claim more entries than are there
                         base[Frame.VECTOR_COUNT_OFFSET + 1] = (byte) n.intValue();
                     }

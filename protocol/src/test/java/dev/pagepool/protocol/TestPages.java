@@ -26,7 +26,7 @@ final class TestPages {
 
     /**
      * A valid request body for {@code opcode} with {@code count} entries (vectors), {@code count} token bytes
-     * (HELLO) or {@code count} payload bytes (PING); the other opcodes ignore count.
+     * (HELLO and AUTH ignore it) or {@code count} payload bytes (PING); the other opcodes ignore count.
      */
     static byte[] validBody(int opcode, int count, long seed) {
         SplittableRandom random = new SplittableRandom(seed);
@@ -34,11 +34,16 @@ final class TestPages {
         switch (opcode) {
             case Opcode.HELLO -> {
                 out.writeShort(Frame.VERSION);
-                out.writeShort(count);
+                out.writeShort(0);
                 out.writeLong(random.nextLong());
-                byte[] token = new byte[count];
-                random.nextBytes(token);
-                out.writeBytes(token);
+                byte[] nonce = new byte[Frame.NONCE_BYTES];
+                random.nextBytes(nonce);
+                out.writeBytes(nonce);
+            }
+            case Opcode.AUTH -> {
+                byte[] proof = new byte[Frame.PROOF_BYTES];
+                random.nextBytes(proof);
+                out.writeBytes(proof);
             }
             case Opcode.NEW_POOL -> {
                 out.writeByte(random.nextInt(2));
@@ -81,7 +86,7 @@ final class TestPages {
 
     static final int[] REQUEST_OPCODES = {
         Opcode.HELLO, Opcode.NEW_POOL, Opcode.DESTROY_POOL, Opcode.PUT, Opcode.GET, Opcode.FLUSH_PAGE,
-        Opcode.FLUSH_OBJECT, Opcode.STATS, Opcode.PING
+        Opcode.FLUSH_OBJECT, Opcode.STATS, Opcode.PING, Opcode.AUTH
     };
 
     /**
@@ -95,10 +100,9 @@ final class TestPages {
             case Opcode.HELLO -> {
                 values.add(Bodies.helloVersion(body));
                 values.add(Bodies.helloClientId(body));
-                byte[] token = new byte[Bodies.helloTokenLength(body)];
-                body.getBytes(Bodies.helloTokenIndex(body), token);
-                values.add(java.util.HexFormat.of().formatHex(token));
+                values.add(java.util.HexFormat.of().formatHex(Bodies.helloNonce(body)));
             }
+            case Opcode.AUTH -> values.add(java.util.HexFormat.of().formatHex(Bodies.authProof(body)));
             case Opcode.NEW_POOL -> {
                 values.add(Bodies.newPoolSpec(body));
                 values.add(Bodies.newPoolPageSize(body));

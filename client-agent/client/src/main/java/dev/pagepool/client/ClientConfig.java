@@ -18,10 +18,21 @@ import java.util.concurrent.ThreadLocalRandom;
  * @param requestTimeout     bound on waiting for a reply; a donor that takes longer is treated as gone
  * @param keepAlive          an idle connection sends a PING this often, so the donor neither closes it as idle
  *                           nor lets this client's lease on its private pools run out
+ * @param tls                TLS towards the donors, or {@link ClientTls#OFF}
  */
 public record ClientConfig(List<InetSocketAddress> nodes, String token, long clientId, int connectionsPerNode,
-                           int maxInflight, Duration connectTimeout, Duration requestTimeout, Duration keepAlive) {
+                           int maxInflight, Duration connectTimeout, Duration requestTimeout, Duration keepAlive,
+                           ClientTls tls) {
+    /** Plain TCP, as before TLS was an option. */
+    public ClientConfig(List<InetSocketAddress> nodes, String token, long clientId, int connectionsPerNode,
+                        int maxInflight, Duration connectTimeout, Duration requestTimeout, Duration keepAlive) {
+        this(nodes, token, clientId, connectionsPerNode, maxInflight, connectTimeout, requestTimeout, keepAlive, ClientTls.OFF);
+    }
+
     public ClientConfig {
+        if (tls == null) {
+            tls = ClientTls.OFF;
+        }
         nodes = List.copyOf(nodes);
         if (nodes.isEmpty()) {
             throw new IllegalArgumentException("at least one donor address is needed");
@@ -54,15 +65,19 @@ public record ClientConfig(List<InetSocketAddress> nodes, String token, long cli
     }
 
     public ClientConfig withClientId(long id) {
-        return new ClientConfig(nodes, token, id, connectionsPerNode, maxInflight, connectTimeout, requestTimeout, keepAlive);
+        return new ClientConfig(nodes, token, id, connectionsPerNode, maxInflight, connectTimeout, requestTimeout, keepAlive, tls);
     }
 
     public ClientConfig withConnectionsPerNode(int n) {
-        return new ClientConfig(nodes, token, clientId, n, maxInflight, connectTimeout, requestTimeout, keepAlive);
+        return new ClientConfig(nodes, token, clientId, n, maxInflight, connectTimeout, requestTimeout, keepAlive, tls);
     }
 
     public ClientConfig withKeepAlive(Duration every) {
-        return new ClientConfig(nodes, token, clientId, connectionsPerNode, maxInflight, connectTimeout, requestTimeout, every);
+        return new ClientConfig(nodes, token, clientId, connectionsPerNode, maxInflight, connectTimeout, requestTimeout, every, tls);
+    }
+
+    public ClientConfig withTls(ClientTls t) {
+        return new ClientConfig(nodes, token, clientId, connectionsPerNode, maxInflight, connectTimeout, requestTimeout, keepAlive, t);
     }
 
     /** Parses "host:port,host:port". */

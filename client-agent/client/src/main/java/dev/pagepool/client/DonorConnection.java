@@ -14,9 +14,9 @@ import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.net.NetClient;
 import io.vertx.core.net.NetClientOptions;
+import io.vertx.core.net.PemTrustOptions;
 import io.vertx.core.net.impl.NetSocketInternal;
 import java.net.InetSocketAddress;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Map;
 import java.util.Queue;
@@ -109,11 +109,18 @@ public final class DonorConnection implements AutoCloseable {
 
     private CompletableFuture<Void> connect(InetSocketAddress address) {
         CompletableFuture<Void> done = new CompletableFuture<>();
-        netClient = vertx.createNetClient(new NetClientOptions()
+        NetClientOptions options = new NetClientOptions()
             .setTcpNoDelay(true)
             .setConnectTimeout((int) config.connectTimeout().toMillis())
             .setReceiveBufferSize(1 << 20)
-            .setSendBufferSize(1 << 20));
+            .setSendBufferSize(1 << 20);
+        if (config.tls().enabled()) {
+            options.setSsl(true).setHostnameVerificationAlgorithm(config.tls().verifyHostname() ? "HTTPS" : "");
+            if (config.tls().trustPem() != null) {
+                options.setTrustOptions(new PemTrustOptions().addCertPath(config.tls().trustPem().toString()));
+            }
+        }
+        netClient = vertx.createNetClient(options);
         netClient.connect(address.getPort(), address.getHostString()).onComplete(ar -> {
             if (ar.failed()) {
                 closed = true;
@@ -127,7 +134,7 @@ public final class DonorConnection implements AutoCloseable {
                 if (error == null) {
                     done.complete(null);
                 } else {
-                    close();
+                    close(); // a donor that failed the handshake gets nothing more on this connection
                     done.completeExceptionally(PagePoolClient.unwrap(error));
                 }
             });
@@ -159,14 +166,9 @@ public final class DonorConnection implements AutoCloseable {
     }
 
     private CompletableFuture<Void> hello() {
-        byte[] token = config.token().getBytes(StandardCharsets.UTF_8);
-        long id = nextRequestId();
-        ByteBuf frame = allocate(Frame.HEADER_BYTES + Frame.HELLO_FIXED_BYTES + token.length);
-        FrameWriter.hello(frame, id, config.clientId(), token);
-        return send(id, frame, config.connectTimeout()).thenAccept(reply -> withBody(reply, b -> {
-            donorName = Bodies.helloReplyName(b);
-            return null;
-        }));
+        return ClientHandshake.run(name, config.token(), config.clientId(), this::nextRequestId,
+                (id, frame) -> send(id, frame, config.connectTimeout()))
+            .thenAccept(result -> donorName = result.donorName());
     }
 
     public long nextRequestId() {

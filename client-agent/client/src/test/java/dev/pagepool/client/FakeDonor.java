@@ -5,6 +5,7 @@ import dev.pagepool.protocol.Frame;
 import dev.pagepool.protocol.FrameDecoder;
 import dev.pagepool.protocol.FrameHeader;
 import dev.pagepool.protocol.FrameWriter;
+import dev.pagepool.protocol.HandshakeProof;
 import dev.pagepool.protocol.Opcode;
 import dev.pagepool.protocol.PageChecksum;
 import dev.pagepool.protocol.ProtocolException;
@@ -208,12 +209,18 @@ public final class FakeDonor implements AutoCloseable {
     private ByteBuf answer(FrameHeader h, ByteBuf body) {
         ByteBuf out = Unpooled.buffer();
         Integer status = frameStatus.get(h.opcode());
-        if (status != null && h.opcode() != Opcode.HELLO) {
+        if (status != null && h.opcode() != Opcode.HELLO && h.opcode() != Opcode.AUTH) {
             FrameWriter.error(out, h.opcode(), h.requestId(), status, "scripted by the test");
             return out;
         }
         switch (h.opcode()) {
-            case Opcode.HELLO -> FrameWriter.helloReply(out, h.requestId(), Frame.MAX_PAGES_PER_FRAME, Frame.MAX_BODY_BYTES, name);
+            case Opcode.HELLO -> {
+                // The version-2 handshake with the empty token: the donor proves itself, then takes AUTH on trust.
+                byte[] donorNonce = HandshakeProof.newNonce();
+                byte[] proof = HandshakeProof.of("").donorProof(Bodies.helloClientId(body), Bodies.helloNonce(body), donorNonce);
+                FrameWriter.helloReply(out, h.requestId(), Frame.MAX_PAGES_PER_FRAME, Frame.MAX_BODY_BYTES, donorNonce, proof, name);
+            }
+            case Opcode.AUTH -> FrameWriter.authReply(out, h.requestId());
             case Opcode.NEW_POOL -> FrameWriter.newPoolReply(out, h.requestId(), nextPool.getAndIncrement());
             case Opcode.DESTROY_POOL -> {
                 int pool = Bodies.destroyPoolId(body);

@@ -26,6 +26,8 @@ public interface NodeConfig {
 
     Handback handback();
 
+    Tls tls();
+
     interface Node {
         /** Name shown to clients and in the cluster; defaults to host name and data port. */
         Optional<String> name();
@@ -55,11 +57,46 @@ public interface NodeConfig {
         @WithDefault("64")
         int maxInflightPerConnection();
 
+        /** A data connection on which no whole frame arrived or left for this long is closed. */
         @WithDefault("120s")
         Duration idleTimeout();
 
         @WithDefault("1024")
         int maxConnections();
+
+        /** A connection that has not completed the HELLO/AUTH handshake within this is closed. */
+        @WithDefault("5s")
+        Duration helloTimeout();
+
+        /**
+         * Connections accepted at once that have not completed the handshake, counted apart from
+         * {@code max-connections}: strangers can never crowd out the cluster's own clients.
+         */
+        @WithDefault("64")
+        int maxUnauthenticatedConnections();
+
+        /**
+         * Reserve bytes one connection may hold in replies the client has not taken yet; above it the donor
+         * stops reading that connection, so one slow reader cannot starve the others. 0: a quarter of the
+         * reserve, and at least one full frame.
+         */
+        @WithDefault("0")
+        MemorySize maxReservePerConnection();
+
+        /** Pools (private, or shared ones it created) one client id may have on this donor. */
+        @WithDefault("1024")
+        int maxPoolsPerClient();
+
+        /** Pages one client id may store in the pools it owns; 0 is no limit but the donor's budget. */
+        @WithDefault("0")
+        long maxPagesPerClient();
+
+        /**
+         * Pages this donor holds at most, whatever they compress to: the index lives on the JVM heap. 0 derives
+         * it from the heap ({@code -Xmx}), see PageIndexBudget.
+         */
+        @WithDefault("0")
+        long maxPages();
 
         /**
          * How long a client's private pools outlive its last connection. A client that reconnects within it
@@ -126,6 +163,18 @@ public interface NodeConfig {
         /** A HANDBACK frame not answered within this is forgotten: its pages stay and are sent again later. */
         @WithDefault("10s")
         Duration ackTimeout();
+    }
+
+    /**
+     * TLS on the data port (PEM files; Vert.x). Both set: TLS on; neither: plain TCP; one alone is refused. The
+     * admin HTTP's TLS is Quarkus's own ({@code quarkus.tls.*}, {@code quarkus.http.insecure-requests}).
+     */
+    interface Tls {
+        /** PEM certificate chain the donor presents. */
+        Optional<String> cert();
+
+        /** PEM private key (PKCS#8 or PKCS#1) of that certificate. */
+        Optional<String> key();
     }
 
     interface Auth {

@@ -29,12 +29,23 @@ public record NodeSettings(
     long drainTimeoutMillis,
     long handbackAckTimeoutMillis,
     Watermarks watermarks,
-    PressureSettings pressure) {
+    PressureSettings pressure,
+    ConnectionLimits connections,
+    ClientLimits clients,
+    long maxPages,
+    DataTls tls) {
 
     /** The smallest reserve that still holds two full frames: one for a put, one for the progress traffic. */
     public static final long MIN_RESERVE_BYTES = 4L * (Frame.HEADER_BYTES + Frame.MAX_BODY_BYTES);
+    private static final long FULL_FRAME_BYTES = Frame.HEADER_BYTES + Frame.MAX_BODY_BYTES;
+    /** By default one connection may hold a quarter of the reserve in unread replies: four slow readers, not one. */
+    private static final long RESERVE_SHARES_PER_CONNECTION = 4;
 
-    public static NodeSettings from(NodeConfig config) {
+    /**
+     * @param httpHost where the admin HTTP listens ({@code quarkus.http.host}): with no token the admin API may
+     *                 listen on loopback only, as the data port may
+     */
+    public static NodeSettings from(NodeConfig config, String httpHost) {
         NodeConfig.Node node = config.node();
         List<String> problems = new ArrayList<>();
         long capacity = node.capacity().asLongValue();
@@ -90,13 +101,44 @@ public record NodeSettings(
             problems.add("pagepool.auth.token is empty but pagepool.node.data-host=" + node.dataHost()
                 + " is not loopback: set a token, or bind the data port to 127.0.0.1");
         }
+        if (token.isEmpty() && !isLoopback(httpHost)) {
+            problems.add("pagepool.auth.token is empty but quarkus.http.host=" + httpHost
+                + " is not loopback: the admin API would be open to the network; set a token, or bind HTTP to 127.0.0.1");
+        }
+        long helloTimeout = node.helloTimeout().toMillis();
+        if (helloTimeout < 1) {
+            problems.add("pagepool.node.hello-timeout must be at least 1ms");
+        }
+        if (node.maxUnauthenticatedConnections() < 1) {
+            problems.add("pagepool.node.max-unauthenticated-connections must be at least 1");
+        }
+        long perConnection = node.maxReservePerConnection().asLongValue();
+        if (perConnection == 0) {
+            perConnection = Math.max(FULL_FRAME_BYTES, reserve / RESERVE_SHARES_PER_CONNECTION);
+        } else if (perConnection < FULL_FRAME_BYTES || perConnection > reserve / 2) {
+            problems.add("pagepool.node.max-reserve-per-connection must be between one full frame (" + FULL_FRAME_BYTES
+                + " bytes) and half the reserve (" + reserve / 2 + "), got " + perConnection);
+        }
+        if (node.maxPoolsPerClient() < 1) {
+            problems.add("pagepool.node.max-pools-per-client must be at least 1");
+        }
+        if (node.maxPagesPerClient() < 0) {
+            problems.add("pagepool.node.max-pages-per-client must not be negative (0: no limit)");
+        }
+        if (node.maxPages() < 0) {
+            problems.add("pagepool.node.max-pages must not be negative (0: derived from the heap)");
+        }
+        DataTls tls = DataTls.from(config.tls().cert(), config.tls().key(), problems);
         if (!problems.isEmpty()) {
             throw new IllegalArgumentException("impossible configuration: " + String.join("; ", problems));
         }
         String name = node.name().filter(n -> !n.isBlank()).orElseGet(() -> hostName() + ":" + node.dataPort());
         return new NodeSettings(name, node.dataHost(), node.dataPort(), capacity, reserve, (int) chunk,
             node.compression(), node.maxInflightPerConnection(), (int) idle, node.maxConnections(), lease, token,
-            drainTimeout, ackTimeout, watermarks, pressure);
+            drainTimeout, ackTimeout, watermarks, pressure,
+            new ConnectionLimits(helloTimeout, idle * 1000, node.maxUnauthenticatedConnections(),
+                node.maxInflightPerConnection(), perConnection),
+            new ClientLimits(node.maxPoolsPerClient(), node.maxPagesPerClient()), node.maxPages(), tls);
     }
 
     public boolean authRequired() {
@@ -127,7 +169,8 @@ public record NodeSettings(
     public String toString() {
         return "NodeSettings[name=" + name + ", data=" + dataHost + ":" + dataPort + ", capacity=" + capacityBytes
             + ", reserve=" + reserveBytes + ", chunk=" + chunkBytes + ", compression=" + compression
-            + ", auth=" + (authRequired() ? "token" : "off (loopback)") + ", " + watermarks + ", " + pressure
+            + ", auth=" + (authRequired() ? "token" : "off (loopback)") + ", tls=" + (tls.enabled() ? "on" : "off")
+            + ", " + connections + ", " + clients + ", maxPages=" + (maxPages == 0 ? "from heap" : maxPages) + ", " + watermarks + ", " + pressure
             + ", drainTimeout=" + drainTimeoutMillis + "ms]";
     }
 }

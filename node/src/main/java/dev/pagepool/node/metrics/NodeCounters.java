@@ -22,6 +22,12 @@ public final class NodeCounters {
     public final LongAdder authFailures = new LongAdder();
     public final LongAdder connectionsOpened = new LongAdder();
     public final LongAdder connectionsOpen = new LongAdder();
+    /** Connections closed at accept: max-connections or the cap on connections still in the handshake reached. */
+    public final LongAdder connectionsRefused = new LongAdder();
+    /** Connections closed because their handshake was not done within the hello timeout. */
+    public final LongAdder handshakeTimeouts = new LongAdder();
+    /** Puts rejected because their client reached its page limit. */
+    public final LongAdder putsOverClientLimit = new LongAdder();
     /** Persistent pages freed after their owner acknowledged holding them, and their uncompressed bytes. */
     public final LongAdder handedBackPages = new LongAdder();
     public final LongAdder handedBackBytes = new LongAdder();

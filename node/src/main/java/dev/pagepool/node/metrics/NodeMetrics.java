@@ -58,7 +58,13 @@ public class NodeMetrics implements MeterBinder {
         counter(registry, "pagepool.flushed.pages", "Pages removed by flush", counters.flushedPages);
         counter(registry, "pagepool.busy.replies", "Requests answered BUSY for want of a reserve buffer", counters.busyReplies);
         counter(registry, "pagepool.protocol.errors", "Requests answered with a protocol error", counters.protocolErrors);
-        counter(registry, "pagepool.auth.failures", "Connections refused for a missing or wrong token", counters.authFailures);
+        counter(registry, "pagepool.auth.failures", "Connections refused for a missing or wrong proof of the token", counters.authFailures);
+        counter(registry, "pagepool.connections.refused", "Connections closed at accept: connection or handshake cap reached",
+            counters.connectionsRefused);
+        counter(registry, "pagepool.handshake.timeouts", "Connections closed for not completing the handshake in time",
+            counters.handshakeTimeouts);
+        counter(registry, "pagepool.puts.over.client.limit", "Puts rejected because the pool's owner reached its page limit",
+            counters.putsOverClientLimit);
         Gauge.builder("pagepool.watermark.level", guard, g -> g.level().number())
             .description("Watermark level: 0 normal, 1 high, 2 low (puts rejected), 3 min (hand-back)").register(registry);
         Gauge.builder("pagepool.operator.capacity.bytes", budget, DonorBudget::operatorBytes)

@@ -22,6 +22,10 @@ import io.vertx.core.net.impl.NetSocketInternal;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
 import jakarta.inject.Inject;
+import dev.pagepool.protocol.HandshakeProof;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import org.jboss.logging.Logger;
 
@@ -36,6 +40,10 @@ public class DataServer {
     private static final long LISTEN_TIMEOUT_SECONDS = 10;
     /** How often expired leases are looked for; a lease ends at most this late. */
     private static final long LEASE_SWEEP_MILLIS = 1000;
+    /** How often each event loop checks its connections' hello and idle deadlines: their precision. */
+    private static final long DEADLINE_SWEEP_MILLIS = 250;
+    /** Below this a token is guessable offline from one handshake proof; the donor warns at start. */
+    private static final int SHORT_TOKEN_BYTES = 16;
 
     @Inject
     Vertx vertx;
@@ -60,6 +68,7 @@ public class DataServer {
     @Inject
     HandbackSender handback;
 
+    private StrangerGate strangers;
     private volatile boolean listening;
     private volatile int port = -1;
     private String deployment;
@@ -67,17 +76,19 @@ public class DataServer {
 
     void start(@Observes StartupEvent event) throws Exception {
         RequestTimers timers = new RequestTimers(registry);
+        // No Vert.x idle timeout: it counts bytes, and a byte every few minutes would keep a connection forever.
+        // DataConnection counts whole frames instead.
         NetServerOptions options = new NetServerOptions()
             .setHost(settings.dataHost())
             .setPort(settings.dataPort())
             .setTcpNoDelay(true)
-            .setIdleTimeout(settings.idleTimeoutSeconds())
-            .setIdleTimeoutUnit(TimeUnit.SECONDS)
             .setReceiveBufferSize(1 << 20)
             .setSendBufferSize(1 << 20);
+        DataPortTls.configure(options, settings.tls(), vertx);
         // One server instance per event loop, all on the same port: Vert.x spreads connections over them, and
         // each instance keeps its own processor and so its own scratch buffers.
         int instances = Math.max(1, Runtime.getRuntime().availableProcessors());
+        strangers = new StrangerGate(settings.connections().maxUnauthenticated());
         deployment = vertx.deployVerticle(
                 () -> new DataVerticle(options, timers),
                 new DeploymentOptions().setInstances(instances))
@@ -89,9 +100,13 @@ public class DataServer {
                 return null;
             }, false));
         listening = true;
-        LOG.infof("pagepool donor %s serving pages on %s:%d with %d event loops (capacity %d bytes, reserve %d bytes, %s)",
-            settings.name(), settings.dataHost(), port, instances, settings.capacityBytes(), reserve.totalBytes(),
-            store.compressorName());
+        LOG.infof("pagepool donor %s serving pages on %s:%d%s with %d event loops (capacity %d bytes, reserve %d bytes, %s)",
+            settings.name(), settings.dataHost(), port, settings.tls().enabled() ? " over TLS" : "", instances,
+            settings.capacityBytes(), reserve.totalBytes(), store.compressorName());
+        if (settings.authRequired() && settings.tokenBytes().length < SHORT_TOKEN_BYTES) {
+            LOG.warnf("pagepool.auth.token is %d bytes: anyone who reaches the data port can test guesses of it offline "
+                + "against a handshake proof; use at least %d random bytes", settings.tokenBytes().length, SHORT_TOKEN_BYTES);
+        }
     }
 
     void stop(@Observes ShutdownEvent event) {
@@ -107,6 +122,9 @@ public class DataServer {
     private final class DataVerticle extends AbstractVerticle {
         private final NetServerOptions options;
         private final RequestTimers timers;
+        /** This event loop's connections, for the deadline sweep; touched on this loop only. */
+        private final Set<DataConnection> connections = new HashSet<>();
+        private long deadlineSweeper = -1;
 
         DataVerticle(NetServerOptions options, RequestTimers timers) {
             this.options = options;
@@ -116,19 +134,44 @@ public class DataServer {
         @Override
         public void start(Promise<Void> started) {
             RequestProcessor processor = new RequestProcessor(store, pools, reserve, counters, statsView, guard,
-                settings.name());
-            byte[] token = settings.tokenBytes();
+                settings.name(), settings.clients());
+            HandshakeProof proof = new HandshakeProof(settings.tokenBytes());
+            deadlineSweeper = vertx.setPeriodic(DEADLINE_SWEEP_MILLIS, id -> {
+                long now = System.nanoTime();
+                // A copy: a connection closed by the check may leave the set while it is walked.
+                for (DataConnection c : List.copyOf(connections)) {
+                    c.checkDeadlines(now);
+                }
+            });
             vertx.createNetServer(options).connectHandler(socket -> {
                 if (counters.connectionsOpen.sum() >= settings.maxConnections()) {
-                    LOG.warnf("refusing %s: %d connections already open", socket.remoteAddress(), settings.maxConnections());
+                    counters.connectionsRefused.increment();
+                    LOG.debugf("refusing %s: %d connections already open", socket.remoteAddress(), settings.maxConnections());
+                    socket.close();
+                    return;
+                }
+                if (!strangers.tryEnter()) {
+                    counters.connectionsRefused.increment();
+                    LOG.debugf("refusing %s: %d connections already in the handshake", socket.remoteAddress(), strangers.max());
                     socket.close();
                     return;
                 }
                 counters.connectionsOpened.increment();
                 counters.connectionsOpen.increment();
-                new DataConnection((NetSocketInternal) socket, processor, reserve, counters, timers, token, leases,
-                    settings.maxInflightPerConnection(), handback).start();
+                DataConnection[] self = new DataConnection[1];
+                self[0] = new DataConnection((NetSocketInternal) socket, processor, reserve, counters, timers,
+                    new DonorHandshake(proof, settings.name()), leases, settings.connections(), handback, strangers,
+                    () -> connections.remove(self[0]));
+                connections.add(self[0]);
+                self[0].start();
             }).listen().onSuccess(server -> port = server.actualPort()).<Void>mapEmpty().onComplete(started);
+        }
+
+        @Override
+        public void stop() {
+            if (deadlineSweeper >= 0) {
+                vertx.cancelTimer(deadlineSweeper);
+            }
         }
     }
 

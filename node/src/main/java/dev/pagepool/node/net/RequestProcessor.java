@@ -1,5 +1,6 @@
 package dev.pagepool.node.net;
 
+import dev.pagepool.node.config.ClientLimits;
 import dev.pagepool.node.metrics.NodeCounters;
 import dev.pagepool.node.pool.Pool;
 import dev.pagepool.node.pool.PoolAccess;
@@ -39,9 +40,16 @@ final class RequestProcessor {
     private final Scratch scratch;
     private final PageChecksum checksum = new PageChecksum();
     private final int[] removedPerObject = new int[Frame.MAX_PAGES_PER_FRAME];
+    private final ClientLimits limits;
+    /** The pools of one client, for its page count; a client owns at most {@code limits.maxPools()}. */
+    private final int[] ownedPools;
 
     RequestProcessor(PageStore store, PoolRegistry pools, BufferReserve reserve, NodeCounters counters,
-                     NodeStatsView statsView, WatermarkGuard guard, String nodeName) {
+                     NodeStatsView statsView, WatermarkGuard guard, String nodeName, ClientLimits limits) {
+        this.limits = limits;
+        // Twice the cap: NEW_POOLs racing on several event loops may pass it by a few, and a pool missed here
+        // would be pages not counted.
+        this.ownedPools = new int[2 * limits.maxPools()];
         this.guard = guard;
         this.store = store;
         this.pools = pools;
@@ -56,7 +64,8 @@ final class RequestProcessor {
     ByteBuf process(ConnectionState conn, FrameHeader h, ByteBuf body) throws ProtocolException {
         Bodies.checkRequest(h, body);
         return switch (h.opcode()) {
-            case Opcode.HELLO -> throw new ProtocolException(Status.MALFORMED, false, "HELLO sent twice on one connection");
+            case Opcode.HELLO, Opcode.AUTH -> throw new ProtocolException(Status.MALFORMED, false,
+                Opcode.name(h.opcode()) + " sent again on an authenticated connection");
             case Opcode.NEW_POOL -> newPool(conn, h, body);
             case Opcode.DESTROY_POOL -> destroyPool(conn, h, body);
             case Opcode.PUT -> put(conn, h, body);
@@ -75,19 +84,17 @@ final class RequestProcessor {
         };
     }
 
-    /** The HELLO reply for a connection that presented a good token. */
-    ByteBuf helloReply(FrameHeader h, int maxBodyBytes) throws ProtocolException {
-        ByteBuf reply = replyBuffer(Frame.HEADER_BYTES + Frame.HELLO_REPLY_FIXED_BYTES + nodeName.length() * 4);
-        FrameWriter.helloReply(reply, h.requestId(), Frame.MAX_PAGES_PER_FRAME, maxBodyBytes, nodeName);
-        return reply;
-    }
-
     private ByteBuf newPool(ConnectionState conn, FrameHeader h, ByteBuf body) throws ProtocolException {
         if (Bodies.newPoolPageSize(body) != Frame.PAGE_BYTES) {
             throw new ProtocolException(Status.INVALID, false,
                 "page size " + Bodies.newPoolPageSize(body) + " not supported; pools hold " + Frame.PAGE_BYTES + "-byte pages");
         }
         PoolSpec spec = Bodies.newPoolSpec(body);
+        // Checked per request, so clients racing on several event loops may pass the cap by a pool or two.
+        if (!pools.joinsExisting(spec) && pools.countOwnedBy(conn.clientId()) >= limits.maxPools()) {
+            throw new ProtocolException(Status.OVER_LIMIT, false, "this client already has " + limits.maxPools()
+                + " pools on this donor (pagepool.node.max-pools-per-client): destroy one first");
+        }
         ByteBuf reply = replyBuffer(Frame.HEADER_BYTES + 4);
         Pool pool = pools.create(spec, conn.clientId());
         if (pool.shared() && !conn.grants().add(pool.id())) {
@@ -120,6 +127,12 @@ final class RequestProcessor {
         // which is what keeps the other half for gets, flushes and hand-back; so is one that arrives at the low
         // watermark or during a drain. A rejected put still removes the handle's older version (below).
         boolean admitted = reserve.admitsPuts() && guard.admitsPuts();
+        // The owner's page limit, counted once per frame; a replaced page is counted as new, which errs on the
+        // side of the other clients.
+        long ownerRoom = limits.limitsPages()
+            ? limits.maxPages() - store.pagesInPools(ownedPools, pools.idsOwnedBy(pool.ownerClientId(), ownedPools))
+            : Long.MAX_VALUE;
+        int overLimit = 0;
         // The reserve's buffers are plain direct buffers: their NIO view shares the ByteBuf's indexes, and
         // every user below reads it at absolute offsets and leaves position and limit as they were.
         ByteBuffer src = body.internalNioBuffer(0, body.capacity());
@@ -134,13 +147,15 @@ final class RequestProcessor {
                 store.flushPage(pool.id(), pool.persistent(), object, index);
                 status = Status.PAGE_BAD_CRC;
                 badCrc++;
-            } else if (!admitted) {
+            } else if (!admitted || ownerRoom <= 0) {
                 store.flushPage(pool.id(), pool.persistent(), object, index);
                 status = Status.PAGE_REJECTED;
                 rejected++;
+                overLimit += admitted ? 1 : 0;
             } else if (store.put(scratch, pool.id(), pool.persistent(), object, index, Bodies.putVersion(body, i),
                 src, dataIndex) == PageStore.STORED) {
                 status = Status.PAGE_OK;
+                ownerRoom--;
             } else {
                 status = Status.PAGE_REJECTED;
                 rejected++;
@@ -161,6 +176,7 @@ final class RequestProcessor {
         counters.puts.add(count);
         counters.putsRejected.add(rejected);
         counters.putsBadCrc.add(badCrc);
+        counters.putsOverClientLimit.add(overLimit);
         return reply;
     }
 

@@ -81,6 +81,36 @@ public final class PoolRegistry {
         return List.copyOf(pools.values());
     }
 
+    /**
+     * Writes the ids of the pools {@code clientId} owns (the private ones and the shared ones it created) into
+     * {@code into}, at most its length; returns how many. Once per PUT frame when a page limit is set, so no list.
+     */
+    public int idsOwnedBy(long clientId, int[] into) {
+        int n = 0;
+        for (Pool pool : pools.values()) {
+            if (pool.ownerClientId() == clientId && n < into.length) {
+                into[n++] = pool.id();
+            }
+        }
+        return n;
+    }
+
+    /** Pools {@code clientId} owns: private ones and the shared ones it created. */
+    public int countOwnedBy(long clientId) {
+        int n = 0;
+        for (Pool pool : pools.values()) {
+            if (pool.ownerClientId() == clientId) {
+                n++;
+            }
+        }
+        return n;
+    }
+
+    /** True when NEW_POOL with {@code spec} would join an existing shared pool rather than create one. */
+    public boolean joinsExisting(PoolSpec spec) {
+        return spec.shared() && shared.containsKey(new SharedKey(spec.uuidHigh(), spec.uuidLow(), spec.persistent()));
+    }
+
     public List<Pool> ownedBy(long clientId) {
         List<Pool> owned = new ArrayList<>();
         for (Pool pool : pools.values()) {

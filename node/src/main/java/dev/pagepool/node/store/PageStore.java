@@ -1,5 +1,6 @@
 package dev.pagepool.node.store;
 
+import io.netty.util.collection.IntObjectHashMap;
 import java.nio.ByteBuffer;
 import java.util.Objects;
 import java.util.concurrent.locks.ReentrantLock;
@@ -56,6 +57,11 @@ public final class PageStore implements AutoCloseable {
     /** Slab limit for ephemeral puts: above it they recycle ephemeral slots rather than take new slabs. */
     private long ephemeralLimitBytes = Long.MAX_VALUE;
     private final HandbackLedger handbackLedger = new HandbackLedger();
+    /** Pages the index may hold at most (persistent and ephemeral together); see {@link PageIndexBudget}. */
+    private final long maxPages;
+    private long indexFullRejections;
+    /** Pages per pool id, for per-client limits: one array per pool, nothing per page. */
+    private final IntObjectHashMap<long[]> poolPages = new IntObjectHashMap<>();
     /** Source of hand-back tokens; 0 is {@link HandbackLedger#NO_TOKEN}. */
     private long handbackSequence;
     /** Where the next hand-back scan of the persistent table starts: a CLOCK hand of its own. */
@@ -64,6 +70,7 @@ public final class PageStore implements AutoCloseable {
     public PageStore(StoreSettings settings) {
         this.codec = new PageCodec(settings.compression());
         this.slabs = new SlabAllocator(settings.capacityBytes(), settings.chunkBytes());
+        this.maxPages = settings.maxPages();
     }
 
     public Scratch newScratch() {
@@ -91,6 +98,10 @@ public final class PageStore implements AutoCloseable {
             if (existing != PageTable.NONE) {
                 removeEntry(table, existing);
             }
+            if (!indexHasRoom()) {
+                indexFullRejections++;
+                return REJECTED;
+            }
             long location;
             long address = -1;
             if (s.encoding == PageCodec.SAME_FILLED) {
@@ -117,6 +128,7 @@ public final class PageStore implements AutoCloseable {
                 undoStore(s, address);
                 return REJECTED;
             }
+            countPage(pool, 1);
             return STORED;
         } finally {
             lock.unlock();
@@ -502,7 +514,66 @@ public final class PageStore implements AutoCloseable {
         return removed;
     }
 
+    /**
+     * Room in the index for one more page, evicting cold ephemeral pages if it is full: a same-filled page takes
+     * no slab, so the slab budget alone would never stop a flood of them.
+     */
+    private boolean indexHasRoom() {
+        while ((long) persistent.size() + ephemeral.size() >= maxPages) {
+            int victim = ephemeral.clockVictim();
+            if (victim == PageTable.NONE) {
+                return false;
+            }
+            removeEntry(ephemeral, victim);
+            evictions++;
+        }
+        return true;
+    }
+
+    private void countPage(int pool, int delta) {
+        long[] count = poolPages.get(pool);
+        if (count == null) {
+            count = new long[1];
+            poolPages.put(pool, count);
+        }
+        count[0] += delta;
+        if (count[0] <= 0) {
+            poolPages.remove(pool);
+        }
+    }
+
+    /** Pages stored in the pools {@code pools[0..n)}, persistent and ephemeral. */
+    public long pagesInPools(int[] pools, int n) {
+        lock.lock();
+        try {
+            long pages = 0;
+            for (int i = 0; i < n; i++) {
+                long[] count = poolPages.get(pools[i]);
+                pages += count == null ? 0 : count[0];
+            }
+            return pages;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** The page cap of the index. */
+    public long maxPages() {
+        return maxPages;
+    }
+
+    /** Puts rejected because the index held {@link #maxPages} pages and no ephemeral page could make room. */
+    public long indexFullRejections() {
+        lock.lock();
+        try {
+            return indexFullRejections;
+        } finally {
+            lock.unlock();
+        }
+    }
+
     private void removeEntry(PageTable table, int e) {
+        countPage(table.poolOf(e), -1);
         long loc = table.location(e);
         int encoding = Location.encoding(loc);
         if (encoding == PageCodec.SAME_FILLED) {

@@ -50,11 +50,9 @@ final class RawClient implements AutoCloseable {
         out = socket.getOutputStream();
     }
 
+    /** The HELLO/AUTH handshake with the empty token of a loopback test donor. */
     void hello(long clientId) throws IOException {
-        ByteBuf buf = Unpooled.buffer();
-        long id = nextId++;
-        FrameWriter.hello(buf, id, clientId, new byte[0]);
-        expectOk(call(buf, id, Opcode.HELLO));
+        dev.pagepool.node.net.DataPortClient.handshake(in, out, clientId, "", nextId++, nextId++);
     }
 
     int newPool(boolean persistent) throws IOException {

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
+import dev.pagepool.node.config.ClientLimits;
 import dev.pagepool.node.handback.HandbackSender;
 import dev.pagepool.node.metrics.NodeCounters;
 import dev.pagepool.node.metrics.NodeStatsView;
@@ -60,7 +61,7 @@ class DestroyRacingPutTest {
     private final RequestProcessor destroyLoop = processor(destroyLoopReserve);
 
     private RequestProcessor processor(BufferReserve reserve) {
-        return new RequestProcessor(store, pools, reserve, counters, stats, guard, "test-donor");
+        return new RequestProcessor(store, pools, reserve, counters, stats, guard, "test-donor", new ClientLimits(0, 0));
     }
 
     @AfterEach

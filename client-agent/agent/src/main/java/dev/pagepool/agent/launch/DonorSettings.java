@@ -25,6 +25,11 @@ public record DonorSettings(String name, int dataPort, int httpPort, String capa
         return new DonorSettings(name, dataPort, httpPort, capacity, t, members, hazelcastPort, heap, extra);
     }
 
+    /** The donor JVM's heap ({@code -Xms} and {@code -Xmx}), which also bounds its page index. */
+    public DonorSettings withHeap(String h) {
+        return new DonorSettings(name, dataPort, httpPort, capacity, token, members, hazelcastPort, h, extra);
+    }
+
     public DonorSettings withPorts(int data, int http) {
         return new DonorSettings(name, data, http, capacity, token, members, hazelcastPort, heap, extra);
     }

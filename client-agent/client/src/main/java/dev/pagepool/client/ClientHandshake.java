@@ -1,0 +1,83 @@
+package dev.pagepool.client;
+
+import dev.pagepool.protocol.Bodies;
+import dev.pagepool.protocol.Frame;
+import dev.pagepool.protocol.FrameWriter;
+import dev.pagepool.protocol.HandshakeProof;
+import dev.pagepool.protocol.Opcode;
+import io.netty.buffer.ByteBuf;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.function.LongSupplier;
+
+/**
+ * The client's half of the version-2 handshake, as an asynchronous step: HELLO with a fresh nonce, a check of the
+ * donor's proof of the token, then AUTH with this client's proof. The token never travels, and the client proves
+ * nothing, and sends no page, to a donor that has not first proven that it knows the token: an endpoint that
+ * joined the membership without the token learns neither the token nor a page.
+ *
+ * <p>Nothing here blocks: each step is sent when the previous reply completes, on whatever thread completes it
+ * (an event loop, typically). The connection supplies the means to send a frame and receive its reply.
+ */
+public final class ClientHandshake {
+    /** How a frame goes out on the connection and its reply comes back; the reply body is the caller's to release. */
+    @FunctionalInterface
+    public interface Exchange {
+        CompletableFuture<DonorConnection.Reply> send(long requestId, ByteBuf frame);
+    }
+
+    /** What the donor said of itself once both sides are proven. */
+    public record Result(String donorName, int maxPagesPerFrame, int maxBodyBytes) {
+    }
+
+    private ClientHandshake() {
+    }
+
+    /**
+     * Runs the handshake. The future completes once both sides are proven, or fails with
+     * {@link UnauthenticatedException} (the donor's proof is wrong, or it refused this client's),
+     * {@link ProtocolViolationException} (a malformed reply), or the exchange's own failure.
+     */
+    public static CompletableFuture<Result> run(String donor, String token, long clientId, LongSupplier requestIds,
+                                                Exchange exchange) {
+        HandshakeProof proof = HandshakeProof.of(token);
+        byte[] clientNonce = HandshakeProof.newNonce();
+        long helloId = requestIds.getAsLong();
+        ByteBuf hello = DonorConnection.allocate(Frame.HEADER_BYTES + Frame.HELLO_BYTES);
+        FrameWriter.hello(hello, helloId, clientId, clientNonce);
+        return exchange.send(helloId, hello).thenCompose(reply -> {
+            Result result;
+            byte[] clientProof;
+            try {
+                ByteBuf b = reply.body();
+                if (reply.header().opcode() != Opcode.HELLO || b.readableBytes() < Frame.HELLO_REPLY_FIXED_BYTES) {
+                    throw new ProtocolViolationException("HELLO reply of " + b.readableBytes() + " bytes from donor " + donor
+                        + " is shorter than " + Frame.HELLO_REPLY_FIXED_BYTES + ": not a version-" + Frame.VERSION + " donor");
+                }
+                int r = b.readerIndex();
+                byte[] donorNonce = new byte[Frame.NONCE_BYTES];
+                b.getBytes(r + Frame.HELLO_REPLY_NONCE_OFFSET, donorNonce);
+                byte[] donorProof = new byte[Frame.PROOF_BYTES];
+                b.getBytes(r + Frame.HELLO_REPLY_PROOF_OFFSET, donorProof);
+                if (!HandshakeProof.matches(proof.donorProof(clientId, clientNonce, donorNonce), donorProof)) {
+                    throw new UnauthenticatedException("donor " + donor + " could not prove that it knows the cluster token "
+                        + "(an impostor, or a donor started with another token): nothing was sent to it");
+                }
+                result = new Result(Bodies.helloReplyName(b), b.getUnsignedShort(r + 2),
+                    (int) Math.min(Integer.MAX_VALUE, b.getUnsignedInt(r + 4)));
+                clientProof = proof.clientProof(clientId, clientNonce, donorNonce);
+            } catch (PagePoolException e) {
+                throw new CompletionException(e);
+            } finally {
+                reply.body().release();
+            }
+            long authId = requestIds.getAsLong();
+            ByteBuf auth = DonorConnection.allocate(Frame.HEADER_BYTES + Frame.AUTH_BYTES);
+            FrameWriter.auth(auth, authId, clientProof);
+            return exchange.send(authId, auth).thenApply(ok -> {
+                ok.body().release();
+                return result;
+            });
+        });
+    }
+}
