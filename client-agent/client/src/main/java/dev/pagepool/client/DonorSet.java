@@ -234,6 +234,7 @@ final class DonorSet implements AutoCloseable {
     /** Destroys the pool on every donor; returns the pages removed, counting every copy. */
     long destroy(PoolRef pool) {
         synchronized (admission) {
+            pool.markDestroyed();
             pools.remove(pool);
             long removed = 0;
             for (int d = 0; d < linkCount; d++) {

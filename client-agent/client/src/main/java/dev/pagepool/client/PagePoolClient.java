@@ -195,6 +195,9 @@ public final class PagePoolClient implements AutoCloseable {
 
     CompletableFuture<PageStatus[]> putVersioned(PoolRef pool, long[] objects, int[] indexes, long[] versions,
                                                  PageSlots pages, int n) {
+        if (pool.destroyed()) {
+            return CompletableFuture.failedFuture(destroyed(pool));
+        }
         PageStatus[] result = new PageStatus[n];
         return new ReplicatedPut(donors, pool, objects, indexes, versions, pages, result).run(all(n), n, 0)
             .thenApply(v -> result);
@@ -213,6 +216,9 @@ public final class PagePoolClient implements AutoCloseable {
     /** Gets {@code n} pages into wherever {@code dst} says. */
     public CompletableFuture<PageStatus[]> getBatchAsync(PoolRef pool, long[] objects, int[] indexes, int n, boolean exclusive,
                                                          PageSlots dst) {
+        if (pool.destroyed()) {
+            return CompletableFuture.failedFuture(destroyed(pool));
+        }
         PageStatus[] result = new PageStatus[n];
         CompletableFuture<Void> got = new ReplicatedGet(donors, pool, objects, indexes, dst, result, exclusive)
             .run(all(n), n, 0);
@@ -239,6 +245,9 @@ public final class PagePoolClient implements AutoCloseable {
     }
 
     public CompletableFuture<PageStatus[]> flushPagesAsync(PoolRef pool, long[] objects, int[] indexes, int n) {
+        if (pool.destroyed()) {
+            return CompletableFuture.failedFuture(destroyed(pool));
+        }
         PageStatus[] result = new PageStatus[n];
         return new ReplicatedFlush(donors, pool, objects, indexes, result).run(all(n), n).thenApply(v -> result);
     }
@@ -249,6 +258,9 @@ public final class PagePoolClient implements AutoCloseable {
 
     /** Removes every page of the object on every donor; returns how many there were (each page once). */
     public long flushObject(PoolRef pool, long object) {
+        if (pool.destroyed()) {
+            throw destroyed(pool);
+        }
         return join(ReplicatedFlush.object(donors, pool, object)) / pool.replicas();
     }
 
@@ -320,6 +332,10 @@ public final class PagePoolClient implements AutoCloseable {
     }
 
     // ---------------------------------------------------------------- helpers
+
+    private static NoSuchPoolException destroyed(PoolRef pool) {
+        return new NoSuchPoolException("the " + pool.spec().kind() + " pool was destroyed");
+    }
 
     private static int[] all(int n) {
         int[] positions = new int[n];

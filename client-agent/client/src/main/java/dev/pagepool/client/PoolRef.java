@@ -17,6 +17,7 @@ public final class PoolRef {
     private final AtomicIntegerArray donorPoolIds = new AtomicIntegerArray(DonorSet.MAX_DONORS);
     final ExtentMap extents = new ExtentMap();
     private final OwedFlushes owedFlushes = new OwedFlushes();
+    private volatile boolean destroyed;
 
     PoolRef(PoolSpec spec, int replicas) {
         this.spec = spec;
@@ -48,6 +49,15 @@ public final class PoolRef {
             int e = extents.find(object, ExtentMap.extentOf(index));
             return e == ExtentMap.NONE ? 0 : extents.version(e, index);
         }
+    }
+
+    /** Destroyed by this client: every later call on it is refused with NO_SUCH_POOL. */
+    public boolean destroyed() {
+        return destroyed;
+    }
+
+    void markDestroyed() {
+        destroyed = true;
     }
 
     OwedFlushes owedFlushes() {

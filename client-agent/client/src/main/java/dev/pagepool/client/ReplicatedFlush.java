@@ -87,6 +87,9 @@ final class ReplicatedFlush {
     }
 
     private void forget(DonorLink link, int d, int[] picks, int k, Throwable cause) {
+        if (cause instanceof NoSuchPoolException) {
+            return; // a donor without the pool holds none of its pages: nothing is left to flush there
+        }
         if (DonorSet.isDonorFailure(cause) || cause instanceof NoSuchPoolException || pool.spec().shared()) {
             donors.markDown(link, cause.getMessage());
             return;
@@ -127,7 +130,7 @@ final class ReplicatedFlush {
             }
             calls.add(donors.connection(link).thenCompose(conn -> FrameCalls.flushObject(conn, id, object))
                 .handle((n, error) -> {
-                    if (error != null) {
+                    if (error != null && !(PagePoolClient.unwrap(error) instanceof NoSuchPoolException)) {
                         donors.markDown(link, "flush_object failed: " + PagePoolClient.unwrap(error).getMessage());
                     } else {
                         removed.addAndGet(n);

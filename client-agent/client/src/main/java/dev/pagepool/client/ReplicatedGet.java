@@ -21,6 +21,8 @@ final class ReplicatedGet {
     private final PageSlots dst;
     private final PageStatus[] result;
     private final long[] tried;
+    /** Per page, the copies that answered NO_SUCH_POOL: the donor lost the pool, or the pool is not the caller's. */
+    private final long[] noPool;
     private final int[] entryOf;
     private final boolean exclusive;
 
@@ -34,6 +36,7 @@ final class ReplicatedGet {
         this.dst = dst;
         this.result = result;
         this.tried = new long[result.length];
+        this.noPool = new long[result.length];
         this.entryOf = new int[result.length];
     }
 
@@ -103,15 +106,52 @@ final class ReplicatedGet {
                 again = retries[0];
             }
             if (again == 0) {
-                return CompletableFuture.completedFuture(null);
+                return settleNoPool(positions, m, links);
             }
             donors.counters().failover(again);
             return run(retry, again, attempt + 1);
         });
     }
 
+    /**
+     * Copies that answered NO_SUCH_POOL: if no copy of a page had the pool, the pool is not the caller's (another
+     * client's, or destroyed) and the call fails with NO_SUCH_POOL; if another copy answered, those donors lost
+     * the pool (restarted, or a lease ran out) and go out of service.
+     */
+    private CompletableFuture<Void> settleNoPool(int[] positions, int m, DonorLink[] links) {
+        long lostPool = 0;
+        synchronized (noPool) {
+            for (int j = 0; j < m; j++) {
+                int i = positions[j];
+                if (noPool[i] == 0) {
+                    continue;
+                }
+                if (noPool[i] == tried[i]) {
+                    return CompletableFuture.failedFuture(new NoSuchPoolException(
+                        "no donor holding the pool has it: it is not this client's, or it was destroyed"));
+                }
+                lostPool |= noPool[i];
+            }
+        }
+        for (int d = 0; lostPool != 0 && d < DonorSet.MAX_DONORS; d++) {
+            if ((lostPool & (1L << d)) != 0) {
+                donors.markDown(links[d], "no longer has pool " + pool.idOn(d) + " (restarted, or the lease ran out)");
+            }
+        }
+        return CompletableFuture.completedFuture(null);
+    }
+
     /** Takes the failed copy out of use: the whole donor, or only its copies of these extents. */
     private void forget(DonorLink link, int d, int[] picks, int k, Throwable cause) {
+        if (cause instanceof NoSuchPoolException && !pool.spec().shared()) {
+            // Decided once every copy answered: the pool is not the caller's if none has it, else this donor lost it.
+            synchronized (noPool) {
+                for (int j = 0; j < k; j++) {
+                    noPool[picks[j]] |= 1L << d;
+                }
+            }
+            return;
+        }
         if (DonorSet.isDonorFailure(cause) || cause instanceof NoSuchPoolException || pool.spec().shared()) {
             donors.markDown(link, cause.getMessage());
             return;

@@ -33,6 +33,8 @@ final class ReplicatedPut {
     private final long[] failed;
     /** Per page, the donors whose copy is in an unknown state: the frame failed there for a reason of its own. */
     private final long[] unknown;
+    /** Per page, the donors that answered NO_SUCH_POOL. */
+    private final long[] noPool;
     private final boolean[] damaged;
     /** A refusal that is about the request, not a donor (BAD_SECRET, INVALID): the caller gets it. */
     private volatile Throwable refused;
@@ -52,6 +54,7 @@ final class ReplicatedPut {
         this.stored = new long[n];
         this.failed = new long[n];
         this.unknown = new long[n];
+        this.noPool = new long[n];
         this.damaged = new boolean[n];
     }
 
@@ -114,17 +117,19 @@ final class ReplicatedPut {
         stored[i] = 0;
         failed[i] = 0;
         unknown[i] = 0;
+        noPool[i] = 0;
         damaged[i] = false;
     }
 
     /**
      * A frame failed as a whole. A donor failure takes the donor out of service (its copies are forgotten, and the
-     * pages go again to the survivors). NO_SUCH_POOL means the donor lost this client's pool: it restarted, and is
-     * out of service too. Anything else leaves that copy in an unknown state: the page is refused and the copy
-     * flushed.
+     * pages go again to the survivors). NO_SUCH_POOL is decided when every copy has answered (see settle). Anything
+     * else leaves that copy in an unknown state: the page is refused and the copy flushed.
      */
     private void frameFailed(DonorLink link, int d, int[] picks, int k, Throwable cause) {
-        if (DonorSet.isDonorFailure(cause) || cause instanceof NoSuchPoolException) {
+        if (cause instanceof NoSuchPoolException && !pool.spec().shared()) {
+            mark(noPool, d, picks, k);
+        } else if (DonorSet.isDonorFailure(cause) || cause instanceof NoSuchPoolException) {
             donors.markDown(link, cause.getMessage());
             mark(failed, d, picks, k);
         } else {
@@ -183,6 +188,7 @@ final class ReplicatedPut {
     }
 
     private CompletableFuture<Void> settle(int[] positions, int m, int attempt, DonorLink[] links, int count) {
+        settleNoPool(positions, m, links);
         int[] retry = new int[m];
         int retries = 0;
         int[] undone = new int[m];
@@ -246,6 +252,35 @@ final class ReplicatedPut {
             donors.counters().failover(again);
             return run(retry, again, attempt + 1);
         });
+    }
+
+    /**
+     * NO_SUCH_POOL from every copy of a page: the pool is not the caller's (another client's, or destroyed), and
+     * the call is refused with it. From some copies only: those donors lost the pool (restarted, a lease ran
+     * out); they go out of service and the page is placed again like any other that met a failed donor.
+     */
+    private void settleNoPool(int[] positions, int m, DonorLink[] links) {
+        long lostPool = 0;
+        synchronized (this) {
+            for (int j = 0; j < m; j++) {
+                int i = positions[j];
+                if (noPool[i] == 0) {
+                    continue;
+                }
+                if (stored[i] == 0 && unknown[i] == 0 && Long.bitCount(noPool[i]) == targets[i]) {
+                    refused = new NoSuchPoolException("no donor holding the pool has it: it is not this client's, "
+                        + "or it was destroyed");
+                } else {
+                    lostPool |= noPool[i];
+                    failed[i] |= noPool[i];
+                }
+            }
+        }
+        for (int d = 0; lostPool != 0 && d < DonorSet.MAX_DONORS; d++) {
+            if ((lostPool & (1L << d)) != 0) {
+                donors.markDown(links[d], "no longer has pool " + pool.idOn(d) + " (restarted, or the lease ran out)");
+            }
+        }
     }
 
     private void forgetCopies(int d, int[] picks, int k) {

@@ -299,4 +299,31 @@ class ReplicationRacesTest {
         assertArrayEquals(page(14), dst);
         guard.assertNoEventLoopBlocked();
     }
+
+    @Test
+    void aPoolThatNoCopyHasIsTheCallersMistakeAndNoDonorGoesOutOfService() throws Exception {
+        PagePoolClient c = connect(2);
+        PoolRef pool = c.newPool(PoolSpec.privatePool(true), 2);
+        assertEquals(PageStatus.OK, c.putBatch(pool, new long[] {0}, new int[] {0}, page(15), 1)[0]);
+        // Both donors say the pool is not there, as they do to a client using another client's pool.
+        for (FakeDonor fake : fakes.subList(0, 2)) {
+            fake.frameStatus(Opcode.GET, Status.NO_SUCH_POOL);
+            fake.frameStatus(Opcode.PUT, Status.NO_SUCH_POOL);
+        }
+        byte[] dst = new byte[Frame.PAGE_BYTES];
+        org.junit.jupiter.api.Assertions.assertThrows(NoSuchPoolException.class,
+            () -> c.getBatch(pool, new long[] {0}, new int[] {0}, 1, false, dst));
+        org.junit.jupiter.api.Assertions.assertThrows(NoSuchPoolException.class,
+            () -> c.putBatch(pool, new long[] {0}, new int[] {1}, page(16), 1));
+        assertEquals(2, c.upCount(), "no donor is blamed for the caller's pool");
+        for (FakeDonor fake : fakes.subList(0, 2)) {
+            fake.frameStatus(Opcode.GET, null);
+            fake.frameStatus(Opcode.PUT, null);
+        }
+        c.destroyPool(pool);
+        org.junit.jupiter.api.Assertions.assertThrows(NoSuchPoolException.class,
+            () -> c.getBatch(pool, new long[] {0}, new int[] {0}, 1, false, dst), "a destroyed pool is gone");
+        assertEquals(2, c.upCount());
+        guard.assertNoEventLoopBlocked();
+    }
 }
