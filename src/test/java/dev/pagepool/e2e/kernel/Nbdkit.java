@@ -11,8 +11,8 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 /**
- * {@code nbdkit memory} on 127.0.0.1: the reference export of the benchmark, and with a filter the negative
- * controls of the kernel swap tests (reads that come back corrupted, reads that fail). Closing it kills nbdkit.
+ * {@code nbdkit memory} on 127.0.0.1 behind a filter: the negative controls of the kernel swap tests (reads that
+ * come back corrupted, reads that fail). Closing it kills nbdkit.
  */
 public final class Nbdkit implements AutoCloseable {
     private static final String INSTALL = "apt-get install -y nbdkit nbdkit-plugin-dev gcc";
@@ -26,11 +26,6 @@ public final class Nbdkit implements AutoCloseable {
         this.log = log;
         this.port = port;
         this.trigger = trigger;
-    }
-
-    /** {@code nbdkit memory SIZE}: RAM in the nbdkit process, nothing else. */
-    public static Nbdkit memory(String size) throws IOException, InterruptedException {
-        return start(List.of(), List.of("memory", size), null);
     }
 
     /** {@code nbdkit memory} behind a filter (built here with gcc) that flips a byte in every {@code every}-th read. */
