@@ -344,6 +344,15 @@ final class DonorSet implements AutoCloseable {
         link.closeConnections();
     }
 
+    /** The donors of {@code mask} answered NO_SUCH_POOL where another copy had the pool: they lost it. */
+    void lostPool(long mask, PoolRef pool) {
+        for (int d = 0; mask != 0 && d < linkCount; d++) {
+            if ((mask & (1L << d)) != 0) {
+                markDown(links[d], "no longer has pool " + pool.idOn(d) + " (restarted, or the lease ran out)");
+            }
+        }
+    }
+
     /** Failures that mean the donor, not the request, is the problem. */
     void failed(DonorLink link, Throwable error) {
         Throwable cause = PagePoolClient.unwrap(error);

@@ -106,7 +106,7 @@ final class ReplicatedGet {
                 again = retries[0];
             }
             if (again == 0) {
-                return settleNoPool(positions, m, links);
+                return settleNoPool(positions, m);
             }
             donors.counters().failover(again);
             return run(retry, again, attempt + 1);
@@ -118,7 +118,7 @@ final class ReplicatedGet {
      * client's, or destroyed) and the call fails with NO_SUCH_POOL; if another copy answered, those donors lost
      * the pool (restarted, or a lease ran out) and go out of service.
      */
-    private CompletableFuture<Void> settleNoPool(int[] positions, int m, DonorLink[] links) {
+    private CompletableFuture<Void> settleNoPool(int[] positions, int m) {
         long lostPool = 0;
         synchronized (noPool) {
             for (int j = 0; j < m; j++) {
@@ -133,11 +133,7 @@ final class ReplicatedGet {
                 lostPool |= noPool[i];
             }
         }
-        for (int d = 0; lostPool != 0 && d < DonorSet.MAX_DONORS; d++) {
-            if ((lostPool & (1L << d)) != 0) {
-                donors.markDown(links[d], "no longer has pool " + pool.idOn(d) + " (restarted, or the lease ran out)");
-            }
-        }
+        donors.lostPool(lostPool, pool);
         return CompletableFuture.completedFuture(null);
     }
 

@@ -188,7 +188,7 @@ final class ReplicatedPut {
     }
 
     private CompletableFuture<Void> settle(int[] positions, int m, int attempt, DonorLink[] links, int count) {
-        settleNoPool(positions, m, links);
+        settleNoPool(positions, m);
         int[] retry = new int[m];
         int retries = 0;
         int[] undone = new int[m];
@@ -259,7 +259,7 @@ final class ReplicatedPut {
      * the call is refused with it. From some copies only: those donors lost the pool (restarted, a lease ran
      * out); they go out of service and the page is placed again like any other that met a failed donor.
      */
-    private void settleNoPool(int[] positions, int m, DonorLink[] links) {
+    private void settleNoPool(int[] positions, int m) {
         long lostPool = 0;
         synchronized (this) {
             for (int j = 0; j < m; j++) {
@@ -276,11 +276,7 @@ final class ReplicatedPut {
                 }
             }
         }
-        for (int d = 0; lostPool != 0 && d < DonorSet.MAX_DONORS; d++) {
-            if ((lostPool & (1L << d)) != 0) {
-                donors.markDown(links[d], "no longer has pool " + pool.idOn(d) + " (restarted, or the lease ran out)");
-            }
-        }
+        donors.lostPool(lostPool, pool);
     }
 
     private void forgetCopies(int d, int[] picks, int k) {
