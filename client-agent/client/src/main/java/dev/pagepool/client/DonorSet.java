@@ -151,6 +151,9 @@ final class DonorSet implements AutoCloseable {
             index = linkCount;
         }
         DonorLink link = new DonorLink(index, address, config.connectionsPerNode(), clock);
+        for (PoolRef pool : pools) {
+            pool.setIdOn(index, PoolRef.NO_POOL); // whatever a readmission of the index's last donor left
+        }
         links[index] = link;
         linkCount = Math.max(linkCount, index + 1);
         return link;
@@ -166,14 +169,20 @@ final class DonorSet implements AutoCloseable {
             return;
         }
         markDown(link, "left the cluster");
-        synchronized (admission) {
-            synchronized (this) {
-                link.remove();
-                for (PoolRef pool : pools) {
-                    pool.setIdOn(link.index, PoolRef.NO_POOL);
-                }
+        synchronized (this) {
+            link.remove();
+            for (PoolRef pool : pools) {
+                pool.setIdOn(link.index, PoolRef.NO_POOL);
             }
         }
+        // A readmission that was under way may have put it back in service between the two steps above and placed
+        // copies on it; a removed donor is never in service again, so what it got meanwhile is forgotten now.
+        int lost = 0;
+        for (PoolRef pool : pools) {
+            int n = pool.extents.dropDonor(link.index);
+            lost += pool.spec().persistent() ? n : 0;
+        }
+        counters.extentsLost(lost);
     }
 
     void reportFree(InetSocketAddress address, long freeBytes, boolean fromCluster) {
