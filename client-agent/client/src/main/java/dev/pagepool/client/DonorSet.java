@@ -353,6 +353,24 @@ final class DonorSet implements AutoCloseable {
         link.closeConnections();
     }
 
+    /**
+     * Forgets donor {@code d}'s copies of the extents {@code entryOf[picks[0..k)]} of {@code pool}: their content is
+     * no longer known, so they are never read again. Extents left without a copy are counted lost.
+     */
+    void dropCopies(PoolRef pool, int d, int[] entryOf, int[] picks, int k) {
+        ExtentMap map = pool.extents;
+        int lost = 0;
+        synchronized (map.lock()) {
+            for (int j = 0; j < k; j++) {
+                int e = entryOf[picks[j]];
+                if (e != ExtentMap.NONE && map.dropCopy(e, d) && pool.spec().persistent()) {
+                    lost++;
+                }
+            }
+        }
+        counters.extentsLost(lost);
+    }
+
     /** The donors of {@code mask} answered NO_SUCH_POOL where another copy had the pool: they lost it. */
     void lostPool(long mask, PoolRef pool) {
         for (int d = 0; mask != 0 && d < linkCount; d++) {

@@ -152,17 +152,7 @@ final class ReplicatedGet {
             donors.markDown(link, cause.getMessage());
             return;
         }
-        ExtentMap map = pool.extents;
-        int lost = 0;
-        synchronized (map.lock()) {
-            for (int j = 0; j < k; j++) {
-                int e = entryOf[picks[j]];
-                if (e != ExtentMap.NONE && map.dropCopy(e, d) && pool.spec().persistent()) {
-                    lost++;
-                }
-            }
-        }
-        donors.counters().extentsLost(lost);
+        donors.dropCopies(pool, d, entryOf, picks, k);
     }
 
     /** A complete copy on a donor in service not tried yet for this page, or NONE. */

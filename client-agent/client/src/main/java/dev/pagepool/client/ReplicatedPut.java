@@ -280,16 +280,6 @@ final class ReplicatedPut {
     }
 
     private void forgetCopies(int d, int[] picks, int k) {
-        ExtentMap map = pool.extents;
-        int lost = 0;
-        synchronized (map.lock()) {
-            for (int j = 0; j < k; j++) {
-                int e = entryOf[picks[j]];
-                if (e != ExtentMap.NONE && map.dropCopy(e, d) && pool.spec().persistent()) {
-                    lost++;
-                }
-            }
-        }
-        donors.counters().extentsLost(lost);
+        donors.dropCopies(pool, d, entryOf, picks, k);
     }
 }
