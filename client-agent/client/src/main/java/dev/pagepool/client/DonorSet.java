@@ -36,7 +36,6 @@ final class DonorSet implements AutoCloseable {
     private static final long LOAD_POLL_MILLIS = 1000;
 
     private final ClientConfig config;
-    private final Vertx vertx;
     private final NanoClock clock;
     private final ClientCounters counters;
     private final DonorLink[] links = new DonorLink[MAX_DONORS];
@@ -57,7 +56,6 @@ final class DonorSet implements AutoCloseable {
 
     DonorSet(ClientConfig config, Vertx vertx, NanoClock clock, ClientCounters counters) {
         this.config = config;
-        this.vertx = vertx;
         this.clock = clock;
         this.counters = counters;
         this.handbacks = new HandbackTaker(this);
