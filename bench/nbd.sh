@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# The NBD export against nbdkit's memory plugin, in one run on this machine: fio 4k random read/write at queue
-# depth 32, fio 4k random read at queue depth 64, and nbdcopy sequential MB/s in and out, for pagepool with 1
-# and with 2 copies of each page (3 donors on 127.0.0.1) and for `nbdkit memory`.
+# The NBD export against nbdkit's memory plugin, in one run on this machine: a page fault's latency (fio 4k
+# random read and random write at queue depth 1: p50, p99, p99.9), fio 4k random read/write at queue depth 32,
+# fio 4k random read at queue depth 64, and nbdcopy sequential MB/s in and out, for pagepool with 1 and with 2
+# copies of each page (3 donors on 127.0.0.1) and for `nbdkit memory`.
 # Usage: bench/nbd.sh [SIZE_MIB] [SECONDS]   (needs fio, nbdcopy (libnbd-bin) and nbdkit; installs them if missing)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -29,6 +30,11 @@ fio_fig() { python3 -c '
 import json,sys
 j=json.load(open(sys.argv[1]))["jobs"][0]; side=j[sys.argv[2]]
 print("%d %d" % (side["iops"], side["clat_ns"]["percentile"]["99.000000"]/1000))' "$1" "$2"; }
+# fio JSON -> "p50_us p99_us p99.9_us" of the read or write side (completion latency: what a faulting thread waits)
+fio_lat() { python3 -c '
+import json,sys
+p=json.load(open(sys.argv[1]))["jobs"][0][sys.argv[2]]["clat_ns"]["percentile"]
+print("%d %d %d" % (p["50.000000"]/1000, p["99.000000"]/1000, p["99.900000"]/1000))' "$1" "$2"; }
 
 measure() {   # $1 label, $2 uri
   local label="$1" uri="$2" t0 t1
@@ -44,6 +50,15 @@ measure() {   # $1 label, $2 uri
     --time_based --runtime="$SECS" --verify_state_save=0 --output-format=json --output="$WORK/rw.json" >/dev/null
   fio --name=rr --ioengine=nbd --uri="$uri" --rw=randread --bs=4k --iodepth=64 --size="${SIZE_MIB}m" \
     --time_based --runtime="$SECS" --verify_state_save=0 --output-format=json --output="$WORK/rr.json" >/dev/null
+  fio --name=qd1r --ioengine=nbd --uri="$uri" --rw=randread --bs=4k --iodepth=1 --size="${SIZE_MIB}m" \
+    --time_based --runtime="$SECS" --verify_state_save=0 --output-format=json --output="$WORK/qd1r.json" >/dev/null
+  fio --name=qd1w --ioengine=nbd --uri="$uri" --rw=randwrite --bs=4k --iodepth=1 --size="${SIZE_MIB}m" \
+    --time_based --runtime="$SECS" --verify_state_save=0 --output-format=json --output="$WORK/qd1w.json" >/dev/null
+  read -r lr50 lr99 lr999 <<<"$(fio_lat "$WORK/qd1r.json" read)"
+  read -r lw50 lw99 lw999 <<<"$(fio_lat "$WORK/qd1w.json" write)"
+  echo "$label $lr50 $lr99 $lr999 $lw50 $lw99 $lw999" >>"$WORK/latency"
+  printf '%-22s qd1 randread p50/p99/p99.9: %5d/%5d/%5d us | qd1 randwrite p50/p99/p99.9: %5d/%5d/%5d us\n' \
+    "$label" "$lr50" "$lr99" "$lr999" "$lw50" "$lw99" "$lw999"
   read -r rwr rwr99 <<<"$(fio_fig "$WORK/rw.json" read)"
   read -r rww rww99 <<<"$(fio_fig "$WORK/rw.json" write)"
   read -r rr rr99 <<<"$(fio_fig "$WORK/rr.json" read)"
@@ -82,8 +97,18 @@ for R in 1 2; do
   kill "$APID"; wait "$APID" 2>/dev/null || true
 done
 
-python3 - "$WORK/results" <<'PY'
+python3 - "$WORK/results" "$WORK/latency" <<'PY'
 import sys
+lat = [l.split() for l in open(sys.argv[2])]
+print("\npage-fault latency against nbdkit memory (fio 4k qd1; lower is better)")
+base = None
+for r in lat:
+    label, f = " ".join(r[:-6]), list(map(int, r[-6:]))
+    if base is None:
+        base = f
+        continue
+    q = [x / max(1, b) for x, b in zip(f, base)]
+    print("%-22s randread p50 %.2fx, p99 %.2fx, p99.9 %.2fx | randwrite p50 %.2fx, p99 %.2fx, p99.9 %.2fx" % (label, *q))
 rows = [l.split() for l in open(sys.argv[1])]
 def parse(r):
     n = len(r) - 7

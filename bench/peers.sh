@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Measures pagepool against the systems a user would otherwise pick, in one run on this machine:
 # Redis (redis-benchmark, pipelined and single-client) and a Hazelcast IMap<Long, byte[]> (client JVM to
-# member JVM), all with 4 KiB values on 127.0.0.1. Prints each figure and pagepool's ratio to the peer.
+# member JVM), all with 4 KiB values on 127.0.0.1. Prints each figure and pagepool's ratio to the peer, and the CPU
+# each spends per page (utime + stime of every process involved; for CPU a ratio below 1 is better).
 # Usage: bench/peers.sh [pages]     (needs: redis-server and redis-tools from Debian; installs them if missing)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -39,11 +40,27 @@ kill "${PIDS[0]}"; wait "${PIDS[0]}" 2>/dev/null || true
 # ---- Redis 7 (no persistence: a cache, like an ephemeral pool)
 RPORT=$(free_port)
 redis-server --port "$RPORT" --bind 127.0.0.1 --save '' --appendonly no --daemonize no >"$WORK/redis.log" 2>&1 &
-PIDS+=($!)
+RPID=$!
+PIDS+=("$RPID")
 sleep 1
 rb() { redis-benchmark -h 127.0.0.1 -p "$RPORT" -d 4096 -r "$PAGES" --csv "$@" 2>/dev/null; }
+proc_cpu_ns() { awk -v hz="$(getconf CLK_TCK)" '{ printf "%d", ($14 + $15) * 1e9 / hz }' "/proc/$1/stat"; }
+# One pipelined test; its CSV lands in $WORK/rb-$1.csv and its CPU per request (redis-server and
+# redis-benchmark together, in us) in $WORK/rb-$1.cpu.
+rb_pipe() {
+  local t="$1" s0 s1
+  s0=$(proc_cpu_ns "$RPID")
+  TIMEFORMAT='%U %S'
+  { time rb -t "$t" -c 50 -P 16 -n "$PAGES" >"$WORK/rb-$t.csv"; } 2>"$WORK/rb-$t.time"
+  s1=$(proc_cpu_ns "$RPID")
+  read -r u sy <"$WORK/rb-$t.time"
+  awk -v s=$((s1 - s0)) -v u="$u" -v sy="$sy" -v n="$PAGES" 'BEGIN { printf "%.2f", (s / 1000 + (u + sy) * 1e6) / n }' \
+    >"$WORK/rb-$t.cpu"
+}
 R_SYNC=$(rb -t set,get -c 1 -n "$LAT_PAGES")
-R_PIPE=$(rb -t set,get -c 50 -P 16 -n "$PAGES")
+rb_pipe set
+rb_pipe get
+R_PIPE=$(cat "$WORK/rb-set.csv" "$WORK/rb-get.csv")
 redis-cli -p "$RPORT" shutdown nosave >/dev/null 2>&1 || true
 rcol() { grep "^\"$2\"" <<<"$1" | tr -d '"' | cut -d, -f"$3"; }   # rps=2 p50=5 p99=7 (ms)
 
@@ -75,6 +92,12 @@ for c in 0 5; do
     "$(json_field "$PP" ops_per_sec_get)" "$(rcol "$R_PIPE" GET 2 | cut -d. -f1)" \
     "$(ratio "$(json_field "$PP" ops_per_sec_get)" "$(rcol "$R_PIPE" GET 2)")"
 done
+printf '%-58s %12s %12s %10s\n' "CPU us per page put (client+donor) vs redis SET (server+bench)" \
+  "$(json_field "$PP_B0" cpu_us_per_page_put)" "$(cat "$WORK/rb-set.cpu")" \
+  "$(ratio "$(json_field "$PP_B0" cpu_us_per_page_put)" "$(cat "$WORK/rb-set.cpu")")"
+printf '%-58s %12s %12s %10s\n' "CPU us per page get (client+donor) vs redis GET (server+bench)" \
+  "$(json_field "$PP_B0" cpu_us_per_page_get)" "$(cat "$WORK/rb-get.cpu")" \
+  "$(ratio "$(json_field "$PP_B0" cpu_us_per_page_get)" "$(cat "$WORK/rb-get.cpu")")"
 printf '%-58s %12s %12s %10s\n' "batched put pages/s vs hazelcast imap putAll(64)" \
   "$(json_field "$PP_B0" ops_per_sec_put)" "$(json_field "$HZ" ops_per_sec_put)" \
   "$(ratio "$(json_field "$PP_B0" ops_per_sec_put)" "$(json_field "$HZ" ops_per_sec_put)")"

@@ -10,6 +10,7 @@ import dev.pagepool.protocol.ProtocolException;
 import dev.pagepool.protocol.Status;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.PooledByteBufAllocator;
+import io.netty.handler.flush.FlushConsolidationHandler;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.net.NetClient;
@@ -47,6 +48,8 @@ public final class DonorConnection implements AutoCloseable {
      * enough that a donor which stopped answering holds a bounded amount of client memory.
      */
     static final int BACKLOG_PER_WINDOW = 4;
+    /** Writes of one tick that still leave in one flush; past it, a flush goes out to keep the socket busy. */
+    private static final int FLUSH_AFTER_WRITES = 64;
 
     /**
      * Requests a donor sends on this connection (HANDBACK). Called on the event loop; must hand the work off
@@ -112,8 +115,9 @@ public final class DonorConnection implements AutoCloseable {
         NetClientOptions options = new NetClientOptions()
             .setTcpNoDelay(true)
             .setConnectTimeout((int) config.connectTimeout().toMillis())
-            .setReceiveBufferSize(1 << 20)
             .setSendBufferSize(1 << 20);
+        // No receive buffer size: Vert.x would read every chunk into a fixed buffer of that size, and at 1 MiB the
+        // pooled allocator builds and frees a whole chunk per read. The kernel autotunes the window; Netty sizes reads.
         if (config.tls().enabled()) {
             options.setSsl(true).setHostnameVerificationAlgorithm(config.tls().verifyHostname() ? "HTTPS" : "");
             if (config.tls().trustPem() != null) {
@@ -144,6 +148,9 @@ public final class DonorConnection implements AutoCloseable {
 
     private void attach(NetSocketInternal s) {
         socket = s;
+        // Requests written in one tick of the loop (a batch per donor, a caller's frame) leave in one flush.
+        s.channelHandlerContext().pipeline().addBefore("handler", "flush-consolidation",
+            new FlushConsolidationHandler(FLUSH_AFTER_WRITES, true));
         FrameDecoder decoder = new FrameDecoder(Frame.MAX_BODY_BYTES,
             bytes -> PooledByteBufAllocator.DEFAULT.directBuffer(bytes), new ReplyListener());
         s.messageHandler(msg -> {

@@ -56,7 +56,7 @@ public final class PagePoolClient implements AutoCloseable {
     /** Connects to every donor of the config (blocking, bounded by the connect timeout). */
     public static PagePoolClient connect(ClientConfig config) {
         Vertx vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(Math.max(2, Runtime.getRuntime().availableProcessors()))
-            .setPreferNativeTransport(false));
+            .setPreferNativeTransport(true));
         return new PagePoolClient(config, vertx, true, NanoClock.SYSTEM);
     }
 

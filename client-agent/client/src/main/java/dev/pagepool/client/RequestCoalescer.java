@@ -1,6 +1,8 @@
 package dev.pagepool.client;
 
 import dev.pagepool.protocol.Frame;
+import io.vertx.core.Context;
+import io.vertx.core.Vertx;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -13,12 +15,16 @@ import java.util.concurrent.atomic.AtomicBoolean;
 /**
  * Turns concurrent single-page puts and gets into vectored frames.
  *
- * <p>Callers enqueue and return a future; one sender thread drains the queue, groups what it found by
- * (pool, operation) and sends each group as one vector call. No timer and no added latency: when a single
- * caller is alone, its page leaves at once in a frame of one; when many are calling, pages pile up while the
- * previous frame is on the wire and leave together in the next. The queue is bounded by
- * {@link #MAX_QUEUED_PAGES}; beyond it a caller's call fails with {@link BusyException} rather than
- * letting memory grow without limit.
+ * <p>A caller on a Vert.x event loop (the NBD export, say) never leaves it: its pages join that loop's batch
+ * for the current tick, and once the loop has handled every read of the tick the batch leaves, grouped by
+ * (pool, operation), one vector call per group, from that same loop. Every page that arrived in one read of a
+ * socket so shares one frame per donor, and nothing waits for a thread hand-off or a timer.
+ *
+ * <p>Other callers enqueue and return a future; one sender thread drains the queue, groups what it found the same
+ * way and sends. No timer and no added latency: when a single caller is alone, its page leaves at once in a frame
+ * of one; when many are calling, pages pile up while the previous frame is on the wire and leave together in the
+ * next. The queue is bounded by {@link #MAX_QUEUED_PAGES}; beyond it a caller's call fails with
+ * {@link BusyException} rather than letting memory grow without limit.
  */
 final class RequestCoalescer implements AutoCloseable {
     static final int MAX_QUEUED_PAGES = 64 * 1024;
@@ -37,6 +43,14 @@ final class RequestCoalescer implements AutoCloseable {
         t.setDaemon(true);
         return t;
     });
+
+    /** The pages an event loop gathered in its current tick; only ever touched by that loop. */
+    private static final class TickBatch {
+        ArrayList<Item> items = new ArrayList<>();
+        ArrayList<Item> spare = new ArrayList<>();
+    }
+
+    private final ThreadLocal<TickBatch> ticks = ThreadLocal.withInitial(TickBatch::new);
 
     RequestCoalescer(PagePoolClient client) {
         this.client = client;
@@ -58,6 +72,9 @@ final class RequestCoalescer implements AutoCloseable {
     }
 
     private CompletableFuture<PageStatus> enqueue(Item item) {
+        if (Context.isOnEventLoopThread()) {
+            return onThisLoop(item);
+        }
         if (queued.incrementAndGet() > MAX_QUEUED_PAGES) {
             queued.decrementAndGet();
             item.future().completeExceptionally(new BusyException(MAX_QUEUED_PAGES + " pages already queued"));
@@ -70,6 +87,31 @@ final class RequestCoalescer implements AutoCloseable {
         return item.future();
     }
 
+    private CompletableFuture<PageStatus> onThisLoop(Item item) {
+        TickBatch tick = ticks.get();
+        if (tick.items.size() >= MAX_QUEUED_PAGES) {
+            item.future().completeExceptionally(new BusyException(MAX_QUEUED_PAGES + " pages already queued"));
+            return item.future();
+        }
+        if (tick.items.isEmpty()) {
+            // A task runs after the loop has handled the I/O of this tick: the batch then holds all of it.
+            Vertx.currentContext().runOnContext(v -> sendTick(tick));
+        }
+        tick.items.add(item);
+        return item.future();
+    }
+
+    private void sendTick(TickBatch tick) {
+        ArrayList<Item> batch = tick.items;
+        tick.items = tick.spare;
+        tick.spare = batch;
+        try {
+            sendGrouped(batch);
+        } finally {
+            batch.clear();
+        }
+    }
+
     private void drain() {
         while (true) {
             List<Item> batch = new ArrayList<>();
@@ -78,7 +120,7 @@ final class RequestCoalescer implements AutoCloseable {
             }
             queued.addAndGet(-batch.size());
             if (!batch.isEmpty()) {
-                sendGrouped(batch);
+                awaitRound(sendGrouped(batch));
             }
             draining.set(false);
             // A caller may have enqueued after the last poll but before the flag was cleared.
@@ -88,7 +130,8 @@ final class RequestCoalescer implements AutoCloseable {
         }
     }
 
-    private void sendGrouped(List<Item> batch) {
+    /** Sends a batch as one vector call per (operation, pool, flags); returns the calls. */
+    private List<CompletableFuture<?>> sendGrouped(List<Item> batch) {
         List<CompletableFuture<?>> inFlight = new ArrayList<>();
         boolean[] taken = new boolean[batch.size()];
         for (int first = 0; first < batch.size(); first++) {
@@ -106,7 +149,11 @@ final class RequestCoalescer implements AutoCloseable {
             }
             inFlight.add(sendGroup(group));
         }
-        // Wait for this round's replies before draining again: that wait is what lets the next round grow.
+        return inFlight;
+    }
+
+    /** The sender thread waits for a round's replies before draining again: that wait lets the next round grow. */
+    private void awaitRound(List<CompletableFuture<?>> inFlight) {
         try {
             CompletableFuture.allOf(inFlight.toArray(new CompletableFuture<?>[0]))
                 .get(client.config().requestTimeout().toMillis() * 2, TimeUnit.MILLISECONDS);

@@ -3,8 +3,9 @@ package dev.pagepool.nbd;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.CompositeByteBuf;
 import io.netty.buffer.Unpooled;
-import io.vertx.core.Context;
+import io.netty.handler.flush.FlushConsolidationHandler;
 import io.vertx.core.Vertx;
+import io.vertx.core.impl.ContextInternal;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.net.impl.NetSocketInternal;
 import java.util.function.Consumer;
@@ -21,12 +22,14 @@ import java.util.logging.Logger;
  * flight is answered and written ({@link #closeWhenIdle}, for NBD_CMD_DISC and NBD_OPT_ABORT).
  */
 final class NbdConnection {
+    /** Replies of one tick that still leave in one flush; past it, a flush goes out to keep the socket busy. */
+    private static final int FLUSH_AFTER_WRITES = 64;
     private static final Logger LOG = Logger.getLogger(NbdConnection.class.getName());
     /** Components kept before Netty consolidates the accumulator; fragments are usually consumed long before. */
     private static final int MAX_COMPONENTS = 64;
 
     private final NetSocketInternal socket;
-    private final Context context;
+    private final ContextInternal context;
     private final NbdExport export;
     private final NbdBlockIo io;
     private final NbdBufferPool pool;
@@ -44,7 +47,7 @@ final class NbdConnection {
     NbdConnection(NetSocketInternal socket, NbdExport export, NbdBlockIo io, NbdBufferPool pool,
                   NbdRequestObserver observer, Consumer<NbdConnection> onClose) {
         this.socket = socket;
-        this.context = Vertx.currentContext();
+        this.context = (ContextInternal) Vertx.currentContext();
         this.export = export;
         this.io = io;
         this.pool = pool;
@@ -54,6 +57,10 @@ final class NbdConnection {
     }
 
     void start() {
+        // Replies finished in one tick of the loop (a donor's reply frame completes many requests) leave in one
+        // flush, not one system call each.
+        socket.channelHandlerContext().pipeline().addBefore("handler", "flush-consolidation",
+            new FlushConsolidationHandler(FLUSH_AFTER_WRITES, true));
         socket.messageHandler(msg -> {
             if (msg instanceof ByteBuf chunk) {
                 if (closed || closing) {
@@ -72,7 +79,9 @@ final class NbdConnection {
 
     /** Runs {@code task} on this connection's event loop: now if already there, else queued to it. */
     void onLoop(Runnable task) {
-        if (Vertx.currentContext() == context) {
+        // The thread, not the context: the client's donor connections may share this loop under contexts of
+        // their own, and a completion that arrives there needs no hop.
+        if (context.nettyEventLoop().inEventLoop()) {
             task.run();
         } else {
             context.runOnContext(v -> task.run());

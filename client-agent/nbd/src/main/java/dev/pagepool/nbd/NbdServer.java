@@ -85,8 +85,9 @@ public final class NbdServer implements AutoCloseable {
             .setHost(host)
             .setPort(requestedPort)
             .setTcpNoDelay(true)
-            .setReceiveBufferSize(1 << 20)
             .setSendBufferSize(1 << 20);
+        // No receive buffer size: Vert.x would read every chunk into a fixed buffer of that size, and at 1 MiB the
+        // pooled allocator builds and frees a whole chunk per read. The kernel autotunes the window; Netty sizes reads.
         NetServer s = vertx.createNetServer(options).connectHandler(socket -> {
             NbdConnection connection = new NbdConnection((NetSocketInternal) socket, export, io, pool,
                 observer, connections::remove);

@@ -82,8 +82,9 @@ public class DataServer {
             .setHost(settings.dataHost())
             .setPort(settings.dataPort())
             .setTcpNoDelay(true)
-            .setReceiveBufferSize(1 << 20)
             .setSendBufferSize(1 << 20);
+        // No receive buffer size: Vert.x would read every chunk into a fixed buffer of that size, and at 1 MiB the
+        // pooled allocator builds and frees a whole chunk per read. The kernel autotunes the window; Netty sizes reads.
         DataPortTls.configure(options, settings.tls(), vertx);
         // One server instance per event loop, all on the same port: Vert.x spreads connections over them, and
         // each instance keeps its own processor and so its own scratch buffers.
@@ -100,8 +101,9 @@ public class DataServer {
                 return null;
             }, false));
         listening = true;
-        LOG.infof("pagepool donor %s serving pages on %s:%d%s with %d event loops (capacity %d bytes, reserve %d bytes, %s)",
+        LOG.infof("pagepool donor %s serving pages on %s:%d%s with %d event loops on %s (capacity %d bytes, reserve %d bytes, %s)",
             settings.name(), settings.dataHost(), port, settings.tls().enabled() ? " over TLS" : "", instances,
+            vertx.isNativeTransportEnabled() ? "epoll" : "NIO",
             settings.capacityBytes(), reserve.totalBytes(), store.compressorName());
         if (settings.authRequired() && settings.tokenBytes().length < SHORT_TOKEN_BYTES) {
             LOG.warnf("pagepool.auth.token is %d bytes: anyone who reaches the data port can test guesses of it offline "

@@ -3,11 +3,15 @@ package dev.pagepool.agent.bench;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
-/** What a load run measured: pages per second and request latency per phase, and what verification found. */
+/**
+ * What a load run measured: pages per second, request latency and CPU per page (this process and the donors
+ * together, and this process alone) per phase, and what verification found.
+ */
 public record LoadResult(long pages, int batch, int threads, double compressible, String pool,
                          double putSeconds, double getSeconds, long p50UsPut, long p99UsPut, long p999UsPut,
                          long p50UsGet, long p99UsGet, long p999UsGet, long rejected, long verified,
-                         long mismatches, long missing) {
+                         long mismatches, long missing, double cpuUsPerPagePut, double cpuUsPerPageGet,
+                         double clientCpuUsPerPagePut, double clientCpuUsPerPageGet) {
 
     public double putsPerSecond() {
         return pages / putSeconds;
@@ -39,6 +43,14 @@ public record LoadResult(long pages, int batch, int threads, double compressible
         m.put("threads", threads);
         m.put("compressible", compressible);
         m.put("pool", pool);
+        m.put("cpu_us_per_page_put", round2(cpuUsPerPagePut));
+        m.put("cpu_us_per_page_get", round2(cpuUsPerPageGet));
+        m.put("client_cpu_us_per_page_put", round2(clientCpuUsPerPagePut));
+        m.put("client_cpu_us_per_page_get", round2(clientCpuUsPerPageGet));
         return m;
+    }
+
+    private static double round2(double v) {
+        return Math.round(v * 100) / 100.0;
     }
 }

@@ -49,7 +49,9 @@ public final class PageLoad {
         AtomicLong mismatches = new AtomicLong();
         AtomicLong missing = new AtomicLong();
         ExecutorService workers = Executors.newFixedThreadPool(threads);
+        CpuMeter cpu = new CpuMeter(client);
         try {
+            CpuMeter.Sample beforePut = cpu.sample();
             Phase put = new Phase(workers, threads, perThread, batch, progress);
             put.run(
                 (object, start, n, data) -> {
@@ -67,6 +69,7 @@ public final class PageLoad {
                         }
                     }
                 });
+            CpuMeter.Sample afterPut = cpu.sample();
             Phase get = new Phase(workers, threads, perThread, batch, progress);
             get.run(
                 (object, start, n, data) -> { },
@@ -86,11 +89,14 @@ public final class PageLoad {
                         }
                     }
                 });
+            CpuMeter.Sample afterGet = cpu.sample();
             return new LoadResult(total, batch, threads, compressible, poolKind, put.seconds, get.seconds,
                 put.latency.getValueAtPercentile(50), put.latency.getValueAtPercentile(99),
                 put.latency.getValueAtPercentile(99.9), get.latency.getValueAtPercentile(50),
                 get.latency.getValueAtPercentile(99), get.latency.getValueAtPercentile(99.9),
-                rejected.get(), verified.get(), mismatches.get(), missing.get());
+                rejected.get(), verified.get(), mismatches.get(), missing.get(),
+                CpuMeter.usPerPage(beforePut, afterPut, total, false), CpuMeter.usPerPage(afterPut, afterGet, total, false),
+                CpuMeter.usPerPage(beforePut, afterPut, total, true), CpuMeter.usPerPage(afterPut, afterGet, total, true));
         } finally {
             workers.shutdownNow();
         }

@@ -38,6 +38,10 @@ final class AgentCommand implements Callable<Integer> {
     @Option(names = "--http", defaultValue = "127.0.0.1:10810", description = "Where /q/health/live, /q/health/ready "
         + "and /q/metrics are served (default ${DEFAULT-VALUE}, loopback: put a proxy or a firewall rule in front to expose it).")
     String http;
+    @Option(names = "--event-loops", defaultValue = "1", description = "Event loops serving the NBD export and the "
+        + "donor connections together (default ${DEFAULT-VALUE}): a request runs from the NBD read to its reply on "
+        + "one thread. More help only with several NBD connections (a kernel client's multi-conn).")
+    int eventLoops;
     @Option(names = "--reserve", defaultValue = "64m", description = "NBD buffers allocated at start (default ${DEFAULT-VALUE}).")
     String reserve;
 
@@ -47,43 +51,53 @@ final class AgentCommand implements Callable<Integer> {
         HostPort nbdAt = HostPort.parse("--nbd", nbd);
         HostPort httpAt = HostPort.parse("--http", http);
         protectFromOomKiller();
+        if (eventLoops < 1) {
+            throw new picocli.CommandLine.ParameterException(new picocli.CommandLine(this),
+                "--event-loops must be at least 1, got " + eventLoops);
+        }
         CountDownLatch stopped = new CountDownLatch(1);
-        try (DonorNodes donors = donorOptions.resolve();
-             PagePoolClient client = donorOptions.connect(donors, 2);
-             SwapStore swap = SwapStore.open(client, bytes, disk, replicas == null ? 0 : replicas)) {
-            Vertx vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(2).setPreferNativeTransport(false));
-            AgentMetrics metrics = new AgentMetrics(swap, client);
-            NbdServer server = new NbdServer(vertx, swap, export, nbdAt.host(), nbdAt.port(), ByteSize.parse(reserve).bytes())
-                .observe(metrics.nbdRequests());
-            AgentHttpServer probes = new AgentHttpServer(vertx, httpAt.host(), httpAt.port(),
-                new AgentHealth(vertx, client, disk), metrics);
-            int httpBound = probes.start();
-            int bound = server.start();
-            System.out.printf("serving nbd://%s:%d/%s: %s on %d donor(s), %d cop%s of each page, disk fallback %s%n",
-                nbdAt.host(), bound, export, size, client.upCount(), swap.pool().replicas(),
-                swap.pool().replicas() == 1 ? "y" : "ies", disk);
-            System.out.printf("health and metrics on http://%s:%d/q/health/ready and /q/metrics%n", httpAt.host(), httpBound);
-            Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-                // SIGTERM: stop taking requests, put what is on disk on stable storage, give the pool back. All of
-                // it here: once the hooks are done the JVM halts, whatever the main thread had left to do. The
-                // probes go last, so that a supervisor sees the agent alive until its pages are safe.
-                server.close();
-                // Requests the closed connections left under way finish first: a put that reached a donor after
-                // its pool was destroyed would otherwise leave its page there, owned by nobody.
-                try {
-                    if (!swap.quiesce(STOP_WAIT_MILLIS)) {
-                        System.out.println("agent stopping with " + swap.inFlight() + " requests still under way");
+        // One Vert.x for the export and the client: an NBD request, its frames to the donors and its reply then
+        // stay on the event loop that read it, with no hand-off to another thread on the way.
+        Vertx vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(eventLoops).setPreferNativeTransport(true));
+        try {
+            try (DonorNodes donors = donorOptions.resolve();
+                 PagePoolClient client = donorOptions.connect(donors, 2, vertx);
+                 SwapStore swap = SwapStore.open(client, bytes, disk, replicas == null ? 0 : replicas)) {
+                AgentMetrics metrics = new AgentMetrics(swap, client);
+                NbdServer server = new NbdServer(vertx, swap, export, nbdAt.host(), nbdAt.port(), ByteSize.parse(reserve).bytes())
+                    .observe(metrics.nbdRequests());
+                AgentHttpServer probes = new AgentHttpServer(vertx, httpAt.host(), httpAt.port(),
+                    new AgentHealth(vertx, client, disk), metrics);
+                int httpBound = probes.start();
+                int bound = server.start();
+                System.out.printf("serving nbd://%s:%d/%s: %s on %d donor(s), %d cop%s of each page, disk fallback %s%n",
+                    nbdAt.host(), bound, export, size, client.upCount(), swap.pool().replicas(),
+                    swap.pool().replicas() == 1 ? "y" : "ies", disk);
+                System.out.printf("health and metrics on http://%s:%d/q/health/ready and /q/metrics%n", httpAt.host(), httpBound);
+                Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+                    // SIGTERM: stop taking requests, put what is on disk on stable storage, give the pool back. All of
+                    // it here: once the hooks are done the JVM halts, whatever the main thread had left to do. The
+                    // probes go last, so that a supervisor sees the agent alive until its pages are safe.
+                    server.close();
+                    // Requests the closed connections left under way finish first: a put that reached a donor after
+                    // its pool was destroyed would otherwise leave its page there, owned by nobody.
+                    try {
+                        if (!swap.quiesce(STOP_WAIT_MILLIS)) {
+                            System.out.println("agent stopping with " + swap.inFlight() + " requests still under way");
+                        }
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
                     }
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                }
-                swap.flush().join();
-                client.destroyPool(swap.pool());
-                probes.close();
-                System.out.println("agent stopped: " + swap.counters().snapshot());
-                stopped.countDown();
-            }, "pagepool-agent-stop"));
-            stopped.await();
+                    swap.flush().join();
+                    client.destroyPool(swap.pool());
+                    probes.close();
+                    System.out.println("agent stopped: " + swap.counters().snapshot());
+                    stopped.countDown();
+                }, "pagepool-agent-stop"));
+                stopped.await();
+            }
+        } finally {
+            vertx.close();
         }
         return 0;
     }

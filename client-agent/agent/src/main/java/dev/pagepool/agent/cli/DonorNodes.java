@@ -60,7 +60,15 @@ final class DonorNodes implements AutoCloseable {
 
     /** Connects a client to the donors, following the membership when there is one. */
     PagePoolClient connect(ClientConfig config) {
-        PagePoolClient client = PagePoolClient.connect(config);
+        return follow(PagePoolClient.connect(config));
+    }
+
+    /** The same, on the caller's Vert.x instance (the caller closes it). */
+    PagePoolClient connect(ClientConfig config, io.vertx.core.Vertx vertx) {
+        return follow(PagePoolClient.connect(config, vertx));
+    }
+
+    private PagePoolClient follow(PagePoolClient client) {
         if (view != null) {
             ClusterFollower.follow(client, view);
         }

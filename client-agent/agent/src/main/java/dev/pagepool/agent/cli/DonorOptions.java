@@ -23,4 +23,9 @@ final class DonorOptions {
     PagePoolClient connect(DonorNodes donors, int connections) {
         return donors.connect(ClientConfig.of(donors.addresses(), token).withConnectionsPerNode(connections));
     }
+
+    /** The same, on the caller's Vert.x: its event loops then serve the client's connections too. */
+    PagePoolClient connect(DonorNodes donors, int connections, io.vertx.core.Vertx vertx) {
+        return donors.connect(ClientConfig.of(donors.addresses(), token).withConnectionsPerNode(connections), vertx);
+    }
 }
