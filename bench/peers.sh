@@ -31,10 +31,10 @@ PIDS+=($!)
 for _ in $(seq 100); do curl -sf "http://127.0.0.1:$HTTP/q/health/ready" >/dev/null 2>&1 && break; sleep 0.2; done
 grep -o "lz4 LZ4Factory:[A-Za-z]*" "$WORK/donor.log" | head -1 || true
 pp() { ./pagepool bench --nodes "127.0.0.1:$DATA" --json "$@" | tail -1; }
-pp --pages 50000 --batch 64 --threads 2 >/dev/null   # warm-up: JIT both sides
-PP_SYNC=$(pp --pages "$LAT_PAGES" --batch 1 --threads 1)
-PP_B0=$(pp --pages "$PAGES" --batch 64 --threads 4 --compressible 0)
-PP_B5=$(pp --pages "$PAGES" --batch 64 --threads 4 --compressible 0.5)
+# Each run warms its own JVM first (--warmup, not measured): the JIT's CPU is not a cost per page.
+PP_SYNC=$(pp --pages "$LAT_PAGES" --batch 1 --threads 1 --warmup "$LAT_PAGES")
+PP_B0=$(pp --pages "$PAGES" --batch 64 --threads 4 --compressible 0 --warmup 50000)
+PP_B5=$(pp --pages "$PAGES" --batch 64 --threads 4 --compressible 0.5 --warmup 50000)
 kill "${PIDS[0]}"; wait "${PIDS[0]}" 2>/dev/null || true
 
 # ---- Redis 7 (no persistence: a cache, like an ephemeral pool)

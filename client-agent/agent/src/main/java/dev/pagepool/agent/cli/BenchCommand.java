@@ -35,6 +35,9 @@ final class BenchCommand implements Callable<Integer> {
     boolean json;
     @Option(names = "--replicas", description = "Copies of each persistent page (default: 2 when 2 donors are up, else 1).")
     Integer replicas;
+    @Option(names = "--warmup", defaultValue = "0", description = "Pages of an unmeasured run first, on a pool of its "
+        + "own, so that the measured run finds this JVM and the donors compiled (default ${DEFAULT-VALUE}).")
+    long warmup;
 
     @Override
     public Integer call() throws Exception {
@@ -44,10 +47,19 @@ final class BenchCommand implements Callable<Integer> {
         if (batch < 1 || batch > 256 || threads < 1 || threads > 64 || pages < threads) {
             throw new IllegalArgumentException("need 1 <= batch <= 256, 1 <= threads <= 64, pages >= threads");
         }
+        if (warmup != 0 && warmup < threads) {
+            throw new IllegalArgumentException("--warmup is 0 or at least --threads pages, got " + warmup);
+        }
         try (DonorNodes donors = donorOptions.resolve();
              PagePoolClient client = donorOptions.connect(donors, threads);
              ProgressBar bar = ProgressBar.forTerminal(!json, 2 * pages)) {
             PoolSpec spec = PoolSpec.privatePool(pool.equals("persistent"));
+            if (warmup > 0) {
+                // The JIT's own CPU would otherwise be counted in the measured run's CPU per page.
+                PoolRef scratch = replicas == null ? client.newPool(spec) : client.newPool(spec, replicas);
+                new PageLoad(client, scratch, pool, compressible).run(warmup, batch, threads, false, n -> { });
+                client.destroyPool(scratch);
+            }
             PoolRef ref = replicas == null ? client.newPool(spec) : client.newPool(spec, replicas);
             AtomicLong done = new AtomicLong();
             LoadResult r = new PageLoad(client, ref, pool, compressible).run(pages, batch, threads, verify,
