@@ -38,9 +38,9 @@ print("%d %d %d" % (p["50.000000"]/1000, p["99.000000"]/1000, p["99.900000"]/100
 
 measure() {   # $1 label, $2 uri
   local label="$1" uri="$2" t0 t1
-  # Warm-up (the JIT of a fresh agent JVM), not counted.
+  # Warm-up (the JIT of a fresh agent JVM: 5 s left its C2 compiler at a sixth of the CPU), not counted.
   fio --name=warm --ioengine=nbd --uri="$uri" --rw=randrw --bs=4k --iodepth=32 --size="${SIZE_MIB}m" \
-    --time_based --runtime=5 --verify_state_save=0 --output=/dev/null >/dev/null
+    --time_based --runtime=10 --verify_state_save=0 --output=/dev/null >/dev/null
   t0=$(date +%s.%N); nbdcopy "$WORK/in.bin" "$uri"; t1=$(date +%s.%N)
   local cin; cin=$(python3 -c "print(int($SIZE_MIB*1.048576/($t1-$t0)))")
   t0=$(date +%s.%N); nbdcopy "$uri" "$WORK/out.bin"; t1=$(date +%s.%N)

@@ -23,8 +23,12 @@
  *       threads), and the client's own control threads, which no reply depends on: the donor watcher
  *       (readmission, load polling), the re-replicator's pacing, the coalescer's round and the hand-back worker
  *       (which writes to disk). Every wait is bounded by the request or connect timeout.</li>
- *   <li>Tests run every Vert.x instance with the blocked-thread checker at 50 ms and fail on its first
- *       warning.</li>
+ *   <li>A single-page call made on an event loop stays on it: its page joins that loop's batch for the tick and
+ *       leaves, with the tick's other pages, in one frame per donor sent from the same loop
+ *       ({@code RequestCoalescer}); replies complete the callers there. Calls from other threads go through the
+ *       coalescer's own thread.</li>
+ *   <li>Tests run every Vert.x instance with the blocked-thread checker at 100 ms ({@code -Deventloop.max-millis}
+ *       raises it on a loaded machine) and fail on its first warning.</li>
  * </ul>
  *
  * <h3>2. A page has one order</h3>

@@ -166,6 +166,9 @@ final class DataConnection implements FrameDecoder.Listener {
 
     private void close() {
         closing = true;
+        // A stranger the donor drops gives its place back now, not when the close completes later on the loop:
+        // the peer sees the connection end first, and may connect again at once.
+        leaveStrangers();
         socket.close();
     }
 
@@ -295,6 +298,7 @@ final class DataConnection implements FrameDecoder.Listener {
         FrameWriter.errorInVersion(reply, version, header.opcode(), header.requestId(), e.status(), e.getMessage());
         if (e.framingLost()) {
             closing = true;
+            leaveStrangers();
             socket.write(Buffer.buffer(reply)).onComplete(ar -> socket.close());
         } else {
             send(reply);
