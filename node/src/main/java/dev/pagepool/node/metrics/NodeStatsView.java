@@ -13,6 +13,10 @@ import java.util.Map;
  * STATS opcode, so that both always say the same thing under the same names (CONTRACT.md fixes them).
  */
 public final class NodeStatsView {
+    /** The donor's own process, for its CPU time. */
+    private static final com.sun.management.OperatingSystemMXBean OS =
+        (com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory.getOperatingSystemMXBean();
+
     private final PageStore store;
     private final NodeCounters counters;
     private final BufferReserve reserve;
@@ -27,9 +31,6 @@ public final class NodeStatsView {
         this.guard = guard;
         this.budget = budget;
     }
-
-    private static final com.sun.management.OperatingSystemMXBean OS =
-        (com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory.getOperatingSystemMXBean();
 
     public Map<String, Long> snapshot() {
         StoreStats s = store.stats();
