@@ -109,14 +109,31 @@ public final class FakeDonor implements AutoCloseable {
      * the frame a donor under pressure composes and that reaches the client after whatever happened meanwhile.
      */
     public ByteBuf handbackFrame(int pool, long object, int index) {
+        ByteBuf out = handbackFrameIfHeld(pool, object, index);
+        if (out == null) {
+            throw new IllegalStateException("no page " + key(pool, object, index) + " to hand back");
+        }
+        return out;
+    }
+
+    /**
+     * As {@link #handbackFrame}, or null when the page is not held (any more): requests of the client may be under
+     * way on the event loops while a test composes, so a page seen by {@link #holds} can be gone a moment later.
+     */
+    public ByteBuf handbackFrameIfHeld(int pool, long object, int index) {
         String key = key(pool, object, index);
-        byte[] data = pages.get(key);
+        byte[] data;
+        long version;
+        synchronized (pages) {
+            data = pages.get(key);
+            version = versions.getOrDefault(key, 0L);
+        }
         if (data == null) {
-            throw new IllegalStateException("no page " + key + " to hand back");
+            return null;
         }
         ByteBuf out = Unpooled.buffer();
         FrameWriter.handback(out, 1_000_000 + handbackAnswers.size(), pool, 1);
-        FrameWriter.putEntry(out, object, index, crc.of(data, 0, Frame.PAGE_BYTES), versions.getOrDefault(key, 0L), data, 0);
+        FrameWriter.putEntry(out, object, index, crc.of(data, 0, Frame.PAGE_BYTES), version, data, 0);
         return out;
     }
 
@@ -242,8 +259,10 @@ public final class FakeDonor implements AutoCloseable {
                     }
                     byte[] data = new byte[Frame.PAGE_BYTES];
                     body.getBytes(Bodies.putDataIndex(body, i), data);
-                    pages.put(key, data);
-                    versions.put(key, Bodies.putVersion(body, i));
+                    synchronized (pages) { // a hand-back composed meanwhile sees data and version together
+                        pages.put(key, data);
+                        versions.put(key, Bodies.putVersion(body, i));
+                    }
                     out.writeByte(Status.PAGE_OK);
                 }
                 FrameWriter.patchBodyLength(out, 0);

@@ -21,11 +21,15 @@ final class DonorOptions {
 
     /** A client of the donors found, with {@code connections} connections to each. */
     PagePoolClient connect(DonorNodes donors, int connections) {
-        return donors.connect(ClientConfig.of(donors.addresses(), token).withConnectionsPerNode(connections));
+        return donors.connect(config(donors, connections));
     }
 
     /** The same, on the caller's Vert.x: its event loops then serve the client's connections too. */
     PagePoolClient connect(DonorNodes donors, int connections, io.vertx.core.Vertx vertx) {
-        return donors.connect(ClientConfig.of(donors.addresses(), token).withConnectionsPerNode(connections), vertx);
+        return donors.connect(config(donors, connections), vertx);
+    }
+
+    private ClientConfig config(DonorNodes donors, int connections) {
+        return ClientConfig.of(donors.addresses(), token).withConnectionsPerNode(connections);
     }
 }
