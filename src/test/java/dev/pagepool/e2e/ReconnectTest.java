@@ -39,12 +39,19 @@ class ReconnectTest {
                 assertEquals(PageStatus.OK, client.get(shared, 2, 2, false, got2), "shared pool re-joined on connection " + i);
                 assertArrayEquals(page, got2);
             }
-            assertEquals(2, openConnections(donor), "both connections were opened again");
+            // The test thread's own connection for its lone private-pool calls (opened after the sleep) is not one of
+            // the client's event-loop connections.
+            assertEquals(2, openConnections(donor) - stat(donor, "connections_calls_only"),
+                "both event-loop connections were opened again");
         }
     }
 
     private static long openConnections(DonorProcess donor) throws Exception {
+        return stat(donor, "connections");
+    }
+
+    private static long stat(DonorProcess donor, String key) throws Exception {
         return new com.fasterxml.jackson.databind.ObjectMapper()
-            .readTree(Donors.http(donor, "GET", "/admin/stats", "rc", null).body()).get("connections").asLong();
+            .readTree(Donors.http(donor, "GET", "/admin/stats", "rc", null).body()).get(key).asLong();
     }
 }

@@ -124,6 +124,10 @@ public final class Bodies {
         return body.getUnsignedShort(body.readerIndex());
     }
 
+    public static int helloFlags(ByteBuf body) {
+        return body.getUnsignedShort(body.readerIndex() + Frame.HELLO_FLAGS_OFFSET);
+    }
+
     /** The client nonce of a checked HELLO body. */
     public static byte[] helloNonce(ByteBuf body) {
         byte[] nonce = new byte[Frame.NONCE_BYTES];

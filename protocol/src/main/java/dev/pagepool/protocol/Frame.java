@@ -102,8 +102,16 @@ public final class Frame {
     public static final int NONCE_BYTES = 32;
     /** An HMAC-SHA256 proof of knowing the token. */
     public static final int PROOF_BYTES = 32;
-    /** HELLO request: version u16, reserved u16, client id u64, client nonce. */
+    /** HELLO request: version u16, hello flags u16, client id u64, client nonce. */
     public static final int HELLO_BYTES = 2 + 2 + 8 + NONCE_BYTES;
+    public static final int HELLO_FLAGS_OFFSET = 2;
+    /**
+     * HELLO flag: the connection carries the client's calls only, and the donor sends it no requests of its own
+     * (HANDBACK goes to the client's other connections). A client thread that writes its frame and reads the reply
+     * itself reads only while it has a call under way, so a HANDBACK sent there would wait for its next call.
+     * Donors that predate the flag read the field as reserved and ignore it.
+     */
+    public static final int HELLO_CALLS_ONLY = 0x1;
     public static final int HELLO_CLIENT_ID_OFFSET = 4;
     public static final int HELLO_NONCE_OFFSET = 12;
     /**

@@ -36,10 +36,15 @@ public final class FrameWriter {
 
     /** HELLO: the first step of the handshake; carries the client's nonce, never the token. */
     public static int hello(ByteBuf out, long requestId, long clientId, byte[] clientNonce) {
+        return hello(out, requestId, clientId, clientNonce, 0);
+    }
+
+    /** HELLO with {@code helloFlags} ({@link Frame#HELLO_CALLS_ONLY}). */
+    public static int hello(ByteBuf out, long requestId, long clientId, byte[] clientNonce, int helloFlags) {
         checkLength(clientNonce, Frame.NONCE_BYTES, "client nonce");
         int start = header(out, Opcode.HELLO, 0, requestId, Frame.HELLO_BYTES, Status.OK);
         out.writeShort(Frame.VERSION);
-        out.writeShort(0);
+        out.writeShort(helloFlags);
         out.writeLong(clientId);
         out.writeBytes(clientNonce);
         return start;

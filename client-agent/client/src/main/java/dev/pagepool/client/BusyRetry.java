@@ -41,9 +41,15 @@ final class BusyRetry {
                 return CompletableFuture.<T>failedFuture(PagePoolClient.unwrap(error));
             }
             RETRIES.increment();
+            long next = Math.min(MAX_PAUSE_MICROS, pauseMicros * 2);
+            if (CallerLanes.onCallerThread()) {
+                // A synchronous call on its caller's lanes: the caller waits anyway, and only it may write there.
+                java.util.concurrent.locks.LockSupport.parkNanos(TimeUnit.MICROSECONDS.toNanos(pauseMicros));
+                return attempt(frame, tries + 1, next);
+            }
             Executor later = CompletableFuture.delayedExecutor(pauseMicros, TimeUnit.MICROSECONDS);
             return CompletableFuture.supplyAsync(() -> null, later)
-                .thenCompose(v -> attempt(frame, tries + 1, Math.min(MAX_PAUSE_MICROS, pauseMicros * 2)));
+                .thenCompose(v -> attempt(frame, tries + 1, next));
         }).thenCompose(f -> f);
     }
 }

@@ -40,11 +40,17 @@ public final class ClientHandshake {
      */
     public static CompletableFuture<Result> run(String donor, String token, long clientId, LongSupplier requestIds,
                                                 Exchange exchange) {
+        return run(donor, token, clientId, requestIds, exchange, 0);
+    }
+
+    /** The handshake with HELLO flags ({@code Frame.HELLO_CALLS_ONLY} for a connection that carries calls only). */
+    public static CompletableFuture<Result> run(String donor, String token, long clientId, LongSupplier requestIds,
+                                                Exchange exchange, int helloFlags) {
         HandshakeProof proof = HandshakeProof.of(token);
         byte[] clientNonce = HandshakeProof.newNonce();
         long helloId = requestIds.getAsLong();
         ByteBuf hello = DonorConnection.allocate(Frame.HEADER_BYTES + Frame.HELLO_BYTES);
-        FrameWriter.hello(hello, helloId, clientId, clientNonce);
+        FrameWriter.hello(hello, helloId, clientId, clientNonce, helloFlags);
         return exchange.send(helloId, hello).thenCompose(reply -> {
             Result result;
             byte[] clientProof;

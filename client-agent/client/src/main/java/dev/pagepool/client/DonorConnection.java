@@ -40,7 +40,7 @@ import java.util.concurrent.atomic.AtomicLong;
  * frozen donor costs its callers one timeout, not a hang. Connecting and saying HELLO are asynchronous too.
  * Replies are read as raw Netty buffers and decoded in place.
  */
-public final class DonorConnection implements AutoCloseable {
+public final class DonorConnection implements DonorWire, AutoCloseable {
     /** How often deadlines are checked: the precision of the request timeout. */
     private static final long TIMEOUT_SWEEP_MILLIS = 50;
     /**
@@ -178,6 +178,7 @@ public final class DonorConnection implements AutoCloseable {
             .thenAccept(result -> donorName = result.donorName());
     }
 
+    @Override
     public long nextRequestId() {
         return nextRequestId.getAndIncrement();
     }
@@ -192,6 +193,7 @@ public final class DonorConnection implements AutoCloseable {
      * completes with the reply, or fails with a {@link PagePoolException}: the donor's status, a timeout, a closed
      * connection, or {@link BusyException} when the window and the backlog are both full.
      */
+    @Override
     public CompletableFuture<Reply> send(long requestId, ByteBuf frame) {
         return send(requestId, frame, config.requestTimeout());
     }
@@ -266,6 +268,7 @@ public final class DonorConnection implements AutoCloseable {
         socket.write(Buffer.buffer(frame)).onComplete(ar -> frame.release());
     }
 
+    @Override
     public String name() {
         return name;
     }

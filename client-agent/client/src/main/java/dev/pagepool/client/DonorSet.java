@@ -51,6 +51,7 @@ final class DonorSet implements AutoCloseable {
      */
     private final Object admission = new Object();
     private final DonorLink.Connector connector;
+    private final CallerLanes lanes;
     private volatile boolean loadsFromCluster;
     private volatile boolean closed;
 
@@ -61,6 +62,12 @@ final class DonorSet implements AutoCloseable {
         this.handbacks = new HandbackTaker(this);
         this.connector = address -> DonorConnection.open(vertx, address, config, this::onDonorRequest, clock);
         this.watcher = Executors.newSingleThreadScheduledExecutor(PagePoolClient.daemon("pagepool-donors"));
+        this.lanes = new CallerLanes(config, vertx, clock, this);
+    }
+
+    /** The application threads' own connections, for synchronous calls. */
+    CallerLanes lanes() {
+        return lanes;
     }
 
     /** Opens the configured donors (the caller's thread waits); fails if none can be reached. */
@@ -266,24 +273,29 @@ final class DonorSet implements AutoCloseable {
      * opened again first; if the donor meanwhile lost this client's pools (it restarted, or a shared pool came
      * back under another id), it is taken out of service instead.
      */
-    CompletableFuture<DonorConnection> connection(DonorLink link) {
+    CompletableFuture<DonorWire> connection(DonorLink link) {
         if (!link.isUp()) {
             return CompletableFuture.failedFuture(new DonorUnavailableException("donor " + link.name() + " is out of service"));
+        }
+        DonorWire lane = lanes.laneTo(link);
+        if (lane != null) {
+            return CompletableFuture.completedFuture(lane); // a synchronous call, on its caller's own connection
         }
         int c = link.pickSlot();
         DonorConnection conn = link.slot(c);
         if (conn != null && conn.isOpen()) {
             return CompletableFuture.completedFuture(conn);
         }
-        return link.reopen(c, connector, fresh -> verifyPools(link, fresh)).whenComplete((fresh, error) -> {
-            if (error != null) {
-                markDown(link, PagePoolClient.unwrap(error).getMessage());
-            }
-        });
+        return link.reopen(c, connector, fresh -> verifyPools(link, fresh)).<DonorWire>thenApply(fresh -> fresh)
+            .whenComplete((fresh, error) -> {
+                if (error != null) {
+                    markDown(link, PagePoolClient.unwrap(error).getMessage());
+                }
+            });
     }
 
     /** Checks that a fresh connection reaches the same pools as before, one pool after the other. */
-    private CompletableFuture<DonorConnection> verifyPools(DonorLink link, DonorConnection fresh) {
+    <W extends DonorWire> CompletableFuture<W> verifyPools(DonorLink link, W fresh) {
         CompletableFuture<Void> checked = CompletableFuture.completedFuture(null);
         for (PoolRef pool : pools) {
             int id = pool.idOn(link.index);
@@ -310,7 +322,7 @@ final class DonorSet implements AutoCloseable {
     }
 
     /** Whether the donor still has the private pool: a one-page GET answers NO_SUCH_POOL if not. */
-    private static CompletableFuture<Boolean> poolIntact(DonorConnection conn, int id) {
+    private static CompletableFuture<Boolean> poolIntact(DonorWire conn, int id) {
         return FrameCalls.get(conn, id, false, new long[] {0}, new int[] {0},
                 PageSlots.contiguous(new byte[Frame.PAGE_BYTES]), new int[] {0}, 1, (i, s) -> { })
             .handle((v, error) -> {
@@ -349,6 +361,7 @@ final class DonorSet implements AutoCloseable {
         LOG.log(Level.WARNING, "donor " + link.name() + " out of service: " + reason
             + (lostExtents > 0 ? "; " + lostExtents + " extents lost their last copy" : ""));
         link.closeConnections();
+        lanes.closeLanesTo(link);
     }
 
     /**
@@ -543,6 +556,7 @@ final class DonorSet implements AutoCloseable {
     @Override
     public void close() {
         closed = true;
+        lanes.close();
         handbacks.close();
         watcher.shutdownNow();
         for (int d = 0; d < linkCount; d++) {

@@ -30,12 +30,12 @@ final class FrameCalls {
     }
 
     /** Puts pages with the caller's versions ({@code versions[i]} for position i; all 0 when null). */
-    static CompletableFuture<Void> put(DonorConnection conn, int donorPool, long[] objects, int[] indexes, long[] versions,
+    static CompletableFuture<Void> put(DonorWire conn, int donorPool, long[] objects, int[] indexes, long[] versions,
                                        PageSlots pages, int[] picks, int k, PageResult result) {
         return BusyRetry.send(() -> sendPut(conn, donorPool, objects, indexes, versions, pages, picks, k, result));
     }
 
-    private static CompletableFuture<Void> sendPut(DonorConnection conn, int donorPool, long[] objects, int[] indexes,
+    private static CompletableFuture<Void> sendPut(DonorWire conn, int donorPool, long[] objects, int[] indexes,
             long[] versions, PageSlots pages, int[] picks, int k, PageResult result) {
         long id = conn.nextRequestId();
         ByteBuf frame = DonorConnection.allocate(Frame.HEADER_BYTES + Frame.putBodyBytes(k));
@@ -58,12 +58,12 @@ final class FrameCalls {
     }
 
     /** Gets into {@code dst}; every hit's CRC is checked before any page is copied out. */
-    static CompletableFuture<Void> get(DonorConnection conn, int donorPool, boolean exclusive, long[] objects,
+    static CompletableFuture<Void> get(DonorWire conn, int donorPool, boolean exclusive, long[] objects,
                                        int[] indexes, PageSlots dst, int[] picks, int k, PageResult result) {
         return BusyRetry.send(() -> sendGet(conn, donorPool, exclusive, objects, indexes, dst, picks, k, result));
     }
 
-    private static CompletableFuture<Void> sendGet(DonorConnection conn, int donorPool, boolean exclusive, long[] objects,
+    private static CompletableFuture<Void> sendGet(DonorWire conn, int donorPool, boolean exclusive, long[] objects,
             int[] indexes, PageSlots dst, int[] picks, int k, PageResult result) {
         long id = conn.nextRequestId();
         ByteBuf frame = keyFrame(id, Opcode.GET, exclusive ? Frame.FLAG_EXCLUSIVE : 0, donorPool, objects, indexes, picks, k);
@@ -94,12 +94,12 @@ final class FrameCalls {
         }));
     }
 
-    static CompletableFuture<Void> flush(DonorConnection conn, int donorPool, long[] objects, int[] indexes,
+    static CompletableFuture<Void> flush(DonorWire conn, int donorPool, long[] objects, int[] indexes,
                                          int[] picks, int k, PageResult result) {
         return BusyRetry.send(() -> sendFlush(conn, donorPool, objects, indexes, picks, k, result));
     }
 
-    private static CompletableFuture<Void> sendFlush(DonorConnection conn, int donorPool, long[] objects, int[] indexes,
+    private static CompletableFuture<Void> sendFlush(DonorWire conn, int donorPool, long[] objects, int[] indexes,
             int[] picks, int k, PageResult result) {
         long id = conn.nextRequestId();
         ByteBuf frame = keyFrame(id, Opcode.FLUSH_PAGE, 0, donorPool, objects, indexes, picks, k);
@@ -113,11 +113,11 @@ final class FrameCalls {
     }
 
     /** Removes every page of an object; completes with how many there were. */
-    static CompletableFuture<Long> flushObject(DonorConnection conn, int donorPool, long object) {
+    static CompletableFuture<Long> flushObject(DonorWire conn, int donorPool, long object) {
         return BusyRetry.send(() -> sendFlushObject(conn, donorPool, object));
     }
 
-    private static CompletableFuture<Long> sendFlushObject(DonorConnection conn, int donorPool, long object) {
+    private static CompletableFuture<Long> sendFlushObject(DonorWire conn, int donorPool, long object) {
         long id = conn.nextRequestId();
         ByteBuf frame = DonorConnection.allocate(Frame.HEADER_BYTES + Frame.flushObjectBodyBytes(1));
         FrameWriter.vector(frame, Opcode.FLUSH_OBJECT, 0, id, donorPool, 1);
@@ -125,14 +125,14 @@ final class FrameCalls {
         return conn.send(id, frame).thenApply(r -> decode(conn, r, Bodies::flushObjectReplyRemoved));
     }
 
-    static CompletableFuture<Integer> newPool(DonorConnection conn, PoolSpec spec) {
+    static CompletableFuture<Integer> newPool(DonorWire conn, PoolSpec spec) {
         long id = conn.nextRequestId();
         ByteBuf frame = DonorConnection.allocate(Frame.HEADER_BYTES + Frame.NEW_POOL_BYTES);
         FrameWriter.newPool(frame, id, spec);
         return conn.send(id, frame).thenApply(r -> decode(conn, r, Bodies::newPoolReplyId));
     }
 
-    static CompletableFuture<Long> destroyPool(DonorConnection conn, int donorPool) {
+    static CompletableFuture<Long> destroyPool(DonorWire conn, int donorPool) {
         long id = conn.nextRequestId();
         ByteBuf frame = DonorConnection.allocate(Frame.HEADER_BYTES + Frame.DESTROY_POOL_BYTES);
         FrameWriter.destroyPool(frame, id, donorPool);
@@ -140,7 +140,7 @@ final class FrameCalls {
     }
 
     /** The donor's counters, by name (the names of its /admin/stats). */
-    static CompletableFuture<java.util.Map<String, Long>> stats(DonorConnection conn) {
+    static CompletableFuture<java.util.Map<String, Long>> stats(DonorWire conn) {
         long id = conn.nextRequestId();
         ByteBuf frame = DonorConnection.allocate(Frame.HEADER_BYTES);
         FrameWriter.stats(frame, id);
@@ -148,7 +148,7 @@ final class FrameCalls {
     }
 
     /** Completes with the round trip in nanoseconds. */
-    static CompletableFuture<Long> ping(DonorConnection conn) {
+    static CompletableFuture<Long> ping(DonorWire conn) {
         long id = conn.nextRequestId();
         ByteBuf frame = DonorConnection.allocate(Frame.HEADER_BYTES + 8);
         long t0 = System.nanoTime();
@@ -165,7 +165,7 @@ final class FrameCalls {
     }
 
     /** Decodes a reply body with the protocol's decoder and releases it; a body that lies is the donor's fault. */
-    private static <T> T decode(DonorConnection conn, DonorConnection.Reply reply, ReplyDecoder<T> decoder) {
+    private static <T> T decode(DonorWire conn, DonorConnection.Reply reply, ReplyDecoder<T> decoder) {
         try {
             return decoder.decode(reply.body());
         } catch (ProtocolException e) {
@@ -186,7 +186,7 @@ final class FrameCalls {
         return frame;
     }
 
-    private static void checkStatusVector(DonorConnection conn, ByteBuf b, int k) {
+    private static void checkStatusVector(DonorWire conn, ByteBuf b, int k) {
         checkStatusVectorPrefix(conn, b, k);
         if (b.readableBytes() != Frame.statusVectorBytes(k)) {
             throw new ProtocolViolationException("reply from " + conn.name() + " has " + b.readableBytes()
@@ -195,7 +195,7 @@ final class FrameCalls {
     }
 
     /** Checks the count and that the statuses are there; returns how many are OK. */
-    private static int checkStatusVectorPrefix(DonorConnection conn, ByteBuf b, int k) {
+    private static int checkStatusVectorPrefix(DonorWire conn, ByteBuf b, int k) {
         if (b.readableBytes() < Frame.statusVectorBytes(k) || Bodies.replyCount(b) != k) {
             throw new ProtocolViolationException("reply from " + conn.name() + " does not carry " + k + " statuses");
         }

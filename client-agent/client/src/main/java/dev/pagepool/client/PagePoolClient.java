@@ -1,5 +1,6 @@
 package dev.pagepool.client;
 
+import dev.pagepool.protocol.Frame;
 import dev.pagepool.protocol.PoolSpec;
 import dev.pagepool.protocol.Status;
 import io.vertx.core.Vertx;
@@ -49,7 +50,7 @@ public final class PagePoolClient implements AutoCloseable {
             closeVertx();
             throw e;
         }
-        this.coalescer = new RequestCoalescer(this);
+        this.coalescer = new RequestCoalescer(this, vertx);
         this.reReplicator = new ReReplicator(donors);
     }
 
@@ -281,8 +282,19 @@ public final class PagePoolClient implements AutoCloseable {
         return coalescer.put(pool, object, index, page, offset, version);
     }
 
+    /**
+     * Puts one page and waits. A caller alone on an application thread runs the call on that thread: it writes the
+     * frame and reads the reply on a connection of its own to each donor it needs; callers at the same moment share
+     * frames through the coalescer instead ({@link CallerLanes}).
+     */
     public PageStatus put(PoolRef pool, long object, int index, byte[] page) {
-        return join(putAsync(pool, object, index, page));
+        if (page.length < Frame.PAGE_BYTES) {
+            throw new IllegalArgumentException("a page is " + Frame.PAGE_BYTES + " bytes, the array has " + page.length);
+        }
+        return join(donors.lanes().call(!pool.spec().shared(),
+            () -> putVersioned(pool, new long[] {object}, new int[] {index}, null, PageSlots.contiguous(page), 1)
+                .thenApply(statuses -> statuses[0]),
+            () -> putAsync(pool, object, index, page)));
     }
 
     /** Fills {@code dst[0..4096)} on OK. */
@@ -296,8 +308,15 @@ public final class PagePoolClient implements AutoCloseable {
         return coalescer.get(pool, object, index, exclusive, dst, offset);
     }
 
+    /** Gets one page into {@code dst[0..4096)} and waits; on an application thread, on that thread (see {@link #put}). */
     public PageStatus get(PoolRef pool, long object, int index, boolean exclusive, byte[] dst) {
-        return join(getAsync(pool, object, index, exclusive, dst));
+        if (dst.length < Frame.PAGE_BYTES) {
+            throw new IllegalArgumentException("destination must hold " + Frame.PAGE_BYTES + " bytes");
+        }
+        return join(donors.lanes().call(!pool.spec().shared(),
+            () -> getBatchAsync(pool, new long[] {object}, new int[] {index}, 1, exclusive, PageSlots.contiguous(dst))
+                .thenApply(statuses -> statuses[0]),
+            () -> getAsync(pool, object, index, exclusive, dst)));
     }
 
     // ---------------------------------------------------------------- admin
@@ -315,7 +334,6 @@ public final class PagePoolClient implements AutoCloseable {
     @Override
     public void close() {
         reReplicator.close();
-        coalescer.close();
         donors.close();
         closeVertx();
     }

@@ -6,11 +6,7 @@ import io.vertx.core.Vertx;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ConcurrentLinkedQueue;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * Turns concurrent single-page puts and gets into vectored frames.
@@ -20,13 +16,15 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * (pool, operation), one vector call per group, from that same loop. Every page that arrived in one read of a
  * socket so shares one frame per donor, and nothing waits for a thread hand-off or a timer.
  *
- * <p>Other callers enqueue and return a future; one sender thread drains the queue, groups what it found the same
- * way and sends. No timer and no added latency: when a single caller is alone, its page leaves at once in a frame
- * of one; when many are calling, pages pile up while the previous frame is on the wire and leave together in the
- * next. The queue is bounded by {@link #MAX_QUEUED_PAGES}; beyond it a caller's call fails with
+ * <p>A call from any other thread (an application's) is handed to one event loop of the client as a task, and
+ * joins that loop's batch the same way. Nothing else sits in between: the caller's page costs one hand-off to
+ * the loop, which is also the thread that writes the frame, where a sender thread of the coalescer's own used to
+ * cost a second. No timer and no added latency: a caller alone leaves at once in a frame of one; callers that
+ * arrive while the loop is busy pile up in its task queue and leave together in its next tick. Pages handed over
+ * and not yet taken by the loop are bounded by {@link #MAX_QUEUED_PAGES}; beyond it a call fails with
  * {@link BusyException} rather than letting memory grow without limit.
  */
-final class RequestCoalescer implements AutoCloseable {
+final class RequestCoalescer {
     static final int MAX_QUEUED_PAGES = 64 * 1024;
 
     private record Item(boolean put, PoolRef pool, long object, int index, boolean exclusive, byte[] page, int offset,
@@ -35,14 +33,10 @@ final class RequestCoalescer implements AutoCloseable {
     }
 
     private final PagePoolClient client;
-    private final ConcurrentLinkedQueue<Item> queue = new ConcurrentLinkedQueue<>();
-    private final java.util.concurrent.atomic.AtomicInteger queued = new java.util.concurrent.atomic.AtomicInteger();
-    private final AtomicBoolean draining = new AtomicBoolean();
-    private final ExecutorService sender = Executors.newSingleThreadExecutor(r -> {
-        Thread t = new Thread(r, "pagepool-coalescer");
-        t.setDaemon(true);
-        return t;
-    });
+    /** The loop that takes the calls of threads that are not event loops. */
+    private final Context home;
+    /** Pages handed to {@link #home} and not yet in its tick's batch. */
+    private final AtomicInteger handedOver = new AtomicInteger();
 
     /** The pages an event loop gathered in its current tick; only ever touched by that loop. */
     private static final class TickBatch {
@@ -52,8 +46,9 @@ final class RequestCoalescer implements AutoCloseable {
 
     private final ThreadLocal<TickBatch> ticks = ThreadLocal.withInitial(TickBatch::new);
 
-    RequestCoalescer(PagePoolClient client) {
+    RequestCoalescer(PagePoolClient client, Vertx vertx) {
         this.client = client;
+        this.home = vertx.getOrCreateContext();
     }
 
     CompletableFuture<PageStatus> put(PoolRef pool, long object, int index, byte[] page, int offset, long version) {
@@ -75,15 +70,15 @@ final class RequestCoalescer implements AutoCloseable {
         if (Context.isOnEventLoopThread()) {
             return onThisLoop(item);
         }
-        if (queued.incrementAndGet() > MAX_QUEUED_PAGES) {
-            queued.decrementAndGet();
+        if (handedOver.incrementAndGet() > MAX_QUEUED_PAGES) {
+            handedOver.decrementAndGet();
             item.future().completeExceptionally(new BusyException(MAX_QUEUED_PAGES + " pages already queued"));
             return item.future();
         }
-        queue.add(item);
-        if (draining.compareAndSet(false, true)) {
-            sender.execute(this::drain);
-        }
+        home.runOnContext(v -> {
+            handedOver.decrementAndGet();
+            onThisLoop(item);
+        });
         return item.future();
     }
 
@@ -112,27 +107,8 @@ final class RequestCoalescer implements AutoCloseable {
         }
     }
 
-    private void drain() {
-        while (true) {
-            List<Item> batch = new ArrayList<>();
-            for (Item i; (i = queue.poll()) != null; ) {
-                batch.add(i);
-            }
-            queued.addAndGet(-batch.size());
-            if (!batch.isEmpty()) {
-                awaitRound(sendGrouped(batch));
-            }
-            draining.set(false);
-            // A caller may have enqueued after the last poll but before the flag was cleared.
-            if (queue.isEmpty() || !draining.compareAndSet(false, true)) {
-                return;
-            }
-        }
-    }
-
-    /** Sends a batch as one vector call per (operation, pool, flags); returns the calls. */
-    private List<CompletableFuture<?>> sendGrouped(List<Item> batch) {
-        List<CompletableFuture<?>> inFlight = new ArrayList<>();
+    /** Sends a batch as one vector call per (operation, pool, flags). */
+    private void sendGrouped(List<Item> batch) {
         boolean[] taken = new boolean[batch.size()];
         for (int first = 0; first < batch.size(); first++) {
             if (taken[first]) {
@@ -147,18 +123,7 @@ final class RequestCoalescer implements AutoCloseable {
                     group.add(it);
                 }
             }
-            inFlight.add(sendGroup(group));
-        }
-        return inFlight;
-    }
-
-    /** The sender thread waits for a round's replies before draining again: that wait lets the next round grow. */
-    private void awaitRound(List<CompletableFuture<?>> inFlight) {
-        try {
-            CompletableFuture.allOf(inFlight.toArray(new CompletableFuture<?>[0]))
-                .get(client.config().requestTimeout().toMillis() * 2, TimeUnit.MILLISECONDS);
-        } catch (Exception e) {
-            // Each item's future carries its own failure.
+            sendGroup(group);
         }
     }
 
@@ -166,7 +131,7 @@ final class RequestCoalescer implements AutoCloseable {
      * Sends one group (same operation, pool and flags) as a vector call. Pages go into the frame straight from
      * the callers' arrays, and replies straight back into them.
      */
-    private CompletableFuture<?> sendGroup(List<Item> group) {
+    private void sendGroup(List<Item> group) {
         int n = group.size();
         long[] objects = new long[n];
         int[] indexes = new int[n];
@@ -186,7 +151,7 @@ final class RequestCoalescer implements AutoCloseable {
         CompletableFuture<PageStatus[]> call = lead.put()
             ? client.putVersioned(lead.pool(), objects, indexes, versions, slots, n)
             : client.getBatchAsync(lead.pool(), objects, indexes, n, lead.exclusive(), slots);
-        return call.whenComplete((statuses, error) -> completeAll(group, statuses, error));
+        call.whenComplete((statuses, error) -> completeAll(group, statuses, error));
     }
 
     private static void completeAll(List<Item> group, PageStatus[] statuses, Throwable error) {
@@ -205,8 +170,4 @@ final class RequestCoalescer implements AutoCloseable {
         }
     }
 
-    @Override
-    public void close() {
-        sender.shutdownNow();
-    }
 }

@@ -21,12 +21,21 @@
  *       are never held across I/O or a wait.</li>
  *   <li>Only these may wait: the public synchronous methods of {@code PagePoolClient} (for the application's own
  *       threads), and the client's own control threads, which no reply depends on: the donor watcher
- *       (readmission, load polling), the re-replicator's pacing, the coalescer's round and the hand-back worker
+ *       (readmission, load polling), the re-replicator's pacing and the hand-back worker
  *       (which writes to disk). Every wait is bounded by the request or connect timeout.</li>
  *   <li>A single-page call made on an event loop stays on it: its page joins that loop's batch for the tick and
  *       leaves, with the tick's other pages, in one frame per donor sent from the same loop
- *       ({@code RequestCoalescer}); replies complete the callers there. Calls from other threads go through the
- *       coalescer's own thread.</li>
+ *       ({@code RequestCoalescer}); replies complete the callers there. A call from any other thread is handed to one
+ *       of the client's loops as a task and joins that loop's batch: one hand-off, to the thread that sends.</li>
+ *   <li>A synchronous single-page call ({@code put}, {@code get}) made on an application thread while no other
+ *       such call is under way runs on that thread ({@code CallerLanes}; callers of the same moment go to the
+ *       coalescer, and their pages share frames): the same replicated code, but its frames go out on the thread's own
+ *       connection to each donor ({@code CallerLane}) and the thread reads the replies itself, running the call's
+ *       next steps as they come. Such a connection says HELLO as calls-only, so the donor sends it no requests of
+ *       its own. A reply overdue past the request timeout closes it (the request fails as a timed-out one does on
+ *       an event-loop connection), a donor taken out of service has these connections closed with its others, and a
+ *       BUSY pause is taken on the caller's thread. A lane is opened before the thread's next call, never in the
+ *       middle of one. Not used on event loops, nor with TLS, nor for shared pools.</li>
  *   <li>Tests run every Vert.x instance with the blocked-thread checker at 100 ms ({@code -Deventloop.max-millis}
  *       raises it on a loaded machine) and fail on its first warning.</li>
  * </ul>

@@ -53,6 +53,9 @@ public final class FakeDonor implements AutoCloseable {
     private final AtomicInteger nextPool = new AtomicInteger(1);
     private final List<Runnable> held = new CopyOnWriteArrayList<>();
     private final List<NetSocket> sockets = new CopyOnWriteArrayList<>();
+    /** Connections whose HELLO asked for the client's calls only: no frame of the donor's own goes there. */
+    private final java.util.Set<NetSocket> callsOnly = ConcurrentHashMap.newKeySet();
+    private final Map<Integer, Integer> callsOnlyRequestsByOpcode = new ConcurrentHashMap<>();
     private final Map<Integer, Integer> requestsByOpcode = new ConcurrentHashMap<>();
     private volatile Script script = (h, b) -> Action.SERVE;
     /** Whole-frame status for an opcode, instead of serving it (BUSY, INTERNAL, NO_SUCH_POOL...), or absent. */
@@ -137,12 +140,26 @@ public final class FakeDonor implements AutoCloseable {
         return out;
     }
 
-    /** Sends a frame of this donor's own on every connection (there is one in these tests). */
+    /** Sends a frame of this donor's own on every connection that takes them (as a donor would, on one of them). */
     public void send(ByteBuf frame) {
         for (NetSocket socket : sockets) {
-            socket.write(Buffer.buffer(frame.copy()));
+            if (!callsOnly.contains(socket)) {
+                socket.write(Buffer.buffer(frame.copy()));
+            }
         }
     }
+
+    /** Requests of {@code opcode} that came on calls-only connections (a caller thread's own). */
+    public int callsOnlyRequests(int opcode) {
+        return callsOnlyRequestsByOpcode.getOrDefault(opcode, 0);
+    }
+
+    /** Inside a {@link Script}: whether the request came on a calls-only connection. */
+    public static boolean onCallsOnly() {
+        return CURRENT_CALLS_ONLY.get();
+    }
+
+    private static final ThreadLocal<Boolean> CURRENT_CALLS_ONLY = ThreadLocal.withInitial(() -> false);
 
     public List<Integer> handbackAnswers() {
         return handbackAnswers;
@@ -190,7 +207,20 @@ public final class FakeDonor implements AutoCloseable {
                     return;
                 }
                 requestsByOpcode.merge(header.opcode(), 1, Integer::sum);
-                Action action = script.on(header, body);
+                if (header.opcode() == Opcode.HELLO && (Bodies.helloFlags(body) & Frame.HELLO_CALLS_ONLY) != 0) {
+                    callsOnly.add(socket);
+                }
+                boolean lane = callsOnly.contains(socket);
+                if (lane) {
+                    callsOnlyRequestsByOpcode.merge(header.opcode(), 1, Integer::sum);
+                }
+                CURRENT_CALLS_ONLY.set(lane);
+                Action action;
+                try {
+                    action = script.on(header, body);
+                } finally {
+                    CURRENT_CALLS_ONLY.set(false);
+                }
                 if (action == Action.HOLD) {
                     held.add(() -> {
                         ByteBuf reply = answer(header, body);
@@ -220,7 +250,10 @@ public final class FakeDonor implements AutoCloseable {
             }
         });
         socket.handler(buffer -> decoder.feed(buffer.getByteBuf()));
-        socket.closeHandler(v -> sockets.remove(socket));
+        socket.closeHandler(v -> {
+            sockets.remove(socket);
+            callsOnly.remove(socket);
+        });
     }
 
     private ByteBuf answer(FrameHeader h, ByteBuf body) {

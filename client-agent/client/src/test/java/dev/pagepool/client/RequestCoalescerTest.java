@@ -2,6 +2,7 @@ package dev.pagepool.client;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 
 import dev.pagepool.protocol.Frame;
 import dev.pagepool.protocol.Opcode;
@@ -105,6 +106,50 @@ class RequestCoalescerTest {
             assertEquals(PageStatus.OK, done.get(10, TimeUnit.SECONDS));
             assertEquals(putsBefore + i + 1, fake.requests(Opcode.PUT), "one frame per tick");
         }
+        guard.assertNoEventLoopBlocked();
+    }
+
+    /**
+     * Application threads calling at once: each call is handed to the client's loop and joins its batch there,
+     * with no thread of the coalescer's own in between, and every caller gets its own page back.
+     */
+    @Test
+    void callsFromApplicationThreadsEachGetTheirOwnPage() throws Exception {
+        PoolRef pool = client.newPool(PoolSpec.privatePool(true), 1);
+        int threads = 8;
+        int perThread = 40;
+        java.util.concurrent.ExecutorService callers = java.util.concurrent.Executors.newFixedThreadPool(threads);
+        try {
+            java.util.concurrent.CyclicBarrier start = new java.util.concurrent.CyclicBarrier(threads);
+            List<java.util.concurrent.Future<String>> outcomes = new ArrayList<>();
+            for (int t = 0; t < threads; t++) {
+                long object = 100 + t;
+                outcomes.add(callers.submit(() -> {
+                    start.await(10, TimeUnit.SECONDS);
+                    for (int i = 0; i < perThread; i++) {
+                        PageStatus st = client.put(pool, object, i, page((int) object * 1000 + i));
+                        if (st != PageStatus.OK) {
+                            return "put " + object + "/" + i + ": " + st;
+                        }
+                    }
+                    byte[] read = new byte[Frame.PAGE_BYTES];
+                    for (int i = 0; i < perThread; i++) {
+                        PageStatus st = client.get(pool, object, i, false, read);
+                        if (st != PageStatus.OK || !java.util.Arrays.equals(page((int) object * 1000 + i), read)) {
+                            return "get " + object + "/" + i + ": " + st + " or other bytes";
+                        }
+                    }
+                    return "ok";
+                }));
+            }
+            for (java.util.concurrent.Future<String> f : outcomes) {
+                assertEquals("ok", f.get(30, TimeUnit.SECONDS));
+            }
+        } finally {
+            callers.shutdownNow();
+        }
+        assertFalse(Thread.getAllStackTraces().keySet().stream().anyMatch(t -> t.getName().equals("pagepool-coalescer")),
+            "no thread stands between a caller and the loop that sends its page");
         guard.assertNoEventLoopBlocked();
     }
 }

@@ -22,6 +22,8 @@ public final class NodeCounters {
     public final LongAdder authFailures = new LongAdder();
     public final LongAdder connectionsOpened = new LongAdder();
     public final LongAdder connectionsOpen = new LongAdder();
+    /** Of those, connections a client thread opened for its own calls (HELLO calls-only): they get no HANDBACK. */
+    public final LongAdder connectionsCallsOnly = new LongAdder();
     /** Connections closed at accept: max-connections or the cap on connections still in the handshake reached. */
     public final LongAdder connectionsRefused = new LongAdder();
     /** Connections closed because their handshake was not done within the hello timeout. */

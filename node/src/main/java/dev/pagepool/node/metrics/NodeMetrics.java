@@ -80,6 +80,9 @@ public class NodeMetrics implements MeterBinder {
             counters.handbackTimeouts);
         Gauge.builder("pagepool.connections", counters.connectionsOpen, LongAdder::sum)
             .description("Open data connections").register(registry);
+        Gauge.builder("pagepool.connections.calls.only", counters.connectionsCallsOnly, LongAdder::sum)
+            .description("Open data connections that carry one client thread's own calls (no hand-back)")
+            .register(registry);
     }
 
     private void storeGauge(MeterRegistry registry, String name, String description, ToDoubleFunction<StoreStats> value) {

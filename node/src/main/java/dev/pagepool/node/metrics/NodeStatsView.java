@@ -71,6 +71,7 @@ public final class NodeStatsView {
         m.put("protocol_errors", counters.protocolErrors.sum());
         m.put("auth_failures", counters.authFailures.sum());
         m.put("connections", counters.connectionsOpen.sum());
+        m.put("connections_calls_only", counters.connectionsCallsOnly.sum());
         m.put("connections_refused", counters.connectionsRefused.sum());
         m.put("handshake_timeouts", counters.handshakeTimeouts.sum());
         m.put("puts_over_client_limit", counters.putsOverClientLimit.sum());

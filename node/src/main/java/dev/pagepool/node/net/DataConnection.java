@@ -67,6 +67,8 @@ final class DataConnection implements FrameDecoder.Listener {
     private long lastFrameNanos = acceptedNanos;
     private boolean stranger = true;
     private HandbackLink link;
+    /** The client's HELLO asked for a connection that carries its calls only. */
+    private boolean callsOnly;
     private int inflight;
     private long heldReplyBytes;
     private boolean paused;
@@ -123,6 +125,9 @@ final class DataConnection implements FrameDecoder.Listener {
                 link.close();
             }
             counters.connectionsOpen.decrement();
+            if (callsOnly) {
+                counters.connectionsCallsOnly.decrement();
+            }
             leaveStrangers();
             if (state.authenticated()) {
                 leases.disconnected(state.clientId(), System.currentTimeMillis());
@@ -236,8 +241,14 @@ final class DataConnection implements FrameDecoder.Listener {
         leases.connected(state.clientId());
         decoder.maxBodyBytes(Frame.MAX_BODY_BYTES);
         send(reply);
-        // After the AUTH reply, so a client never sees a HANDBACK before both sides are proven.
-        link = handback.open(state.clientId(), state.grants(), Vertx.currentContext(), this::send);
+        // After the AUTH reply, so a client never sees a HANDBACK before both sides are proven; and never on a
+        // connection that carries only the client's calls, whose reader reads only while a call is under way.
+        if (handshake.callsOnly()) {
+            callsOnly = true;
+            counters.connectionsCallsOnly.increment();
+        } else {
+            link = handback.open(state.clientId(), state.grants(), Vertx.currentContext(), this::send);
+        }
     }
 
     private void leaveStrangers() {

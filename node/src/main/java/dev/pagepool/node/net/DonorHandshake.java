@@ -27,6 +27,7 @@ final class DonorHandshake {
     private final String nodeName;
     private Step step = Step.AWAIT_HELLO;
     private long clientId;
+    private int helloFlags;
     private byte[] clientNonce;
     private byte[] donorNonce;
 
@@ -41,6 +42,11 @@ final class DonorHandshake {
 
     long clientId() {
         return clientId;
+    }
+
+    /** The client asked for a connection that carries its calls only: the donor sends no requests on it. */
+    boolean callsOnly() {
+        return (helloFlags & Frame.HELLO_CALLS_ONLY) != 0;
     }
 
     /**
@@ -67,6 +73,7 @@ final class DonorHandshake {
                 "client's HELLO speaks version " + version + ", this donor " + Frame.VERSION);
         }
         clientId = Bodies.helloClientId(body);
+        helloFlags = Bodies.helloFlags(body);
         clientNonce = Bodies.helloNonce(body);
         donorNonce = HandshakeProof.newNonce();
         byte[] donorProof = proof.donorProof(clientId, clientNonce, donorNonce);

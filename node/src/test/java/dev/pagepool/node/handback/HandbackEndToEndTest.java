@@ -118,6 +118,35 @@ class HandbackEndToEndTest {
         }
     }
 
+    /**
+     * A client's connection that asked to carry its calls only (its reader reads only while a call is under way)
+     * never gets a HANDBACK: the pages go back through the same client's other connection.
+     */
+    @Test
+    @Timeout(value = 60, unit = TimeUnit.SECONDS)
+    void aCallsOnlyConnectionGetsNoHandbackAndTheClientsOtherConnectionDoes() throws Exception {
+        byte[][] data = pages(8, 7);
+        try (RawClient calls = new RawClient(server.port()); RawClient other = new RawClient(server.port())) {
+            calls.helloCallsOnly(1007);
+            other.hello(1007);
+            int pool = calls.newPool(true);
+            assertAllOk(calls.put(pool, 5, 0, data));
+            capacity(0);
+            Handback h = other.nextHandback(5000);
+            assertNotNull(h, "the client's ordinary connection gets the pages back");
+            assertEquals(pool, h.pool());
+            assertNull(calls.nextHandback(1500), "no HANDBACK on the calls-only connection");
+            int[] refuse = new int[h.pages().length];
+            java.util.Arrays.fill(refuse, Status.PAGE_REJECTED);
+            other.answer(h, refuse);
+            capacity(CAPACITY);
+            for (int i = 0; i < data.length; i++) {
+                assertArrayEquals(data[i], calls.get(pool, 5, i), "page " + i + " was refused back, so it stays");
+            }
+            calls.destroyPool(pool);
+        }
+    }
+
     @Test
     @Timeout(value = 60, unit = TimeUnit.SECONDS)
     void pagesOfAClientThatNeverAnswersStay() throws Exception {

@@ -55,6 +55,11 @@ final class RawClient implements AutoCloseable {
         dev.pagepool.node.net.DataPortClient.handshake(in, out, clientId, "", nextId++, nextId++);
     }
 
+    /** The handshake for a connection that carries this client's calls only: the donor sends it no HANDBACK. */
+    void helloCallsOnly(long clientId) throws IOException {
+        dev.pagepool.node.net.DataPortClient.handshake(in, out, clientId, "", nextId++, nextId++, Frame.HELLO_CALLS_ONLY);
+    }
+
     int newPool(boolean persistent) throws IOException {
         ByteBuf buf = Unpooled.buffer();
         long id = nextId++;

@@ -69,10 +69,16 @@ public final class DataPortClient implements AutoCloseable {
     /** The v2 handshake over any blocking stream pair, for test clients of their own. */
     public static String handshake(DataInputStream in, OutputStream out, long clientId, String token, long helloId, long authId)
         throws IOException {
+        return handshake(in, out, clientId, token, helloId, authId, 0);
+    }
+
+    /** The handshake with HELLO flags ({@code Frame.HELLO_CALLS_ONLY}). */
+    public static String handshake(DataInputStream in, OutputStream out, long clientId, String token, long helloId, long authId,
+                                   int helloFlags) throws IOException {
         HandshakeProof proof = HandshakeProof.of(token);
         byte[] clientNonce = HandshakeProof.newNonce();
         ByteBuf hello = Unpooled.buffer();
-        FrameWriter.hello(hello, helloId, clientId, clientNonce);
+        FrameWriter.hello(hello, helloId, clientId, clientNonce, helloFlags);
         write(out, hello);
         Received r = read(in);
         expectOk(r, Opcode.HELLO);

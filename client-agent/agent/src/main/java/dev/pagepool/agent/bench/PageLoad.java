@@ -16,7 +16,8 @@ import org.HdrHistogram.Histogram;
 /**
  * A bounded load: every thread puts its share of {@code pages} pages in vector calls of {@code batch}, then
  * gets them all back, optionally checking each byte. Latency is per request (per vector call), recorded in
- * HdrHistogram; with batch 1 that is per page. Each thread works on its own object id, so threads never
+ * HdrHistogram. With batch 1 the calls are the single-page {@code put} and {@code get} an application with one
+ * page at a time makes, and latency is per page. Each thread works on its own object id, so threads never
  * touch each other's pages, and every page's content is regenerated for the check rather than kept.
  */
 public final class PageLoad {
@@ -59,7 +60,9 @@ public final class PageLoad {
                         content.fill(object, start + i, data, i * Frame.PAGE_BYTES);
                     }
                 },
-                (objects, indexes, data, n) -> client.putBatch(pool, objects, indexes, data, n),
+                batch == 1
+                    ? (objects, indexes, data, n) -> single(client.put(pool, objects[0], indexes[0], data))
+                    : (objects, indexes, data, n) -> client.putBatch(pool, objects, indexes, data, n),
                 (t, object, start, n, st, data, scratch) -> {
                     for (int i = 0; i < n; i++) {
                         if (st[i] == PageStatus.OK) {
@@ -73,7 +76,9 @@ public final class PageLoad {
             Phase get = new Phase(workers, threads, perThread, batch, progress);
             get.run(
                 (object, start, n, data) -> { },
-                (objects, indexes, data, n) -> client.getBatch(pool, objects, indexes, n, false, data),
+                batch == 1
+                    ? (objects, indexes, data, n) -> single(client.get(pool, objects[0], indexes[0], false, data))
+                    : (objects, indexes, data, n) -> client.getBatch(pool, objects, indexes, n, false, data),
                 (t, object, start, n, st, data, scratch) -> {
                     for (int i = 0; i < n; i++) {
                         if (st[i] != PageStatus.OK) {
@@ -100,6 +105,10 @@ public final class PageLoad {
         } finally {
             workers.shutdownNow();
         }
+    }
+
+    private static PageStatus[] single(PageStatus status) {
+        return new PageStatus[] {status};
     }
 
     @FunctionalInterface

@@ -1,0 +1,245 @@
+package dev.pagepool.client;
+
+import dev.pagepool.protocol.Frame;
+import io.vertx.core.Context;
+import io.vertx.core.Vertx;
+import java.io.IOException;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+
+/**
+ * Runs a synchronous call on the caller's own thread: the replicated put or get is the same code as everywhere,
+ * but the frames it sends to a donor go out on the thread's {@link CallerLane} to that donor, and the thread reads
+ * the replies itself, running the call's next steps as they come, until the call is done. No thread hand-off
+ * remains between the caller and the donor.
+ *
+ * <p>What stays the same as on the event-loop connections, so that the call's outcome is the same: a reply that
+ * does not come within the request timeout fails the request as a donor that is gone (the sweeper closes the
+ * lane); a donor taken out of service has its lanes closed with its other connections, so a request under way
+ * there fails and is placed again; a lane opened to a donor checks the donor still has this client's pools, as a
+ * reconnect does. What is different: a BUSY answer is retried after a pause taken on the caller's thread, not a
+ * timer's; and the first call that needs a donor this thread has no lane to goes over the event-loop connection
+ * while the lane is opened before the thread's next call, so a call never waits for a connect midway.
+ *
+ * <p>Only for a caller that is alone: when other synchronous single-page calls are under way, the call goes to
+ * the coalescer instead, whose frames carry the pages of every caller of the moment. Not used on event loops (they
+ * never block), nor with TLS (a lane is a plain socket), nor for shared pools (a lane would have to present each
+ * pool joined after it opened).
+ */
+final class CallerLanes implements AutoCloseable {
+    private static final Logger LOG = Logger.getLogger(CallerLanes.class.getName());
+    /** Lanes of one client at most: past it, threads call through the event loops. */
+    static final int MAX_LANES = 256;
+    private static final long SWEEP_MILLIS = 50;
+    /** A lane that failed to open is not tried again for this long. */
+    private static final long RETRY_OPEN_NANOS = TimeUnit.SECONDS.toNanos(1);
+
+    /** One thread's lanes of one client, by donor index; touched by that thread only. */
+    private static final class Lanes {
+        final CallerLane[] byDonor = new CallerLane[DonorSet.MAX_DONORS];
+        final boolean[] wanted = new boolean[DonorSet.MAX_DONORS];
+        /** When a lane that failed to open may be tried again; meaningful where {@code openFailed}. */
+        final long[] retryAt = new long[DonorSet.MAX_DONORS];
+        final boolean[] openFailed = new boolean[DonorSet.MAX_DONORS];
+    }
+
+    /** The lanes of the call the current thread is in, or null. */
+    private static final ThreadLocal<Lanes> IN_CALL = new ThreadLocal<>();
+
+    private final ClientConfig config;
+    private final NanoClock clock;
+    private final DonorSet donors;
+    private final Vertx vertx;
+    private final boolean enabled;
+    private final ThreadLocal<Lanes> mine = ThreadLocal.withInitial(Lanes::new);
+    private final Set<CallerLane> all = ConcurrentHashMap.newKeySet();
+    /** Synchronous single-page calls under way, on lanes or coalesced. */
+    private final java.util.concurrent.atomic.AtomicInteger callsUnderWay = new java.util.concurrent.atomic.AtomicInteger();
+    private final long sweeper;
+    private volatile boolean closed;
+
+    CallerLanes(ClientConfig config, Vertx vertx, NanoClock clock, DonorSet donors) {
+        this.config = config;
+        this.clock = clock;
+        this.donors = donors;
+        this.vertx = vertx;
+        this.enabled = !config.tls().enabled();
+        this.sweeper = enabled ? vertx.setPeriodic(SWEEP_MILLIS, id -> sweep()) : -1;
+    }
+
+    /** Whether the current thread is inside a call on its lanes: a pause it must take, it takes there. */
+    static boolean onCallerThread() {
+        return IN_CALL.get() != null;
+    }
+
+    /**
+     * A synchronous single-page call: on this thread's lanes when it is the only such call under way, else
+     * {@code together}, the coalescer, so that the pages of threads calling at once still share frames (a batch is
+     * one request). Lanes buy a lone caller its latency; many callers gain more from vectors.
+     */
+    <T> CompletableFuture<T> call(boolean eligible, Supplier<CompletableFuture<T>> onLanes,
+                                  Supplier<CompletableFuture<T>> together) {
+        boolean alone = callsUnderWay.incrementAndGet() == 1;
+        CompletableFuture<T> future;
+        try {
+            future = eligible && alone ? run(onLanes) : together.get();
+        } catch (RuntimeException | Error e) {
+            callsUnderWay.decrementAndGet();
+            throw e;
+        }
+        return future.whenComplete((v, e) -> callsUnderWay.decrementAndGet());
+    }
+
+    /**
+     * Starts {@code call} on this thread and carries it as far as its lanes go; the future is then done, or waits
+     * on the event-loop connections only.
+     */
+    <T> CompletableFuture<T> run(Supplier<CompletableFuture<T>> call) {
+        Lanes outer = IN_CALL.get();
+        if (outer != null) {
+            // A call made from inside another one's step: its frames go over the event loops, since nobody would
+            // read this thread's lanes while it waits for it.
+            IN_CALL.remove();
+            try {
+                return call.get();
+            } finally {
+                IN_CALL.set(outer);
+            }
+        }
+        if (!enabled || closed || Context.isOnEventLoopThread()) {
+            return call.get();
+        }
+        Lanes lanes = mine.get();
+        IN_CALL.set(lanes);
+        try {
+            prepare(lanes);
+            CompletableFuture<T> future = call.get();
+            pump(lanes, future);
+            return future;
+        } finally {
+            IN_CALL.remove();
+            for (CallerLane lane : lanes.byDonor) {
+                if (lane != null) {
+                    lane.release();
+                }
+            }
+        }
+    }
+
+    /** This thread's lane to {@code link} when it is in a call and has one; otherwise null, and one is opened. */
+    DonorWire laneTo(DonorLink link) {
+        Lanes lanes = IN_CALL.get();
+        if (lanes == null) {
+            return null;
+        }
+        CallerLane lane = lanes.byDonor[link.index];
+        if (lane != null && lane.link == link && lane.isOpen()) {
+            return lane;
+        }
+        lanes.wanted[link.index] = true;
+        return null;
+    }
+
+    /** The donor left service: its lanes close, and requests under way on them fail. Any thread. */
+    void closeLanesTo(DonorLink link) {
+        for (CallerLane lane : all) {
+            if (lane.link == link) {
+                lane.close();
+            }
+        }
+    }
+
+    /** Reads replies while the call has requests on this thread's lanes. */
+    private static void pump(Lanes lanes, CompletableFuture<?> future) {
+        while (!future.isDone()) {
+            CallerLane waiting = null;
+            for (CallerLane lane : lanes.byDonor) {
+                if (lane != null && lane.hasPending()) {
+                    waiting = lane;
+                    break;
+                }
+            }
+            if (waiting == null) {
+                return; // what is left runs on event loops
+            }
+            waiting.read();
+        }
+    }
+
+    /** Takes this thread's lanes for the call; lets closed ones go, and opens the ones the last calls wanted. */
+    private void prepare(Lanes lanes) {
+        long now = clock.nanoTime();
+        for (int d = 0; d < lanes.byDonor.length; d++) {
+            CallerLane lane = lanes.byDonor[d];
+            if (lane != null && (lane.link != donors.link(d) || !lane.acquire())) {
+                lanes.byDonor[d] = null;
+                lanes.wanted[d] = true;
+                lane.dispose();
+                all.remove(lane);
+            }
+            if (lanes.wanted[d] && lanes.byDonor[d] == null && (!lanes.openFailed[d] || now - lanes.retryAt[d] >= 0)
+                    && all.size() < MAX_LANES) {
+                lanes.wanted[d] = false;
+                lanes.byDonor[d] = open(donors.link(d));
+                lanes.openFailed[d] = lanes.byDonor[d] == null;
+                lanes.retryAt[d] = now + RETRY_OPEN_NANOS;
+            }
+        }
+    }
+
+    /** Connects, says HELLO for a calls-only connection and checks the pools, on this thread; null if that fails. */
+    private CallerLane open(DonorLink link) {
+        if (link == null || !link.isUp()) {
+            return null;
+        }
+        CallerLane lane;
+        try {
+            lane = CallerLane.connect(link, config, clock);
+        } catch (IOException | RuntimeException e) {
+            LOG.log(Level.FINE, "no lane to donor " + link.name() + ": " + e);
+            return null;
+        }
+        all.add(lane);
+        CompletableFuture<CallerLane> ready = ClientHandshake.run(link.name(), config.token(), config.clientId(),
+                lane::nextRequestId, lane::send, Frame.HELLO_CALLS_ONLY)
+            .thenCompose(result -> donors.verifyPools(link, lane));
+        Lanes one = new Lanes();
+        one.byDonor[link.index] = lane;
+        pump(one, ready);
+        if (!ready.isDone() || ready.isCompletedExceptionally() || !link.isUp() || closed) {
+            // A donor that lost this client's pools is the event-loop connections' to find out about: they check
+            // the pools again on their own reconnect and take the donor out of service.
+            LOG.log(Level.FINE, "no lane to donor " + link.name(), ready.handle((v, e) -> e).getNow(null));
+            lane.dispose();
+            all.remove(lane);
+            return null;
+        }
+        return lane;
+    }
+
+    private void sweep() {
+        long now = clock.nanoTime();
+        long idle = config.keepAlive().toNanos();
+        for (CallerLane lane : all) {
+            if (lane.sweep(now, idle)) {
+                all.remove(lane);
+            }
+        }
+    }
+
+    @Override
+    public void close() {
+        closed = true;
+        if (sweeper >= 0) {
+            vertx.cancelTimer(sweeper);
+        }
+        for (CallerLane lane : all) {
+            lane.close();
+        }
+    }
+}

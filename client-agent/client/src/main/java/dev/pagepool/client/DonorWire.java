@@ -1,0 +1,22 @@
+package dev.pagepool.client;
+
+import io.netty.buffer.ByteBuf;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * What a call needs of a connection to a donor: request ids, a frame sent and its reply. The client's event-loop
+ * connections ({@link DonorConnection}) are one kind; a caller thread's own connection ({@link CallerLane}) is the
+ * other, and the replicated operations cannot tell them apart.
+ */
+interface DonorWire {
+    long nextRequestId();
+
+    /**
+     * Sends a frame written with request id {@code requestId} and takes it over (releases it). The future completes
+     * with the reply, or fails with a {@link PagePoolException}: the donor's status, a timeout, a closed connection.
+     */
+    CompletableFuture<DonorConnection.Reply> send(long requestId, ByteBuf frame);
+
+    /** The donor, for messages. */
+    String name();
+}
