@@ -35,8 +35,9 @@ pp() { ./pagepool bench --nodes "127.0.0.1:$DATA" --json "$@" | tail -1; }
 # runs warm up with as many pages as they measure, so the donor's arena has grown to hold them: the figures are
 # those of a donor in steady state, whose memory comes and goes inside an arena it already holds. Redis's SET is
 # measured the same way, after a pass that grew its memory. The first fill of fresh memory, on both sides, is
-# dominated by page faults on a VM where they are slow: see BENCHMARKS.md.
-PP_SYNC=$(pp --pages "$LAT_PAGES" --batch 1 --threads 1 --warmup "$LAT_PAGES")
+# dominated by page faults on a VM where they are slow: see BENCHMARKS.md. The single client warms up with as many
+# calls as the batched runs, so that the donor's JIT is done too; Redis's -c 1 SET runs after its memory grew.
+PP_SYNC=$(pp --pages "$LAT_PAGES" --batch 1 --threads 1 --warmup "$PAGES")
 PP_B0=$(pp --pages "$PAGES" --batch 64 --threads 4 --compressible 0 --warmup "$PAGES")
 PP_B5=$(pp --pages "$PAGES" --batch 64 --threads 4 --compressible 0.5 --warmup "$PAGES")
 kill "${PIDS[0]}"; wait "${PIDS[0]}" 2>/dev/null || true
@@ -61,10 +62,10 @@ rb_pipe() {
   awk -v s=$((s1 - s0)) -v u="$u" -v sy="$sy" -v n="$PAGES" 'BEGIN { printf "%.2f", (s / 1000 + (u + sy) * 1e6) / n }' \
     >"$WORK/rb-$t.cpu"
 }
-R_SYNC=$(rb -t set,get -c 1 -n "$LAT_PAGES")
 rb_pipe set
 cp "$WORK/rb-set.csv" "$WORK/rb-set-fresh.csv"
 rb_pipe set   # measured: the keys exist, their memory is Redis's already
+R_SYNC=$(rb -t set,get -c 1 -n "$LAT_PAGES")
 rb_pipe get
 R_PIPE=$(cat "$WORK/rb-set.csv" "$WORK/rb-get.csv")
 redis-cli -p "$RPORT" shutdown nosave >/dev/null 2>&1 || true
