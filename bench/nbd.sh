@@ -2,7 +2,8 @@
 # The NBD export against nbdkit's memory plugin, in one run on this machine: a page fault's latency (fio 4k
 # random read and random write at queue depth 1: p50, p99, p99.9), fio 4k random read/write at queue depth 32,
 # fio 4k random read at queue depth 64, and nbdcopy sequential MB/s in and out, for pagepool with 1 and with 2
-# copies of each page (3 donors on 127.0.0.1) and for `nbdkit memory`.
+# copies of each page (3 donors on 127.0.0.1), for `nbdkit memory`, and for `nbdkit memory` behind one network hop
+# (nbdkit's nbd plugin as a proxy in front of it: what a hop costs here, in C).
 # Usage: bench/nbd.sh [SIZE_MIB] [SECONDS]   (needs fio, nbdcopy (libnbd-bin) and nbdkit; installs them if missing)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -73,7 +74,14 @@ nbdkit --foreground --exit-with-parent -i 127.0.0.1 -p "$NP" memory "${SIZE_MIB}
 PIDS+=($!)
 sleep 1
 measure "nbdkit memory" "nbd://127.0.0.1:$NP"
-kill "${PIDS[-1]}" 2>/dev/null || true
+# The same memory behind one network hop, all in C: nbdkit's nbd plugin (a proxy, libnbd) in front of it. What any
+# design with a hop between the export and the RAM costs on this machine, before its own work.
+HP=$(free_port)
+nbdkit --foreground --exit-with-parent -i 127.0.0.1 -p "$HP" nbd hostname=127.0.0.1 port="$NP" >"$WORK/nbdkit-hop.log" 2>&1 &
+PIDS+=($!)
+sleep 1
+measure "nbdkit one hop" "nbd://127.0.0.1:$HP"
+kill "${PIDS[-1]}" "${PIDS[-2]}" 2>/dev/null || true
 
 # ---- pagepool: 3 donors, then an agent with 1 and with 2 copies
 HZ=("$(free_port)" "$(free_port)" "$(free_port)")
@@ -99,27 +107,18 @@ done
 
 python3 - "$WORK/results" "$WORK/latency" <<'PY'
 import sys
-lat = [l.split() for l in open(sys.argv[2])]
-print("\npage-fault latency against nbdkit memory (fio 4k qd1; lower is better)")
-base = None
-for r in lat:
-    label, f = " ".join(r[:-6]), list(map(int, r[-6:]))
-    if base is None:
-        base = f
-        continue
-    q = [x / max(1, b) for x, b in zip(f, base)]
-    print("%-22s randread p50 %.2fx, p99 %.2fx, p99.9 %.2fx | randwrite p50 %.2fx, p99 %.2fx, p99.9 %.2fx" % (label, *q))
-rows = [l.split() for l in open(sys.argv[1])]
-def parse(r):
-    n = len(r) - 7
-    return " ".join(r[:n]), list(map(int, r[n:]))
-base = None
-print("\nratios against nbdkit memory (IOPS and MB/s: higher is better; p99: lower is better)")
-for r in rows:
-    label, f = parse(r)
-    if base is None:
-        base = f
-        continue
-    print("%-22s randrw IOPS %.2fx, randread IOPS %.2fx, randread p99 %.2fx, nbdcopy in %.2fx, out %.2fx" % (
-        label, f[0] / base[0], f[3] / base[3], f[4] / max(1, base[4]), f[5] / base[5], f[6] / base[6]))
+lat = [(" ".join(r[:-6]), list(map(int, r[-6:]))) for r in (l.split() for l in open(sys.argv[2]))]
+rows = [(" ".join(r[:-7]), list(map(int, r[-7:]))) for r in (l.split() for l in open(sys.argv[1]))]
+# Row 0 is nbdkit memory, row 1 the same behind one hop; pagepool is compared with both.
+for i, name in ((0, "nbdkit memory"), (1, "nbdkit one hop (its nbd plugin in front of nbdkit memory)")):
+    base = lat[i][1]
+    print("\npage-fault latency against %s (fio 4k qd1; lower is better)" % name)
+    for label, f in lat[i + 1:]:
+        q = [x / max(1, b) for x, b in zip(f, base)]
+        print("%-22s randread p50 %.2fx, p99 %.2fx, p99.9 %.2fx | randwrite p50 %.2fx, p99 %.2fx, p99.9 %.2fx" % (label, *q))
+    base = rows[i][1]
+    print("ratios against %s (IOPS and MB/s: higher is better; p99: lower is better)" % name)
+    for label, f in rows[i + 1:]:
+        print("%-22s randrw IOPS %.2fx, randread IOPS %.2fx, randread p99 %.2fx, nbdcopy in %.2fx, out %.2fx" % (
+            label, f[0] / base[0], f[3] / base[3], f[4] / max(1, base[4]), f[5] / base[5], f[6] / base[6]))
 PY
