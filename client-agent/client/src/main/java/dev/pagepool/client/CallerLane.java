@@ -94,7 +94,11 @@ final class CallerLane implements DonorWire {
         return link.name();
     }
 
-    /** Writes the frame at once, on the owner's thread; a failed write fails the request as a closed connection. */
+    /**
+     * Writes the frame at once, on the owner's thread. The request's deadline runs from before the write, so a write
+     * that a frozen donor never drains is failed by the sweeper like an unanswered request; a failed write fails
+     * the request as a closed connection.
+     */
     @Override
     public CompletableFuture<DonorConnection.Reply> send(long requestId, ByteBuf frame) {
         CompletableFuture<DonorConnection.Reply> future = new CompletableFuture<>();
@@ -103,6 +107,12 @@ final class CallerLane implements DonorWire {
             future.completeExceptionally(new IllegalStateException("a caller's lane used from another thread"));
             return future;
         }
+        Pending p = new Pending(requestId, future, clock.nanoTime() + requestTimeoutNanos);
+        if (pending.isEmpty()) {
+            deadlineNanos = p.deadlineNanos();
+            waiting = true;
+        }
+        pending.add(p);
         try {
             if (state.get() == CLOSED) {
                 throw new IOException("closed");
@@ -113,17 +123,10 @@ final class CallerLane implements DonorWire {
             }
         } catch (IOException e) {
             close();
-            future.completeExceptionally(closedError());
-            return future;
+            failAll(overdue ? overdueError() : closedError());
         } finally {
             frame.release();
         }
-        Pending p = new Pending(requestId, future, clock.nanoTime() + requestTimeoutNanos);
-        if (pending.isEmpty()) {
-            deadlineNanos = p.deadlineNanos();
-            waiting = true;
-        }
-        pending.add(p);
         return future;
     }
 
@@ -148,9 +151,13 @@ final class CallerLane implements DonorWire {
             }
         } catch (IOException e) {
             close();
-            failAll(overdue ? new DonorUnavailableException("donor " + name() + " did not answer within "
-                + requestTimeoutNanos / 1_000_000 + " ms") : closedError());
+            failAll(overdue ? overdueError() : closedError());
         }
+    }
+
+    private DonorUnavailableException overdueError() {
+        return new DonorUnavailableException("donor " + name() + " did not answer within "
+            + requestTimeoutNanos / 1_000_000 + " ms");
     }
 
     private DonorUnavailableException closedError() {
