@@ -1,8 +1,6 @@
 package dev.pagepool.client;
 
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.Executor;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.function.Supplier;
 
@@ -22,11 +20,13 @@ final class BusyRetry {
     private BusyRetry() {
     }
 
-    static <T> CompletableFuture<T> send(Supplier<CompletableFuture<T>> frame) {
-        return attempt(frame, 0, FIRST_PAUSE_MICROS);
+    /** Sends {@code frame} on {@code wire}, again after each BUSY; the pauses are taken where the wire says. */
+    static <T> CompletableFuture<T> send(DonorWire wire, Supplier<CompletableFuture<T>> frame) {
+        return attempt(wire, frame, 0, FIRST_PAUSE_MICROS);
     }
 
-    private static <T> CompletableFuture<T> attempt(Supplier<CompletableFuture<T>> frame, int tries, long pauseMicros) {
+    private static <T> CompletableFuture<T> attempt(DonorWire wire, Supplier<CompletableFuture<T>> frame, int tries,
+                                                    long pauseMicros) {
         CompletableFuture<T> sent;
         try {
             sent = frame.get();
@@ -41,15 +41,8 @@ final class BusyRetry {
                 return CompletableFuture.<T>failedFuture(PagePoolClient.unwrap(error));
             }
             RETRIES.increment();
-            long next = Math.min(MAX_PAUSE_MICROS, pauseMicros * 2);
-            if (CallerLanes.onCallerThread()) {
-                // A synchronous call on its caller's lanes: the caller waits anyway, and only it may write there.
-                java.util.concurrent.locks.LockSupport.parkNanos(TimeUnit.MICROSECONDS.toNanos(pauseMicros));
-                return attempt(frame, tries + 1, next);
-            }
-            Executor later = CompletableFuture.delayedExecutor(pauseMicros, TimeUnit.MICROSECONDS);
-            return CompletableFuture.supplyAsync(() -> null, later)
-                .thenCompose(v -> attempt(frame, tries + 1, next));
+            return wire.after(pauseMicros)
+                .thenCompose(v -> attempt(wire, frame, tries + 1, Math.min(MAX_PAUSE_MICROS, pauseMicros * 2)));
         }).thenCompose(f -> f);
     }
 }

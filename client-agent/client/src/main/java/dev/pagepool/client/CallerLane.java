@@ -1,11 +1,9 @@
 package dev.pagepool.client;
 
-import dev.pagepool.protocol.Bodies;
 import dev.pagepool.protocol.Frame;
 import dev.pagepool.protocol.FrameDecoder;
 import dev.pagepool.protocol.FrameHeader;
 import dev.pagepool.protocol.ProtocolException;
-import dev.pagepool.protocol.Status;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.PooledByteBufAllocator;
 import java.io.IOException;
@@ -50,9 +48,8 @@ final class CallerLane implements DonorWire {
     private final AtomicInteger state = new AtomicInteger(IN_CALL);
     private final java.util.concurrent.atomic.AtomicBoolean disposed = new java.util.concurrent.atomic.AtomicBoolean();
     private final Thread owner = Thread.currentThread();
-    /** Whether a request is unanswered, and when the oldest is overdue; read by the sweeper. */
-    private volatile boolean waiting;
-    private volatile long deadlineNanos;
+    /** The oldest unanswered request, or null: the head of {@link #pending}, published for the sweeper. */
+    private volatile Pending oldest;
     private volatile boolean overdue;
     private volatile long lastUsedNanos;
     private long nextRequestId = 1;
@@ -108,11 +105,8 @@ final class CallerLane implements DonorWire {
             return future;
         }
         Pending p = new Pending(requestId, future, clock.nanoTime() + requestTimeoutNanos);
-        if (pending.isEmpty()) {
-            deadlineNanos = p.deadlineNanos();
-            waiting = true;
-        }
         pending.add(p);
+        oldest = pending.peek();
         try {
             if (state.get() == CLOSED) {
                 throw new IOException("closed");
@@ -130,6 +124,20 @@ final class CallerLane implements DonorWire {
         return future;
     }
 
+    /** A BUSY pause on a lane is the owner's: only it writes here, and it waits for its call anyway. */
+    @Override
+    public CompletableFuture<Void> after(long micros) {
+        java.util.concurrent.locks.LockSupport.parkNanos(java.util.concurrent.TimeUnit.MICROSECONDS.toNanos(micros));
+        return CompletableFuture.completedFuture(null);
+    }
+
+    /** Reads until {@code future} is done or nothing is left unanswered here. */
+    void readUntil(CompletableFuture<?> future) {
+        while (!future.isDone() && !pending.isEmpty()) {
+            read();
+        }
+    }
+
     boolean hasPending() {
         return !pending.isEmpty();
     }
@@ -137,18 +145,15 @@ final class CallerLane implements DonorWire {
     /** Reads what the donor sent and completes the requests it answers (their callbacks run here). */
     void read() {
         try {
-            if (in.writerIndex() == in.capacity()) {
-                in.discardReadBytes();
-            }
-            int n = channel.read(in.internalNioBuffer(in.writerIndex(), in.writableBytes()));
+            // The decoder takes every byte it is fed (a frame cut short waits in its own buffers), so each read
+            // starts from an empty buffer.
+            in.clear();
+            int n = channel.read(in.internalNioBuffer(0, in.capacity()));
             if (n < 0) {
                 throw new IOException("end of stream");
             }
-            in.writerIndex(in.writerIndex() + n);
+            in.writerIndex(n);
             decoder.feed(in);
-            if (!in.isReadable()) {
-                in.clear();
-            }
         } catch (IOException e) {
             close();
             failAll(overdue ? overdueError() : closedError());
@@ -185,7 +190,7 @@ final class CallerLane implements DonorWire {
         try {
             channel.configureBlocking(false);
             try {
-                return channel.read(in.internalNioBuffer(in.writerIndex(), in.writableBytes())) == 0;
+                return channel.read(in.internalNioBuffer(0, in.capacity())) == 0;
             } finally {
                 channel.configureBlocking(true);
             }
@@ -215,7 +220,8 @@ final class CallerLane implements DonorWire {
      */
     boolean sweep(long now, long idleNanos) {
         int s = state.get();
-        if (s == IN_CALL && waiting && now - deadlineNanos > 0) {
+        Pending head = oldest;
+        if (s == IN_CALL && head != null && now - head.deadlineNanos() > 0) {
             overdue = true;
             close();
         } else if (s == IDLE && now - lastUsedNanos > idleNanos && state.compareAndSet(IDLE, CLOSED)) {
@@ -242,7 +248,7 @@ final class CallerLane implements DonorWire {
 
     /** Owner only, once the lane is closed: what is left unanswered fails. */
     private void failAll(PagePoolException e) {
-        waiting = false;
+        oldest = null;
         for (Pending p; (p = pending.poll()) != null; ) {
             p.future().completeExceptionally(e);
         }
@@ -281,19 +287,8 @@ final class CallerLane implements DonorWire {
                 return;
             }
             pending.poll();
-            Pending next = pending.peek();
-            if (next == null) {
-                waiting = false;
-            } else {
-                deadlineNanos = next.deadlineNanos();
-            }
-            if (header.status() != Status.OK) {
-                String message = Bodies.errorMessage(body);
-                body.release();
-                p.future().completeExceptionally(PagePoolException.of(header.status(), name(), message));
-            } else {
-                p.future().complete(new DonorConnection.Reply(header, body));
-            }
+            oldest = pending.peek();
+            DonorConnection.settle(p.future(), header, body, name());
         }
 
         @Override

@@ -72,27 +72,18 @@ final class CallerLanes implements AutoCloseable {
         this.sweeper = enabled ? vertx.setPeriodic(SWEEP_MILLIS, id -> sweep()) : -1;
     }
 
-    /** Whether the current thread is inside a call on its lanes: a pause it must take, it takes there. */
-    static boolean onCallerThread() {
-        return IN_CALL.get() != null;
-    }
-
     /**
      * A synchronous single-page call: on this thread's lanes when it is the only such call under way, else
      * {@code together}, the coalescer, so that the pages of threads calling at once still share frames (a batch is
      * one request). Lanes buy a lone caller its latency; many callers gain more from vectors.
      */
-    <T> CompletableFuture<T> call(boolean eligible, Supplier<CompletableFuture<T>> onLanes,
-                                  Supplier<CompletableFuture<T>> together) {
+    <T> T call(boolean eligible, Supplier<CompletableFuture<T>> onLanes, Supplier<CompletableFuture<T>> together) {
         boolean alone = callsUnderWay.incrementAndGet() == 1;
-        CompletableFuture<T> future;
         try {
-            future = eligible && alone ? run(onLanes) : together.get();
-        } catch (RuntimeException | Error e) {
+            return PagePoolClient.join(eligible && alone ? run(onLanes) : together.get());
+        } finally {
             callsUnderWay.decrementAndGet();
-            throw e;
         }
-        return future.whenComplete((v, e) -> callsUnderWay.decrementAndGet());
     }
 
     /**
@@ -154,20 +145,19 @@ final class CallerLanes implements AutoCloseable {
         }
     }
 
-    /** Reads replies while the call has requests on this thread's lanes. */
+    /**
+     * Reads replies while the call has requests on this thread's lanes; what is left after that runs on event
+     * loops. A reply read on one lane may send the call's next frame on another, hence the rescan.
+     */
     private static void pump(Lanes lanes, CompletableFuture<?> future) {
-        while (!future.isDone()) {
-            CallerLane waiting = null;
+        for (boolean readSome = true; readSome && !future.isDone(); ) {
+            readSome = false;
             for (CallerLane lane : lanes.byDonor) {
                 if (lane != null && lane.hasPending()) {
-                    waiting = lane;
-                    break;
+                    lane.readUntil(future);
+                    readSome = true;
                 }
             }
-            if (waiting == null) {
-                return; // what is left runs on event loops
-            }
-            waiting.read();
         }
     }
 
@@ -208,9 +198,7 @@ final class CallerLanes implements AutoCloseable {
         CompletableFuture<CallerLane> ready = ClientHandshake.run(link.name(), config.token(), config.clientId(),
                 lane::nextRequestId, lane::send, Frame.HELLO_CALLS_ONLY)
             .thenCompose(result -> donors.verifyPools(link, lane));
-        Lanes one = new Lanes();
-        one.byDonor[link.index] = lane;
-        pump(one, ready);
+        lane.readUntil(ready);
         if (!ready.isDone() || ready.isCompletedExceptionally() || !link.isUp() || closed) {
             // A donor that lost this client's pools is the event-loop connections' to find out about: they check
             // the pools again on their own reconnect and take the donor out of service.

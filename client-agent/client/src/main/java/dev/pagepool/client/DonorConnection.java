@@ -389,13 +389,7 @@ public final class DonorConnection implements DonorWire, AutoCloseable {
                 return;
             }
             window.release();
-            if (header.status() != Status.OK) {
-                String message = Bodies.errorMessage(body);
-                body.release();
-                p.future().completeExceptionally(PagePoolException.of(header.status(), name, message));
-            } else {
-                p.future().complete(new Reply(header, body));
-            }
+            settle(p.future(), header, body, name);
             drainBacklog();
         }
 
@@ -428,7 +422,18 @@ public final class DonorConnection implements DonorWire, AutoCloseable {
         }
     }
 
-    /** Runs {@code action} with the reply body and releases it. */
+    /** Completes a request with its reply: the reply itself on OK, else the exception its status names. */
+    static void settle(CompletableFuture<Reply> future, FrameHeader header, ByteBuf body, String donor) {
+        if (header.status() != Status.OK) {
+            String message = Bodies.errorMessage(body);
+            body.release();
+            future.completeExceptionally(PagePoolException.of(header.status(), donor, message));
+        } else {
+            future.complete(new Reply(header, body));
+        }
+    }
+
+        /** Runs {@code action} with the reply body and releases it. */
     public static <T> T withBody(Reply reply, java.util.function.Function<ByteBuf, T> action) {
         try {
             return action.apply(reply.body());

@@ -19,4 +19,13 @@ interface DonorWire {
 
     /** The donor, for messages. */
     String name();
+
+    /**
+     * Completes after a pause of {@code micros}, on the thread that may write to this wire next: a frame the donor
+     * answered BUSY goes again then ({@link BusyRetry}). Event-loop connections take any thread, so a timer's does.
+     */
+    default CompletableFuture<Void> after(long micros) {
+        return CompletableFuture.runAsync(() -> { },
+            CompletableFuture.delayedExecutor(micros, java.util.concurrent.TimeUnit.MICROSECONDS));
+    }
 }

@@ -32,7 +32,7 @@ final class FrameCalls {
     /** Puts pages with the caller's versions ({@code versions[i]} for position i; all 0 when null). */
     static CompletableFuture<Void> put(DonorWire conn, int donorPool, long[] objects, int[] indexes, long[] versions,
                                        PageSlots pages, int[] picks, int k, PageResult result) {
-        return BusyRetry.send(() -> sendPut(conn, donorPool, objects, indexes, versions, pages, picks, k, result));
+        return BusyRetry.send(conn, () -> sendPut(conn, donorPool, objects, indexes, versions, pages, picks, k, result));
     }
 
     private static CompletableFuture<Void> sendPut(DonorWire conn, int donorPool, long[] objects, int[] indexes,
@@ -60,7 +60,7 @@ final class FrameCalls {
     /** Gets into {@code dst}; every hit's CRC is checked before any page is copied out. */
     static CompletableFuture<Void> get(DonorWire conn, int donorPool, boolean exclusive, long[] objects,
                                        int[] indexes, PageSlots dst, int[] picks, int k, PageResult result) {
-        return BusyRetry.send(() -> sendGet(conn, donorPool, exclusive, objects, indexes, dst, picks, k, result));
+        return BusyRetry.send(conn, () -> sendGet(conn, donorPool, exclusive, objects, indexes, dst, picks, k, result));
     }
 
     private static CompletableFuture<Void> sendGet(DonorWire conn, int donorPool, boolean exclusive, long[] objects,
@@ -96,7 +96,7 @@ final class FrameCalls {
 
     static CompletableFuture<Void> flush(DonorWire conn, int donorPool, long[] objects, int[] indexes,
                                          int[] picks, int k, PageResult result) {
-        return BusyRetry.send(() -> sendFlush(conn, donorPool, objects, indexes, picks, k, result));
+        return BusyRetry.send(conn, () -> sendFlush(conn, donorPool, objects, indexes, picks, k, result));
     }
 
     private static CompletableFuture<Void> sendFlush(DonorWire conn, int donorPool, long[] objects, int[] indexes,
@@ -114,7 +114,7 @@ final class FrameCalls {
 
     /** Removes every page of an object; completes with how many there were. */
     static CompletableFuture<Long> flushObject(DonorWire conn, int donorPool, long object) {
-        return BusyRetry.send(() -> sendFlushObject(conn, donorPool, object));
+        return BusyRetry.send(conn, () -> sendFlushObject(conn, donorPool, object));
     }
 
     private static CompletableFuture<Long> sendFlushObject(DonorWire conn, int donorPool, long object) {

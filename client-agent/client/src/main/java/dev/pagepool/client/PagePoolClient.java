@@ -291,10 +291,10 @@ public final class PagePoolClient implements AutoCloseable {
         if (page.length < Frame.PAGE_BYTES) {
             throw new IllegalArgumentException("a page is " + Frame.PAGE_BYTES + " bytes, the array has " + page.length);
         }
-        return join(donors.lanes().call(!pool.spec().shared(),
+        return donors.lanes().call(!pool.spec().shared(),
             () -> putVersioned(pool, new long[] {object}, new int[] {index}, null, PageSlots.contiguous(page), 1)
                 .thenApply(statuses -> statuses[0]),
-            () -> putAsync(pool, object, index, page)));
+            () -> putAsync(pool, object, index, page));
     }
 
     /** Fills {@code dst[0..4096)} on OK. */
@@ -313,10 +313,10 @@ public final class PagePoolClient implements AutoCloseable {
         if (dst.length < Frame.PAGE_BYTES) {
             throw new IllegalArgumentException("destination must hold " + Frame.PAGE_BYTES + " bytes");
         }
-        return join(donors.lanes().call(!pool.spec().shared(),
+        return donors.lanes().call(!pool.spec().shared(),
             () -> getBatchAsync(pool, new long[] {object}, new int[] {index}, 1, exclusive, PageSlots.contiguous(dst))
                 .thenApply(statuses -> statuses[0]),
-            () -> getAsync(pool, object, index, exclusive, dst)));
+            () -> getAsync(pool, object, index, exclusive, dst));
     }
 
     // ---------------------------------------------------------------- admin
