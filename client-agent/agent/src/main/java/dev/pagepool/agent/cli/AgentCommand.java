@@ -6,8 +6,8 @@ import dev.pagepool.agent.metrics.AgentMetrics;
 import dev.pagepool.client.PagePoolClient;
 import dev.pagepool.nbd.NbdServer;
 import dev.pagepool.agent.swap.SwapStore;
+import dev.pagepool.agent.loop.AgentLoops;
 import io.vertx.core.Vertx;
-import io.vertx.core.VertxOptions;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -42,6 +42,10 @@ final class AgentCommand implements Callable<Integer> {
         + "donor connections together (default ${DEFAULT-VALUE}): a request runs from the NBD read to its reply on "
         + "one thread. More help only with several NBD connections (a kernel client's multi-conn).")
     int eventLoops;
+    @Option(names = "--spin-micros", defaultValue = "50", description = "How long an event loop out of work polls its "
+        + "sockets before it sleeps, in microseconds (default ${DEFAULT-VALUE}; 0: never). A donor's reply then finds "
+        + "the loop awake instead of paying a thread wake-up on the page fault's path; an idle agent spins once.")
+    long spinMicros;
     @Option(names = "--reserve", defaultValue = "64m", description = "NBD buffers allocated at start (default ${DEFAULT-VALUE}).")
     String reserve;
 
@@ -51,6 +55,10 @@ final class AgentCommand implements Callable<Integer> {
         HostPort nbdAt = HostPort.parse("--nbd", nbd);
         HostPort httpAt = HostPort.parse("--http", http);
         protectFromOomKiller();
+        if (spinMicros < 0 || spinMicros > 10_000) {
+            throw new picocli.CommandLine.ParameterException(new picocli.CommandLine(this),
+                "--spin-micros must be 0..10000, got " + spinMicros);
+        }
         if (eventLoops < 1) {
             throw new picocli.CommandLine.ParameterException(new picocli.CommandLine(this),
                 "--event-loops must be at least 1, got " + eventLoops);
@@ -58,7 +66,7 @@ final class AgentCommand implements Callable<Integer> {
         CountDownLatch stopped = new CountDownLatch(1);
         // One Vert.x for the export and the client: an NBD request, its frames to the donors and its reply then
         // stay on the event loop that read it, with no hand-off to another thread on the way.
-        Vertx vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(eventLoops).setPreferNativeTransport(true));
+        Vertx vertx = AgentLoops.create(eventLoops, spinMicros);
         try {
             try (DonorNodes donors = donorOptions.resolve();
                  PagePoolClient client = donorOptions.connect(donors, 2, vertx);
