@@ -1,0 +1,64 @@
+#!/usr/bin/env bash
+# Two agents on one cluster of 3 donors, each with its own options, measured in turns: fio 4k randread and
+# randwrite (or randrw) on each export, ROUNDS times, alternating A and B, so both meet the same donors and the
+# same machine. Prints each round's p50 and the medians of p50, p99, p99.9 and IOPS.
+# Usage: bench/agent-ab.sh ROUNDS SECONDS REPLICAS QD "AGENT OPTIONS A" "AGENT OPTIONS B" [FIO MODES]
+#   e.g. bench/agent-ab.sh 5 5 2 1 "--spin-micros 0" "--spin-micros 50"
+#        bench/agent-ab.sh 4 6 2 32 "--spin-micros 0" "--spin-micros 50" randrw
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROUNDS="${1:?rounds}"; SECS="${2:?seconds}"; R="${3:?replicas}"; QD="${4:?queue depth}"
+declare -A ARGS=([A]="${5?options of A}" [B]="${6?options of B}")
+MODES="${7:-randread randwrite}"
+command -v fio >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fio >/dev/null; }
+./mvnw -B -q -DskipTests install
+WORK="$(mktemp -d)"
+PIDS=()
+cleanup() { for p in "${PIDS[@]:-}"; do kill "$p" 2>/dev/null || true; done; sleep 1; rm -rf "$WORK"; }
+trap cleanup EXIT
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+HZ=("$(free_port)" "$(free_port)" "$(free_port)")
+MEMBERS="127.0.0.1:${HZ[0]},127.0.0.1:${HZ[1]},127.0.0.1:${HZ[2]}"
+NODES=""
+for i in 0 1 2; do
+  D=$(free_port); H=$(free_port)
+  ./pagepool node --data-port "$D" --http-port "$H" --capacity 2g --members "$MEMBERS" --hz-port "${HZ[$i]}" \
+    --name "ab-$i" >"$WORK/donor$i.log" 2>&1 &
+  PIDS+=($!); NODES="$NODES${NODES:+,}127.0.0.1:$D"
+  for _ in $(seq 150); do curl -sf "http://127.0.0.1:$H/q/health/ready" >/dev/null 2>&1 && break; sleep 0.2; done
+done
+declare -A URI
+for x in A B; do
+  AP=$(free_port); HP=$(free_port)
+  # shellcheck disable=SC2086
+  ./pagepool agent --nodes "$NODES" --size 256m --disk "$WORK/swap$x.img" --nbd "127.0.0.1:$AP" \
+    --http "127.0.0.1:$HP" --replicas "$R" ${ARGS[$x]} >"$WORK/agent$x.log" 2>&1 &
+  PIDS+=($!)
+  for _ in $(seq 150); do grep -q "serving nbd://" "$WORK/agent$x.log" && break; sleep 0.2; done
+  URI[$x]="nbd://127.0.0.1:$AP/pagepool"
+  # Every slot written once, then the JIT warmed on the loads measured, not counted.
+  fio --name=fill --ioengine=nbd --uri="${URI[$x]}" --rw=write --bs=1m --iodepth=4 --size=256m --output=/dev/null
+  fio --name=warm --ioengine=nbd --uri="${URI[$x]}" --rw=randrw --bs=4k --iodepth=32 --size=256m --time_based \
+    --runtime=8 --output=/dev/null
+  fio --name=warm --ioengine=nbd --uri="${URI[$x]}" --rw=randrw --bs=4k --iodepth=1 --size=256m --time_based \
+    --runtime=5 --output=/dev/null
+done
+for r in $(seq "$ROUNDS"); do for x in A B; do for rw in $MODES; do
+  fio --name=m --ioengine=nbd --uri="${URI[$x]}" --rw="$rw" --bs=4k --iodepth="$QD" --size=256m --time_based \
+    --runtime="$SECS" --output-format=json --output="$WORK/$x-$rw-$r.json" >/dev/null
+done; done; done
+python3 - "$WORK" "$ROUNDS" "$QD" "${ARGS[A]}" "${ARGS[B]}" $MODES <<'PY'
+import json, sys, statistics as st
+work, rounds, qd, opts = sys.argv[1], int(sys.argv[2]), sys.argv[3], {"A": sys.argv[4], "B": sys.argv[5]}
+for rw in sys.argv[6:]:
+    for x in "AB":
+        p50, p99, p999, iops = [], [], [], []
+        for r in range(1, rounds + 1):
+            job = json.load(open("%s/%s-%s-%d.json" % (work, x, rw, r)))["jobs"][0]
+            sides = [job[s] for s in ("read", "write") if job[s]["total_ios"] > 0]
+            iops.append(sum(s["iops"] for s in sides))
+            p = sides[0]["clat_ns"]["percentile"]
+            p50.append(p["50.000000"] / 1000); p99.append(p["99.000000"] / 1000); p999.append(p["99.900000"] / 1000)
+        print("%-9s qd%-3s %s (%s): p50 per round %s; medians p50 %d, p99 %d, p99.9 %d us, %d IOPS" % (
+            rw, qd, x, opts[x], [int(v) for v in p50], st.median(p50), st.median(p99), st.median(p999), st.median(iops)))
+PY
