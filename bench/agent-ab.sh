@@ -16,17 +16,8 @@ WORK="$(mktemp -d)"
 PIDS=()
 cleanup() { for p in "${PIDS[@]:-}"; do kill "$p" 2>/dev/null || true; done; sleep 1; rm -rf "$WORK"; }
 trap cleanup EXIT
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-HZ=("$(free_port)" "$(free_port)" "$(free_port)")
-MEMBERS="127.0.0.1:${HZ[0]},127.0.0.1:${HZ[1]},127.0.0.1:${HZ[2]}"
-NODES=""
-for i in 0 1 2; do
-  D=$(free_port); H=$(free_port)
-  ./pagepool node --data-port "$D" --http-port "$H" --capacity 2g --members "$MEMBERS" --hz-port "${HZ[$i]}" \
-    --name "ab-$i" >"$WORK/donor$i.log" 2>&1 &
-  PIDS+=($!); NODES="$NODES${NODES:+,}127.0.0.1:$D"
-  for _ in $(seq 150); do curl -sf "http://127.0.0.1:$H/q/health/ready" >/dev/null 2>&1 && break; sleep 0.2; done
-done
+. bench/cluster.sh
+start_donors ab "$WORK"
 declare -A URI
 for x in A B; do
   AP=$(free_port); HP=$(free_port)

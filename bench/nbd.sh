@@ -23,7 +23,7 @@ if [ ${#need[@]} -gt 0 ]; then
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
 fi
 ./mvnw -B -q -DskipTests install
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+. bench/cluster.sh
 head -c $((SIZE_MIB << 20)) /dev/urandom >"$WORK/in.bin"
 
 # fio JSON -> "iops p99_us" of the read or write side
@@ -93,17 +93,7 @@ measure "nbdkit one hop" "nbd://127.0.0.1:$HP"
 kill "${PIDS[-1]}" "${PIDS[-2]}" 2>/dev/null || true
 
 # ---- pagepool: 3 donors, then an agent with 1 and with 2 copies
-HZ=("$(free_port)" "$(free_port)" "$(free_port)")
-MEMBERS="127.0.0.1:${HZ[0]},127.0.0.1:${HZ[1]},127.0.0.1:${HZ[2]}"
-NODES=""
-for i in 0 1 2; do
-  D=$(free_port); H=$(free_port)
-  ./pagepool node --data-port "$D" --http-port "$H" --capacity 2g --members "$MEMBERS" --hz-port "${HZ[$i]}" \
-    --name "nbd-bench-$i" >"$WORK/donor$i.log" 2>&1 &
-  PIDS+=($!)
-  NODES="$NODES${NODES:+,}127.0.0.1:$D"
-  for _ in $(seq 150); do curl -sf "http://127.0.0.1:$H/q/health/ready" >/dev/null 2>&1 && break; sleep 0.2; done
-done
+start_donors nbd-bench "$WORK"
 for R in 1 2; do
   AP=$(free_port)
   ./pagepool agent --nodes "$NODES" --size "${SIZE_MIB}m" --disk "$WORK/swap$R.img" --nbd "127.0.0.1:$AP" \

@@ -12,7 +12,10 @@ import java.nio.ByteBuffer;
 import java.nio.channels.SocketChannel;
 import java.util.ArrayDeque;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.LockSupport;
 
 /**
  * One application thread's own connection to one donor, for its synchronous single-page calls: the thread writes
@@ -35,7 +38,7 @@ final class CallerLane implements DonorWire {
     private static final int CLOSED = 2;
     private static final int READ_BUFFER_BYTES = 64 * 1024;
     /** Idle longer than this, a lane checks the donor's end is still open before a call. */
-    private static final long STALE_CHECK_NANOS = java.util.concurrent.TimeUnit.MILLISECONDS.toNanos(100);
+    private static final long STALE_CHECK_NANOS = TimeUnit.MILLISECONDS.toNanos(100);
 
     final DonorLink link;
     private final SocketChannel channel;
@@ -46,7 +49,7 @@ final class CallerLane implements DonorWire {
     /** Requests written and not answered, oldest first: a donor answers a connection's frames in order. */
     private final ArrayDeque<Pending> pending = new ArrayDeque<>();
     private final AtomicInteger state = new AtomicInteger(IN_CALL);
-    private final java.util.concurrent.atomic.AtomicBoolean disposed = new java.util.concurrent.atomic.AtomicBoolean();
+    private final AtomicBoolean disposed = new AtomicBoolean();
     private final Thread owner = Thread.currentThread();
     /** The oldest unanswered request, or null: the head of {@link #pending}, published for the sweeper. */
     private volatile Pending oldest;
@@ -127,7 +130,7 @@ final class CallerLane implements DonorWire {
     /** A BUSY pause on a lane is the owner's: only it writes here, and it waits for its call anyway. */
     @Override
     public CompletableFuture<Void> after(long micros) {
-        java.util.concurrent.locks.LockSupport.parkNanos(java.util.concurrent.TimeUnit.MICROSECONDS.toNanos(micros));
+        LockSupport.parkNanos(TimeUnit.MICROSECONDS.toNanos(micros));
         return CompletableFuture.completedFuture(null);
     }
 

@@ -433,7 +433,7 @@ public final class DonorConnection implements DonorWire, AutoCloseable {
         }
     }
 
-        /** Runs {@code action} with the reply body and releases it. */
+    /** Runs {@code action} with the reply body and releases it. */
     public static <T> T withBody(Reply reply, java.util.function.Function<ByteBuf, T> action) {
         try {
             return action.apply(reply.body());
