@@ -12,11 +12,8 @@ declare -A ARGS=([A]="${5?options of A}" [B]="${6?options of B}")
 MODES="${7:-randread randwrite}"
 command -v fio >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fio >/dev/null; }
 ./mvnw -B -q -DskipTests install
-WORK="$(mktemp -d)"
-PIDS=()
-cleanup() { for p in "${PIDS[@]:-}"; do kill "$p" 2>/dev/null || true; done; sleep 1; rm -rf "$WORK"; }
-trap cleanup EXIT
 . bench/cluster.sh
+bench_work
 start_donors ab "$WORK"
 declare -A URI
 for x in A B; do

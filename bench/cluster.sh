@@ -1,6 +1,15 @@
-# Sourced by the bench scripts: a free port on 127.0.0.1, and three donors in one Hazelcast cluster on it.
+# Sourced by the bench scripts: a scratch directory, a free port on 127.0.0.1, and three donors in one Hazelcast
+# cluster on it.
+# bench_work: makes the scratch directory WORK and an empty PIDS; on exit, every process in PIDS is killed and WORK
+# removed.
 # start_donors NAME DIR: starts donors NAME-0..2 (2 GiB each, logs in DIR), waits until each is ready, appends
 # their pids to PIDS and sets NODES to their data endpoints, comma-separated.
+
+bench_work() {
+  WORK="$(mktemp -d)"
+  PIDS=()
+  trap 'for p in "${PIDS[@]:-}"; do kill "$p" 2>/dev/null || true; done; sleep 1; rm -rf "$WORK"' EXIT
+}
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 

@@ -1,0 +1,96 @@
+#!/usr/bin/env bash
+# Where the CPU of an NBD request goes: fio 4k on the agent's export (3 donors on 127.0.0.1) and on `nbdkit memory`,
+# in one run, with the CPU (utime + stime from /proc/PID/stat) that every process spent per request: the agent,
+# each donor, nbdkit, and fio itself. With perf installed, also the system calls and context switches per request
+# of each process (perf stat on the raw_syscalls:sys_enter tracepoint), since on a VM a system call or a wake-up
+# can cost more than the work it carries. The machine has two cores: a request's whole CPU bounds the IOPS.
+# Usage: bench/nbd-cpu.sh [SECONDS] [REPLICAS] [QD] [FIO MODE] ["AGENT OPTIONS"]   e.g. bench/nbd-cpu.sh 10 2 32 randrw
+set -euo pipefail
+cd "$(dirname "$0")/.."
+SECS="${1:-10}"; R="${2:-2}"; QD="${3:-32}"; MODE="${4:-randrw}"; AGENT_OPTS="${5:-}"
+need=()
+command -v fio >/dev/null || need+=(fio)
+command -v nbdkit >/dev/null || need+=(nbdkit)
+command -v perf >/dev/null || need+=(linux-perf)
+if [ ${#need[@]} -gt 0 ]; then
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null || true
+fi
+./mvnw -B -q -DskipTests install
+. bench/cluster.sh
+bench_work
+
+ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
+# measure LABEL URI "NAME=PID ...": fio MODE at QD for SECS on URI, after a warm-up; writes $WORK/LABEL.txt
+measure() {
+  local label="$1" uri="$2" procs="$3" np name pid stats=()
+  fio --name=warm --ioengine=nbd --uri="$uri" --rw="$MODE" --bs=4k --iodepth="$QD" --size=256m --time_based \
+    --runtime=5 --output=/dev/null
+  declare -A t0
+  for np in $procs; do
+    name=${np%=*}; pid=${np#*=}; t0[$name]=$(ticks "$pid")
+    if command -v perf >/dev/null; then
+      perf stat -x, -e raw_syscalls:sys_enter,context-switches -p "$pid" -o "$WORK/$label-$name.perf" \
+        -- sleep "$SECS" 2>/dev/null &
+      stats+=($!)
+    fi
+  done
+  TIMEFORMAT='%U %S'
+  { time fio --name=m --ioengine=nbd --uri="$uri" --rw="$MODE" --bs=4k --iodepth="$QD" --size=256m --time_based \
+      --runtime="$SECS" --output-format=json --output="$WORK/$label.json" >/dev/null; } 2>"$WORK/$label-fio.time"
+  for pid in "${stats[@]:-}"; do wait "$pid" 2>/dev/null || true; done
+  : >"$WORK/$label.cpu"
+  for np in $procs; do
+    name=${np%=*}; pid=${np#*=}
+    echo "$name $(( $(ticks "$pid") - ${t0[$name]} ))" >>"$WORK/$label.cpu"
+  done
+  python3 - "$WORK" "$label" "$(getconf CLK_TCK)" "$procs" <<'PY'
+import json, os, sys
+work, label, hz, procs = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4].split()
+job = json.load(open("%s/%s.json" % (work, label)))["jobs"][0]
+ios = sum(job[s]["total_ios"] for s in ("read", "write"))
+iops = sum(job[s]["iops"] for s in ("read", "write"))
+lat = "; ".join("%s p50 %d us" % (s, job[s]["clat_ns"]["percentile"]["50.000000"] / 1000)
+                for s in ("read", "write") if job[s]["total_ios"])
+print("%s: %d IOPS (%s)" % (label, iops, lat))
+total = 0.0
+rows = [l.split() for l in open("%s/%s.cpu" % (work, label))]
+u, s = open("%s/%s-fio.time" % (work, label)).read().split()
+rows.append(["fio", (float(u) + float(s)) * hz])
+for name, t in rows:
+    us = float(t) * 1e6 / hz / ios
+    total += us
+    extra = ""
+    f = "%s/%s-%s.perf" % (work, label, name)
+    if os.path.exists(f):
+        c = {l.split(",")[2]: l.split(",")[0] for l in open(f) if l.count(",") > 2 and l[0].isdigit()}
+        if "raw_syscalls:sys_enter" in c:
+            extra = "   %5.2f system calls, %5.2f context switches per request" % (
+                int(c["raw_syscalls:sys_enter"]) / ios, int(c.get("context-switches", 0)) / ios)
+    print("  %-10s %6.1f us CPU per request%s" % (name, us, extra))
+print("  %-10s %6.1f us CPU per request (2 cores: at most %d requests/s)" % ("all", total, 2e6 / total))
+PY
+}
+
+start_donors cpu "$WORK"
+AP=$(free_port); HP=$(free_port)
+./pagepool agent --nodes "$NODES" --size 256m --disk "$WORK/swap.img" --nbd "127.0.0.1:$AP" \
+  --http "127.0.0.1:$HP" --replicas "$R" ${AGENT_OPTS} >"$WORK/agent.log" 2>&1 &
+PIDS+=($!)
+for _ in $(seq 150); do grep -q "serving nbd://" "$WORK/agent.log" && break; sleep 0.2; done
+URI="nbd://127.0.0.1:$AP/pagepool"
+# Every slot written once, then the JIT warmed, not counted.
+fio --name=fill --ioengine=nbd --uri="$URI" --rw=write --bs=1m --iodepth=4 --size=256m --output=/dev/null
+fio --name=warm --ioengine=nbd --uri="$URI" --rw=randrw --bs=4k --iodepth=32 --size=256m --time_based --runtime=8 \
+  --output=/dev/null
+echo "fio $MODE 4k, queue depth $QD, $SECS s, agent options '$AGENT_OPTS', $(nproc) cores, $(date -u +%F)"
+measure "pagepool-${R}-copies" "$URI" "agent=${PIDS[3]} donor0=${PIDS[0]} donor1=${PIDS[1]} donor2=${PIDS[2]}"
+for p in "${PIDS[@]}"; do kill "$p"; done
+PIDS=()
+sleep 2
+
+NP=$(free_port)
+nbdkit --foreground --exit-with-parent -i 127.0.0.1 -p "$NP" memory 256M &
+PIDS+=($!)
+sleep 1
+fio --name=fill --ioengine=nbd --uri="nbd://127.0.0.1:$NP" --rw=write --bs=1m --iodepth=4 --size=256m --output=/dev/null
+measure "nbdkit-memory" "nbd://127.0.0.1:$NP" "nbdkit=${PIDS[0]}"
