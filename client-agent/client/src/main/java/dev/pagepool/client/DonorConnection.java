@@ -58,6 +58,13 @@ public final class DonorConnection implements DonorWire, AutoCloseable {
     @FunctionalInterface
     public interface DonorRequests {
         void onRequest(DonorConnection conn, FrameHeader header, ByteBuf body);
+
+        /**
+         * The donor's end closed the connection; the client did not. Called on the event loop once the
+         * connection's requests have failed; must not wait.
+         */
+        default void onClosedByDonor(DonorConnection conn) {
+        }
     }
 
     /** A successful reply; the caller owns {@code body} and must release it. */
@@ -163,11 +170,15 @@ public final class DonorConnection implements DonorWire, AutoCloseable {
             }
         });
         s.closeHandler(v -> {
+            boolean byDonor = !closed; // close() marks the connection closed before it closes the socket
             closed = true;
             decoder.close();
             vertx.cancelTimer(sweeper);
             netClient.close();
             failAll(new DonorUnavailableException("connection to donor " + name + " closed"));
+            if (byDonor && requests != null) {
+                requests.onClosedByDonor(this);
+            }
         });
         sweeper = vertx.setPeriodic(TIMEOUT_SWEEP_MILLIS, id -> sweepTimeouts());
     }

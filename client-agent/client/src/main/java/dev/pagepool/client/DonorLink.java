@@ -39,6 +39,8 @@ final class DonorLink {
     /** Bytes this client placed on the donor since its last report: what the report does not show yet. */
     private final AtomicLong placedSinceReport = new AtomicLong();
     private long nextAttemptNanos;
+    private long lastEagerReconnectNanos = Long.MIN_VALUE;
+    private static final long EAGER_RECONNECT_NANOS = 1_000_000_000L;
     private long backoffNanos;
 
     @SuppressWarnings("unchecked")
@@ -168,6 +170,29 @@ final class DonorLink {
     /** The connection in slot {@code c}, or null when there is none. */
     synchronized DonorConnection slot(int c) {
         return connections[c];
+    }
+
+    /**
+     * Whether a connection the donor closed may be opened again at once: once a second per donor, so a donor
+     * that keeps closing what it accepts costs a reconnect a second, not a loop; the others wait for a request.
+     */
+    synchronized boolean mayReconnectNow() {
+        long now = clock.nanoTime();
+        if (lastEagerReconnectNanos != Long.MIN_VALUE && now - lastEagerReconnectNanos < EAGER_RECONNECT_NANOS) {
+            return false;
+        }
+        lastEagerReconnectNanos = now;
+        return true;
+    }
+
+    /** The slot that holds {@code conn}, or -1. */
+    synchronized int slotOf(DonorConnection conn) {
+        for (int c = 0; c < connections.length; c++) {
+            if (connections[c] == conn) {
+                return c;
+            }
+        }
+        return -1;
     }
 
     int connectionCount() {

@@ -60,7 +60,17 @@ final class DonorSet implements AutoCloseable {
         this.clock = clock;
         this.counters = counters;
         this.handbacks = new HandbackTaker(this);
-        this.connector = address -> DonorConnection.open(vertx, address, config, this::onDonorRequest, clock);
+        this.connector = address -> DonorConnection.open(vertx, address, config, new DonorConnection.DonorRequests() {
+            @Override
+            public void onRequest(DonorConnection conn, dev.pagepool.protocol.FrameHeader header, io.netty.buffer.ByteBuf body) {
+                onDonorRequest(conn, header, body);
+            }
+
+            @Override
+            public void onClosedByDonor(DonorConnection conn) {
+                reconnectNow(conn);
+            }
+        }, clock);
         this.watcher = Executors.newSingleThreadScheduledExecutor(PagePoolClient.daemon("pagepool-donors"));
         this.lanes = new CallerLanes(config, vertx, clock, this);
     }
@@ -533,6 +543,28 @@ final class DonorSet implements AutoCloseable {
             return;
         }
         handbacks.onRequest(link, conn, header, body);
+    }
+
+    /**
+     * A connection the donor closed is opened again at once, not at the next request: a donor that died while
+     * nothing was asked of it refuses, and goes out of service now, so its extents are copied again now rather
+     * than when the cluster or a request notices. A donor that only closed an idle connection is simply
+     * connected to again. Called on the event loop; never waits.
+     */
+    private void reconnectNow(DonorConnection conn) {
+        DonorLink link = linkOf(conn);
+        if (closed || link == null || !link.isUp()) {
+            return;
+        }
+        int c = link.slotOf(conn);
+        if (c < 0 || !link.mayReconnectNow()) {
+            return;
+        }
+        link.reopen(c, connector, fresh -> verifyPools(link, fresh)).whenComplete((fresh, error) -> {
+            if (error != null) {
+                markDown(link, PagePoolClient.unwrap(error).getMessage());
+            }
+        });
     }
 
     private DonorLink linkOf(DonorConnection conn) {

@@ -63,6 +63,7 @@ public final class FakeDonor implements AutoCloseable {
     /** Page status for every page of PUT frames, instead of storing (PAGE_REJECTED...), or absent. */
     private volatile Integer putPageStatus;
     private final PageChecksum crc = new PageChecksum();
+    private volatile boolean closed;
 
     public FakeDonor(Vertx vertx, String name) throws Exception {
         this.vertx = vertx;
@@ -348,8 +349,13 @@ public final class FakeDonor implements AutoCloseable {
         return pool + "/" + object + "/" + index;
     }
 
+    /** Closes its connections and its port, as a killed donor process would; closing again does nothing. */
     @Override
     public void close() throws Exception {
+        if (closed) {
+            return;
+        }
+        closed = true;
         sockets.forEach(NetSocket::close);
         server.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
     }

@@ -120,6 +120,31 @@ class ReplicationRacesTest {
     }
 
     @Test
+    void aDonorThatDiesWhileNothingIsAskedOfItGoesOutOfServiceAtOnceAndItsExtentsAreCopied() throws Exception {
+        PagePoolClient c = connect(3);
+        // Loads come from the cluster, as for a client that follows it, so no STATS poll of the client's own finds
+        // the dead donor.
+        for (FakeDonor fake : fakes) {
+            c.reportFree(fake.address(), 1L << 30);
+        }
+        PoolRef pool = c.newPool(PoolSpec.privatePool(true), 2);
+        assertEquals(PageStatus.OK, c.putBatch(pool, new long[] {0}, new int[] {4}, page(8), 1)[0]);
+        int dead = holders(pool, 4).get(0);
+        // The process is gone: its connections close and its port refuses. No request is made, the clock does not
+        // move, and the cluster has not said so yet: the closed connections alone must tell the client.
+        fakeOf(dead).close();
+        await(() -> !c.donorUp(dead), "the dead donor is out of service");
+        await(() -> c.underReplicatedExtents() == 0, "the extent has its two copies again");
+        List<Integer> copies = new ArrayList<>(holders(pool, 4));
+        copies.remove(Integer.valueOf(dead));
+        assertEquals(2, copies.size(), "two copies on the survivors: " + copies);
+        byte[] dst = new byte[Frame.PAGE_BYTES];
+        assertEquals(PageStatus.OK, c.getBatch(pool, new long[] {0}, new int[] {4}, 1, false, dst)[0]);
+        assertArrayEquals(page(8), dst);
+        guard.assertNoEventLoopBlocked();
+    }
+
+    @Test
     void aFlushAnsweredBusyToTheEndNeverLeavesThePageReadable() throws Exception {
         PagePoolClient c = connect(2);
         PoolRef pool = c.newPool(PoolSpec.privatePool(true), 2);

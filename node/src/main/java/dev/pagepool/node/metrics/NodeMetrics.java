@@ -71,6 +71,8 @@ public class NodeMetrics implements MeterBinder {
             .description("The operator's budget, before pressure signals cut it").register(registry);
         Gauge.builder("pagepool.arena.bytes", store, PageStore::arenaBytes)
             .description("Direct memory held for pages (slabs in use and free)").register(registry);
+        Gauge.builder("pagepool.arena.ready.bytes", store, s -> s.stats().arenaReadyBytes())
+            .description("A chunk zeroed ahead of the arena's next growth, within the budget").register(registry);
         counter(registry, "pagepool.handed.back.pages", "Persistent pages freed after their owner acknowledged them",
             counters.handedBackPages);
         counter(registry, "pagepool.handed.back.bytes", "Uncompressed bytes of pages handed back", counters.handedBackBytes);

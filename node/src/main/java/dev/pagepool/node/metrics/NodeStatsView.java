@@ -45,6 +45,8 @@ public final class NodeStatsView {
         m.put("compressed_pages", s.compressedPages());
         m.put("metadata_bytes", s.metadataBytes());
         m.put("arena_bytes", s.arenaBytes());
+        m.put("arena_ready_bytes", s.arenaReadyBytes());
+        m.put("arena_inline_growths", s.arenaInlineGrowths());
         m.put("puts", counters.puts.sum());
         m.put("puts_rejected", counters.putsRejected.sum());
         m.put("puts_bad_crc", counters.putsBadCrc.sum());

@@ -63,7 +63,7 @@ public class PressureSampler {
         try {
             if (!signals.signals().isEmpty()) {
                 long headroom = signals.headroomBytes(store.usedBytes());
-                budget.applyHeadroom(headroom, store.arenaBytes());
+                budget.applyHeadroom(headroom, store.residentBytes());
                 long limit = budget.signalLimitBytes();
                 // Logged when the signals start or stop cutting the operator's budget, not every period.
                 String binding = limit >= 0 && limit < budget.operatorBytes() ? signals.binding() : "";

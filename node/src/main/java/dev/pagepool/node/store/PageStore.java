@@ -257,6 +257,19 @@ public final class PageStore implements AutoCloseable {
         }
     }
 
+    /**
+     * The arena and the chunk zeroed ahead for its next growth: all the direct memory the store holds. Pressure
+     * signals measure the machine with that chunk already taken, so they must count it as the store's.
+     */
+    public long residentBytes() {
+        lock.lock();
+        try {
+            return slabs.arenaBytes() + slabs.readyBytes();
+        } finally {
+            lock.unlock();
+        }
+    }
+
     /** Slab bytes in use: what counts against the budget. Cheap, for once-per-frame admission checks. */
     public long usedBytes() {
         lock.lock();
@@ -435,7 +448,8 @@ public final class PageStore implements AutoCloseable {
             long pagesEphemeral = ephemeral.size();
             return new StoreStats(slabs.capacityBytes(), slabs.usedBytes(), pagesPersistent + pagesEphemeral,
                 pagesPersistent, pagesEphemeral, storedBytes, sameFilledPages, compressedPages, evictions,
-                persistent.metadataBytes() + ephemeral.metadataBytes() + slabs.metadataBytes(), slabs.arenaBytes());
+                persistent.metadataBytes() + ephemeral.metadataBytes() + slabs.metadataBytes(), slabs.arenaBytes(),
+                slabs.readyBytes(), slabs.inlineGrowths());
         } finally {
             lock.unlock();
         }

@@ -1,9 +1,5 @@
 package dev.pagepool.node.store;
 
-import java.lang.invoke.MethodHandle;
-import java.lang.invoke.MethodHandles;
-import java.lang.invoke.MethodType;
-import java.lang.reflect.Field;
 import java.nio.ByteBuffer;
 import java.util.Arrays;
 
@@ -31,19 +27,15 @@ import java.util.Arrays;
 final class SlabAllocator {
     static final int SLAB_BYTES = 64 * 1024;
     private static final int NONE = -1;
-    /**
-     * {@code sun.misc.Unsafe.invokeCleaner}, the usual way (Netty's and Lucene's) to give a direct
-     * buffer's memory back without waiting for a collection that may not come while the heap is quiet; a donor
-     * whose arena is gigabytes should not hold them past close. Null where it is unavailable: then the chunks
-     * are simply dropped and the collector frees them.
-     */
-    private static final MethodHandle INVOKE_CLEANER = findCleaner();
-
     private final int chunkBytes;
+    /** Zeroes the next chunk off the data path; see {@link ChunkPrefetcher}. */
+    private final ChunkPrefetcher prefetcher = new ChunkPrefetcher();
     private final int slabsPerChunk;
     private ByteBuffer[] chunks = new ByteBuffer[0];
     private long capacityBytes;
     private long arenaBytes;
+    /** Growths that found no chunk ready and zeroed one under the store's lock. */
+    private long inlineGrowths;
 
     // per-slab state, indexed by slab id
     private byte[] slabClass = new byte[0];
@@ -68,10 +60,12 @@ final class SlabAllocator {
         this.slabsPerChunk = chunkBytes / SLAB_BYTES;
         this.capacityBytes = capacityBytes;
         Arrays.fill(partialHead, NONE);
+        prefetchNext();
     }
 
     void setCapacity(long bytes) {
         capacityBytes = bytes;
+        prefetchNext();
     }
 
     long capacityBytes() {
@@ -171,12 +165,13 @@ final class SlabAllocator {
         chunkSlabsInUse = new int[0];
         for (ByteBuffer chunk : released) {
             if (chunk != null) {
-                freeChunk(chunk);
+                DirectChunks.free(chunk);
             }
         }
         arenaBytes = 0;
         freeSlabCount = 0;
         slabsInUse = 0;
+        prefetcher.close();
     }
 
     /**
@@ -202,11 +197,12 @@ final class SlabAllocator {
             }
             freeSlabCount = kept;
             int bytes = chunks[c].capacity();
-            freeChunk(chunks[c]);
+            DirectChunks.free(chunks[c]);
             chunks[c] = null;
             arenaBytes -= bytes;
             freed += bytes;
         }
+        prefetchNext();
         return freed;
     }
 
@@ -241,7 +237,12 @@ final class SlabAllocator {
         if (bytes < SLAB_BYTES) {
             return false;
         }
-        ByteBuffer chunk = ByteBuffer.allocateDirect(bytes);
+        ByteBuffer chunk = prefetcher.take(bytes);
+        if (chunk == null) {
+            chunk = DirectChunks.allocate(bytes);
+            inlineGrowths++;
+        }
+        bytes = chunk.capacity(); // a chunk made ready under a smaller budget may be short; it is used as it is
         for (int c = 0; c < chunks.length; c++) {
             if (chunks[c] == null) {
                 // A hole left by trim(): its slab state is already sized; only its free slabs come back.
@@ -251,6 +252,7 @@ final class SlabAllocator {
                 for (int slab = from + bytes / SLAB_BYTES - 1; slab >= from; slab--) {
                     freeSlabs[freeSlabCount++] = slab;
                 }
+                prefetchNext();
                 return true;
             }
         }
@@ -272,7 +274,32 @@ final class SlabAllocator {
         for (int slab = first + bytes / SLAB_BYTES - 1; slab >= first; slab--) {
             freeSlabs[freeSlabCount++] = slab;
         }
+        prefetchNext();
         return true;
+    }
+
+    /**
+     * Has the chunk the next growth will add made ready, or dropped, when the budget has no room for it beyond
+     * the arena: a donor never holds more than its budget, counting the chunk kept ready.
+     */
+    private void prefetchNext() {
+        long room = Math.max(0, capacityBytes - arenaBytes) / SLAB_BYTES * SLAB_BYTES;
+        int next = (int) Math.min(chunkBytes, room);
+        if (next < SLAB_BYTES) {
+            prefetcher.discard();
+        } else {
+            prefetcher.want(next);
+        }
+    }
+
+    /** Bytes zeroed and held for the next growth, not yet part of the arena. */
+    long readyBytes() {
+        return prefetcher.readyBytes();
+    }
+
+    /** Growths that zeroed their chunk themselves, on the thread of the put that needed it. */
+    long inlineGrowths() {
+        return inlineGrowths;
     }
 
     private void linkPartial(int slab, int sizeClass) {
@@ -300,29 +327,5 @@ final class SlabAllocator {
         }
         slabNext[slab] = NONE;
         slabPrev[slab] = NONE;
-    }
-
-    private static void freeChunk(ByteBuffer chunk) {
-        if (INVOKE_CLEANER == null) {
-            return;
-        }
-        try {
-            INVOKE_CLEANER.invokeExact(chunk);
-        } catch (Throwable notFreed) {
-            // Left to the collector, as without the handle.
-        }
-    }
-
-    private static MethodHandle findCleaner() {
-        try {
-            Class<?> unsafeClass = Class.forName("sun.misc.Unsafe");
-            Field theUnsafe = unsafeClass.getDeclaredField("theUnsafe");
-            theUnsafe.setAccessible(true);
-            return MethodHandles.lookup()
-                .findVirtual(unsafeClass, "invokeCleaner", MethodType.methodType(void.class, ByteBuffer.class))
-                .bindTo(theUnsafe.get(null));
-        } catch (ReflectiveOperationException | RuntimeException unavailable) {
-            return null;
-        }
     }
 }

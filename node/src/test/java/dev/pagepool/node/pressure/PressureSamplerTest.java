@@ -45,9 +45,16 @@ class PressureSamplerTest {
             sampler.guard = new WatermarkGuard(store, budget, sender);
             sampler.signals = new PressureSignals(List.of(new MemAvailableSignal(proc, 256 * MIB)));
 
-            Files.writeString(proc.resolve("meminfo"), "MemAvailable: " + (256 * MIB - MIB) / 1024 + " kB\n");
-            sampler.sample(); // short by 1 MiB: the budget becomes arena - 1 MiB
+            // The store holds its 2 MiB arena and the 1 MiB chunk zeroed ahead of its next growth.
+            long deadline = System.nanoTime() + 10_000_000_000L;
+            while (store.stats().arenaReadyBytes() != MIB && System.nanoTime() < deadline) {
+                Thread.onSpinWait();
+            }
+            assertEquals(3 * MIB, store.residentBytes());
+            Files.writeString(proc.resolve("meminfo"), "MemAvailable: " + (256 * MIB - 2 * MIB) / 1024 + " kB\n");
+            sampler.sample(); // short by 2 MiB: the budget becomes what the store holds - 2 MiB
             assertEquals(MIB, budget.effectiveBytes());
+            assertEquals(0, store.stats().arenaReadyBytes(), "the chunk zeroed ahead went first");
             assertTrue(store.usedBytes() < Watermarks.DEFAULT.highBytes(MIB) || store.stats().pagesEphemeral() == 0,
                 "ephemeral pages were evicted below high");
             assertTrue(store.arenaBytes() <= MIB, "empty chunks went back to the OS: " + store.arenaBytes());
