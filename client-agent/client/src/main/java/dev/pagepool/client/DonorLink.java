@@ -39,8 +39,8 @@ final class DonorLink {
     /** Bytes this client placed on the donor since its last report: what the report does not show yet. */
     private final AtomicLong placedSinceReport = new AtomicLong();
     private long nextAttemptNanos;
-    private long lastEagerReconnectNanos = Long.MIN_VALUE;
-    private static final long EAGER_RECONNECT_NANOS = 1_000_000_000L;
+    private long lastProbeNanos = Long.MIN_VALUE;
+    private static final long PROBE_INTERVAL_NANOS = 1_000_000_000L;
     private long backoffNanos;
 
     @SuppressWarnings("unchecked")
@@ -173,26 +173,16 @@ final class DonorLink {
     }
 
     /**
-     * Whether a connection the donor closed may be opened again at once: once a second per donor, so a donor
-     * that keeps closing what it accepts costs a reconnect a second, not a loop; the others wait for a request.
+     * Whether a connection the donor closed may be followed by a probe of its port now: once a second per donor,
+     * so a donor closing many connections at once (its idle timeout) is probed once.
      */
-    synchronized boolean mayReconnectNow() {
+    synchronized boolean mayProbeNow() {
         long now = clock.nanoTime();
-        if (lastEagerReconnectNanos != Long.MIN_VALUE && now - lastEagerReconnectNanos < EAGER_RECONNECT_NANOS) {
+        if (lastProbeNanos != Long.MIN_VALUE && now - lastProbeNanos < PROBE_INTERVAL_NANOS) {
             return false;
         }
-        lastEagerReconnectNanos = now;
+        lastProbeNanos = now;
         return true;
-    }
-
-    /** The slot that holds {@code conn}, or -1. */
-    synchronized int slotOf(DonorConnection conn) {
-        for (int c = 0; c < connections.length; c++) {
-            if (connections[c] == conn) {
-                return c;
-            }
-        }
-        return -1;
     }
 
     int connectionCount() {

@@ -2,6 +2,8 @@ package dev.pagepool.client;
 
 import dev.pagepool.protocol.Frame;
 import io.vertx.core.Vertx;
+import io.vertx.core.net.NetClient;
+import io.vertx.core.net.NetClientOptions;
 import java.net.InetSocketAddress;
 import java.util.List;
 import java.util.Map;
@@ -36,6 +38,7 @@ final class DonorSet implements AutoCloseable {
     private static final long LOAD_POLL_MILLIS = 1000;
 
     private final ClientConfig config;
+    private final Vertx vertx;
     private final NanoClock clock;
     private final ClientCounters counters;
     private final DonorLink[] links = new DonorLink[MAX_DONORS];
@@ -57,6 +60,7 @@ final class DonorSet implements AutoCloseable {
 
     DonorSet(ClientConfig config, Vertx vertx, NanoClock clock, ClientCounters counters) {
         this.config = config;
+        this.vertx = vertx;
         this.clock = clock;
         this.counters = counters;
         this.handbacks = new HandbackTaker(this);
@@ -68,7 +72,7 @@ final class DonorSet implements AutoCloseable {
 
             @Override
             public void onClosedByDonor(DonorConnection conn) {
-                reconnectNow(conn);
+                probe(conn);
             }
         }, clock);
         this.watcher = Executors.newSingleThreadScheduledExecutor(PagePoolClient.daemon("pagepool-donors"));
@@ -546,23 +550,26 @@ final class DonorSet implements AutoCloseable {
     }
 
     /**
-     * A connection the donor closed is opened again at once, not at the next request: a donor that died while
-     * nothing was asked of it refuses, and goes out of service now, so its extents are copied again now rather
-     * than when the cluster or a request notices. A donor that only closed an idle connection is simply
-     * connected to again. Called on the event loop; never waits.
+     * A connection the donor closed is followed by a bare TCP connect to its port, closed at once. A donor that
+     * died while nothing was asked of it refuses it, and goes out of service now, so its extents are copied again
+     * now rather than when the cluster or the next request notices. A donor that only closed an idle connection
+     * accepts it, and the connection is opened again when a request needs it, as before: the client does not
+     * hold a connection the donor chose to close. Called on the event loop; never waits.
      */
-    private void reconnectNow(DonorConnection conn) {
+    private void probe(DonorConnection conn) {
         DonorLink link = linkOf(conn);
-        if (closed || link == null || !link.isUp()) {
+        if (closed || link == null || !link.isUp() || !link.mayProbeNow()) {
             return;
         }
-        int c = link.slotOf(conn);
-        if (c < 0 || !link.mayReconnectNow()) {
-            return;
-        }
-        link.reopen(c, connector, fresh -> verifyPools(link, fresh)).whenComplete((fresh, error) -> {
-            if (error != null) {
-                markDown(link, PagePoolClient.unwrap(error).getMessage());
+        NetClient prober = vertx.createNetClient(new NetClientOptions()
+            .setConnectTimeout((int) config.connectTimeout().toMillis()));
+        prober.connect(link.address.getPort(), link.address.getHostString()).onComplete(ar -> {
+            if (ar.succeeded()) {
+                ar.result().close();
+            }
+            prober.close();
+            if (ar.failed() && !closed) {
+                markDown(link, "closed its connection and refuses new ones: " + ar.cause().getMessage());
             }
         });
     }

@@ -101,7 +101,8 @@ public final class PageLoad {
                 get.latency.getValueAtPercentile(99), get.latency.getValueAtPercentile(99.9),
                 rejected.get(), verified.get(), mismatches.get(), missing.get(),
                 CpuMeter.usPerPage(beforePut, afterPut, total, false), CpuMeter.usPerPage(afterPut, afterGet, total, false),
-                CpuMeter.usPerPage(beforePut, afterPut, total, true), CpuMeter.usPerPage(afterPut, afterGet, total, true));
+                CpuMeter.usPerPage(beforePut, afterPut, total, true), CpuMeter.usPerPage(afterPut, afterGet, total, true),
+                put.latency.getMaxValue(), get.latency.getMaxValue());
         } finally {
             workers.shutdownNow();
         }

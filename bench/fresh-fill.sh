@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# A donor that starts empty, filled by one synchronous client, against a Redis that starts empty, filled the same
+# way (redis-benchmark -c 1, SET of 4 KiB values): p50, p99, p99.9 and the slowest request. The donor's arena grows
+# 32 MiB at a time, Redis's memory as it allocates; either way fresh pages are faulted in, which is slow on a small
+# VM. Also prints the donor's arena_inline_growths: growths that found no chunk zeroed ahead and zeroed their own
+# inside a put. Usage: bench/fresh-fill.sh [PAGES] [DONOR_JAR]
+# DONOR_JAR: another build's node/target/quarkus-app/quarkus-run.jar, to compare donors with the same client.
+# Needs redis-server and redis-tools from Debian; installs them if missing.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PAGES="${1:-100000}"
+JAR="${2:-node/target/quarkus-app/quarkus-run.jar}"
+WARMUP=20000
+source bench/cluster.sh
+bench_work
+
+if ! command -v redis-server >/dev/null || ! command -v redis-benchmark >/dev/null; then
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server redis-tools >/dev/null
+fi
+[ -f client-agent/agent/target/pagepool-agent-0.1.0-SNAPSHOT-all.jar ] && [ -f node/target/quarkus-app/quarkus-run.jar ] \
+  || ./mvnw -B -q -DskipTests install
+json_field() { { grep -o "\"$2\":[0-9.-]*" <<<"$1" || true; } | head -1 | cut -d: -f2; }
+
+DATA=$(free_port); HTTP=$(free_port)
+java -Xms512m -Xmx512m -XX:MaxDirectMemorySize=4g -XX:+UseParallelGC -Dpagepool.cluster.enabled=false \
+  -Dpagepool.node.data-port="$DATA" -Dquarkus.http.port="$HTTP" -Dpagepool.node.capacity=3g \
+  -jar "$JAR" >"$WORK/donor.log" 2>&1 &
+PIDS+=($!)
+for _ in $(seq 100); do curl -sf "http://127.0.0.1:$HTTP/q/health/ready" >/dev/null 2>&1 && break; sleep 0.2; done
+# The client's JIT warms up first on a pool of its own (--warmup), whose memory the measured pages reuse before
+# they grow the arena: the measured run faults in (PAGES - WARMUP) pages of fresh memory.
+PP=$(./pagepool bench --nodes "127.0.0.1:$DATA" --pages "$PAGES" --batch 1 --threads 1 --warmup "$WARMUP" --json | tail -1)
+STATS=$(curl -sf "http://127.0.0.1:$HTTP/admin/stats" || echo '{}')
+kill "${PIDS[0]}"; wait "${PIDS[0]}" 2>/dev/null || true
+
+RPORT=$(free_port)
+redis-server --port "$RPORT" --bind 127.0.0.1 --save '' --appendonly no --daemonize no >"$WORK/redis.log" 2>&1 &
+PIDS+=($!)
+sleep 1
+R=$(redis-benchmark -h 127.0.0.1 -p "$RPORT" -d 4096 -r "$PAGES" --csv -t set -c 1 -n "$PAGES" 2>/dev/null | grep '^"SET"' | tr -d '"')
+redis-cli -p "$RPORT" shutdown nosave >/dev/null 2>&1 || true
+ms_to_us() { awk -v v="$1" 'BEGIN { printf "%d", v * 1000 }'; }
+R_P50=$(ms_to_us "$(cut -d, -f5 <<<"$R")"); R_P99=$(ms_to_us "$(cut -d, -f7 <<<"$R")"); R_MAX=$(ms_to_us "$(cut -d, -f8 <<<"$R")")
+
+P50=$(json_field "$PP" p50_us_put); P99=$(json_field "$PP" p99_us_put); P999=$(json_field "$PP" p999_us_put)
+MAX=$(json_field "$PP" max_us_put)
+INLINE=$(json_field "$STATS" arena_inline_growths); ARENA=$(json_field "$STATS" arena_bytes)
+echo "fresh fill, 1 synchronous client, $PAGES puts of 4 KiB ($WARMUP of them into memory the warm-up left), $(nproc) cores, $(date +%F)"
+echo "pagepool ($JAR): p50 $P50 us, p99 $P99 us, p99.9 $P999 us, max $MAX us; arena $((${ARENA:-0} >> 20)) MiB," \
+  "growths that zeroed their own chunk: ${INLINE:-not reported by this donor}"
+echo "redis -c 1 SET:  p50 $R_P50 us, p99 $R_P99 us, max $R_MAX us"
+awk -v a="$P50" -v b="$R_P50" -v c="$P99" -v d="$R_P99" -v e="$MAX" -v f="$R_MAX" \
+  'BEGIN { printf "ratio pagepool / redis: p50 %.2fx, p99 %.2fx, max %.2fx\n", a / b, c / d, e / f }'
