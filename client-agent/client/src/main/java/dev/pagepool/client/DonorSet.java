@@ -35,6 +35,7 @@ final class DonorSet implements AutoCloseable {
     static final int MAX_DONORS = 64;
     private static final Logger LOG = Logger.getLogger(DonorSet.class.getName());
     private static final long WATCH_PERIOD_MILLIS = 200;
+    private static final long PROBE_AGAIN_MILLIS = 100;
     private static final long LOAD_POLL_MILLIS = 1000;
 
     private final ClientConfig config;
@@ -554,13 +555,18 @@ final class DonorSet implements AutoCloseable {
      * died while nothing was asked of it refuses it, and goes out of service now, so its extents are copied again
      * now rather than when the cluster or the next request notices. A donor that only closed an idle connection
      * accepts it, and the connection is opened again when a request needs it, as before: the client does not
-     * hold a connection the donor chose to close. Called on the event loop; never waits.
+     * hold a connection the donor chose to close. An accepted connect is tried once more {@link
+     * #PROBE_AGAIN_MILLIS} later: a dying process may close its connections before its listening socket. Called
+     * on the event loop; never waits.
      */
     private void probe(DonorConnection conn) {
         DonorLink link = linkOf(conn);
-        if (closed || link == null || !link.isUp() || !link.mayProbeNow()) {
-            return;
+        if (!closed && link != null && link.isUp() && link.mayProbeNow()) {
+            probe(link, true);
         }
+    }
+
+    private void probe(DonorLink link, boolean again) {
         NetClient prober = vertx.createNetClient(new NetClientOptions()
             .setConnectTimeout((int) config.connectTimeout().toMillis()));
         prober.connect(link.address.getPort(), link.address.getHostString()).onComplete(ar -> {
@@ -568,8 +574,13 @@ final class DonorSet implements AutoCloseable {
                 ar.result().close();
             }
             prober.close();
-            if (ar.failed() && !closed) {
+            if (closed || !link.isUp()) {
+                return;
+            }
+            if (ar.failed()) {
                 markDown(link, "closed its connection and refuses new ones: " + ar.cause().getMessage());
+            } else if (again) {
+                vertx.setTimer(PROBE_AGAIN_MILLIS, id -> probe(link, false));
             }
         });
     }

@@ -349,14 +349,18 @@ public final class FakeDonor implements AutoCloseable {
         return pool + "/" + object + "/" + index;
     }
 
-    /** Closes its connections and its port, as a killed donor process would; closing again does nothing. */
+    /**
+     * Closes its port, then its connections, as a killed donor process usually does: the kernel closes a process's
+     * files in the order of their numbers, and the listening socket, opened at start, usually has the lowest.
+     * Closing again does nothing.
+     */
     @Override
     public void close() throws Exception {
         if (closed) {
             return;
         }
         closed = true;
-        sockets.forEach(NetSocket::close);
         server.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+        sockets.forEach(NetSocket::close);
     }
 }
