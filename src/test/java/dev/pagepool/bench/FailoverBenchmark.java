@@ -123,6 +123,7 @@ public final class FailoverBenchmark {
                 Thread.sleep(20);
             }
             long before = client.counters().bytesReReplicated();
+            long[] cpuBefore = {cpuMillis(donors.get(0)), cpuMillis(back), ownCpuMillis()};
             long t0 = System.nanoTime();
             donors.get(2).kill();
             while (client.underReplicatedExtents() == 0 && System.nanoTime() - t0 < 10_000_000_000L) {
@@ -137,7 +138,18 @@ public final class FailoverBenchmark {
             System.out.printf("re-replication with no other load: %.0f MiB in %.2f s after the kill: %.0f MB/s (the client"
                     + " noticed the kill after %.0f ms); %d pages lost%n", idleBytes / 1048576.0, idleSeconds,
                 idleBytes / 1e6 / idleSeconds, noticedMillis, client.counters().pagesLost());
+            // Where the copy's CPU went: on two cores, the copy is as fast as the processes that share them.
+            System.out.printf("  CPU meanwhile: donor fb-0 %d ms, donor fb-1 (restarted above) %d ms, this client %d ms%n",
+                cpuMillis(donors.get(0)) - cpuBefore[0], cpuMillis(back) - cpuBefore[1], ownCpuMillis() - cpuBefore[2]);
         }
+    }
+
+    private static long cpuMillis(DonorProcess donor) {
+        return ProcessHandle.of(donor.pid()).flatMap(h -> h.info().totalCpuDuration()).map(Duration::toMillis).orElse(-1L);
+    }
+
+    private static long ownCpuMillis() {
+        return ProcessHandle.current().info().totalCpuDuration().map(Duration::toMillis).orElse(-1L);
     }
 
     /** Alternates a batch read and a batch rewrite until {@code end}; returns {batches, failed batches}. */
