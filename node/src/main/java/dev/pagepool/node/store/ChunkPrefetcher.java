@@ -12,9 +12,10 @@ import org.jboss.logging.Logger;
  * fill the arena faster than this thread can zero, a growth still zeroes its own ({@code arena_inline_growths}).
  *
  * <p>At most one chunk is kept ready, and only while the budget has room for it beyond the arena; a budget
- * cut drops it ({@link #discard}). {@link #take} never waits: with nothing ready of the size asked for, the
- * caller allocates the chunk itself, as before. Thread-safe: the store's lock is held by the callers of
- * {@link #want}, {@link #take} and {@link #discard}, never by this thread.
+ * cut drops it ({@link #discard}). {@link #take} never waits: with nothing ready that fits, the caller
+ * allocates the chunk itself, as before. Thread-safe: the store's lock is held by the callers of {@link #want},
+ * {@link #take}, {@link #discard} and {@link #readyBytes}, never by this thread, which takes no lock but this
+ * object's, and that never while it zeroes.
  */
 final class ChunkPrefetcher implements AutoCloseable {
     private static final Logger LOG = Logger.getLogger(ChunkPrefetcher.class);
