@@ -4,6 +4,12 @@
 # removed.
 # start_donors NAME DIR: starts donors NAME-0..2 (2 GiB each, logs in DIR), waits until each is ready, appends
 # their pids to PIDS and sets NODES to their data endpoints, comma-separated.
+# start_lone_donor JAR DIR: one donor of the build JAR, in no cluster (3 GiB budget, 512 MiB heap, log DIR/donor.log);
+# waits until it is ready, appends its pid to PIDS and sets DATA and HTTP to its ports.
+# start_redis DIR: a Redis with no persistence on a free port (log DIR/redis.log); appends its pid to PIDS and sets
+# RPORT and RPID.
+# ensure_built: builds the jars unless both are there. ensure_redis: installs redis-server and redis-tools if missing.
+# json_field JSON KEY: the number under KEY in a one-line JSON object, or nothing.
 
 bench_work() {
   WORK="$(mktemp -d)"
@@ -11,7 +17,38 @@ bench_work() {
   trap 'for p in "${PIDS[@]:-}"; do kill "$p" 2>/dev/null || true; done; sleep 1; rm -rf "$WORK"' EXIT
 }
 
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])' 2>/dev/null \
+  || shuf -i 20000-60000 -n 1; }
+
+ensure_built() {
+  [ -f client-agent/agent/target/pagepool-agent-0.1.0-SNAPSHOT-all.jar ] && [ -f node/target/quarkus-app/quarkus-run.jar ] \
+    || ./mvnw -B -q -DskipTests install
+}
+
+ensure_redis() {
+  if ! command -v redis-server >/dev/null || ! command -v redis-benchmark >/dev/null; then
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server redis-tools >/dev/null
+  fi
+}
+
+json_field() { { grep -o "\"$2\":[0-9.-]*" <<<"$1" || true; } | head -1 | cut -d: -f2; }
+
+start_redis() {
+  RPORT=$(free_port)
+  redis-server --port "$RPORT" --bind 127.0.0.1 --save '' --appendonly no --daemonize no >"$1/redis.log" 2>&1 &
+  RPID=$!
+  PIDS+=("$RPID")
+  sleep 1
+}
+
+start_lone_donor() {
+  DATA=$(free_port); HTTP=$(free_port)
+  java -Xms512m -Xmx512m -XX:MaxDirectMemorySize=4g -XX:+UseParallelGC -Dpagepool.cluster.enabled=false \
+    -Dpagepool.node.data-port="$DATA" -Dquarkus.http.port="$HTTP" -Dpagepool.node.capacity=3g \
+    -jar "$1" >"$2/donor.log" 2>&1 &
+  PIDS+=($!)
+  for _ in $(seq 100); do curl -sf "http://127.0.0.1:$HTTP/q/health/ready" >/dev/null 2>&1 && break; sleep 0.2; done
+}
 
 start_donors() {
   local name="$1" dir="$2" i d h

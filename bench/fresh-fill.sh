@@ -13,30 +13,16 @@ JAR="${2:-node/target/quarkus-app/quarkus-run.jar}"
 WARMUP=20000
 source bench/cluster.sh
 bench_work
-
-if ! command -v redis-server >/dev/null || ! command -v redis-benchmark >/dev/null; then
-  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server redis-tools >/dev/null
-fi
-[ -f client-agent/agent/target/pagepool-agent-0.1.0-SNAPSHOT-all.jar ] && [ -f node/target/quarkus-app/quarkus-run.jar ] \
-  || ./mvnw -B -q -DskipTests install
-json_field() { { grep -o "\"$2\":[0-9.-]*" <<<"$1" || true; } | head -1 | cut -d: -f2; }
-
-DATA=$(free_port); HTTP=$(free_port)
-java -Xms512m -Xmx512m -XX:MaxDirectMemorySize=4g -XX:+UseParallelGC -Dpagepool.cluster.enabled=false \
-  -Dpagepool.node.data-port="$DATA" -Dquarkus.http.port="$HTTP" -Dpagepool.node.capacity=3g \
-  -jar "$JAR" >"$WORK/donor.log" 2>&1 &
-PIDS+=($!)
-for _ in $(seq 100); do curl -sf "http://127.0.0.1:$HTTP/q/health/ready" >/dev/null 2>&1 && break; sleep 0.2; done
+ensure_redis
+ensure_built
+start_lone_donor "$JAR" "$WORK"
 # The client's JIT warms up first on a pool of its own (--warmup), whose memory the measured pages reuse before
 # they grow the arena: the measured run faults in (PAGES - WARMUP) pages of fresh memory.
 PP=$(./pagepool bench --nodes "127.0.0.1:$DATA" --pages "$PAGES" --batch 1 --threads 1 --warmup "$WARMUP" --json | tail -1)
 STATS=$(curl -sf "http://127.0.0.1:$HTTP/admin/stats" || echo '{}')
 kill "${PIDS[0]}"; wait "${PIDS[0]}" 2>/dev/null || true
 
-RPORT=$(free_port)
-redis-server --port "$RPORT" --bind 127.0.0.1 --save '' --appendonly no --daemonize no >"$WORK/redis.log" 2>&1 &
-PIDS+=($!)
-sleep 1
+start_redis "$WORK"
 R=$(redis-benchmark -h 127.0.0.1 -p "$RPORT" -d 4096 -r "$PAGES" --csv -t set -c 1 -n "$PAGES" 2>/dev/null | grep '^"SET"' | tr -d '"')
 redis-cli -p "$RPORT" shutdown nosave >/dev/null 2>&1 || true
 ms_to_us() { awk -v v="$1" 'BEGIN { printf "%d", v * 1000 }'; }

@@ -8,27 +8,13 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 PAGES="${1:-300000}"
 LAT_PAGES=20000
-WORK="$(mktemp -d)"
-PIDS=()
-cleanup() { for p in "${PIDS[@]:-}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$WORK"; }
-trap cleanup EXIT
-
-if ! command -v redis-server >/dev/null || ! command -v redis-benchmark >/dev/null; then
-  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server redis-tools >/dev/null
-fi
-[ -f client-agent/agent/target/pagepool-agent-0.1.0-SNAPSHOT-all.jar ] && [ -f node/target/quarkus-app/quarkus-run.jar ] \
-  || ./mvnw -B -q -DskipTests install
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])' 2>/dev/null \
-  || shuf -i 20000-60000 -n 1; }
-json_field() { grep -o "\"$2\":[0-9.]*" <<<"$1" | head -1 | cut -d: -f2; }
+source bench/cluster.sh
+bench_work
+ensure_redis
+ensure_built
 
 # ---- pagepool donor
-DATA=$(free_port); HTTP=$(free_port)
-java -Xms512m -Xmx512m -XX:MaxDirectMemorySize=4g -XX:+UseParallelGC -Dpagepool.cluster.enabled=false \
-  -Dpagepool.node.data-port="$DATA" -Dquarkus.http.port="$HTTP" -Dpagepool.node.capacity=3g \
-  -jar node/target/quarkus-app/quarkus-run.jar >"$WORK/donor.log" 2>&1 &
-PIDS+=($!)
-for _ in $(seq 100); do curl -sf "http://127.0.0.1:$HTTP/q/health/ready" >/dev/null 2>&1 && break; sleep 0.2; done
+start_lone_donor node/target/quarkus-app/quarkus-run.jar "$WORK"
 grep -o "lz4 LZ4Factory:[A-Za-z]*" "$WORK/donor.log" | head -1 || true
 pp() { ./pagepool bench --nodes "127.0.0.1:$DATA" --json "$@" | tail -1; }
 # Each run warms its own JVM first (--warmup, not measured): the JIT's CPU is not a cost per page. The batched
@@ -43,11 +29,7 @@ PP_B5=$(pp --pages "$PAGES" --batch 64 --threads 4 --compressible 0.5 --warmup "
 kill "${PIDS[0]}"; wait "${PIDS[0]}" 2>/dev/null || true
 
 # ---- Redis 7 (no persistence: a cache, like an ephemeral pool)
-RPORT=$(free_port)
-redis-server --port "$RPORT" --bind 127.0.0.1 --save '' --appendonly no --daemonize no >"$WORK/redis.log" 2>&1 &
-RPID=$!
-PIDS+=("$RPID")
-sleep 1
+start_redis "$WORK"
 rb() { redis-benchmark -h 127.0.0.1 -p "$RPORT" -d 4096 -r "$PAGES" --csv "$@" 2>/dev/null; }
 proc_cpu_ns() { awk -v hz="$(getconf CLK_TCK)" '{ printf "%d", ($14 + $15) * 1e9 / hz }' "/proc/$1/stat"; }
 # One pipelined test; its CSV lands in $WORK/rb-$1.csv and its CPU per request (redis-server and
