@@ -17,13 +17,15 @@ ensure_built
 start_lone_donor node/target/quarkus-app/quarkus-run.jar "$WORK"
 grep -o "lz4 LZ4Factory:[A-Za-z]*" "$WORK/donor.log" | head -1 || true
 pp() { ./pagepool bench --nodes "127.0.0.1:$DATA" --json "$@" | tail -1; }
-# Each run warms its own JVM first (--warmup, not measured): the JIT's CPU is not a cost per page. The batched
-# runs warm up with as many pages as they measure, so the donor's arena has grown to hold them: the figures are
-# those of a donor in steady state, whose memory comes and goes inside an arena it already holds. Redis's SET is
-# measured the same way, after a pass that grew its memory. The first fill of fresh memory, on both sides, is
-# dominated by page faults on a VM where they are slow: see BENCHMARKS.md. The single client warms up with as many
-# calls as the batched runs, so that the donor's JIT is done too; Redis's -c 1 SET runs after its memory grew.
-PP_SYNC=$(pp --pages "$LAT_PAGES" --batch 1 --threads 1 --warmup "$PAGES")
+# Each run warms its own JVM first (--warmup, not measured): the JIT's CPU is not a cost per page. The warm-up runs
+# in rounds until one passes in which the compilers of the client and the donor were nearly idle (at most 10; the
+# JSON says how many ran, whether the last was settled, and jit_ms_measured, the compilers' time during the
+# measured run). The batched runs warm up with as many pages a round as they measure, so the donor's arena has
+# grown to hold them: the figures are those of a donor in steady state, whose memory comes and goes inside an
+# arena it already holds. Redis's SET is measured the same way, after a pass that grew its memory. The first fill
+# of fresh memory, on both sides, is dominated by page faults on a VM where they are slow: see BENCHMARKS.md.
+# Redis's -c 1 SET runs after its memory grew.
+PP_SYNC=$(pp --pages "$LAT_PAGES" --batch 1 --threads 1 --warmup "$LAT_PAGES")
 PP_B0=$(pp --pages "$PAGES" --batch 64 --threads 4 --compressible 0 --warmup "$PAGES")
 PP_B5=$(pp --pages "$PAGES" --batch 64 --threads 4 --compressible 0.5 --warmup "$PAGES")
 kill "${PIDS[0]}"; wait "${PIDS[0]}" 2>/dev/null || true
@@ -101,6 +103,11 @@ printf '%-58s %12s %12s %10s\n' "single client sync put p50 / p99 (us) vs hazelc
 printf '%-58s %12s %12s %10s\n' "single client sync get p50 / p99 (us) vs hazelcast imap get" \
   "$(json_field "$PP_SYNC" p50_us_get)/$(json_field "$PP_SYNC" p99_us_get)" \
   "$(json_field "$HZ" p50_us_get)/$(json_field "$HZ" p99_us_get)" "-"
+for run in SYNC B0 B5; do
+  v=PP_$run; PP="${!v}"
+  printf '%-58s %12s\n' "pagepool $run: warm-up rounds / settled (1) / JIT ms measured" \
+    "$(json_field "$PP" warmup_rounds)/$(json_field "$PP" warmup_settled)/$(json_field "$PP" jit_ms_measured)"
+done
 echo
 echo "raw: pagepool sync $PP_SYNC"
 echo "raw: pagepool batch c=0 $PP_B0"

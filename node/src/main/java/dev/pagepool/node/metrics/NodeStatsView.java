@@ -16,6 +16,9 @@ public final class NodeStatsView {
     /** The donor's own process, for its CPU time. */
     private static final com.sun.management.OperatingSystemMXBean OS =
         (com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory.getOperatingSystemMXBean();
+    /** The donor's JIT; null in a JVM without one. */
+    private static final java.lang.management.CompilationMXBean JIT =
+        java.lang.management.ManagementFactory.getCompilationMXBean();
 
     private final PageStore store;
     private final NodeCounters counters;
@@ -57,6 +60,10 @@ public final class NodeStatsView {
         m.put("handed_back", counters.handedBackPages.sum());
         // What a benchmark divides by pages served: CPU per page is steady where pages per second are not.
         m.put("process_cpu_nanos", OS.getProcessCpuTime());
+        // And what tells a benchmark's warm-up that the donor's compilers are done, so that their CPU is not
+        // counted as the cost of a page: milliseconds its compiler threads have spent compiling, -1 if unknown.
+        m.put("jit_compile_millis", JIT != null && JIT.isCompilationTimeMonitoringSupported()
+            ? JIT.getTotalCompilationTime() : -1L);
         m.put("handed_back_bytes", counters.handedBackBytes.sum());
         m.put("handback_frames", counters.handbackFrames.sum());
         m.put("handback_refused", counters.handbackRefused.sum());

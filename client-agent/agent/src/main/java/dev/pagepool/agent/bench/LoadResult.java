@@ -5,13 +5,15 @@ import java.util.Map;
 
 /**
  * What a load run measured: pages per second, request latency and CPU per page (this process and the donors
- * together, and this process alone) per phase, and what verification found.
+ * together, and this process alone) per phase, and what verification found. {@code jitMillis} is the time the
+ * compilers of this process and of the donors spent during the run: near 0 when the run measured compiled code.
  */
 public record LoadResult(long pages, int batch, int threads, double compressible, String pool,
                          double putSeconds, double getSeconds, long p50UsPut, long p99UsPut, long p999UsPut,
                          long p50UsGet, long p99UsGet, long p999UsGet, long rejected, long verified,
                          long mismatches, long missing, double cpuUsPerPagePut, double cpuUsPerPageGet,
-                         double clientCpuUsPerPagePut, double clientCpuUsPerPageGet, long maxUsPut, long maxUsGet) {
+                         double clientCpuUsPerPagePut, double clientCpuUsPerPageGet, long maxUsPut, long maxUsGet,
+                         long jitMillis) {
 
     public double putsPerSecond() {
         return pages / putSeconds;
@@ -19,6 +21,11 @@ public record LoadResult(long pages, int batch, int threads, double compressible
 
     public double getsPerSecond() {
         return pages / getSeconds;
+    }
+
+    /** The share of the run's time that the compilers spent, added over every compiler thread of every process. */
+    public double jitShare() {
+        return jitMillis / ((putSeconds + getSeconds) * 1000);
     }
 
     /** The keys of {@code pagepool bench --json}, CONTRACT.md's first. */
@@ -51,6 +58,7 @@ public record LoadResult(long pages, int batch, int threads, double compressible
         // shows here and in no percentile above.
         m.put("max_us_put", maxUsPut);
         m.put("max_us_get", maxUsGet);
+        m.put("jit_ms_measured", jitMillis);
         return m;
     }
 

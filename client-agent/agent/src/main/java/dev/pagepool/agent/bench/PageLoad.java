@@ -102,7 +102,7 @@ public final class PageLoad {
                 rejected.get(), verified.get(), mismatches.get(), missing.get(),
                 CpuMeter.usPerPage(beforePut, afterPut, total, false), CpuMeter.usPerPage(afterPut, afterGet, total, false),
                 CpuMeter.usPerPage(beforePut, afterPut, total, true), CpuMeter.usPerPage(afterPut, afterGet, total, true),
-                put.latency.getMaxValue(), get.latency.getMaxValue());
+                put.latency.getMaxValue(), get.latency.getMaxValue(), CpuMeter.compileMillis(beforePut, afterGet));
         } finally {
             workers.shutdownNow();
         }

@@ -3,6 +3,7 @@ package dev.pagepool.agent.cli;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.pagepool.agent.bench.LoadResult;
 import dev.pagepool.agent.bench.PageLoad;
+import dev.pagepool.agent.bench.WarmUp;
 import dev.pagepool.client.PagePoolClient;
 import dev.pagepool.client.PoolRef;
 import dev.pagepool.protocol.Frame;
@@ -11,6 +12,7 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.LongConsumer;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -35,9 +37,13 @@ final class BenchCommand implements Callable<Integer> {
     boolean json;
     @Option(names = "--replicas", description = "Copies of each persistent page (default: 2 when 2 donors are up, else 1).")
     Integer replicas;
-    @Option(names = "--warmup", defaultValue = "0", description = "Pages of an unmeasured run first, on a pool of its "
-        + "own, so that the measured run finds this JVM and the donors compiled (default ${DEFAULT-VALUE}).")
+    @Option(names = "--warmup", defaultValue = "0", description = "Pages of each unmeasured round first, on a pool of "
+        + "its own; rounds run until the compilers of this JVM and the donors were nearly idle in one, so that the "
+        + "measured run finds the code compiled (default ${DEFAULT-VALUE}: no warm-up).")
     long warmup;
+    @Option(names = "--warmup-rounds", defaultValue = "10", description = "At most this many warm-up rounds "
+        + "(default ${DEFAULT-VALUE}).")
+    int warmupRounds;
 
     @Override
     public Integer call() throws Exception {
@@ -50,20 +56,22 @@ final class BenchCommand implements Callable<Integer> {
         if (warmup != 0 && warmup < threads) {
             throw new IllegalArgumentException("--warmup is 0 or at least --threads pages, got " + warmup);
         }
+        if (warmupRounds < 1 || warmupRounds > 100) {
+            throw new IllegalArgumentException("need 1 <= --warmup-rounds <= 100, got " + warmupRounds);
+        }
         try (DonorNodes donors = donorOptions.resolve();
              PagePoolClient client = donorOptions.connect(donors, threads);
              ProgressBar bar = ProgressBar.forTerminal(!json, 2 * pages)) {
             PoolSpec spec = PoolSpec.privatePool(pool.equals("persistent"));
-            if (warmup > 0) {
-                // The JIT's own CPU would otherwise be counted in the measured run's CPU per page.
-                PoolRef scratch = replicas == null ? client.newPool(spec) : client.newPool(spec, replicas);
-                new PageLoad(client, scratch, pool, compressible).run(warmup, batch, threads, false, n -> { });
-                client.destroyPool(scratch);
-            }
-            PoolRef ref = replicas == null ? client.newPool(spec) : client.newPool(spec, replicas);
             AtomicLong done = new AtomicLong();
-            LoadResult r = new PageLoad(client, ref, pool, compressible).run(pages, batch, threads, verify,
-                n -> bar.set(done.addAndGet(n)));
+            LongConsumer progress = n -> bar.set(done.addAndGet(n));
+            // The JIT's own CPU would otherwise be counted in the measured run's CPU per page.
+            WarmUp.Outcome warm = warmup == 0 ? new WarmUp.Outcome(0, false, Double.NaN)
+                : WarmUp.run(client, () -> replicas == null ? client.newPool(spec) : client.newPool(spec, replicas),
+                    pool, compressible, warmup, batch, threads, verify, progress, warmupRounds);
+            done.set(0);
+            PoolRef ref = replicas == null ? client.newPool(spec) : client.newPool(spec, replicas);
+            LoadResult r = new PageLoad(client, ref, pool, compressible).run(pages, batch, threads, verify, progress);
             bar.close();
             client.destroyPool(ref);
             System.out.printf("%,d pages (%s pool, %d cop%s, batch %d, %d threads, %.0f%% compressible) on %d donor(s)%n",
@@ -73,6 +81,11 @@ final class BenchCommand implements Callable<Integer> {
                 r.putsPerSecond(), r.putsPerSecond() * Frame.PAGE_BYTES / 1e6, r.p50UsPut(), r.p99UsPut(), r.p999UsPut(), r.rejected());
             System.out.printf("get: %,.0f pages/s (%.0f MB/s)  p50 %d us  p99 %d us  p99.9 %d us%n",
                 r.getsPerSecond(), r.getsPerSecond() * Frame.PAGE_BYTES / 1e6, r.p50UsGet(), r.p99UsGet(), r.p999UsGet());
+            if (warmup > 0) {
+                System.out.printf("warm-up: %d round(s) of %,d pages, %s; compilers during the measured run: %,d ms%n",
+                    warm.rounds(), warmup, warm.settled() ? "settled" : String.format("NOT settled (compilers %.0f%% "
+                        + "of the last round)", warm.lastJitShare() * 100), r.jitMillis());
+            }
             if (verify) {
                 System.out.printf("verify: %,d pages identical, %,d mismatches, %,d missing%n",
                     r.verified(), r.mismatches(), r.missing());
@@ -84,6 +97,8 @@ final class BenchCommand implements Callable<Integer> {
             if (json) {
                 Map<String, Object> figures = new LinkedHashMap<>(r.toMap());
                 figures.put("replicas", ref.replicas());
+                figures.put("warmup_rounds", warm.rounds());
+                figures.put("warmup_settled", warm.settled() ? 1 : 0);
                 figures.putAll(failures);
                 System.out.println(new ObjectMapper().writeValueAsString(figures));
             }
