@@ -26,6 +26,15 @@ public final class FrameDecoder {
         default void giveBack(ByteBuf body) {
             body.release();
         }
+
+        /**
+         * True to have a body that arrived whole inside one chunk handed over as a retained slice of that chunk,
+         * without {@link #acquire} and without a copy. Only for owners whose bodies need no accounting of their
+         * own: a slice keeps the whole chunk alive until it is released.
+         */
+        default boolean slicesWholeBodies() {
+            return false;
+        }
     }
 
     public interface Listener {
@@ -162,6 +171,12 @@ public final class FrameDecoder {
         // unknown opcode), so only requests are refused for their opcode.
         if (!Opcode.isKnown(opcode) && (flags & Frame.FLAG_RESPONSE) == 0) {
             startSkip(bodyLength, new ProtocolException(Status.UNKNOWN_OPCODE, false, "unknown opcode " + opcode));
+            return;
+        }
+        if (bodyBuffers.slicesWholeBodies() && chunk.readableBytes() >= bodyLength) {
+            FrameHeader h = current;
+            current = null;
+            listener.onFrame(h, chunk.readRetainedSlice((int) bodyLength));
             return;
         }
         body = bodyBuffers.acquire((int) bodyLength);

@@ -10,6 +10,7 @@ import dev.pagepool.protocol.ProtocolException;
 import dev.pagepool.protocol.Status;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.PooledByteBufAllocator;
+import io.netty.channel.AdaptiveRecvByteBufAllocator;
 import io.netty.handler.flush.FlushConsolidationHandler;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
@@ -50,6 +51,10 @@ public final class DonorConnection implements DonorWire, AutoCloseable {
     static final int BACKLOG_PER_WINDOW = 4;
     /** Writes of one tick that still leave in one flush; past it, a flush goes out to keep the socket busy. */
     private static final int FLUSH_AFTER_WRITES = 64;
+    /** Bounds of a read from the socket, sized by Netty from what the last reads found (see attach). */
+    private static final int MIN_READ_BYTES = 2048;
+    private static final int INITIAL_READ_BYTES = 64 * 1024;
+    private static final int MAX_READ_BYTES = 1 << 20;
 
     /**
      * Requests a donor sends on this connection (HANDBACK). Called on the event loop; must hand the work off
@@ -158,8 +163,23 @@ public final class DonorConnection implements DonorWire, AutoCloseable {
         // Requests written in one tick of the loop (a batch per donor, a caller's frame) leave in one flush.
         s.channelHandlerContext().pipeline().addBefore("handler", "flush-consolidation",
             new FlushConsolidationHandler(FLUSH_AFTER_WRITES, true));
-        FrameDecoder decoder = new FrameDecoder(Frame.MAX_BODY_BYTES,
-            bytes -> PooledByteBufAllocator.DEFAULT.directBuffer(bytes), new ReplyListener());
+        // A 64-page GET reply is 262 KiB. Netty reads at most 64 KiB a call by default, so a reply took five
+        // recv calls (the last finding the socket empty) and was then copied from the reads into a body of its own.
+        // Reads of up to 1 MiB take a whole reply in one call when it has arrived, and a body that arrived whole
+        // is handed over as a slice of the read.
+        s.channelHandlerContext().channel().config().setRecvByteBufAllocator(
+            new AdaptiveRecvByteBufAllocator(MIN_READ_BYTES, INITIAL_READ_BYTES, MAX_READ_BYTES));
+        FrameDecoder decoder = new FrameDecoder(Frame.MAX_BODY_BYTES, new FrameDecoder.BodyBuffers() {
+            @Override
+            public ByteBuf acquire(int bytes) {
+                return PooledByteBufAllocator.DEFAULT.directBuffer(bytes);
+            }
+
+            @Override
+            public boolean slicesWholeBodies() {
+                return true;
+            }
+        }, new ReplyListener());
         s.messageHandler(msg -> {
             if (msg instanceof ByteBuf chunk) {
                 try {
