@@ -10,6 +10,10 @@
 # RPORT and RPID.
 # ensure_built: builds the jars unless both are there. ensure_redis: installs redis-server and redis-tools if missing.
 # json_field JSON KEY: the number under KEY in a one-line JSON object, or nothing.
+# jit_seconds PID...: the seconds the JVMs among PID... have spent compiling, added (jstat -compiler; 0 for others).
+# settle_jit MAX "PID..." CMD...: runs CMD, a bounded warm-up, until one run in which those JVMs together compiled
+# for less than 5% of its time, at most MAX times; prints how many ran and whether the last settled. On two cores a
+# fresh JVM's C2 lags a load by many seconds, and a figure measured meanwhile is partly the compiler's.
 
 bench_work() {
   WORK="$(mktemp -d)"
@@ -32,6 +36,30 @@ ensure_redis() {
 }
 
 json_field() { { grep -o "\"$2\":[0-9.-]*" <<<"$1" || true; } | head -1 | cut -d: -f2; }
+
+jit_seconds() {
+  local p s=0 t
+  for p in "$@"; do
+    t=$(jstat -compiler "$p" 2>/dev/null | awk 'NR == 2 { print $4 }') || true
+    s=$(awk -v s="$s" -v t="${t:-0}" 'BEGIN { print s + t }')
+  done
+  echo "$s"
+}
+
+settle_jit() {
+  local max="$1" pids="$2" i j0 t0 j1 t1
+  shift 2
+  for i in $(seq "$max"); do
+    j0=$(jit_seconds $pids); t0=$(date +%s.%N)
+    "$@"
+    j1=$(jit_seconds $pids); t1=$(date +%s.%N)
+    if awk -v j=$j1 -v i=$j0 -v t=$t1 -v s=$t0 'BEGIN { exit !(j - i < 0.05 * (t - s)) }'; then
+      echo "warm-up: $i round(s), settled"
+      return 0
+    fi
+  done
+  echo "warm-up: $max round(s), NOT settled: the figures below include the compilers' CPU"
+}
 
 start_redis() {
   RPORT=$(free_port)

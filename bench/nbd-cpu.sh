@@ -4,6 +4,8 @@
 # each donor, nbdkit, and fio itself. With perf installed, also the system calls and context switches per request
 # of each process (perf stat on the raw_syscalls:sys_enter tracepoint), since on a VM a system call or a wake-up
 # can cost more than the work it carries. The machine has two cores: a request's whole CPU bounds the IOPS.
+# Each side first runs the measured job in 5 s rounds until its JVMs compiled for under 5% of one (at most 12 rounds),
+# and the compilers' time during the measured run is printed: a JIT still at work would be counted as the export's.
 # Usage: bench/nbd-cpu.sh [SECONDS] [REPLICAS] [QD] [FIO MODE] ["AGENT OPTIONS"]   e.g. bench/nbd-cpu.sh 10 2 32 randrw
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -22,9 +24,11 @@ bench_work
 ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
 # measure LABEL URI "NAME=PID ...": fio MODE at QD for SECS on URI, after a warm-up; writes $WORK/LABEL.txt
 measure() {
-  local label="$1" uri="$2" procs="$3" np name pid stats=()
-  fio --name=warm --ioengine=nbd --uri="$uri" --rw="$MODE" --bs=4k --iodepth="$QD" --size=256m --time_based \
-    --runtime=5 --output=/dev/null
+  local label="$1" uri="$2" procs="$3" np name pid stats=() pids="" jit0
+  for np in $procs; do pids+="${np#*=} "; done
+  settle_jit 12 "$pids" fio --name=warm --ioengine=nbd --uri="$uri" --rw="$MODE" --bs=4k --iodepth="$QD" --size=256m \
+    --time_based --runtime=5 --output=/dev/null
+  jit0=$(jit_seconds $pids)
   declare -A t0
   for np in $procs; do
     name=${np%=*}; pid=${np#*=}; t0[$name]=$(ticks "$pid")
@@ -38,6 +42,7 @@ measure() {
   { time fio --name=m --ioengine=nbd --uri="$uri" --rw="$MODE" --bs=4k --iodepth="$QD" --size=256m --time_based \
       --runtime="$SECS" --output-format=json --output="$WORK/$label.json" >/dev/null; } 2>"$WORK/$label-fio.time"
   for pid in "${stats[@]:-}"; do wait "$pid" 2>/dev/null || true; done
+  awk -v a="$(jit_seconds $pids)" -v b="$jit0" 'BEGIN { printf "compilers during the measured run: %d ms\n", (a - b) * 1000 }'
   : >"$WORK/$label.cpu"
   for np in $procs; do
     name=${np%=*}; pid=${np#*=}
@@ -78,10 +83,8 @@ AP=$(free_port); HP=$(free_port)
 PIDS+=($!)
 for _ in $(seq 150); do grep -q "serving nbd://" "$WORK/agent.log" && break; sleep 0.2; done
 URI="nbd://127.0.0.1:$AP/pagepool"
-# Every slot written once, then the JIT warmed, not counted.
+# Every slot written once; measure() then warms the JIT up until it is done, not counted.
 fio --name=fill --ioengine=nbd --uri="$URI" --rw=write --bs=1m --iodepth=4 --size=256m --output=/dev/null
-fio --name=warm --ioengine=nbd --uri="$URI" --rw=randrw --bs=4k --iodepth=32 --size=256m --time_based --runtime=8 \
-  --output=/dev/null
 echo "fio $MODE 4k, queue depth $QD, $SECS s, agent options '$AGENT_OPTS', $(nproc) cores, $(date -u +%F)"
 measure "pagepool-${R}-copies" "$URI" "agent=${PIDS[3]} donor0=${PIDS[0]} donor1=${PIDS[1]} donor2=${PIDS[2]}"
 for p in "${PIDS[@]}"; do kill "$p"; done
