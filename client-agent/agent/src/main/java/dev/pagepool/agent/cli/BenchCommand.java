@@ -13,6 +13,7 @@ import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.LongConsumer;
+import java.util.function.Supplier;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -65,12 +66,12 @@ final class BenchCommand implements Callable<Integer> {
             PoolSpec spec = PoolSpec.privatePool(pool.equals("persistent"));
             AtomicLong done = new AtomicLong();
             LongConsumer progress = n -> bar.set(done.addAndGet(n));
+            Supplier<PoolRef> newPool = () -> replicas == null ? client.newPool(spec) : client.newPool(spec, replicas);
             // The JIT's own CPU would otherwise be counted in the measured run's CPU per page.
             WarmUp.Outcome warm = warmup == 0 ? new WarmUp.Outcome(0, false, Double.NaN)
-                : WarmUp.run(client, () -> replicas == null ? client.newPool(spec) : client.newPool(spec, replicas),
-                    pool, compressible, warmup, batch, threads, verify, progress, warmupRounds);
+                : WarmUp.run(client, newPool, pool, compressible, warmup, batch, threads, verify, progress, warmupRounds);
             done.set(0);
-            PoolRef ref = replicas == null ? client.newPool(spec) : client.newPool(spec, replicas);
+            PoolRef ref = newPool.get();
             LoadResult r = new PageLoad(client, ref, pool, compressible).run(pages, batch, threads, verify, progress);
             bar.close();
             client.destroyPool(ref);
