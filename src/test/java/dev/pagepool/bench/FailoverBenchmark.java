@@ -11,7 +11,11 @@ import dev.pagepool.agent.launch.DonorProcess;
 import dev.pagepool.agent.launch.DonorSettings;
 import dev.pagepool.discovery.ClusterView;
 import dev.pagepool.protocol.PoolSpec;
+import java.io.IOException;
 import java.net.InetSocketAddress;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -19,6 +23,7 @@ import java.util.SplittableRandom;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.stream.Stream;
 import org.HdrHistogram.Histogram;
 
 /**
@@ -27,7 +32,9 @@ import org.HdrHistogram.Histogram;
  *   <li>put/get throughput on one donor, on 3 donors with 1 copy, and on 3 donors with 2 copies;</li>
  *   <li>the stall a workload sees when one donor is killed with SIGKILL: latency of every batch that started in
  *       the 5 s after the kill;</li>
- *   <li>re-replication: from the kill until every extent has 2 copies again, and the rate it copied at.</li>
+ *   <li>re-replication: from the kill until every extent has 2 copies again, and the rate it copied at: under load,
+ *       with no other load right after a donor restarted, and with no other load once the donors have served a
+ *       while and their compilers are quiet.</li>
  * </ol>
  * Run by {@code bench/failover.sh}. Figures go to standard output.
  */
@@ -124,6 +131,7 @@ public final class FailoverBenchmark {
             }
             long before = client.counters().bytesReReplicated();
             long[] cpuBefore = {cpuMillis(donors.get(0)), cpuMillis(back), ownCpuMillis()};
+            long[] jitBefore = {compilerTicks(donors.get(0).pid()), compilerTicks(back.pid()), compilerTicks(ProcessHandle.current().pid())};
             long t0 = System.nanoTime();
             donors.get(2).kill();
             while (client.underReplicatedExtents() == 0 && System.nanoTime() - t0 < 10_000_000_000L) {
@@ -141,7 +149,109 @@ public final class FailoverBenchmark {
             // Where the copy's CPU went: on two cores, the copy is as fast as the processes that share them.
             System.out.printf("  CPU meanwhile: donor fb-0 %d ms, donor fb-1 (restarted above) %d ms, this client %d ms%n",
                 cpuMillis(donors.get(0)) - cpuBefore[0], cpuMillis(back) - cpuBefore[1], ownCpuMillis() - cpuBefore[2]);
+            printCompilerTime(jitBefore, donors.get(0).pid(), back.pid(), ProcessHandle.current().pid());
+
+            // The repair above copies from and to a donor that started a few seconds before: its JVM compiles the
+            // data path while the copy runs. The same repair once the cluster has served a while, as when a donor
+            // dies in a cluster that has been up for some time: bring fb-2 back, serve reads and writes, let
+            // every donor's compilers go quiet, then kill fb-0.
+            DonorProcess third = donors.get(2);
+            DonorProcess back2 = DonorProcess.start(third.settings().withPorts(third.dataAddress().getPort(), third.httpPort()),
+                Duration.ofSeconds(90));
+            donors.set(2, back2);
+            while ((!client.donorUp(2) || client.underReplicatedExtents() > 0) && System.nanoTime() < deadline) {
+                Thread.sleep(20);
+            }
+            long serveEnd = System.nanoTime() + 5_000_000_000L;
+            long[] never = {Long.MAX_VALUE};
+            ExecutorService servers = Executors.newFixedThreadPool(threads);
+            List<Future<long[]>> served = new ArrayList<>();
+            for (int t = 0; t < threads; t++) {
+                long object = t + 1;
+                served.add(servers.submit(() -> readAndWrite(client, pool, object, perThread, serveEnd, never, after)));
+            }
+            for (Future<long[]> f : served) {
+                f.get();
+            }
+            servers.shutdown();
+            double settleSeconds = settleCompilers(List.of(back, back2), 20);
+            long before2 = client.counters().bytesReReplicated();
+            long[] cpuBefore2 = {cpuMillis(back), cpuMillis(back2), ownCpuMillis()};
+            long[] jitBefore2 = {compilerTicks(back.pid()), compilerTicks(back2.pid()), compilerTicks(ProcessHandle.current().pid())};
+            long t2 = System.nanoTime();
+            donors.get(0).kill();
+            while (client.underReplicatedExtents() == 0 && System.nanoTime() - t2 < 10_000_000_000L) {
+                Thread.sleep(1);
+            }
+            double noticed2Millis = (System.nanoTime() - t2) / 1e6;
+            while (client.underReplicatedExtents() > 0 && System.nanoTime() < deadline + 300_000_000_000L) {
+                Thread.sleep(5);
+            }
+            double warmSeconds = (System.nanoTime() - t2) / 1e9;
+            long warmBytes = client.counters().bytesReReplicated() - before2;
+            System.out.printf("re-replication with no other load, after 5 s of serving and with the donors' compilers quiet"
+                    + " before the kill (%s): %.0f MiB in %.2f s after the kill: %.0f MB/s (noticed after %.0f ms); %d pages lost%n",
+                settleSeconds < 0 ? "NOT quiet after 20 s" : String.format("quiet after %.1f s", settleSeconds),
+                warmBytes / 1048576.0, warmSeconds, warmBytes / 1e6 / warmSeconds, noticed2Millis, client.counters().pagesLost());
+            System.out.printf("  CPU meanwhile: donor fb-1 %d ms, donor fb-2 %d ms, this client %d ms%n",
+                cpuMillis(back) - cpuBefore2[0], cpuMillis(back2) - cpuBefore2[1], ownCpuMillis() - cpuBefore2[2]);
+            printCompilerTime(jitBefore2, back.pid(), back2.pid(), ProcessHandle.current().pid());
         }
+    }
+
+    /**
+     * Waits until the donors' JIT compiler threads used under 5% of the wall time in one second; returns the seconds
+     * waited, or -1 if they were still busy after {@code maxSeconds}.
+     */
+    private static double settleCompilers(List<DonorProcess> donors, int maxSeconds) throws Exception {
+        long started = System.nanoTime();
+        for (int i = 0; i < maxSeconds; i++) {
+            long before = 0;
+            for (DonorProcess d : donors) {
+                before += compilerTicks(d.pid());
+            }
+            Thread.sleep(1000);
+            long after = 0;
+            for (DonorProcess d : donors) {
+                after += compilerTicks(d.pid());
+            }
+            // Linux counts 100 ticks a second: under 5 ticks is under 5% of one second.
+            if (after - before < 5) {
+                return (System.nanoTime() - started) / 1e9;
+            }
+        }
+        return -1;
+    }
+
+    /** Of the CPU above, what the three processes' JIT compilers used: on two cores, the copy waits for it. */
+    private static void printCompilerTime(long[] ticksBefore, long... pids) throws IOException {
+        long[] ms = new long[pids.length];
+        for (int i = 0; i < pids.length; i++) {
+            ms[i] = (compilerTicks(pids[i]) - ticksBefore[i]) * 10;
+        }
+        System.out.printf("  of which their C1 and C2 compiler threads: %d, %d and %d ms%n", ms[0], ms[1], ms[2]);
+    }
+
+    /** CPU ticks (utime + stime, 100 a second) of a process's C1 and C2 compiler threads, from /proc. */
+    private static long compilerTicks(long pid) throws IOException {
+        long ticks = 0;
+        try (Stream<Path> tasks = Files.list(Path.of("/proc/" + pid + "/task"))) {
+            for (Path task : (Iterable<Path>) tasks::iterator) {
+                try {
+                    String comm = Files.readString(task.resolve("comm")).strip();
+                    if (!comm.startsWith("C1 Compiler") && !comm.startsWith("C2 Compiler")) {
+                        continue;
+                    }
+                    String stat = Files.readString(task.resolve("stat"));
+                    // Fields after the command name, which is in parentheses and may hold spaces.
+                    String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+                    ticks += Long.parseLong(f[11]) + Long.parseLong(f[12]);
+                } catch (NoSuchFileException gone) {
+                    // a compiler thread that ended meanwhile
+                }
+            }
+        }
+        return ticks;
     }
 
     private static long cpuMillis(DonorProcess donor) {
