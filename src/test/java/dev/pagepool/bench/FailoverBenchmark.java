@@ -11,11 +11,9 @@ import dev.pagepool.agent.launch.DonorProcess;
 import dev.pagepool.agent.launch.DonorSettings;
 import dev.pagepool.discovery.ClusterView;
 import dev.pagepool.protocol.PoolSpec;
-import java.io.IOException;
+import java.lang.management.CompilationMXBean;
+import java.lang.management.ManagementFactory;
 import java.net.InetSocketAddress;
-import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -23,7 +21,6 @@ import java.util.SplittableRandom;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
-import java.util.stream.Stream;
 import org.HdrHistogram.Histogram;
 
 /**
@@ -90,22 +87,11 @@ public final class FailoverBenchmark {
             long[] killedAt = {Long.MAX_VALUE};
             ExecutorService workers = Executors.newFixedThreadPool(threads);
             long end = System.nanoTime() + 10_000_000_000L;
-            List<Future<long[]>> results = new ArrayList<>();
-            for (int t = 0; t < threads; t++) {
-                long object = t + 1; // PageLoad's thread t wrote object t + 1, pages 0..perThread
-                results.add(workers.submit(() -> readAndWrite(client, pool, object, perThread, end, killedAt, after)));
-            }
+            List<Future<long[]>> results = startLoad(workers, client, pool, threads, perThread, end, killedAt, after);
             Thread.sleep(3000);
             killedAt[0] = System.nanoTime();
             victim.kill();
-            long errors = 0;
-            long ops = 0;
-            for (Future<long[]> f : results) {
-                long[] r = f.get();
-                ops += r[0];
-                errors += r[1];
-            }
-            workers.shutdown();
+            long[] load = sum(results);
             long repairStart = killedAt[0];
             while (client.underReplicatedExtents() > 0 && System.nanoTime() - repairStart < 300_000_000_000L) {
                 Thread.sleep(20);
@@ -114,145 +100,134 @@ public final class FailoverBenchmark {
             long bytes = client.counters().bytesReReplicated();
             synchronized (after) {
                 System.out.printf("kill -9 of 1 of 3 donors under load: %,d batches, %d failed; batches started in the 5 s"
-                        + " after the kill: p50 %d us, p99 %d us, max %d us%n", ops, errors,
+                        + " after the kill: p50 %d us, p99 %d us, max %d us%n", load[0], load[1],
                     after.getValueAtPercentile(50), after.getValueAtPercentile(99), after.getMaxValue());
             }
             System.out.printf("re-replication under that load: %.0f MiB copied, every extent back to 2 copies %.1f s after"
                     + " the kill (%.0f MB/s over that time); %d pages lost%n", bytes / 1048576.0, repairSeconds,
                 bytes / 1e6 / repairSeconds, client.counters().pagesLost());
 
-            // The same repair with nothing else running: bring the victim back, let it fill, kill another donor.
-            DonorProcess back = DonorProcess.start(victim.settings().withPorts(victim.dataAddress().getPort(), victim.httpPort()),
-                Duration.ofSeconds(90));
-            donors.set(1, back);
-            long deadline = System.nanoTime() + 300_000_000_000L;
-            while ((!client.donorUp(1) || client.underReplicatedExtents() > 0) && System.nanoTime() < deadline) {
-                Thread.sleep(20);
-            }
-            long before = client.counters().bytesReReplicated();
-            long[] cpuBefore = {cpuMillis(donors.get(0)), cpuMillis(back), ownCpuMillis()};
-            long[] jitBefore = {compilerTicks(donors.get(0).pid()), compilerTicks(back.pid()), compilerTicks(ProcessHandle.current().pid())};
-            long t0 = System.nanoTime();
-            donors.get(2).kill();
-            while (client.underReplicatedExtents() == 0 && System.nanoTime() - t0 < 10_000_000_000L) {
-                Thread.sleep(1); // until the client notices
-            }
-            double noticedMillis = (System.nanoTime() - t0) / 1e6;
-            while (client.underReplicatedExtents() > 0 && System.nanoTime() < deadline) {
-                Thread.sleep(5);
-            }
-            double idleSeconds = (System.nanoTime() - t0) / 1e9;
-            long idleBytes = client.counters().bytesReReplicated() - before;
-            System.out.printf("re-replication with no other load: %.0f MiB in %.2f s after the kill: %.0f MB/s (the client"
-                    + " noticed the kill after %.0f ms); %d pages lost%n", idleBytes / 1048576.0, idleSeconds,
-                idleBytes / 1e6 / idleSeconds, noticedMillis, client.counters().pagesLost());
-            // Where the copy's CPU went: on two cores, the copy is as fast as the processes that share them.
-            System.out.printf("  CPU meanwhile: donor fb-0 %d ms, donor fb-1 (restarted above) %d ms, this client %d ms%n",
-                cpuMillis(donors.get(0)) - cpuBefore[0], cpuMillis(back) - cpuBefore[1], ownCpuMillis() - cpuBefore[2]);
-            printCompilerTime(jitBefore, donors.get(0).pid(), back.pid(), ProcessHandle.current().pid());
+            // The same repair with nothing else running: bring the victim back, let it fill, kill another donor. The
+            // restarted donor is a few seconds old when the copy runs: the worst case.
+            restart(donors, 1, client);
+            idleRepair("", client, donors, 2, "donor fb-0", "donor fb-1 (restarted above)");
 
-            // The repair above copies from and to a donor that started a few seconds before, the worst case. The
-            // same repair once the cluster has served a while, as when a donor dies in a cluster that has been up
-            // for some time: bring fb-2 back, serve reads and writes, let every donor's compilers go quiet, then
-            // kill fb-0. (The copy still compiles code that serving never ran: the compilers' share is printed.)
-            DonorProcess third = donors.get(2);
-            DonorProcess back2 = DonorProcess.start(third.settings().withPorts(third.dataAddress().getPort(), third.httpPort()),
-                Duration.ofSeconds(90));
-            donors.set(2, back2);
-            while ((!client.donorUp(2) || client.underReplicatedExtents() > 0) && System.nanoTime() < deadline) {
-                Thread.sleep(20);
-            }
-            long serveEnd = System.nanoTime() + 5_000_000_000L;
+            // The same repair once the cluster has served a while, as when a donor dies in a cluster that has been up
+            // for some time: bring fb-2 back, serve reads and writes, let the donors' compilers go quiet, then kill
+            // fb-0. (The copy still compiles code that serving never ran: the compilers' share is printed.)
+            restart(donors, 2, client);
             long[] never = {Long.MAX_VALUE};
-            ExecutorService servers = Executors.newFixedThreadPool(threads);
-            List<Future<long[]>> served = new ArrayList<>();
-            for (int t = 0; t < threads; t++) {
-                long object = t + 1;
-                served.add(servers.submit(() -> readAndWrite(client, pool, object, perThread, serveEnd, never, after)));
-            }
-            for (Future<long[]> f : served) {
-                f.get();
-            }
-            servers.shutdown();
-            double settleSeconds = settleCompilers(List.of(back, back2), 20);
-            long before2 = client.counters().bytesReReplicated();
-            long[] cpuBefore2 = {cpuMillis(back), cpuMillis(back2), ownCpuMillis()};
-            long[] jitBefore2 = {compilerTicks(back.pid()), compilerTicks(back2.pid()), compilerTicks(ProcessHandle.current().pid())};
-            long t2 = System.nanoTime();
-            donors.get(0).kill();
-            while (client.underReplicatedExtents() == 0 && System.nanoTime() - t2 < 10_000_000_000L) {
-                Thread.sleep(1);
-            }
-            double noticed2Millis = (System.nanoTime() - t2) / 1e6;
-            long warmDeadline = t2 + 300_000_000_000L;
-            while (client.underReplicatedExtents() > 0 && System.nanoTime() < warmDeadline) {
-                Thread.sleep(5);
-            }
-            double warmSeconds = (System.nanoTime() - t2) / 1e9;
-            long warmBytes = client.counters().bytesReReplicated() - before2;
-            System.out.printf("re-replication with no other load, after 5 s of serving and with the donors' compilers quiet"
-                    + " before the kill (%s): %.0f MiB in %.2f s after the kill: %.0f MB/s (noticed after %.0f ms); %d pages lost%n",
-                settleSeconds < 0 ? "NOT quiet after 20 s" : String.format("quiet after %.1f s", settleSeconds),
-                warmBytes / 1048576.0, warmSeconds, warmBytes / 1e6 / warmSeconds, noticed2Millis, client.counters().pagesLost());
-            System.out.printf("  CPU meanwhile: donor fb-1 %d ms, donor fb-2 %d ms, this client %d ms%n",
-                cpuMillis(back) - cpuBefore2[0], cpuMillis(back2) - cpuBefore2[1], ownCpuMillis() - cpuBefore2[2]);
-            printCompilerTime(jitBefore2, back.pid(), back2.pid(), ProcessHandle.current().pid());
+            long[] served = sum(startLoad(workers, client, pool, threads, perThread, System.nanoTime() + 5_000_000_000L,
+                never, after));
+            workers.shutdown();
+            double quietAfter = quietCompilers(client, List.of(1, 2), 20);
+            idleRepair(String.format(", after 5 s of serving (%,d batches, %d failed) and with the donors' compilers quiet"
+                    + " before the kill (%s)", served[0], served[1],
+                    quietAfter < 0 ? "NOT quiet after 20 s" : String.format("quiet after %.1f s", quietAfter)),
+                client, donors, 0, "donor fb-1", "donor fb-2");
         }
     }
 
+    /** One reader-writer per thread until {@code end}, each on the object PageLoad's thread of that number wrote. */
+    private static List<Future<long[]>> startLoad(ExecutorService workers, PagePoolClient client, PoolRef pool, int threads,
+                                                  long perThread, long end, long[] killedAt, Histogram after) {
+        List<Future<long[]>> results = new ArrayList<>();
+        for (int t = 0; t < threads; t++) {
+            long object = t + 1; // PageLoad's thread t wrote object t + 1, pages 0..perThread
+            results.add(workers.submit(() -> readAndWrite(client, pool, object, perThread, end, killedAt, after)));
+        }
+        return results;
+    }
+
+    /** {batches, failed batches} of all the load's threads, once they are done. */
+    private static long[] sum(List<Future<long[]>> results) throws Exception {
+        long[] total = new long[2];
+        for (Future<long[]> f : results) {
+            long[] r = f.get();
+            total[0] += r[0];
+            total[1] += r[1];
+        }
+        return total;
+    }
+
+    /** Starts donor {@code index} again on its ports and waits until the client uses it and every extent has 2 copies. */
+    private static DonorProcess restart(List<DonorProcess> donors, int index, PagePoolClient client) throws Exception {
+        DonorProcess dead = donors.get(index);
+        DonorProcess back = DonorProcess.start(dead.settings().withPorts(dead.dataAddress().getPort(), dead.httpPort()),
+            Duration.ofSeconds(90));
+        donors.set(index, back);
+        long deadline = System.nanoTime() + 300_000_000_000L;
+        while ((!client.donorUp(index) || client.underReplicatedExtents() > 0) && System.nanoTime() < deadline) {
+            Thread.sleep(20);
+        }
+        return back;
+    }
+
     /**
-     * Waits until the donors' JIT compiler threads used under 5% of the wall time in one second; returns the seconds
-     * waited, or -1 if they were still busy after {@code maxSeconds}.
+     * Kills donor {@code victim} with no other load and times the copy that gives every extent 2 copies again; prints
+     * its rate, when the client noticed, the CPU of the two survivors and of this client, and their compilers' time.
      */
-    private static double settleCompilers(List<DonorProcess> donors, int maxSeconds) throws Exception {
+    private static void idleRepair(String condition, PagePoolClient client, List<DonorProcess> donors, int victim,
+                                   String firstSurvivor, String secondSurvivor) throws Exception {
+        int[] survivors = victim == 0 ? new int[] {1, 2} : victim == 1 ? new int[] {0, 2} : new int[] {0, 1};
+        long before = client.counters().bytesReReplicated();
+        long[] cpuBefore = {cpuMillis(donors.get(survivors[0])), cpuMillis(donors.get(survivors[1])), ownCpuMillis()};
+        long[] jitBefore = {compileMillis(client, survivors[0]), compileMillis(client, survivors[1]), ownCompileMillis()};
+        long t0 = System.nanoTime();
+        donors.get(victim).kill();
+        while (client.underReplicatedExtents() == 0 && System.nanoTime() - t0 < 10_000_000_000L) {
+            Thread.sleep(1); // until the client notices
+        }
+        double noticedMillis = (System.nanoTime() - t0) / 1e6;
+        long deadline = t0 + 300_000_000_000L;
+        while (client.underReplicatedExtents() > 0 && System.nanoTime() < deadline) {
+            Thread.sleep(5);
+        }
+        double seconds = (System.nanoTime() - t0) / 1e9;
+        long bytes = client.counters().bytesReReplicated() - before;
+        System.out.printf("re-replication with no other load%s: %.0f MiB in %.2f s after the kill: %.0f MB/s (the client"
+                + " noticed the kill after %.0f ms); %d pages lost%n", condition, bytes / 1048576.0, seconds,
+            bytes / 1e6 / seconds, noticedMillis, client.counters().pagesLost());
+        // Where the copy's CPU went: on two cores, the copy is as fast as the processes that share them.
+        System.out.printf("  CPU meanwhile: %s %d ms, %s %d ms, this client %d ms%n",
+            firstSurvivor, cpuMillis(donors.get(survivors[0])) - cpuBefore[0],
+            secondSurvivor, cpuMillis(donors.get(survivors[1])) - cpuBefore[1], ownCpuMillis() - cpuBefore[2]);
+        System.out.printf("  the compilers' time meanwhile (JIT compilation time): %d, %d and %d ms%n",
+            compileMillis(client, survivors[0]) - jitBefore[0], compileMillis(client, survivors[1]) - jitBefore[1],
+            ownCompileMillis() - jitBefore[2]);
+    }
+
+    /**
+     * Waits until the donors' compilers spent under 5% of one second compiling; returns the seconds waited, or -1 if
+     * they were still at work after {@code maxSeconds}.
+     */
+    private static double quietCompilers(PagePoolClient client, List<Integer> donors, int maxSeconds) throws Exception {
         long started = System.nanoTime();
         for (int i = 0; i < maxSeconds; i++) {
             long before = 0;
-            for (DonorProcess d : donors) {
-                before += compilerTicks(d.pid());
+            for (int d : donors) {
+                before += compileMillis(client, d);
             }
             Thread.sleep(1000);
             long after = 0;
-            for (DonorProcess d : donors) {
-                after += compilerTicks(d.pid());
+            for (int d : donors) {
+                after += compileMillis(client, d);
             }
-            // Linux counts 100 ticks a second: under 5 ticks is under 5% of one second.
-            if (after - before < 5) {
+            if (after - before < 50) {
                 return (System.nanoTime() - started) / 1e9;
             }
         }
         return -1;
     }
 
-    /** Of the CPU above, what the three processes' JIT compilers used: on two cores, the copy waits for it. */
-    private static void printCompilerTime(long[] ticksBefore, long... pids) throws IOException {
-        long[] ms = new long[pids.length];
-        for (int i = 0; i < pids.length; i++) {
-            ms[i] = (compilerTicks(pids[i]) - ticksBefore[i]) * 10;
-        }
-        System.out.printf("  of which their C1 and C2 compiler threads: %d, %d and %d ms%n", ms[0], ms[1], ms[2]);
+    /** The donor's JIT compilation time so far, from the statistics it reports ({@code jit_compile_millis}). */
+    private static long compileMillis(PagePoolClient client, int donor) {
+        return client.stats(donor).getOrDefault("jit_compile_millis", 0L);
     }
 
-    /** CPU ticks (utime + stime, 100 a second) of a process's C1 and C2 compiler threads, from /proc. */
-    private static long compilerTicks(long pid) throws IOException {
-        long ticks = 0;
-        try (Stream<Path> tasks = Files.list(Path.of("/proc/" + pid + "/task"))) {
-            for (Path task : (Iterable<Path>) tasks::iterator) {
-                try {
-                    String comm = Files.readString(task.resolve("comm")).strip();
-                    if (!comm.startsWith("C1 Compiler") && !comm.startsWith("C2 Compiler")) {
-                        continue;
-                    }
-                    String stat = Files.readString(task.resolve("stat"));
-                    // Fields after the command name, which is in parentheses and may hold spaces.
-                    String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
-                    ticks += Long.parseLong(f[11]) + Long.parseLong(f[12]);
-                } catch (NoSuchFileException gone) {
-                    // a compiler thread that ended meanwhile
-                }
-            }
-        }
-        return ticks;
+    private static long ownCompileMillis() {
+        CompilationMXBean jit = ManagementFactory.getCompilationMXBean();
+        return jit != null && jit.isCompilationTimeMonitoringSupported() ? jit.getTotalCompilationTime() : 0;
     }
 
     private static long cpuMillis(DonorProcess donor) {
