@@ -3,13 +3,15 @@
 # bench_work: makes the scratch directory WORK and an empty PIDS; on exit, every process in PIDS is killed and WORK
 # removed.
 # start_donors NAME DIR: starts donors NAME-0..2 (2 GiB each, logs in DIR), waits until each is ready, appends
-# their pids to PIDS and sets NODES to their data endpoints, comma-separated.
+# their pids to PIDS, sets NODES to their data endpoints, comma-separated, and DONOR_HTTP to their HTTP ports.
 # start_lone_donor JAR DIR: one donor of the build JAR, in no cluster (3 GiB budget, 512 MiB heap, log DIR/donor.log);
 # waits until it is ready, appends its pid to PIDS and sets DATA and HTTP to its ports.
 # start_redis DIR: a Redis with no persistence on a free port (log DIR/redis.log); appends its pid to PIDS and sets
 # RPORT and RPID.
 # ensure_built: builds the jars unless both are there. ensure_redis: installs redis-server and redis-tools if missing.
 # json_field JSON KEY: the number under KEY in a one-line JSON object, or nothing.
+# donor_frames PORT...: "PUT frames, pages put, GET frames, pages got" summed over the donors whose HTTP ports are
+# given (their /q/metrics), for pages per frame: a donor's cost is mostly per frame when frames are small.
 # jit_seconds PID...: the seconds the JVMs among PID... have spent compiling, added (jstat -compiler; 0 for others).
 # settle_jit MAX "PID..." CMD...: runs CMD, a bounded warm-up, until one run in which those JVMs together compiled
 # for less than 5% of its time, at most MAX times; prints how many ran and whether the last settled. On two cores a
@@ -33,6 +35,16 @@ ensure_redis() {
   if ! command -v redis-server >/dev/null || ! command -v redis-benchmark >/dev/null; then
     apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server redis-tools >/dev/null
   fi
+}
+
+donor_frames() {
+  local h
+  for h in "$@"; do curl -sf "http://127.0.0.1:$h/q/metrics" || true; done | awk '
+    /^pagepool_request_seconds_count/ && /op="put"/ { pf += $2 }
+    /^pagepool_request_seconds_count/ && /op="get"/ { gf += $2 }
+    /^pagepool_puts_total/ { pp += $2 }
+    /^pagepool_gets_total/ { gp += $2 }
+    END { printf "%d %d %d %d\n", pf, pp, gf, gp }'
 }
 
 json_field() { { grep -o "\"$2\":[0-9.-]*" <<<"$1" || true; } | head -1 | cut -d: -f2; }
@@ -83,12 +95,14 @@ start_donors() {
   local hz=("$(free_port)" "$(free_port)" "$(free_port)")
   local members="127.0.0.1:${hz[0]},127.0.0.1:${hz[1]},127.0.0.1:${hz[2]}"
   NODES=""
+  DONOR_HTTP=""
   for i in 0 1 2; do
     d=$(free_port); h=$(free_port)
     ./pagepool node --data-port "$d" --http-port "$h" --capacity 2g --members "$members" --hz-port "${hz[$i]}" \
       --name "$name-$i" >"$dir/donor$i.log" 2>&1 &
     PIDS+=($!)
     NODES="$NODES${NODES:+,}127.0.0.1:$d"
+    DONOR_HTTP="$DONOR_HTTP${DONOR_HTTP:+ }$h"
     for _ in $(seq 150); do curl -sf "http://127.0.0.1:$h/q/health/ready" >/dev/null 2>&1 && break; sleep 0.2; done
   done
 }

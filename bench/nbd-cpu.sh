@@ -3,7 +3,8 @@
 # in one run, with the CPU (utime + stime from /proc/PID/stat) that every process spent per request: the agent,
 # each donor, nbdkit, and fio itself. With perf installed, also the system calls and context switches per request
 # of each process (perf stat on the raw_syscalls:sys_enter tracepoint), since on a VM a system call or a wake-up
-# can cost more than the work it carries. The machine has two cores: a request's whole CPU bounds the IOPS.
+# can cost more than the work it carries. The machine has two cores: a request's whole CPU bounds the IOPS. For
+# pagepool, also how many pages the donors' PUT and GET frames carried, from their metrics.
 # Each side first runs the measured job in 5 s rounds until its JVMs compiled for under 5% of one (at most 12 rounds),
 # and the compilers' time during the measured run is printed: a JIT still at work would be counted as the export's.
 # Usage: bench/nbd-cpu.sh [SECONDS] [REPLICAS] [QD] [FIO MODE] ["AGENT OPTIONS"]   e.g. bench/nbd-cpu.sh 10 2 32 randrw
@@ -22,13 +23,19 @@ fi
 bench_work
 
 ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
-# measure LABEL URI "NAME=PID ...": fio MODE at QD for SECS on URI, after a warm-up; writes $WORK/LABEL.txt
+# measure LABEL URI "NAME=PID ..." ["DONOR HTTP PORTS"]: fio MODE at QD for SECS on URI, after a warm-up; with the
+# donors' ports, also the pages their PUT and GET frames carried
 measure() {
-  local label="$1" uri="$2" procs="$3" np name pid stats=() pids="" jit0
+  local label="$1" uri="$2" procs="$3" ports="${4:-}" np name pid stats=() pids="" jit0 frames0="0 0 0 0" frames1="0 0 0 0"
   for np in $procs; do pids+="${np#*=} "; done
+  # The donors' metrics pages compile their exporter (seconds of JIT on two cores, over the first few pages): a
+  # few here, before the warm-up waits for the compilers, so that none of it lands in the measured run.
+  for _ in 1 2 3 4 5; do [ -z "$ports" ] || donor_frames $ports >/dev/null; done
   settle_jit 12 "$pids" fio --name=warm --ioengine=nbd --uri="$uri" --rw="$MODE" --bs=4k --iodepth="$QD" --size=256m \
     --time_based --runtime=5 --output=/dev/null
   jit0=$(jit_seconds $pids)
+  # Scraped outside the CPU counted: a metrics page costs a donor milliseconds.
+  [ -z "$ports" ] || frames0=$(donor_frames $ports)
   declare -A t0
   for np in $procs; do
     name=${np%=*}; pid=${np#*=}; t0[$name]=$(ticks "$pid")
@@ -48,9 +55,11 @@ measure() {
     name=${np%=*}; pid=${np#*=}
     echo "$name $(( $(ticks "$pid") - ${t0[$name]} ))" >>"$WORK/$label.cpu"
   done
-  python3 - "$WORK" "$label" "$(getconf CLK_TCK)" "$procs" <<'PY'
+  [ -z "$ports" ] || frames1=$(donor_frames $ports)
+  python3 - "$WORK" "$label" "$(getconf CLK_TCK)" "$procs" "$frames0" "$frames1" <<'PY'
 import json, os, sys
 work, label, hz, procs = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4].split()
+f0, f1 = [int(v) for v in sys.argv[5].split()], [int(v) for v in sys.argv[6].split()]
 job = json.load(open("%s/%s.json" % (work, label)))["jobs"][0]
 ios = sum(job[s]["total_ios"] for s in ("read", "write"))
 iops = sum(job[s]["iops"] for s in ("read", "write"))
@@ -73,6 +82,10 @@ for name, t in rows:
                 int(c["raw_syscalls:sys_enter"]) / ios, int(c.get("context-switches", 0)) / ios)
     print("  %-10s %6.1f us CPU per request%s" % (name, us, extra))
 print("  %-10s %6.1f us CPU per request (2 cores: at most %d requests/s)" % ("all", total, 2e6 / total))
+pf, pp, gf, gp = (b - a for a, b in zip(f0, f1))
+if pf or gf:
+    print("  donors: %d PUT frames (%.2f pages each), %d GET frames (%.2f pages each), %.2f frames per request" % (
+        pf, pp / max(pf, 1), gf, gp / max(gf, 1), (pf + gf) / ios))
 PY
 }
 
@@ -86,7 +99,7 @@ URI="nbd://127.0.0.1:$AP/pagepool"
 # Every slot written once; measure() then warms the JIT up until it is done, not counted.
 fio --name=fill --ioengine=nbd --uri="$URI" --rw=write --bs=1m --iodepth=4 --size=256m --output=/dev/null
 echo "fio $MODE 4k, queue depth $QD, $SECS s, agent options '$AGENT_OPTS', $(nproc) cores, $(date -u +%F)"
-measure "pagepool-${R}-copies" "$URI" "agent=${PIDS[3]} donor0=${PIDS[0]} donor1=${PIDS[1]} donor2=${PIDS[2]}"
+measure "pagepool-${R}-copies" "$URI" "agent=${PIDS[3]} donor0=${PIDS[0]} donor1=${PIDS[1]} donor2=${PIDS[2]}" "$DONOR_HTTP"
 for p in "${PIDS[@]}"; do kill "$p"; done
 PIDS=()
 sleep 2
