@@ -11,7 +11,7 @@
 # ensure_built: builds the jars unless both are there. ensure_redis: installs redis-server and redis-tools if missing.
 # json_field JSON KEY: the number under KEY in a one-line JSON object, or nothing.
 # donor_frames PORT...: "PUT frames, pages put, GET frames, pages got" summed over the donors whose HTTP ports are
-# given (their /q/metrics), for pages per frame: a donor's cost is mostly per frame when frames are small.
+# given (their /q/metrics): how many pages a donor's frame carried.
 # jit_seconds PID...: the seconds the JVMs among PID... have spent compiling, added (jstat -compiler; 0 for others).
 # settle_jit MAX "PID..." CMD...: runs CMD, a bounded warm-up, until one run in which those JVMs together compiled
 # for less than 5% of its time, at most MAX times; prints how many ran and whether the last settled. On two cores a

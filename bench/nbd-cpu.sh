@@ -30,7 +30,7 @@ measure() {
   for np in $procs; do pids+="${np#*=} "; done
   # The donors' metrics pages compile their exporter (seconds of JIT on two cores, over the first few pages): a
   # few here, before the warm-up waits for the compilers, so that none of it lands in the measured run.
-  for _ in 1 2 3 4 5; do [ -z "$ports" ] || donor_frames $ports >/dev/null; done
+  if [ -n "$ports" ]; then for _ in 1 2 3 4 5; do donor_frames $ports >/dev/null; done; fi
   settle_jit 12 "$pids" fio --name=warm --ioengine=nbd --uri="$uri" --rw="$MODE" --bs=4k --iodepth="$QD" --size=256m \
     --time_based --runtime=5 --output=/dev/null
   jit0=$(jit_seconds $pids)
