@@ -46,6 +46,13 @@ public final class Frame {
     public static final int FLAG_RESPONSE = 0x1;
     /** GET: remove each page found, atomically with the read (tmem's destructive get). Ignored on shared pools. */
     public static final int FLAG_EXCLUSIVE = 0x2;
+    /**
+     * PING: fence the sender's older connections. From the moment the donor serves it, no connection of the same
+     * client opened before this one may change the client's private pools (PUT, FLUSH_PAGE, FLUSH_OBJECT,
+     * DESTROY_POOL answer {@code FENCED}). A client that re-attaches to a donor it stopped hearing from sends it
+     * first, so a write still queued on a connection it gave up can never land after what it writes now.
+     */
+    public static final int FLAG_FENCE = 0x4;
 
     public static final int PAGE_BYTES = 4096;
     /** Pages in one vectored frame: 256 pages is 1 MiB of data, enough to amortise a syscall 256 times. */

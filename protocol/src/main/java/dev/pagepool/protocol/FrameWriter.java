@@ -228,7 +228,12 @@ public final class FrameWriter {
     }
 
     public static int ping(ByteBuf out, long requestId, long payload) {
-        int start = header(out, Opcode.PING, 0, requestId, 8, Status.OK);
+        return ping(out, requestId, payload, 0);
+    }
+
+    /** A PING with {@code flags}: 0, or {@link Frame#FLAG_FENCE}. */
+    public static int ping(ByteBuf out, long requestId, long payload, int flags) {
+        int start = header(out, Opcode.PING, flags, requestId, 8, Status.OK);
         out.writeLong(payload);
         return start;
     }

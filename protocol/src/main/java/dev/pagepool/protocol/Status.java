@@ -27,6 +27,11 @@ public final class Status {
     public static final int INVALID = 10;
     /** A per-client limit of the donor (pools per client) would be exceeded; nothing was done. */
     public static final int OVER_LIMIT = 11;
+    /**
+     * A write on a connection opened before the client fenced it (a PING with {@code FLAG_FENCE} on a newer one):
+     * nothing was done. The client gave this connection up; what it writes now goes on the newer one.
+     */
+    public static final int FENCED = 12;
 
     // ---- page statuses (body of PUT, GET, FLUSH_PAGE responses) ----
     public static final int PAGE_OK = 0;
@@ -39,7 +44,7 @@ public final class Status {
 
     private static final String[] REQUEST_NAMES = {
         "OK", "UNAUTHENTICATED", "NO_SUCH_POOL", "BAD_SECRET", "MALFORMED", "TOO_LARGE", "UNKNOWN_OPCODE",
-        "UNSUPPORTED_VERSION", "BUSY", "INTERNAL", "INVALID", "OVER_LIMIT"
+        "UNSUPPORTED_VERSION", "BUSY", "INTERNAL", "INVALID", "OVER_LIMIT", "FENCED"
     };
     private static final String[] PAGE_NAMES = {"OK", "MISS", "REJECTED", "BAD_CRC"};
 

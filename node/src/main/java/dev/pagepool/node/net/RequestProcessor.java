@@ -76,6 +76,9 @@ final class RequestProcessor {
             case Opcode.HANDBACK -> throw new ProtocolException(Status.INVALID, false,
                 "HANDBACK is sent by donors to clients; a client answers one with FLAG_RESPONSE set");
             case Opcode.PING -> {
+                if (h.hasFlag(Frame.FLAG_FENCE)) {
+                    fence(conn);
+                }
                 ByteBuf reply = replyBuffer(Frame.HEADER_BYTES + body.readableBytes());
                 FrameWriter.pong(reply, h.requestId(), body);
                 yield reply;
@@ -109,6 +112,7 @@ final class RequestProcessor {
     private ByteBuf destroyPool(ConnectionState conn, FrameHeader h, ByteBuf body) throws ProtocolException {
         Pool pool = pools.find(Bodies.destroyPoolId(body));
         checkAccess(pool, conn, Bodies.destroyPoolId(body));
+        checkNotFenced(pool, conn);
         ByteBuf reply = replyBuffer(Frame.HEADER_BYTES + 8);
         pools.remove(pool.id());
         conn.grants().remove(pool.id());
@@ -119,7 +123,7 @@ final class RequestProcessor {
     }
 
     private ByteBuf put(ConnectionState conn, FrameHeader h, ByteBuf body) throws ProtocolException {
-        Pool pool = accessiblePool(conn, body);
+        Pool pool = writablePool(conn, body);
         int count = Bodies.count(body);
         ByteBuf reply = replyBuffer(Frame.HEADER_BYTES + Frame.statusVectorBytes(count));
         int start = FrameWriter.statusVectorReply(reply, Opcode.PUT, h.requestId(), count);
@@ -212,7 +216,7 @@ final class RequestProcessor {
     }
 
     private ByteBuf flushPages(ConnectionState conn, FrameHeader h, ByteBuf body) throws ProtocolException {
-        Pool pool = accessiblePool(conn, body);
+        Pool pool = writablePool(conn, body);
         int count = Bodies.count(body);
         ByteBuf reply = replyBuffer(Frame.HEADER_BYTES + Frame.statusVectorBytes(count));
         int start = FrameWriter.statusVectorReply(reply, Opcode.FLUSH_PAGE, h.requestId(), count);
@@ -228,7 +232,7 @@ final class RequestProcessor {
     }
 
     private ByteBuf flushObjects(ConnectionState conn, FrameHeader h, ByteBuf body) throws ProtocolException {
-        Pool pool = accessiblePool(conn, body);
+        Pool pool = writablePool(conn, body);
         int count = Bodies.count(body);
         ByteBuf reply = replyBuffer(Frame.HEADER_BYTES + Frame.STATUS_VECTOR_PREFIX_BYTES + 4 * count);
         long flushed = 0;
@@ -259,6 +263,27 @@ final class RequestProcessor {
         Pool pool = pools.find(id);
         checkAccess(pool, conn, id);
         return pool;
+    }
+
+    /** A pool this connection may change: accessible, and the connection not fenced by a newer one of its owner. */
+    private Pool writablePool(ConnectionState conn, ByteBuf body) throws ProtocolException {
+        Pool pool = accessiblePool(conn, body);
+        checkNotFenced(pool, conn);
+        return pool;
+    }
+
+    private static void checkNotFenced(Pool pool, ConnectionState conn) throws ProtocolException {
+        if (!pool.admitsWritesFrom(conn.sequence())) {
+            throw new ProtocolException(Status.FENCED, false, "pool " + Integer.toUnsignedString(pool.id())
+                + " was fenced by a newer connection of its owner: this one may no longer change it");
+        }
+    }
+
+    /** PING with FLAG_FENCE: the client's older connections may no longer change its private pools. */
+    private void fence(ConnectionState conn) {
+        for (Pool pool : pools.ownedBy(conn.clientId())) {
+            pool.fence(conn.sequence());
+        }
     }
 
     private void checkAccess(Pool pool, ConnectionState conn, int id) throws ProtocolException {

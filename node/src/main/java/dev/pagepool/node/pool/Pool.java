@@ -17,6 +17,8 @@ public final class Pool {
     private final long ownerClientId;
     private final long createdAtMillis;
     private volatile boolean destroyed;
+    /** Connections authenticated before this sequence number may no longer change the pool. */
+    private volatile long fencedBefore;
 
     public Pool(int id, PoolSpec spec, long ownerClientId, long createdAtMillis) {
         this.id = id;
@@ -52,6 +54,19 @@ public final class Pool {
     /** True once {@link PoolRegistry#remove} took the pool out: its pages are being, or have been, freed. */
     public boolean destroyed() {
         return destroyed;
+    }
+
+    /**
+     * Refuses changes from the owner's connections older than {@code sequence}. Checked when a request starts: the
+     * client writes again only after the fence's reply came back, a round trip after any request already under way.
+     */
+    public void fence(long sequence) {
+        fencedBefore = Math.max(fencedBefore, sequence);
+    }
+
+    /** Whether a connection of this sequence number may change the pool. */
+    public boolean admitsWritesFrom(long sequence) {
+        return sequence >= fencedBefore;
     }
 
     void markDestroyed() {

@@ -161,10 +161,21 @@ public final class DataPortClient implements AutoCloseable {
     }
 
     public void ping() throws IOException {
+        ping(0);
+    }
+
+    /** A PING with {@code flags} (0 or {@code FLAG_FENCE}), answered OK. */
+    public void ping(int flags) throws IOException {
         ByteBuf buf = Unpooled.buffer();
-        FrameWriter.ping(buf, nextId++, 7);
+        FrameWriter.ping(buf, nextId++, 7, flags);
         send(buf);
         expectOk(next(), Opcode.PING);
+    }
+
+    /** A PUT like {@link #put}, whose reply the test inspects. */
+    public Received tryPut(int pool, long object, int first, int count, byte[] page) throws IOException {
+        send(putFrame(nextId++, pool, object, first, count, page));
+        return next();
     }
 
     public void send(ByteBuf frame) throws IOException {
