@@ -25,6 +25,14 @@ final class DonorCluster implements AutoCloseable {
 
     /** Starts {@code n} donors of {@code capacity} each in a new cluster. */
     static DonorCluster start(String prefix, int n, String capacity) {
+        return start(prefix, n, n, capacity);
+    }
+
+    /**
+     * A cluster of {@code n} donors of which only the first {@code running} start now; {@link #startDonor} starts
+     * the others later, as donors that join.
+     */
+    static DonorCluster start(String prefix, int n, int running, String capacity) {
         int[] hz = new int[n];
         StringBuilder members = new StringBuilder();
         for (int i = 0; i < n; i++) {
@@ -40,7 +48,7 @@ final class DonorCluster implements AutoCloseable {
         }
         DonorCluster c = new DonorCluster(cluster, members.toString(), settings);
         try {
-            for (int i = 0; i < n; i++) {
+            for (int i = 0; i < running; i++) {
                 c.donors[i] = Donors.start(settings[i]);
             }
         } catch (RuntimeException e) {
@@ -50,6 +58,12 @@ final class DonorCluster implements AutoCloseable {
         return c;
     }
 
+    /** Starts donor {@code i}, which joins the cluster. */
+    DonorProcess startDonor(int i) {
+        donors[i] = Donors.start(settings[i]);
+        return donors[i];
+    }
+
     DonorProcess donor(int i) {
         return donors[i];
     }
@@ -57,7 +71,9 @@ final class DonorCluster implements AutoCloseable {
     List<InetSocketAddress> dataAddresses() {
         List<InetSocketAddress> a = new ArrayList<>();
         for (DonorProcess d : donors) {
-            a.add(d.dataAddress());
+            if (d != null) {
+                a.add(d.dataAddress());
+            }
         }
         return a;
     }

@@ -19,10 +19,25 @@ import java.util.concurrent.ThreadLocalRandom;
  * @param keepAlive          an idle connection sends a PING this often, so the donor neither closes it as idle
  *                           nor lets this client's lease on its private pools run out
  * @param tls                TLS towards the donors, or {@link ClientTls#OFF}
+ * @param stallTimeout       how long a request whose every copy is on suspect donors (silent, not known gone) waits
+ *                           for one of them to answer again before it fails; after that long a silent donor is
+ *                           taken for gone. Compare with the kernel's NBD request timeout, and keep the donors'
+ *                           lease well above it.
  */
 public record ClientConfig(List<InetSocketAddress> nodes, String token, long clientId, int connectionsPerNode,
                            int maxInflight, Duration connectTimeout, Duration requestTimeout, Duration keepAlive,
-                           ClientTls tls) {
+                           ClientTls tls, Duration stallTimeout) {
+    /** The default stall bound: the Linux kernel's NBD request timeout is 30 s. */
+    public static final Duration DEFAULT_STALL_TIMEOUT = Duration.ofSeconds(30);
+
+    /** With the default stall bound. */
+    public ClientConfig(List<InetSocketAddress> nodes, String token, long clientId, int connectionsPerNode,
+                        int maxInflight, Duration connectTimeout, Duration requestTimeout, Duration keepAlive,
+                        ClientTls tls) {
+        this(nodes, token, clientId, connectionsPerNode, maxInflight, connectTimeout, requestTimeout, keepAlive, tls,
+            DEFAULT_STALL_TIMEOUT);
+    }
+
     /** Plain TCP, as before TLS was an option. */
     public ClientConfig(List<InetSocketAddress> nodes, String token, long clientId, int connectionsPerNode,
                         int maxInflight, Duration connectTimeout, Duration requestTimeout, Duration keepAlive) {
@@ -32,6 +47,12 @@ public record ClientConfig(List<InetSocketAddress> nodes, String token, long cli
     public ClientConfig {
         if (tls == null) {
             tls = ClientTls.OFF;
+        }
+        if (stallTimeout == null) {
+            stallTimeout = DEFAULT_STALL_TIMEOUT;
+        }
+        if (stallTimeout.isNegative() || stallTimeout.isZero()) {
+            throw new IllegalArgumentException("stallTimeout must be positive, got " + stallTimeout);
         }
         nodes = List.copyOf(nodes);
         if (nodes.isEmpty()) {
@@ -65,19 +86,23 @@ public record ClientConfig(List<InetSocketAddress> nodes, String token, long cli
     }
 
     public ClientConfig withClientId(long id) {
-        return new ClientConfig(nodes, token, id, connectionsPerNode, maxInflight, connectTimeout, requestTimeout, keepAlive, tls);
+        return new ClientConfig(nodes, token, id, connectionsPerNode, maxInflight, connectTimeout, requestTimeout, keepAlive, tls, stallTimeout);
     }
 
     public ClientConfig withConnectionsPerNode(int n) {
-        return new ClientConfig(nodes, token, clientId, n, maxInflight, connectTimeout, requestTimeout, keepAlive, tls);
+        return new ClientConfig(nodes, token, clientId, n, maxInflight, connectTimeout, requestTimeout, keepAlive, tls, stallTimeout);
     }
 
     public ClientConfig withKeepAlive(Duration every) {
-        return new ClientConfig(nodes, token, clientId, connectionsPerNode, maxInflight, connectTimeout, requestTimeout, every, tls);
+        return new ClientConfig(nodes, token, clientId, connectionsPerNode, maxInflight, connectTimeout, requestTimeout, every, tls, stallTimeout);
     }
 
     public ClientConfig withTls(ClientTls t) {
-        return new ClientConfig(nodes, token, clientId, connectionsPerNode, maxInflight, connectTimeout, requestTimeout, keepAlive, t);
+        return new ClientConfig(nodes, token, clientId, connectionsPerNode, maxInflight, connectTimeout, requestTimeout, keepAlive, t, stallTimeout);
+    }
+
+    public ClientConfig withStallTimeout(Duration bound) {
+        return new ClientConfig(nodes, token, clientId, connectionsPerNode, maxInflight, connectTimeout, requestTimeout, keepAlive, tls, bound);
     }
 
     /** Parses "host:port,host:port". */

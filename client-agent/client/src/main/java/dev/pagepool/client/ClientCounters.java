@@ -9,6 +9,9 @@ import java.util.concurrent.atomic.LongAdder;
 public final class ClientCounters {
     private final LongAdder donorsDown = new LongAdder();
     private final LongAdder donorsReadmitted = new LongAdder();
+    private final LongAdder donorsSuspect = new LongAdder();
+    private final LongAdder donorsReattached = new LongAdder();
+    private final LongAdder stallWaits = new LongAdder();
     private final LongAdder extentsLost = new LongAdder();
     private final LongAdder pagesLost = new LongAdder();
     private final LongAdder failovers = new LongAdder();
@@ -21,6 +24,21 @@ public final class ClientCounters {
 
     void donorReadmitted() {
         donorsReadmitted.increment();
+    }
+
+    /** A donor stopped answering: its copies are kept, unused, until it answers or the stall bound passes. */
+    void donorSuspect() {
+        donorsSuspect.increment();
+    }
+
+    /** A suspect donor answered again with the client's pools intact, and serves its copies again. */
+    void donorReattached() {
+        donorsReattached.increment();
+    }
+
+    /** A request paused because every copy it needed was on a suspect donor. */
+    void stallWait() {
+        stallWaits.increment();
     }
 
     void extentsLost(int n) {
@@ -49,6 +67,18 @@ public final class ClientCounters {
         return donorsReadmitted.sum();
     }
 
+    public long donorsSuspect() {
+        return donorsSuspect.sum();
+    }
+
+    public long donorsReattached() {
+        return donorsReattached.sum();
+    }
+
+    public long stallWaits() {
+        return stallWaits.sum();
+    }
+
     /** Extents whose every copy was lost with failed donors. */
     public long extentsLost() {
         return extentsLost.sum();
@@ -75,6 +105,9 @@ public final class ClientCounters {
         Map<String, Long> m = new LinkedHashMap<>();
         m.put("donors_down", donorsDown.sum());
         m.put("donors_readmitted", donorsReadmitted.sum());
+        m.put("donors_suspect", donorsSuspect.sum());
+        m.put("donors_reattached", donorsReattached.sum());
+        m.put("stall_waits", stallWaits.sum());
         m.put("extents_lost", extentsLost.sum());
         m.put("pages_lost", pagesLost.sum());
         m.put("failover_pages", failovers.sum());

@@ -8,13 +8,14 @@ import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * The client's link to one donor: its connections, whether it is in service, and what is known of its free
- * memory. A donor is UP (placement and reads may use it), DOWN (it failed a request, stopped answering, or lost
- * the client's pools), or REMOVED (it left the cluster; its index may be given to a new donor). A DOWN donor is
- * readmitted only through the {@link DonorSet}'s admission, which wipes whatever it still holds: after a freeze,
- * its pages may be older than copies written elsewhere meanwhile.
+ * memory. A donor is UP (placement and reads may use it), SUSPECT (it stopped answering: its copies stay on the
+ * map but are neither read nor written until it answers again and is checked), DOWN (gone: it lost the client's
+ * pools, broke the protocol, or stayed silent past the stall bound; its copies were forgotten), or REMOVED (it
+ * left the cluster; its index may be given to a new donor). A SUSPECT donor comes back fenced and checked
+ * ({@link CopyFailure}); a DOWN one is readmitted only with whatever it still holds wiped.
  */
 final class DonorLink {
-    enum State { UP, DOWN, REMOVED }
+    enum State { UP, SUSPECT, DOWN, REMOVED }
 
     private static final long RECONNECT_MIN_NANOS = TimeUnit.MILLISECONDS.toNanos(100);
     private static final long RECONNECT_MAX_NANOS = TimeUnit.SECONDS.toNanos(5);
@@ -42,6 +43,8 @@ final class DonorLink {
     private long lastProbeNanos = Long.MIN_VALUE;
     private static final long PROBE_INTERVAL_NANOS = 1_000_000_000L;
     private long backoffNanos;
+    /** When the donor last went SUSPECT: past the stall bound it is taken for gone. */
+    private long suspectSinceNanos;
 
     @SuppressWarnings("unchecked")
     DonorLink(int index, InetSocketAddress address, int connectionsPerDonor, NanoClock clock) {
@@ -64,6 +67,10 @@ final class DonorLink {
 
     boolean isUp() {
         return state == State.UP;
+    }
+
+    boolean isSuspect() {
+        return state == State.SUSPECT;
     }
 
     boolean isRemoved() {
@@ -133,17 +140,34 @@ final class DonorLink {
     }
 
     /**
-     * Takes the donor out of service; returns false if it already was. Its connections stay open: the caller
-     * forgets the donor's copies first and closes them after, so that requests failing on the close are placed
-     * again on donors that are still in service, never on this one.
+     * Takes the donor out of service as gone (from UP or SUSPECT); returns false if it already was. Its
+     * connections stay open: the caller forgets the donor's copies first and closes them after, so that requests
+     * failing on the close are placed again on donors that are still in service, never on this one.
      */
     synchronized boolean markDown() {
-        if (state != State.UP) {
+        if (state != State.UP && state != State.SUSPECT) {
             return false;
         }
         state = State.DOWN;
         nextAttemptNanos = clock.nanoTime() + RECONNECT_MIN_NANOS;
         return true;
+    }
+
+    /** An UP donor stopped answering; returns false if it was not UP. Its copies are kept, unused. */
+    synchronized boolean markSuspect() {
+        if (state != State.UP) {
+            return false;
+        }
+        state = State.SUSPECT;
+        suspectSinceNanos = clock.nanoTime();
+        nextAttemptNanos = suspectSinceNanos + RECONNECT_MIN_NANOS;
+        backoffNanos = 0;
+        return true;
+    }
+
+    /** Whether the donor has been SUSPECT for at least {@code boundNanos}. */
+    synchronized boolean suspectLongerThan(long boundNanos) {
+        return state == State.SUSPECT && clock.nanoTime() - suspectSinceNanos >= boundNanos;
     }
 
     /** The donor left the cluster: never readmitted, its index free for another donor. */
@@ -153,11 +177,13 @@ final class DonorLink {
 
     /** Whether a readmission attempt is due; backs off between failed attempts. */
     synchronized boolean attemptDue() {
-        return state == State.DOWN && clock.nanoTime() - nextAttemptNanos >= 0;
+        return (state == State.DOWN || state == State.SUSPECT) && clock.nanoTime() - nextAttemptNanos >= 0;
     }
 
     synchronized void attemptFailed() {
-        backoffNanos = Math.min(RECONNECT_MAX_NANOS, Math.max(RECONNECT_MIN_NANOS, backoffNanos * 2));
+        // A suspect donor is tried at the shortest pace: every read waiting on it waits for this.
+        long most = state == State.SUSPECT ? RECONNECT_MIN_NANOS : RECONNECT_MAX_NANOS;
+        backoffNanos = Math.min(most, Math.max(RECONNECT_MIN_NANOS, backoffNanos * 2));
         nextAttemptNanos = clock.nanoTime() + backoffNanos;
     }
 

@@ -19,12 +19,16 @@ import java.util.logging.Logger;
  * The donors a client uses and the pools it made on them: which donors are in service, their connections, and
  * the rules by which a donor leaves service and comes back.
  *
- * <p>A donor goes out of service ({@link #markDown}) when it fails a request, does not answer in time, loses this
- * client's pools, or leaves the cluster. Its copies are forgotten first and its connections closed after, so the
- * requests that fail on the close are placed again on donors still in service. It comes back only through
- * {@link #readmit}, on the donor watcher thread: whatever it still holds of this client's pools is wiped and the
- * pools are made afresh, so a donor that was frozen never serves a page rewritten elsewhere meanwhile. A donor
- * that left the cluster is removed and its index given to the next donor that joins.
+ * <p>What a failure means is decided by one rule ({@link CopyFailure}). A donor that stops answering (a timeout, a
+ * closed connection) becomes suspect ({@link #markSuspect}): its copies stay on the map, unused, and what is
+ * written meanwhile is marked stale on them. When it answers again ({@link #readmit}, on the watcher thread) it is
+ * fenced (no write still queued on an older connection can land afterwards), its pools are checked, and it serves
+ * its copies again; the re-replicator copies its stale pages. A donor that is gone (it lost this client's pools,
+ * broke the protocol, refuses connections, left the cluster, or stayed silent past the stall bound) goes out of
+ * service ({@link #markDown}): its copies are forgotten first and its connections closed after, so the requests
+ * that fail on the close are placed again on donors still in service, and it comes back only with whatever it
+ * still holds of this client's pools wiped. A donor that left the cluster is removed and its index given to the
+ * next donor that joins.
  *
  * <p>Threads: {@link #connection} and {@link #markDown} are called from event loops and never wait (markDown
  * takes a monitor held only for in-memory bookkeeping). Readmission and load polling run on the watcher thread,
@@ -109,6 +113,29 @@ final class DonorSet implements AutoCloseable {
         return config;
     }
 
+    NanoClock clock() {
+        return clock;
+    }
+
+    /** Completes after about {@code millis} on a Vert.x timer: a pause that holds no thread. */
+    CompletableFuture<Void> pause(long millis) {
+        CompletableFuture<Void> done = new CompletableFuture<>();
+        vertx.setTimer(Math.max(1, millis), id -> done.complete(null));
+        return done;
+    }
+
+    /**
+     * Whether a request that began at {@code startedNanos} and found every copy it needs on suspect donors may
+     * still wait for one of them; counts the wait when it may.
+     */
+    boolean mayWaitForSuspect(long startedNanos) {
+        boolean may = !closed && clock.nanoTime() - startedNanos < config.stallTimeout().toNanos();
+        if (may) {
+            counters.stallWait();
+        }
+        return may;
+    }
+
     ClientCounters counters() {
         return counters;
     }
@@ -134,6 +161,14 @@ final class DonorSet implements AutoCloseable {
         int n = 0;
         for (int d = 0; d < linkCount; d++) {
             n += links[d].isUp() ? 1 : 0;
+        }
+        return n;
+    }
+
+    int suspectCount() {
+        int n = 0;
+        for (int d = 0; d < linkCount; d++) {
+            n += links[d].isSuspect() ? 1 : 0;
         }
         return n;
     }
@@ -304,7 +339,7 @@ final class DonorSet implements AutoCloseable {
         return link.reopen(c, connector, fresh -> verifyPools(link, fresh)).<DonorWire>thenApply(fresh -> fresh)
             .whenComplete((fresh, error) -> {
                 if (error != null) {
-                    markDown(link, PagePoolClient.unwrap(error).getMessage());
+                    failed(link, error);
                 }
             });
     }
@@ -380,6 +415,70 @@ final class DonorSet implements AutoCloseable {
     }
 
     /**
+     * A donor stopped answering: it becomes suspect. Its complete copies stay on the map, neither read nor written
+     * until it answers again; its filling copies are given up (their copying cannot finish). Its connections are
+     * closed, so the requests under way on them fail now and go to the other copies. Never waits.
+     */
+    void markSuspect(DonorLink link, String reason) {
+        synchronized (downLock) {
+            if (!link.markSuspect()) {
+                return;
+            }
+            counters.donorSuspect();
+            for (PoolRef pool : pools) {
+                pool.extents.dropFillingOn(link.index);
+            }
+        }
+        LOG.log(Level.WARNING, "donor " + link.name() + " suspect: " + reason + "; its copies are kept until it answers, "
+            + "for at most " + config.stallTimeout().toMillis() + " ms");
+        link.closeConnections();
+        lanes.closeLanesTo(link);
+    }
+
+    /**
+     * Applies the one rule ({@link CopyFailure}) to a request that failed on donor {@code d} for the pages
+     * {@code picks[0..k)} of {@code pool}: a donor that is gone goes out of service, a copy that is gone is
+     * forgotten, and an unreachable copy keeps its place with those pages stale when the request may have changed
+     * them ({@code changing}: a put, flush or exclusive get), its donor suspect if it gave no answer at all.
+     * Returns the outcome; the caller's own refusals are left to the caller.
+     */
+    CopyFailure copyFailed(PoolRef pool, DonorLink link, int[] entryOf, int[] indexes, int[] picks, int k,
+                           Throwable error, boolean changing) {
+        CopyFailure outcome = CopyFailure.of(error);
+        Throwable cause = PagePoolClient.unwrap(error);
+        if (outcome == CopyFailure.CALLERS) {
+            return outcome;
+        }
+        if (pool.spec().shared() || (outcome == CopyFailure.GONE && CopyFailure.wholeDonor(cause))) {
+            // A shared pool has no map of copies to keep: its donor goes, as does one that is gone as a whole.
+            markDown(link, cause.getMessage());
+        } else if (outcome == CopyFailure.GONE) {
+            dropCopies(pool, link.index, entryOf, picks, k);
+        } else {
+            if (changing) {
+                markStale(pool, link.index, entryOf, indexes, picks, k);
+            }
+            if (CopyFailure.silent(cause)) {
+                markSuspect(link, cause.getMessage());
+            }
+        }
+        return outcome;
+    }
+
+    /** Marks the pages {@code picks[0..k)} stale on donor {@code d}'s copies of their extents. */
+    static void markStale(PoolRef pool, int d, int[] entryOf, int[] indexes, int[] picks, int k) {
+        ExtentMap map = pool.extents;
+        synchronized (map.lock()) {
+            for (int j = 0; j < k; j++) {
+                int e = entryOf[picks[j]];
+                if (e != ExtentMap.NONE) {
+                    map.markStale(e, d, indexes[picks[j]]);
+                }
+            }
+        }
+    }
+
+    /**
      * Forgets donor {@code d}'s copies of the extents {@code entryOf[picks[0..k)]} of {@code pool}: their content is
      * no longer known, so they are never read again. Extents left without a copy are counted lost.
      */
@@ -406,21 +505,23 @@ final class DonorSet implements AutoCloseable {
         }
     }
 
-    /** Failures that mean the donor, not the request, is the problem. */
+    /** A request that touched no page failed (stats, say): a silent donor is suspect, a broken one gone. */
     void failed(DonorLink link, Throwable error) {
         Throwable cause = PagePoolClient.unwrap(error);
-        if (isDonorFailure(cause)) {
+        if (cause instanceof ProtocolViolationException) {
             markDown(link, cause.getMessage());
+        } else if (CopyFailure.silent(cause)) {
+            markSuspect(link, cause.getMessage());
         }
     }
 
-    static boolean isDonorFailure(Throwable cause) {
-        return cause instanceof DonorUnavailableException || cause instanceof ProtocolViolationException;
-    }
-
     private void readmitDue() {
+        long bound = config.stallTimeout().toNanos();
         for (int d = 0; d < linkCount && !closed; d++) {
             DonorLink link = links[d];
+            if (link.suspectLongerThan(bound)) {
+                markDown(link, "silent for longer than the stall bound of " + config.stallTimeout().toMillis() + " ms");
+            }
             if (link.attemptDue()) {
                 readmit(link);
             }
@@ -428,20 +529,36 @@ final class DonorSet implements AutoCloseable {
     }
 
     /**
-     * Brings a donor (back) into service, on the watcher thread. Whatever it holds of this client's pools is
-     * wiped first: if it was frozen, its pages may be older than what was written elsewhere since. A shared pool
-     * is left alone (other clients use it) and joined again.
+     * Brings a donor (back) into service, on the watcher thread. A suspect donor is fenced first (no write still
+     * queued on a connection the client gave up can land afterwards) and its private pools are checked: intact,
+     * its copies serve again, with the pages written meanwhile stale until the re-replicator copies them; missing
+     * (it restarted, or its lease ran out), it is gone. A donor that was gone has whatever it holds of this
+     * client's private pools wiped first: its pages may be older than what was written elsewhere since. A shared
+     * pool is left alone (other clients use it) and joined again.
      */
     void readmit(DonorLink link) {
         synchronized (admission) {
             if (link.isRemoved()) {
                 return;
             }
+            boolean suspect = link.isSuspect();
             try {
                 PagePoolClient.join(link.open(connector));
+                DonorConnection conn = link.slot(0);
+                if (suspect) {
+                    PagePoolClient.join(FrameCalls.fence(conn));
+                    String missing = missingPool(link, conn);
+                    if (missing != null) {
+                        markDown(link, missing);
+                        link.closeConnections();
+                        return;
+                    }
+                }
                 for (PoolRef pool : pools) {
                     int old = pool.idOn(link.index);
-                    DonorConnection conn = link.slot(0);
+                    if (suspect && old != PoolRef.NO_POOL && !pool.spec().shared()) {
+                        continue; // checked intact above: its copies serve again as they are
+                    }
                     if (old != PoolRef.NO_POOL && !pool.spec().shared() && conn != null) {
                         try {
                             PagePoolClient.join(FrameCalls.destroyPool(conn, old));
@@ -471,13 +588,32 @@ final class DonorSet implements AutoCloseable {
                     markDown(link, "flushing what it owes failed: " + e.getMessage());
                     return;
                 }
-                counters.donorReadmitted();
-                LOG.info("donor " + link.name() + " in service");
+                if (suspect) {
+                    counters.donorReattached();
+                    LOG.info("donor " + link.name() + " answers again with this client's pools intact: in service");
+                } else {
+                    counters.donorReadmitted();
+                    LOG.info("donor " + link.name() + " in service");
+                }
             } catch (PagePoolException e) {
                 link.closeConnections();
                 link.attemptFailed();
+                if (suspect) {
+                    probe(link, false); // a donor whose port refuses connections is not frozen but gone
+                }
             }
         }
+    }
+
+    /** Why a suspect donor that answers again no longer has one of this client's private pools; null if none. */
+    private String missingPool(DonorLink link, DonorConnection conn) {
+        for (PoolRef pool : pools) {
+            int id = pool.idOn(link.index);
+            if (id != PoolRef.NO_POOL && !pool.spec().shared() && !PagePoolClient.join(poolIntact(conn, id))) {
+                return "answers again without pool " + id + " (restarted, or the lease ran out)";
+            }
+        }
+        return null;
     }
 
     /**
@@ -561,7 +697,7 @@ final class DonorSet implements AutoCloseable {
      */
     private void probe(DonorConnection conn) {
         DonorLink link = linkOf(conn);
-        if (!closed && link != null && link.isUp() && link.mayProbeNow()) {
+        if (!closed && link != null && (link.isUp() || link.isSuspect()) && link.mayProbeNow()) {
             probe(link, true);
         }
     }
@@ -574,7 +710,7 @@ final class DonorSet implements AutoCloseable {
                 ar.result().close();
             }
             prober.close();
-            if (closed || !link.isUp()) {
+            if (closed || !(link.isUp() || link.isSuspect())) {
                 return;
             }
             if (ar.failed()) {

@@ -12,6 +12,12 @@ import java.util.Arrays;
  * still being copied to it by the {@link ReReplicator}). Entries also count writes begun and finished, which is
  * how the copier knows that nothing raced with its copy.
  *
+ * <p>A complete copy may also hold <em>stale</em> pages: pages whose version there is unknown, because a write or
+ * flush of them did not reach it (its donor was suspect, or the request failed there without an answer). A stale
+ * page is never read from that copy; it becomes good again when a later write of it reaches the copy, or when the
+ * re-replicator copies the whole extent to it again. Filling copies need no such mark: they are copied whole
+ * before they count.
+ *
  * <p>Primitive arrays and open addressing: no object per extent. Every method is synchronized; callers take the
  * lock once per batch through {@link #lock()} for the routing of many pages.
  */
@@ -30,6 +36,10 @@ final class ExtentMap {
      * flushed since: a miss of such a page is reported LOST, not as a plain miss.
      */
     private long[] lostPages = new long[64];
+    /** Per entry and replica slot, one bit per page that is stale on that copy. */
+    private long[] stale = new long[64 * MAX_REPLICAS];
+    /** Set once any page went stale: until then, writes need not clear marks. */
+    private volatile boolean anyStale;
     private int[] writesBegun = new int[64];
     private int[] writesEnded = new int[64];
     /**
@@ -133,10 +143,79 @@ final class ExtentMap {
             if (donors[entry * MAX_REPLICAS + k] == NONE) {
                 donors[entry * MAX_REPLICAS + k] = (short) donor;
                 filling[entry] = (byte) (fill ? filling[entry] | (1 << k) : filling[entry] & ~(1 << k));
+                stale[entry * MAX_REPLICAS + k] = 0;
                 return k;
             }
         }
         return NONE;
+    }
+
+    /**
+     * Marks page {@code index} stale on {@code donor}'s copy of the entry, if that copy is complete: a write or
+     * flush of the page did not reach it, so what it holds of the page is unknown.
+     */
+    synchronized void markStale(int entry, int donor, int index) {
+        int k = slotOf(entry, donor);
+        if (k >= 0 && !isFilling(entry, k)) {
+            stale[entry * MAX_REPLICAS + k] |= 1L << Integer.remainderUnsigned(index, EXTENT_PAGES);
+            anyStale = true;
+        }
+    }
+
+    /** Marks every page of every extent of {@code object} stale on {@code donor}: a flush_object missed it. */
+    synchronized void markObjectStale(long object, int donor) {
+        for (int e = 0; e < size; e++) {
+            int k = objects[e] == object ? slotOf(e, donor) : NONE;
+            if (k >= 0 && !isFilling(e, k)) {
+                stale[e * MAX_REPLICAS + k] = -1L;
+                anyStale = true;
+            }
+        }
+    }
+
+    /** A write of page {@code index} reached {@code donor}'s copy: what it holds of the page is known again. */
+    synchronized void clearStale(int entry, int donor, int index) {
+        int k = slotOf(entry, donor);
+        if (k >= 0) {
+            stale[entry * MAX_REPLICAS + k] &= ~(1L << Integer.remainderUnsigned(index, EXTENT_PAGES));
+        }
+    }
+
+    /** Whether page {@code index} is stale on the copy in replica slot {@code k}. */
+    synchronized boolean isStale(int entry, int k, int index) {
+        return (stale[entry * MAX_REPLICAS + k] & (1L << Integer.remainderUnsigned(index, EXTENT_PAGES))) != 0;
+    }
+
+    /** Whether the copy in replica slot {@code k} has any stale page. */
+    synchronized boolean hasStale(int entry, int k) {
+        return stale[entry * MAX_REPLICAS + k] != 0;
+    }
+
+    boolean mayHaveStale() {
+        return anyStale;
+    }
+
+    /** Forgets the filling copies on {@code donor}, which went suspect: their copying can no longer finish. */
+    synchronized void dropFillingOn(int donor) {
+        for (int e = 0; e < size; e++) {
+            int k = slotOf(e, donor);
+            if (k >= 0 && isFilling(e, k)) {
+                donors[e * MAX_REPLICAS + k] = NONE;
+                filling[e] = (byte) (filling[e] & ~(1 << k));
+            }
+        }
+    }
+
+    /**
+     * Turns {@code donor}'s complete copy of the entry, which holds stale pages, back into a filling one: no longer
+     * read, still written, and complete again only once copied whole with no write racing the copy.
+     */
+    synchronized void refill(int entry, int donor) {
+        int k = slotOf(entry, donor);
+        if (k >= 0) {
+            filling[entry] = (byte) (filling[entry] | (1 << k));
+            stale[entry * MAX_REPLICAS + k] = 0;
+        }
     }
 
     synchronized void markComplete(int entry, int donor) {
@@ -282,6 +361,7 @@ final class ExtentMap {
         System.arraycopy(donors, 0, d, 0, donors.length);
         donors = d;
         filling = Arrays.copyOf(filling, n);
+        stale = Arrays.copyOf(stale, n * MAX_REPLICAS);
         lost = Arrays.copyOf(lost, n);
         lostPages = Arrays.copyOf(lostPages, n);
         writesBegun = Arrays.copyOf(writesBegun, n);

@@ -159,6 +159,17 @@ final class FrameCalls {
         });
     }
 
+    /**
+     * A PING with FLAG_FENCE: from its reply on, no older connection of this client may change its private pools
+     * on that donor (see docs/protocol.md, PING).
+     */
+    static CompletableFuture<Void> fence(DonorWire conn) {
+        long id = conn.nextRequestId();
+        ByteBuf frame = DonorConnection.allocate(Frame.HEADER_BYTES + 8);
+        FrameWriter.ping(frame, id, id, Frame.FLAG_FENCE);
+        return conn.send(id, frame).thenAccept(r -> r.body().release());
+    }
+
     @FunctionalInterface
     private interface ReplyDecoder<T> {
         T decode(ByteBuf body) throws ProtocolException;

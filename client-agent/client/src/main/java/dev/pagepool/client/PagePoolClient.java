@@ -110,6 +110,11 @@ public final class PagePoolClient implements AutoCloseable {
         return donors.upCount();
     }
 
+    /** Donors that stopped answering and are not known gone: their copies are kept until they answer again. */
+    public int suspectCount() {
+        return donors.suspectCount();
+    }
+
     public ClientConfig config() {
         return donors.config();
     }
@@ -139,11 +144,12 @@ public final class PagePoolClient implements AutoCloseable {
     // ---------------------------------------------------------------- pools
 
     /**
-     * Creates the pool on every donor in service: 2 replicas for a private persistent pool when 2 donors are up,
-     * else 1.
+     * Creates the pool on every donor in service: 2 copies of each page for a private persistent pool, else 1.
+     * The count is a target, not a snapshot of the donors up now: with fewer donors, pages are stored on those
+     * there are ({@link #underReplicatedExtents} counts the shortfall) and copied as donors join.
      */
     public PoolRef newPool(PoolSpec spec) {
-        return newPool(spec, spec.persistent() && !spec.shared() && upCount() >= 2 ? 2 : 1);
+        return newPool(spec, spec.persistent() && !spec.shared() ? 2 : 1);
     }
 
     /**

@@ -14,6 +14,10 @@ import java.util.concurrent.TimeUnit;
  * Restores the replica count of persistent extents after a donor went out of service, from a surviving copy,
  * in the background.
  *
+ * <p>It also brings a complete copy that holds stale pages (written or flushed while its donor was suspect, or
+ * failed there without an answer) up to date, the same way: the copy is made filling again, so it is no longer
+ * read, and the whole extent is copied to it from a copy that holds none.
+ *
  * <p>A new copy is first placed as <em>filling</em>: from that moment every new put and flush of the extent also
  * goes to it, and this thread copies the older pages (a GET of the extent from a complete copy, a PUT of the
  * hits and a FLUSH of the misses to the new one). The copy counts only if no write to the extent began or was
@@ -67,7 +71,7 @@ final class ReReplicator implements AutoCloseable {
             ExtentMap map = pool.extents;
             synchronized (map.lock()) {
                 for (int e = 0; e < map.size(); e++) {
-                    if (map.completeCount(e) > 0 && map.completeCount(e) < pool.replicas()) {
+                    if (map.completeCount(e) > 0 && (map.completeCount(e) < pool.replicas() || staleCopy(map, e) >= 0)) {
                         n++;
                     }
                 }
@@ -131,7 +135,14 @@ final class ReReplicator implements AutoCloseable {
             ExtentMap map = pool.extents;
             synchronized (map.lock()) {
                 for (int e = 0; e < map.size() && jobs.size() < limit; e++) {
-                    if (busy.contains(new Key(pool, e)) || map.completeCount(e) == 0 || map.completeCount(e) >= pool.replicas()) {
+                    if (busy.contains(new Key(pool, e)) || map.completeCount(e) == 0) {
+                        continue;
+                    }
+                    if (map.completeCount(e) >= pool.replicas()) {
+                        Job repair = repairJob(pool, map, links, e);
+                        if (repair != null) {
+                            jobs.add(repair);
+                        }
                         continue;
                     }
                     long excluded = 0;
@@ -158,8 +169,8 @@ final class ReReplicator implements AutoCloseable {
                         }
                         if (map.isFilling(e, k)) {
                             target = d;
-                        } else {
-                            source = d;
+                        } else if (!map.hasStale(e, k)) {
+                            source = d; // a copy with stale pages would pass on what it does not know
                         }
                     }
                     if (source != ExtentMap.NONE && target != ExtentMap.NONE) {
@@ -169,6 +180,43 @@ final class ReReplicator implements AutoCloseable {
             }
         }
         return jobs;
+    }
+
+    /** The replica slot of a complete copy with stale pages, or NONE. Under the map's lock. */
+    private static int staleCopy(ExtentMap map, int e) {
+        for (int k = 0; k < ExtentMap.MAX_REPLICAS; k++) {
+            if (map.replica(e, k) != ExtentMap.NONE && !map.isFilling(e, k) && map.hasStale(e, k)) {
+                return k;
+            }
+        }
+        return ExtentMap.NONE;
+    }
+
+    /**
+     * A copy of extent {@code e} on a donor in service that holds stale pages, turned back into a filling copy (no
+     * longer read, still written) and copied whole from one that holds none; null if there is none, or no such
+     * source. Under the map's lock. Reading it meanwhile is not safe: the copy may land on a page after a newer
+     * write of it, and only the write stamp, checked at the end, tells.
+     */
+    private static Job repairJob(PoolRef pool, ExtentMap map, DonorLink[] links, int e) {
+        int source = ExtentMap.NONE;
+        int target = ExtentMap.NONE;
+        for (int k = 0; k < ExtentMap.MAX_REPLICAS; k++) {
+            int d = map.replica(e, k);
+            if (d == ExtentMap.NONE || map.isFilling(e, k) || !links[d].isUp()) {
+                continue;
+            }
+            if (map.hasStale(e, k)) {
+                target = d;
+            } else {
+                source = d;
+            }
+        }
+        if (source == ExtentMap.NONE || target == ExtentMap.NONE) {
+            return null;
+        }
+        map.refill(e, target);
+        return new Job(pool, e, source, target);
     }
 
     /** Copies one extent; completes with the pages copied (0 when it must be tried again). */
@@ -248,9 +296,12 @@ final class ReReplicator implements AutoCloseable {
             });
         }).exceptionally(error -> {
             Throwable cause = PagePoolClient.unwrap(error);
-            if (DonorSet.isDonorFailure(cause) || cause instanceof NoSuchPoolException) {
+            CopyFailure outcome = CopyFailure.of(cause);
+            if (outcome == CopyFailure.GONE && CopyFailure.wholeDonor(cause)) {
                 // The side that failed is taken out of service; the job is found again on the next pass.
                 donors.markDown(blamed[0], cause.getMessage());
+            } else if (CopyFailure.silent(cause)) {
+                donors.markSuspect(blamed[0], cause.getMessage());
             } else if (blamed[0] == target) {
                 // The filling copy's content is unknown (a put or flush refused): it is never made complete, and a
                 // new one is placed on the next pass.

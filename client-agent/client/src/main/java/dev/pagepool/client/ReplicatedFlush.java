@@ -7,11 +7,11 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * One vectored flush over replicas: every copy of each page, complete or filling, is flushed. OK when some copy
- * had the page. A copy whose flush did not happen for sure (BUSY to the end, INTERNAL, a donor gone) may still
- * hold the page, so it is never read again: the donor goes out of service when it is the donor's fault, and
- * otherwise that copy alone is forgotten. A flushed page is thus never readable afterwards, whatever failed.
- * Never waits.
+ * One vectored flush over replicas: every copy of each page on a donor in service, complete or filling, is flushed.
+ * OK when some copy had the page. A copy the flush did not reach for sure (its donor suspect, BUSY to the end,
+ * INTERNAL, no answer) may still hold the page, so the page is marked stale there and never read from it again
+ * until written again or re-copied ({@link CopyFailure}); a donor that is gone goes out of service. A flushed page
+ * is thus never readable afterwards, whatever failed. Never waits.
  */
 final class ReplicatedFlush {
     private final DonorSet donors;
@@ -57,8 +57,10 @@ final class ReplicatedFlush {
                 map.beginWrite(e);
                 for (int k = 0; k < ExtentMap.MAX_REPLICAS; k++) {
                     int d = map.replica(e, k);
-                    if (d != ExtentMap.NONE) {
+                    if (d != ExtentMap.NONE && links[d].isUp()) {
                         groups.add(d, i);
+                    } else if (d != ExtentMap.NONE) {
+                        map.markStale(e, d, indexes[i]);
                     }
                 }
             }
@@ -71,6 +73,8 @@ final class ReplicatedFlush {
             return sent.handle((v, error) -> {
                 if (error != null) {
                     forget(link, d, picks, k, PagePoolClient.unwrap(error));
+                } else if (id != PoolRef.NO_POOL && map.mayHaveStale()) {
+                    known(d, picks, k);
                 }
                 return null;
             });
@@ -86,23 +90,26 @@ final class ReplicatedFlush {
         });
     }
 
-    private void forget(DonorLink link, int d, int[] picks, int k, Throwable cause) {
-        if (cause instanceof NoSuchPoolException) {
-            return; // a donor without the pool holds none of its pages: nothing is left to flush there
-        }
-        if (DonorSet.isDonorFailure(cause) || cause instanceof NoSuchPoolException || pool.spec().shared()) {
-            donors.markDown(link, cause.getMessage());
-            return;
-        }
+    /** The flush reached donor {@code d}: the pages are absent there now, no longer stale. */
+    private void known(int d, int[] picks, int k) {
         ExtentMap map = pool.extents;
         synchronized (map.lock()) {
             for (int j = 0; j < k; j++) {
                 int e = entryOf[picks[j]];
                 if (e != ExtentMap.NONE) {
-                    // The page was being flushed: losing the extent's last copy loses nothing the caller keeps.
-                    map.dropCopy(e, d);
+                    map.clearStale(e, d, indexes[picks[j]]);
                 }
             }
+        }
+    }
+
+    private void forget(DonorLink link, int d, int[] picks, int k, Throwable cause) {
+        if (cause instanceof NoSuchPoolException) {
+            return; // a donor without the pool holds none of its pages: nothing is left to flush there
+        }
+        if (donors.copyFailed(pool, link, entryOf, indexes, picks, k, cause, true) == CopyFailure.CALLERS) {
+            // Refused as the caller's (a secret): the pages may still be there, and this call cannot reach them.
+            DonorSet.markStale(pool, d, entryOf, indexes, picks, k);
         }
     }
 
@@ -115,7 +122,8 @@ final class ReplicatedFlush {
     /**
      * flush_object on every donor holding the pool: completes with the pages removed, counting every copy. It is
      * a write of every extent of the object while under way (the re-replicator must not copy a page it is
-     * removing), and a donor whose flush failed is taken out of service, since it may still hold the pages.
+     * removing). A donor the flush did not reach for sure (suspect, or no answer) may still hold the pages: every
+     * page of the object is marked stale on its copies; a donor that is gone goes out of service.
      */
     static CompletableFuture<Long> object(DonorSet donors, PoolRef pool, long object) {
         ExtentMap map = pool.extents;
@@ -125,15 +133,31 @@ final class ReplicatedFlush {
         for (int d = 0; d < donors.count(); d++) {
             DonorLink link = donors.link(d);
             int id = pool.idOn(d);
-            if (id == PoolRef.NO_POOL || !link.isUp()) {
+            if (id == PoolRef.NO_POOL || link.isRemoved()) {
                 continue;
             }
+            if (!link.isUp()) {
+                map.markObjectStale(object, d);
+                continue;
+            }
+            int donor = d;
             calls.add(donors.connection(link).thenCompose(conn -> FrameCalls.flushObject(conn, id, object))
                 .handle((n, error) -> {
-                    if (error != null && !(PagePoolClient.unwrap(error) instanceof NoSuchPoolException)) {
-                        donors.markDown(link, "flush_object failed: " + PagePoolClient.unwrap(error).getMessage());
-                    } else {
+                    if (error == null) {
                         removed.addAndGet(n);
+                        return null;
+                    }
+                    Throwable cause = PagePoolClient.unwrap(error);
+                    if (cause instanceof NoSuchPoolException) {
+                        return null;
+                    }
+                    if (CopyFailure.of(cause) == CopyFailure.GONE || pool.spec().shared()) {
+                        donors.markDown(link, "flush_object failed: " + cause.getMessage());
+                    } else {
+                        map.markObjectStale(object, donor);
+                        if (CopyFailure.silent(cause)) {
+                            donors.markSuspect(link, "flush_object unanswered: " + cause.getMessage());
+                        }
                     }
                     return null;
                 }));

@@ -5,13 +5,15 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 
 /**
- * One vectored get over replicas. Each page is read from one complete copy of its extent (copies take turns by
- * extent, spreading reads); a page whose copy fails is read again from another copy, so the caller sees no error
- * while one copy survives. What failed decides what is forgotten: a donor that is gone or broke the protocol goes
- * out of service; a donor that no longer has the pool (it restarted) too; a copy that answered with a damaged
- * page or a refusal of its own is dropped for those extents only. A persistent page with no copy left is LOST,
- * never read from a copy that is still filling (it may not have the page yet) nor from a donor out of service.
- * Never waits.
+ * One vectored get over replicas. Each page is read from one complete copy of its extent that does not hold it
+ * stale (copies take turns by extent, spreading reads); a page whose copy fails is read again from another copy,
+ * so the caller sees no error while one copy answers. What failed decides, by {@link CopyFailure}, what is
+ * forgotten: a donor that is gone, broke the protocol or no longer has the pool goes out of service; a copy that
+ * sent a damaged page is dropped for those extents only; a donor that went silent becomes suspect and keeps its
+ * copies; BUSY changes nothing. A page whose only good copies are on suspect donors waits for one of them to
+ * answer, up to the stall bound, and then fails the call (the export answers EIO). A persistent page with no copy
+ * left is LOST, never read from a copy that is still filling (it may not have the page yet), from a copy that holds
+ * it stale, nor from a donor out of service. Never blocks a thread: a wait is a timer.
  */
 final class ReplicatedGet {
     private final DonorSet donors;
@@ -24,7 +26,10 @@ final class ReplicatedGet {
     /** Per page, the copies that answered NO_SUCH_POOL: the donor lost the pool, or the pool is not the caller's. */
     private final long[] noPool;
     private final int[] entryOf;
+    /** Per page, the copies that refused the read for now (BUSY to the end, a refusal of their own): asked again. */
+    private final long[] refusedForNow;
     private final boolean exclusive;
+    private final long startedNanos;
 
     ReplicatedGet(DonorSet donors, PoolRef pool, long[] objects, int[] indexes, PageSlots dst, PageStatus[] result,
                   boolean exclusive) {
@@ -38,6 +43,8 @@ final class ReplicatedGet {
         this.tried = new long[result.length];
         this.noPool = new long[result.length];
         this.entryOf = new int[result.length];
+        this.refusedForNow = new long[result.length];
+        this.startedNanos = donors.clock().nanoTime();
     }
 
     CompletableFuture<Void> run(int[] positions, int m, int attempt) {
@@ -45,6 +52,8 @@ final class ReplicatedGet {
         DonorLink[] links = donors.links();
         int count = donors.count();
         DonorGroups groups = new DonorGroups(count);
+        int[] waiting = new int[m];
+        int waits = 0;
         synchronized (map.lock()) {
             for (int j = 0; j < m; j++) {
                 int i = positions[j];
@@ -66,6 +75,10 @@ final class ReplicatedGet {
                     continue;
                 }
                 int d = chooseCopy(map, links, e, i, attempt);
+                if (d == ExtentMap.NONE && onSuspectDonor(map, links, e, i)) {
+                    waiting[waits++] = i;
+                    continue;
+                }
                 if (d == ExtentMap.NONE) {
                     gone(map, e, i);
                     continue;
@@ -88,7 +101,7 @@ final class ReplicatedGet {
                     return null;
                 }
                 Throwable cause = PagePoolClient.unwrap(error);
-                if (cause instanceof BadSecretException || cause instanceof UnauthenticatedException) {
+                if (CopyFailure.of(cause) == CopyFailure.CALLERS) {
                     throw new java.util.concurrent.CompletionException(cause); // about the request: the caller's
                 }
                 forget(link, d, picks, k, cause);
@@ -100,7 +113,8 @@ final class ReplicatedGet {
                 return null;
             });
         });
-        return CompletableFuture.allOf(frames.toArray(new CompletableFuture<?>[0])).thenCompose(v -> {
+        int waitCount = waits;
+        CompletableFuture<Void> read = CompletableFuture.allOf(frames.toArray(new CompletableFuture<?>[0])).thenCompose(v -> {
             int again;
             synchronized (retry) {
                 again = retries[0];
@@ -111,6 +125,38 @@ final class ReplicatedGet {
             donors.counters().failover(again);
             return run(retry, again, attempt + 1);
         });
+        return waitCount == 0 ? read : read.thenCompose(v -> waitForSuspect(waiting, waitCount));
+    }
+
+    /**
+     * Pages whose only good copies are on suspect donors: asked again once a donor had time to be re-attached,
+     * for as long as the stall bound allows; then the call fails, and the copies stay on the map.
+     */
+    private CompletableFuture<Void> waitForSuspect(int[] waiting, int n) {
+        if (!donors.mayWaitForSuspect(startedNanos)) {
+            return CompletableFuture.failedFuture(new DonorUnavailableException("every copy of " + n + " page(s) is on a "
+                + "donor that has not answered for the stall bound of " + donors.config().stallTimeout().toMillis() + " ms"));
+        }
+        for (int j = 0; j < n; j++) {
+            tried[waiting[j]] = 0; // the suspect donors may answer now; nothing was read from them
+            refusedForNow[waiting[j]] = 0;
+        }
+        return donors.pause(ReplicatedPut.STALL_POLL_MILLIS).thenCompose(v -> run(waiting, n, 0));
+    }
+
+    /** Whether a good copy of page {@code i} is on a suspect donor: it may answer again within the stall bound. */
+    private static boolean onSuspectDonorOf(ExtentMap map, DonorLink[] links, int e, int index) {
+        for (int k = 0; k < ExtentMap.MAX_REPLICAS; k++) {
+            int d = map.replica(e, k);
+            if (d != ExtentMap.NONE && !map.isFilling(e, k) && links[d].isSuspect() && !map.isStale(e, k, index)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private boolean onSuspectDonor(ExtentMap map, DonorLink[] links, int e, int i) {
+        return pool.spec().persistent() && (refusedForNow[i] != 0 || onSuspectDonorOf(map, links, e, indexes[i]));
     }
 
     /**
@@ -137,7 +183,7 @@ final class ReplicatedGet {
         return CompletableFuture.completedFuture(null);
     }
 
-    /** Takes the failed copy out of use: the whole donor, or only its copies of these extents. */
+    /** What the failure means for the copy, by the one rule: see {@link DonorSet#copyFailed}. */
     private void forget(DonorLink link, int d, int[] picks, int k, Throwable cause) {
         if (cause instanceof NoSuchPoolException && !pool.spec().shared()) {
             // Decided once every copy answered: the pool is not the caller's if none has it, else this donor lost it.
@@ -148,11 +194,15 @@ final class ReplicatedGet {
             }
             return;
         }
-        if (DonorSet.isDonorFailure(cause) || cause instanceof NoSuchPoolException || pool.spec().shared()) {
-            donors.markDown(link, cause.getMessage());
-            return;
+        // A get changes nothing on the donor, unless it was exclusive (get-and-flush), whose outcome is unknown.
+        if (donors.copyFailed(pool, link, entryOf, indexes, picks, k, cause, exclusive) == CopyFailure.UNREACHABLE
+                && !CopyFailure.silent(cause) && !exclusive) {
+            synchronized (noPool) {
+                for (int j = 0; j < k; j++) {
+                    refusedForNow[picks[j]] |= 1L << d;
+                }
+            }
         }
-        donors.dropCopies(pool, d, entryOf, picks, k);
     }
 
     /** A complete copy on a donor in service not tried yet for this page, or NONE. */
@@ -178,7 +228,8 @@ final class ReplicatedGet {
     }
 
     private boolean usable(ExtentMap map, DonorLink[] links, int e, int k, int d, int i) {
-        return d != ExtentMap.NONE && !map.isFilling(e, k) && links[d].isUp() && (tried[i] & (1L << d)) == 0;
+        return d != ExtentMap.NONE && !map.isFilling(e, k) && links[d].isUp() && (tried[i] & (1L << d)) == 0
+            && !map.isStale(e, k, indexes[i]);
     }
 
     /** A copy does not have the page: lost if it went with the extent's last copy and was not put since. */

@@ -6,8 +6,11 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 
 /**
- * One vectored put over replicas. Each page goes to every replica of its extent (placing the extent first if it
- * is new or short of copies); it is OK only when every copy stored it.
+ * One vectored put over replicas. Each page goes to every copy of its extent on a donor in service (placing the
+ * extent first if it is new or short of copies); it is OK when every such copy stored it. A copy on a suspect donor
+ * is not written: the page is marked stale there ({@link ExtentMap#markStale}), never read from it until a later
+ * write or the re-replicator brings it up to date. A page whose every copy is on a suspect donor waits for one to
+ * answer, up to the stall bound, and is then REJECTED (the swap store writes it to disk).
  *
  * <p>A page some copy did not store is REJECTED, and every copy that may hold a version of it is flushed: the
  * copies that stored the new version, and the copies that refused the frame whole (BUSY, INTERNAL) and so may
@@ -17,6 +20,9 @@ import java.util.concurrent.CompletableFuture;
  * Never waits: every step continues in the callback of the one before.
  */
 final class ReplicatedPut {
+    /** How often a page whose every copy is on a suspect donor looks again: the watcher's pace of re-attaching. */
+    static final long STALL_POLL_MILLIS = 50;
+
     private final DonorSet donors;
     private final PoolRef pool;
     private final long[] objects;
@@ -35,6 +41,9 @@ final class ReplicatedPut {
     private final long[] unknown;
     /** Per page, the donors that answered NO_SUCH_POOL. */
     private final long[] noPool;
+    /** Per page, the suspect donors holding a copy it could not be written to. */
+    private final long[] suspect;
+    private final long startedNanos;
     private final boolean[] damaged;
     /** A refusal that is about the request, not a donor (BAD_SECRET, INVALID): the caller gets it. */
     private volatile Throwable refused;
@@ -55,7 +64,9 @@ final class ReplicatedPut {
         this.failed = new long[n];
         this.unknown = new long[n];
         this.noPool = new long[n];
+        this.suspect = new long[n];
         this.damaged = new boolean[n];
+        this.startedNanos = donors.clock().nanoTime();
     }
 
     CompletableFuture<Void> run(int[] positions, int m, int attempt) {
@@ -83,14 +94,22 @@ final class ReplicatedPut {
                 map.beginWrite(e);
                 map.setVersion(e, indexes[i], versions == null ? 0 : versions[i]);
                 int t = 0;
+                long away = 0;
                 for (int k = 0; k < ExtentMap.MAX_REPLICAS; k++) {
                     int d = map.replica(e, k);
-                    if (d != ExtentMap.NONE) {
+                    if (d == ExtentMap.NONE) {
+                        continue;
+                    }
+                    if (links[d].isUp()) {
                         groups.add(d, i);
                         t++;
+                    } else {
+                        map.markStale(e, d, indexes[i]); // before the put can be acknowledged
+                        away |= 1L << d;
                     }
                 }
                 reset(i, e, t);
+                suspect[i] = away;
             }
         }
         List<CompletableFuture<Void>> frames = groups.send((d, picks, k) -> {
@@ -118,24 +137,29 @@ final class ReplicatedPut {
         failed[i] = 0;
         unknown[i] = 0;
         noPool[i] = 0;
+        suspect[i] = 0;
         damaged[i] = false;
     }
 
     /**
-     * A frame failed as a whole. A donor failure takes the donor out of service (its copies are forgotten, and the
-     * pages go again to the survivors). NO_SUCH_POOL is decided when every copy has answered (see settle). Anything
-     * else leaves that copy in an unknown state: the page is refused and the copy flushed.
+     * A frame failed as a whole; {@link CopyFailure} says what that means for the copy. NO_SUCH_POOL is decided
+     * when every copy has answered (see settle). A donor that is gone or went silent leaves the pages to go again to
+     * the copies still in service (a silent one keeps its copy, with these pages stale). Anything else leaves that
+     * copy in an unknown state: the page is refused and the copy flushed.
      */
     private void frameFailed(DonorLink link, int d, int[] picks, int k, Throwable cause) {
         if (cause instanceof NoSuchPoolException && !pool.spec().shared()) {
             mark(noPool, d, picks, k);
-        } else if (DonorSet.isDonorFailure(cause) || cause instanceof NoSuchPoolException) {
-            donors.markDown(link, cause.getMessage());
+            return;
+        }
+        CopyFailure outcome = CopyFailure.of(cause);
+        if (outcome == CopyFailure.CALLERS) {
+            refused = cause;
+            mark(unknown, d, picks, k);
+        } else if (outcome == CopyFailure.GONE && CopyFailure.wholeDonor(cause) || CopyFailure.silent(cause)) {
+            donors.copyFailed(pool, link, entryOf, indexes, picks, k, cause, true);
             mark(failed, d, picks, k);
         } else {
-            if (cause instanceof BadSecretException || cause instanceof UnauthenticatedException) {
-                refused = cause;
-            }
             mark(unknown, d, picks, k);
         }
     }
@@ -159,6 +183,17 @@ final class ReplicatedPut {
             }
             map.addReplica(e, d, fill);
             links[d].placed((long) ExtentMap.EXTENT_PAGES * Frame.PAGE_BYTES);
+        }
+    }
+
+    /** The copies of {@code ok} hold page {@code i} as written: it is no longer stale on them. */
+    private void known(int i, long ok) {
+        ExtentMap map = pool.extents;
+        if (entryOf[i] == ExtentMap.NONE || !map.mayHaveStale()) {
+            return;
+        }
+        for (long left = ok; left != 0; left &= left - 1) {
+            map.clearStale(entryOf[i], Long.numberOfTrailingZeros(left), indexes[i]);
         }
     }
 
@@ -193,13 +228,22 @@ final class ReplicatedPut {
         int retries = 0;
         int[] undone = new int[m];
         int undos = 0;
+        int[] waiting = new int[m];
+        int waits = 0;
         DonorGroups undo = new DonorGroups(count);
         synchronized (this) {
             for (int j = 0; j < m; j++) {
                 int i = positions[j];
                 long ok = stored[i];
-                if (unknown[i] == 0 && targets[i] == pool.replicas() && Long.bitCount(ok) == targets[i]) {
+                if (unknown[i] == 0 && targets[i] > 0 && Long.bitCount(ok) == targets[i]) {
+                    // Every copy in service stored it; a copy short of the target is restored by the re-replicator.
                     result[i] = PageStatus.OK;
+                    known(i, ok);
+                    endWrite(i);
+                    continue;
+                }
+                if (targets[i] == 0 && suspect[i] != 0 && refused == null && donors.mayWaitForSuspect(startedNanos)) {
+                    waiting[waits++] = i; // every copy is on a silent donor: wait for one to answer
                     endWrite(i);
                     continue;
                 }
@@ -229,9 +273,9 @@ final class ReplicatedPut {
             CompletableFuture<Void> flushed = id == PoolRef.NO_POOL ? CompletableFuture.completedFuture(null)
                 : donors.connection(link).thenCompose(conn -> FrameCalls.flush(conn, id, objects, indexes, picks, k, (i, s) -> { }));
             return flushed.handle((v, error) -> {
-                if (error != null) {
+                if (error != null && donors.copyFailed(pool, link, entryOf, indexes, picks, k, error, true)
+                        == CopyFailure.CALLERS) {
                     // The copy may still hold a version of the page: never read it again.
-                    donors.failed(link, error);
                     forgetCopies(d, picks, k);
                 }
                 return null;
@@ -239,6 +283,7 @@ final class ReplicatedPut {
         });
         final int undoneCount = undos;
         final int again = retries;
+        final int waitCount = waits;
         return CompletableFuture.allOf(frames.toArray(new CompletableFuture<?>[0])).thenCompose(v -> {
             for (int j = 0; j < undoneCount; j++) {
                 endWrite(undone[j]);
@@ -246,11 +291,18 @@ final class ReplicatedPut {
             if (refused != null) {
                 return CompletableFuture.failedFuture(refused);
             }
-            if (again == 0) {
-                return CompletableFuture.completedFuture(null);
+            CompletableFuture<Void> retried = again == 0 ? CompletableFuture.completedFuture(null)
+                : run(retry, again, attempt + 1);
+            if (again > 0) {
+                donors.counters().failover(again);
             }
-            donors.counters().failover(again);
-            return run(retry, again, attempt + 1);
+            if (waitCount == 0) {
+                return retried;
+            }
+            // Asked again from the start once a donor had time to be re-attached: the attempt count restarts, as
+            // nothing was tried on a copy in service.
+            return retried.thenCompose(w -> donors.pause(STALL_POLL_MILLIS))
+                .thenCompose(w -> run(waiting, waitCount, 0));
         });
     }
 

@@ -55,6 +55,11 @@ public final class FakeDonor implements AutoCloseable {
     private final List<NetSocket> sockets = new CopyOnWriteArrayList<>();
     /** Connections whose HELLO asked for the client's calls only: no frame of the donor's own goes there. */
     private final java.util.Set<NetSocket> callsOnly = ConcurrentHashMap.newKeySet();
+    /** Connections in the order they came, and the fence: writes from those before it are refused (FENCED). */
+    private final Map<NetSocket, Long> sequenceOf = new ConcurrentHashMap<>();
+    private final java.util.concurrent.atomic.AtomicLong sequences = new java.util.concurrent.atomic.AtomicLong();
+    private final java.util.concurrent.atomic.AtomicInteger fencedWrites = new java.util.concurrent.atomic.AtomicInteger();
+    private volatile long fencedBefore;
     private final Map<Integer, Integer> callsOnlyRequestsByOpcode = new ConcurrentHashMap<>();
     private final Map<Integer, Integer> requestsByOpcode = new ConcurrentHashMap<>();
     private volatile Script script = (h, b) -> Action.SERVE;
@@ -193,8 +198,20 @@ public final class FakeDonor implements AutoCloseable {
         sockets.forEach(NetSocket::close);
     }
 
+    private boolean fenced(NetSocket socket, int opcode) {
+        boolean write = opcode == Opcode.PUT || opcode == Opcode.FLUSH_PAGE || opcode == Opcode.FLUSH_OBJECT
+            || opcode == Opcode.DESTROY_POOL;
+        return write && sequenceOf.getOrDefault(socket, 0L) < fencedBefore;
+    }
+
+    /** Writes this donor refused because the client had fenced their connection. */
+    public int fencedWrites() {
+        return fencedWrites.get();
+    }
+
     private void accept(NetSocket socket) {
         sockets.add(socket);
+        sequenceOf.put(socket, sequences.incrementAndGet());
         FrameDecoder decoder = new FrameDecoder(Frame.MAX_BODY_BYTES, Unpooled::buffer, new FrameDecoder.Listener() {
             @Override
             public void onFrame(FrameHeader header, ByteBuf body) {
@@ -224,13 +241,13 @@ public final class FakeDonor implements AutoCloseable {
                 }
                 if (action == Action.HOLD) {
                     held.add(() -> {
-                        ByteBuf reply = answer(header, body);
+                        ByteBuf reply = answer(socket, header, body);
                         body.release();
                         socket.write(Buffer.buffer(reply));
                     });
                     return;
                 }
-                ByteBuf reply = answer(header, body);
+                ByteBuf reply = answer(socket, header, body);
                 body.release();
                 Runnable send = () -> socket.write(Buffer.buffer(reply));
                 if (action == Action.DELAY_REPLY) {
@@ -257,8 +274,17 @@ public final class FakeDonor implements AutoCloseable {
         });
     }
 
-    private ByteBuf answer(FrameHeader h, ByteBuf body) {
+    private ByteBuf answer(NetSocket socket, FrameHeader h, ByteBuf body) {
         ByteBuf out = Unpooled.buffer();
+        if (fenced(socket, h.opcode())) {
+            // As a donor does: a write on a connection older than the client's last fence changes nothing.
+            FrameWriter.error(out, h.opcode(), h.requestId(), Status.FENCED, "fenced by a newer connection");
+            fencedWrites.incrementAndGet();
+            return out;
+        }
+        if (h.opcode() == Opcode.PING && h.hasFlag(Frame.FLAG_FENCE)) {
+            fencedBefore = Math.max(fencedBefore, sequenceOf.getOrDefault(socket, 0L));
+        }
         Integer status = frameStatus.get(h.opcode());
         if (status != null && h.opcode() != Opcode.HELLO && h.opcode() != Opcode.AUTH) {
             FrameWriter.error(out, h.opcode(), h.requestId(), status, "scripted by the test");

@@ -96,25 +96,40 @@ class ReplicationRacesTest {
     }
 
     @Test
-    void putsInFlightToADonorThatTimesOutArePlacedAgainOnTheSurvivorsNotRejected() throws Exception {
+    void putsInFlightToADonorThatTimesOutGoToTheSurvivorAndTheSuspectCopyIsRepairedWhenItAnswers() throws Exception {
         PagePoolClient c = connect(3);
         PoolRef pool = c.newPool(PoolSpec.privatePool(true), 2);
         assertEquals(PageStatus.OK, c.putBatch(pool, new long[] {0}, new int[] {0}, page(1), 1)[0]);
         int frozen = holders(pool, 0).get(0);
+        int survivor = holders(pool, 0).get(1);
         fakeOf(frozen).script((h, b) -> h.opcode() == Opcode.PUT ? FakeDonor.Action.HOLD : FakeDonor.Action.SERVE);
-        // Two puts of the extent in flight: the first to time out takes the donor out of service, and closing its
+        // Two puts of the extent in flight: the first to time out makes the donor suspect, and closing its
         // connection fails the second, whose retry must not be routed back to the frozen donor.
         CompletableFuture<PageStatus[]> first = c.putBatchAsync(pool, new long[] {0}, new int[] {1}, page(2), 1);
         CompletableFuture<PageStatus[]> second = c.putBatchAsync(pool, new long[] {0}, new int[] {2}, page(3), 1);
         await(() -> fakeOf(frozen).heldCount() == 2, "the frozen donor holds both puts");
         clock.advance(Duration.ofSeconds(3));
-        assertEquals(PageStatus.OK, first.get(10, TimeUnit.SECONDS)[0], "re-placed on the two survivors");
-        assertEquals(PageStatus.OK, second.get(10, TimeUnit.SECONDS)[0], "re-placed on the two survivors");
+        assertEquals(PageStatus.OK, first.get(10, TimeUnit.SECONDS)[0], "stored on the copy that answers");
+        assertEquals(PageStatus.OK, second.get(10, TimeUnit.SECONDS)[0], "stored on the copy that answers");
         assertFalse(c.donorUp(frozen));
-        for (int index = 1; index <= 2; index++) {
-            List<Integer> copies = new ArrayList<>(holders(pool, index));
-            copies.remove(Integer.valueOf(frozen));
-            assertEquals(2, copies.size(), "two copies of page " + index + " on the survivors");
+        assertEquals(1, c.counters().donorsSuspect());
+        int e = pool.extents.find(0, 0);
+        assertTrue(pool.extents.holds(e, frozen), "a stall is not a loss: the suspect copy stays on the map");
+        assertEquals(0, c.counters().extentsLost());
+        // The late puts land on the frozen donor only after the client fenced it: they change nothing.
+        fakeOf(frozen).script((h, b) -> FakeDonor.Action.SERVE);
+        clock.advance(Duration.ofMillis(200));
+        await(() -> c.donorUp(frozen), "the donor answers again and is re-attached, not wiped");
+        fakeOf(frozen).releaseHeld();
+        await(() -> fakeOf(frozen).fencedWrites() == 2, "the donor refused both late writes");
+        await(() -> Arrays.equals(page(2), fakeOf(frozen).page(pool.idOn(frozen), 0, 1))
+            && Arrays.equals(page(3), fakeOf(frozen).page(pool.idOn(frozen), 0, 2)),
+            "the re-replicator copied the pages written meanwhile to the returning copy");
+        await(() -> c.underReplicatedExtents() == 0, "no copy holds a stale page any more");
+        assertArrayEquals(page(1), fakeOf(frozen).page(pool.idOn(frozen), 0, 0), "the page from before was kept");
+        assertEquals(1, c.counters().donorsReattached());
+        for (int index = 0; index <= 2; index++) {
+            assertTrue(holders(pool, index).containsAll(List.of(frozen, survivor)), "two copies of page " + index);
         }
         guard.assertNoEventLoopBlocked();
     }
@@ -298,23 +313,94 @@ class ReplicationRacesTest {
     }
 
     @Test
-    void anExtentThatLostItsCopiesAndWasWrittenAgainIsReReplicated() throws Exception {
+    void aStallOfEveryCopyShorterThanTheBoundLosesNothingAndTheWriteWaitsForIt() throws Exception {
         PagePoolClient c = connect(3);
         PoolRef pool = c.newPool(PoolSpec.privatePool(true), 2);
         assertEquals(PageStatus.OK, c.putBatch(pool, new long[] {0}, new int[] {0}, page(12), 1)[0]);
         List<Integer> both = holders(pool, 0);
-        // Both copies freeze during a put: the extent loses every copy.
+        for (int d : both) {
+            fakeOf(d).script((h, b) -> FakeDonor.Action.HOLD); // frozen: nothing is answered, not even a HELLO
+        }
+        CompletableFuture<PageStatus[]> put = c.putBatchAsync(pool, new long[] {0}, new int[] {1}, page(13), 1);
+        await(() -> both.stream().allMatch(d -> fakeOf(d).heldCount() == 1), "both copies hold the put");
+        clock.advance(Duration.ofSeconds(3));
+        await(() -> c.counters().donorsSuspect() == 2, "both donors are suspect");
+        byte[] dst = new byte[Frame.PAGE_BYTES];
+        CompletableFuture<PageStatus[]> read = c.getBatchAsync(pool, new long[] {0}, new int[] {0}, 1, false, dst);
+        clock.advance(Duration.ofSeconds(20)); // still within the 30 s bound
+        Thread.sleep(300);
+        assertFalse(put.isDone(), "a write whose every copy is silent waits for one of them");
+        assertFalse(read.isDone(), "a read whose every copy is silent waits for one of them");
+        for (int d : both) {
+            fakeOf(d).script((h, b) -> FakeDonor.Action.SERVE);
+            fakeOf(d).releaseHeld(); // thawed: what it received meanwhile is served, in order
+        }
+        clock.advance(Duration.ofMillis(200));
+        assertEquals(PageStatus.OK, put.get(10, TimeUnit.SECONDS)[0], "the write lands once the copies answer");
+        assertEquals(PageStatus.OK, read.get(10, TimeUnit.SECONDS)[0], "the read is served once the copies answer");
+        assertArrayEquals(page(12), dst);
+        assertEquals(PageStatus.OK, c.getBatch(pool, new long[] {0}, new int[] {1}, 1, false, dst)[0]);
+        assertArrayEquals(page(13), dst);
+        assertEquals(0, c.counters().extentsLost());
+        assertEquals(0, c.counters().pagesLost());
+        guard.assertNoEventLoopBlocked();
+    }
+
+    @Test
+    void aGetAnsweredBusyByEveryCopyIsAskedAgainAndNeverDropsACopy() throws Exception {
+        PagePoolClient c = connect(2);
+        PoolRef pool = c.newPool(PoolSpec.privatePool(true), 2);
+        assertEquals(PageStatus.OK, c.putBatch(pool, new long[] {0}, new int[] {0}, page(15), 1)[0]);
+        for (FakeDonor fake : fakes.subList(0, 2)) {
+            fake.frameStatus(Opcode.GET, Status.BUSY);
+        }
+        byte[] dst = new byte[Frame.PAGE_BYTES];
+        CompletableFuture<PageStatus[]> read = c.getBatchAsync(pool, new long[] {0}, new int[] {0}, 1, false, dst);
+        // BUSY changed nothing on the donor: past the frame's own retries, the read waits rather than fail or
+        // give the page up as lost.
+        await(() -> c.counters().stallWaits() > 0, "the read waits for a copy to take it");
+        assertFalse(read.isDone());
+        for (FakeDonor fake : fakes.subList(0, 2)) {
+            fake.frameStatus(Opcode.GET, null);
+        }
+        assertEquals(PageStatus.OK, read.get(10, TimeUnit.SECONDS)[0]);
+        assertArrayEquals(page(15), dst);
+        int e = pool.extents.find(0, 0);
+        assertEquals(2, pool.extents.completeCount(e), "no copy was dropped");
+        assertEquals(2, c.upCount());
+        assertEquals(0, c.counters().pagesLost());
+        guard.assertNoEventLoopBlocked();
+    }
+
+    @Test
+    void aStallOfEveryCopyLongerThanTheBoundLosesTheExtentWhichIsReReplicatedOnceWrittenAgain() throws Exception {
+        PagePoolClient c = connect(3);
+        PoolRef pool = c.newPool(PoolSpec.privatePool(true), 2);
+        assertEquals(PageStatus.OK, c.putBatch(pool, new long[] {0}, new int[] {0}, page(12), 1)[0]);
+        List<Integer> both = holders(pool, 0);
         for (int d : both) {
             fakeOf(d).script((h, b) -> h.opcode() == Opcode.PUT ? FakeDonor.Action.HOLD : FakeDonor.Action.SERVE);
         }
         CompletableFuture<PageStatus[]> put = c.putBatchAsync(pool, new long[] {0}, new int[] {1}, page(13), 1);
         await(() -> both.stream().allMatch(d -> fakeOf(d).heldCount() == 1), "both copies hold the put");
         clock.advance(Duration.ofSeconds(3));
-        assertEquals(PageStatus.REJECTED, put.get(10, TimeUnit.SECONDS)[0], "one donor left for two copies");
+        await(() -> c.counters().donorsSuspect() == 2, "both donors are suspect");
+        clock.advance(Duration.ofSeconds(31));
+        await(() -> c.counters().donorsDown() == 2, "silent past the bound: taken for gone");
+        // Either the write saw the bound pass and was refused, or it was placed afresh on the third donor.
+        PageStatus written = put.get(10, TimeUnit.SECONDS)[0];
+        assertTrue(written == PageStatus.REJECTED || written == PageStatus.OK, "settled: " + written);
         int e = pool.extents.find(0, 0);
         assertTrue(pool.extents.isLost(e));
         byte[] dst = new byte[Frame.PAGE_BYTES];
         assertEquals(PageStatus.LOST, c.getBatch(pool, new long[] {0}, new int[] {0}, 1, false, dst)[0]);
+        PageStatus again = c.getBatch(pool, new long[] {0}, new int[] {1}, 1, false, dst)[0];
+        if (written == PageStatus.OK) {
+            assertEquals(PageStatus.OK, again);
+            assertArrayEquals(page(13), dst);
+        } else {
+            assertTrue(again == PageStatus.LOST || again == PageStatus.MISS, "a refused write is never read: " + again);
+        }
         // The frozen donors come back; the extent is written again, and must get its two copies back.
         for (int d : both) {
             fakeOf(d).script((h, b) -> FakeDonor.Action.SERVE);

@@ -100,9 +100,10 @@ public interface NodeConfig {
 
         /**
          * How long a client's private pools outlive its last connection. A client that reconnects within it
-         * finds its pages; one that does not has its private pools destroyed.
+         * finds its pages; one that does not has its private pools destroyed. Four times the agent's default stall
+         * bound (30 s): an agent that waits out a stall, or restarts, must find its pools still there.
          */
-        @WithDefault("30s")
+        @WithDefault("120s")
         Duration lease();
 
         /**

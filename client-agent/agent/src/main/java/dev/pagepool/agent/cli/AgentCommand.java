@@ -33,8 +33,15 @@ final class AgentCommand implements Callable<Integer> {
     String nbd;
     @Option(names = "--export", defaultValue = NbdServer.DEFAULT_EXPORT, description = "Export name (default ${DEFAULT-VALUE}).")
     String export;
-    @Option(names = "--replicas", description = "Copies of each page in the cluster (default: 2 when 2 donors are up, else 1).")
-    Integer replicas;
+    @Option(names = "--replicas", defaultValue = "2", description = "Copies of each page the cluster keeps (default "
+        + "${DEFAULT-VALUE}, 1 to 3): a target, not a snapshot. With fewer donors than that, the export runs "
+        + "under-replicated (logged, health check 'copies' DEGRADED, metric) and the copies are made as donors join.")
+    int replicas;
+    @Option(names = "--stall-timeout", defaultValue = "30s", converter = DurationConverter.class, description = "How long a request whose every copy is on "
+        + "donors that stopped answering (a network blip, a frozen donor) waits for one of them before it fails "
+        + "with EIO (default ${DEFAULT-VALUE}, like the kernel's NBD request timeout); past it, a silent donor is "
+        + "taken for gone. Keep the donors' lease (pagepool.node.lease) well above it.")
+    java.time.Duration stallTimeout;
     @Option(names = "--http", defaultValue = "127.0.0.1:10810", description = "Where /q/health/live, /q/health/ready "
         + "and /q/metrics are served (default ${DEFAULT-VALUE}, loopback: put a proxy or a firewall rule in front to expose it).")
     String http;
@@ -59,6 +66,10 @@ final class AgentCommand implements Callable<Integer> {
             throw new picocli.CommandLine.ParameterException(new picocli.CommandLine(this),
                 "--spin-micros must be 0..10000, got " + spinMicros);
         }
+        if (replicas < 1 || replicas > 3) {
+            throw new picocli.CommandLine.ParameterException(new picocli.CommandLine(this),
+                "--replicas must be 1..3, got " + replicas);
+        }
         if (eventLoops < 1) {
             throw new picocli.CommandLine.ParameterException(new picocli.CommandLine(this),
                 "--event-loops must be at least 1, got " + eventLoops);
@@ -69,18 +80,22 @@ final class AgentCommand implements Callable<Integer> {
         Vertx vertx = AgentLoops.create(eventLoops, spinMicros);
         try {
             try (DonorNodes donors = donorOptions.resolve();
-                 PagePoolClient client = donorOptions.connect(donors, 2, vertx);
-                 SwapStore swap = SwapStore.open(client, bytes, disk, replicas == null ? 0 : replicas)) {
+                 PagePoolClient client = donorOptions.connect(donors, 2, vertx, stallTimeout);
+                 SwapStore swap = SwapStore.open(client, bytes, disk, replicas)) {
                 AgentMetrics metrics = new AgentMetrics(swap, client);
                 NbdServer server = new NbdServer(vertx, swap, export, nbdAt.host(), nbdAt.port(), ByteSize.parse(reserve).bytes())
                     .observe(metrics.nbdRequests());
                 AgentHttpServer probes = new AgentHttpServer(vertx, httpAt.host(), httpAt.port(),
-                    new AgentHealth(vertx, client, disk), metrics);
+                    new AgentHealth(vertx, client, disk, swap.pool().replicas()), metrics);
                 int httpBound = probes.start();
                 int bound = server.start();
                 System.out.printf("serving nbd://%s:%d/%s: %s on %d donor(s), %d cop%s of each page, disk fallback %s%n",
                     nbdAt.host(), bound, export, size, client.upCount(), swap.pool().replicas(),
                     swap.pool().replicas() == 1 ? "y" : "ies", disk);
+                if (client.upCount() < swap.pool().replicas()) {
+                    System.out.printf("under-replicated: %d donor(s) for %d copies; the copies are made as donors join%n",
+                        client.upCount(), swap.pool().replicas());
+                }
                 System.out.printf("health and metrics on http://%s:%d/q/health/ready and /q/metrics%n", httpAt.host(), httpBound);
                 Runtime.getRuntime().addShutdownHook(new Thread(() -> {
                     // SIGTERM: stop taking requests, put what is on disk on stable storage, give the pool back. All of

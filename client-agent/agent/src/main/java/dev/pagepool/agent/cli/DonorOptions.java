@@ -26,7 +26,12 @@ final class DonorOptions {
 
     /** The same, on the caller's Vert.x: its event loops then serve the client's connections too. */
     PagePoolClient connect(DonorNodes donors, int connections, io.vertx.core.Vertx vertx) {
-        return donors.connect(config(donors, connections), vertx);
+        return connect(donors, connections, vertx, ClientConfig.DEFAULT_STALL_TIMEOUT);
+    }
+
+    /** The same, with the bound on waiting for silent donors ({@code --stall-timeout}). */
+    PagePoolClient connect(DonorNodes donors, int connections, io.vertx.core.Vertx vertx, java.time.Duration stallTimeout) {
+        return donors.connect(config(donors, connections).withStallTimeout(stallTimeout), vertx);
     }
 
     private ClientConfig config(DonorNodes donors, int connections) {

@@ -21,7 +21,7 @@ public final class AgentHealth {
     private final HealthChecks live;
     private final HealthChecks ready;
 
-    public AgentHealth(Vertx vertx, PagePoolClient client, Path diskFile) {
+    public AgentHealth(Vertx vertx, PagePoolClient client, Path diskFile, int copies) {
         this.live = HealthChecks.create(vertx).register("nbd-export", promise -> promise.complete(Status.OK()));
         this.ready = HealthChecks.create(vertx)
             // Pings until one donor answers: the client learns that a donor is gone only when a request to it fails
@@ -36,6 +36,15 @@ public final class AgentHealth {
                         promise.complete(Status.KO(data.put("reason", "no donor is reachable")));
                     }
                 }))
+            // Fewer copies than the target is not a reason to stop swapping (every page still has one), but an
+            // operator must see it: UP, with the state DEGRADED until the re-replicator has caught up.
+            .register("copies", promise -> {
+                int shortfall = client.underReplicatedExtents();
+                JsonObject data = new JsonObject().put("target", copies).put("donors_up", client.upCount())
+                    .put("under_replicated_extents", shortfall)
+                    .put("state", shortfall > 0 || client.upCount() < copies ? "DEGRADED" : "OK");
+                promise.complete(Status.OK(data));
+            })
             // A stat of the file; a stuck disk must not hold up the event loop, hence a worker.
             .register("disk-file", promise -> vertx.<Boolean>executeBlocking(() -> Files.isWritable(diskFile), false)
                 .onComplete(writable -> {

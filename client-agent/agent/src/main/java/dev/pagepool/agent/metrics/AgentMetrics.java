@@ -100,8 +100,14 @@ public final class AgentMetrics {
             .register(registry);
         Gauge.builder("pagepool.agent.donors", client, PagePoolClient::upCount)
             .description("Donors known to the agent, by state").tag("state", "up").register(registry);
-        Gauge.builder("pagepool.agent.donors", client, cl -> cl.donorCount() - cl.upCount())
+        Gauge.builder("pagepool.agent.donors", client, PagePoolClient::suspectCount)
+            .description("Donors known to the agent, by state").tag("state", "suspect").register(registry);
+        Gauge.builder("pagepool.agent.donors", client, cl -> cl.donorCount() - cl.upCount() - cl.suspectCount())
             .description("Donors known to the agent, by state").tag("state", "down").register(registry);
+        counter("pagepool.agent.donors.suspect", "Times a donor stopped answering and its copies were kept, unused",
+            c, ClientCounters::donorsSuspect);
+        counter("pagepool.agent.stall.waits", "Requests paused because every copy they needed was on a silent donor",
+            c, ClientCounters::stallWaits);
     }
 
     private <T> void counter(String name, String description, T source, ToDoubleFunction<T> value) {
