@@ -58,14 +58,6 @@ class CallerLanesTest {
         guard.close();
     }
 
-    private static byte[] page(int seed) {
-        byte[] p = new byte[Frame.PAGE_BYTES];
-        for (int i = 0; i < p.length; i++) {
-            p[i] = (byte) (seed * 17 + i * 3);
-        }
-        return p;
-    }
-
     private FakeDonor fakeOf(int donor) {
         String name = client.donorName(donor);
         return fakes.get(Integer.parseInt(name.substring(name.indexOf('-') + 1)));
@@ -99,7 +91,7 @@ class CallerLanesTest {
 
     /** A page of a fresh extent, put and read back until this thread has a lane to the donor that holds it. */
     private int warmLaneTo(PoolRef pool, long object) throws Exception {
-        assertEquals(PageStatus.OK, call(() -> client.put(pool, object, 0, page(0))));
+        assertEquals(PageStatus.OK, call(() -> client.put(pool, object, 0, TestPage.of(object, 0, 1))));
         int d = holder(pool, object, 0);
         byte[] read = new byte[Frame.PAGE_BYTES];
         assertEquals(PageStatus.OK, call(() -> client.get(pool, object, 0, false, read)));
@@ -117,13 +109,13 @@ class CallerLanesTest {
         int lanePuts = fake.callsOnlyRequests(Opcode.PUT);
         for (int i = 1; i <= 20; i++) {
             int index = i;
-            assertEquals(PageStatus.OK, call(() -> client.put(pool, 1, index, page(index))));
+            assertEquals(PageStatus.OK, call(() -> client.put(pool, 1, index, TestPage.of(1, index, 1))));
         }
         byte[] read = new byte[Frame.PAGE_BYTES];
         for (int i = 1; i <= 20; i++) {
             int index = i;
             assertEquals(PageStatus.OK, call(() -> client.get(pool, 1, index, false, read)));
-            assertArrayEquals(page(i), read, "page " + i);
+            assertArrayEquals(TestPage.of(1, i, 1), read, "page " + i);
         }
         assertEquals(20, fake.requests(Opcode.PUT) - puts, "one frame per put");
         assertEquals(20, fake.callsOnlyRequests(Opcode.PUT) - lanePuts, "every put on the caller's own connection");
@@ -136,10 +128,12 @@ class CallerLanesTest {
         PoolRef pool = client.newPool(PoolSpec.privatePool(true), 1);
         int d = warmLaneTo(pool, 2);
         FakeDonor frozen = fakeOf(d);
+        int frozenPool = pool.idOn(d);
         java.util.concurrent.atomic.AtomicInteger lanePuts = new java.util.concurrent.atomic.AtomicInteger();
         frozen.script((h, b) -> h.opcode() == Opcode.PUT && FakeDonor.onCallsOnly() && lanePuts.getAndIncrement() == 0
             ? FakeDonor.Action.HOLD : FakeDonor.Action.SERVE);
-        CompletableFuture<PageStatus> put = onCaller(() -> client.put(pool, 2, 1, page(21)));
+        byte[] late = TestPage.of(2, 1, 1);
+        CompletableFuture<PageStatus> put = onCaller(() -> client.put(pool, 2, 1, late));
         await(() -> frozen.heldCount() == 1, "the frozen donor holds the put");
         clock.advance(Duration.ofSeconds(3));
         await(() -> client.counters().donorsSuspect() == 1, "a donor that left a request unanswered is suspect");
@@ -148,12 +142,16 @@ class CallerLanesTest {
         assertEquals(PageStatus.OK, put.get(10, TimeUnit.SECONDS), "stored once the donor answers again");
         assertEquals(d, holder(pool, 2, 1), "a stall is not a loss: the copy was kept, not moved");
         assertEquals(1, client.counters().donorsReattached());
-        assertEquals(PageStatus.OK, call(() -> client.put(pool, 2, 1, page(22))), "a newer version");
-        frozen.releaseHeld(); // the first put, page(21), applied late on the connection the client gave up
-        await(() -> frozen.fencedWrites() == 1, "the donor refused the late write");
+        // A newer version is acknowledged; then the held put is applied, late, on the connection the client gave
+        // up: a copy older than the last acknowledged write, which must never be read.
+        byte[] newer = TestPage.of(2, 1, 2);
+        assertEquals(PageStatus.OK, call(() -> client.put(pool, 2, 1, newer)));
+        frozen.releaseHeld();
+        await(() -> frozen.fencedWrites() == 1, "the donor refused the late write: the client had fenced it");
+        assertArrayEquals(newer, frozen.page(frozenPool, 2, 1), "the donor's copy still holds the newer version");
         byte[] read = new byte[Frame.PAGE_BYTES];
         assertEquals(PageStatus.OK, call(() -> client.get(pool, 2, 1, false, read)));
-        assertArrayEquals(page(22), read, "the late copy never overtakes the newer one");
+        assertArrayEquals(newer, read, "the newer version, never the late copy");
         guard.assertNoEventLoopBlocked();
     }
 
@@ -164,7 +162,7 @@ class CallerLanesTest {
         FakeDonor leaving = fakeOf(d);
         leaving.script((h, b) -> h.opcode() == Opcode.PUT && FakeDonor.onCallsOnly()
             ? FakeDonor.Action.DELAY_REPLY : FakeDonor.Action.SERVE);
-        CompletableFuture<PageStatus> put = onCaller(() -> client.put(pool, 3, 1, page(31)));
+        CompletableFuture<PageStatus> put = onCaller(() -> client.put(pool, 3, 1, TestPage.of(3, 1, 1)));
         await(() -> leaving.heldCount() == 1, "the donor stored the page and its reply is on the way");
         client.donorLeft(leaving.address());
         // No clock step: the caller's read is failed by the donor's removal, not by a timeout.
@@ -174,7 +172,7 @@ class CallerLanesTest {
         leaving.releaseHeld();
         byte[] read = new byte[Frame.PAGE_BYTES];
         assertEquals(PageStatus.OK, call(() -> client.get(pool, 3, 1, false, read)));
-        assertArrayEquals(page(31), read);
+        assertArrayEquals(TestPage.of(3, 1, 1), read);
         guard.assertNoEventLoopBlocked();
     }
 
@@ -186,7 +184,7 @@ class CallerLanesTest {
         int lanePuts = busy.callsOnlyRequests(Opcode.PUT);
         int puts = busy.requests(Opcode.PUT);
         busy.frameStatus(Opcode.PUT, Status.BUSY);
-        CompletableFuture<PageStatus> put = onCaller(() -> client.put(pool, 4, 1, page(41)));
+        CompletableFuture<PageStatus> put = onCaller(() -> client.put(pool, 4, 1, TestPage.of(4, 1, 1)));
         await(() -> busy.callsOnlyRequests(Opcode.PUT) >= lanePuts + 3, "the donor answered BUSY three times");
         busy.frameStatus(Opcode.PUT, null);
         assertEquals(PageStatus.OK, put.get(10, TimeUnit.SECONDS));
@@ -195,7 +193,7 @@ class CallerLanesTest {
         assertTrue(client.donorUp(d), "BUSY is flow control, not a failure");
         byte[] read = new byte[Frame.PAGE_BYTES];
         assertEquals(PageStatus.OK, call(() -> client.get(pool, 4, 1, false, read)));
-        assertArrayEquals(page(41), read);
+        assertArrayEquals(TestPage.of(4, 1, 1), read);
         guard.assertNoEventLoopBlocked();
     }
 }

@@ -34,9 +34,11 @@ import java.util.concurrent.atomic.AtomicInteger;
 public final class FakeDonor implements AutoCloseable {
     /**
      * What to do with one request: serve it now; HOLD it (neither applied nor answered until released, as a donor
-     * that has not read it yet); or apply it now and DELAY_REPLY until released (the reply is slow on the way).
+     * that has not read it yet); or apply it now and DELAY_REPLY until released (the reply is slow on the way);
+     * or serve it but CORRUPT every page of a GET reply after its CRC32C was computed (a page damaged in the
+     * donor's memory or on the way), which the client must never return.
      */
-    public enum Action { SERVE, HOLD, DELAY_REPLY }
+    public enum Action { SERVE, HOLD, DELAY_REPLY, CORRUPT }
 
     @FunctionalInterface
     public interface Script {
@@ -249,6 +251,9 @@ public final class FakeDonor implements AutoCloseable {
                 }
                 ByteBuf reply = answer(socket, header, body);
                 body.release();
+                if (action == Action.CORRUPT && header.opcode() == Opcode.GET) {
+                    corruptHits(reply);
+                }
                 Runnable send = () -> socket.write(Buffer.buffer(reply));
                 if (action == Action.DELAY_REPLY) {
                     held.add(send);
@@ -369,6 +374,21 @@ public final class FakeDonor implements AutoCloseable {
             default -> FrameWriter.error(out, h.opcode(), h.requestId(), Status.UNKNOWN_OPCODE, "not scripted");
         }
         return out;
+    }
+
+    /** Flips one bit of each page of a GET reply, leaving its CRC32C as it was: the page no longer matches it. */
+    private static void corruptHits(ByteBuf reply) {
+        if (reply.getUnsignedShort(Frame.STATUS_OFFSET) != Status.OK) {
+            return; // a whole-frame status scripted by the test: no page to damage
+        }
+        ByteBuf body = reply.slice(Frame.HEADER_BYTES, reply.writerIndex() - Frame.HEADER_BYTES);
+        int count = Bodies.replyCount(body);
+        for (int j = 0, hit = 0; j < count; j++) {
+            if (Bodies.replyStatus(body, j) == Status.PAGE_OK) {
+                int at = Bodies.getHitIndex(body, count, hit++) + 4; // past the CRC32C: the first data byte
+                body.setByte(at, body.getByte(at) ^ 1);
+            }
+        }
     }
 
     private static String key(int pool, long object, int index) {

@@ -63,12 +63,9 @@ class ReplicationRacesTest {
         return client;
     }
 
-    private static byte[] page(int seed) {
-        byte[] p = new byte[Frame.PAGE_BYTES];
-        for (int i = 0; i < p.length; i++) {
-            p[i] = (byte) (seed * 31 + i * 7);
-        }
-        return p;
+    /** Version {@code version} of page (0, index): every test's pages are of object 0. */
+    private static byte[] page(int index, int version) {
+        return TestPage.of(0, index, version);
     }
 
     /** The fake donors holding a copy of page (0, index) of the pool, by their index in the client. */
@@ -99,14 +96,14 @@ class ReplicationRacesTest {
     void putsInFlightToADonorThatTimesOutGoToTheSurvivorAndTheSuspectCopyIsRepairedWhenItAnswers() throws Exception {
         PagePoolClient c = connect(3);
         PoolRef pool = c.newPool(PoolSpec.privatePool(true), 2);
-        assertEquals(PageStatus.OK, c.putBatch(pool, new long[] {0}, new int[] {0}, page(1), 1)[0]);
+        assertEquals(PageStatus.OK, c.putBatch(pool, new long[] {0}, new int[] {0}, page(0, 1), 1)[0]);
         int frozen = holders(pool, 0).get(0);
         int survivor = holders(pool, 0).get(1);
         fakeOf(frozen).script((h, b) -> h.opcode() == Opcode.PUT ? FakeDonor.Action.HOLD : FakeDonor.Action.SERVE);
         // Two puts of the extent in flight: the first to time out makes the donor suspect, and closing its
         // connection fails the second, whose retry must not be routed back to the frozen donor.
-        CompletableFuture<PageStatus[]> first = c.putBatchAsync(pool, new long[] {0}, new int[] {1}, page(2), 1);
-        CompletableFuture<PageStatus[]> second = c.putBatchAsync(pool, new long[] {0}, new int[] {2}, page(3), 1);
+        CompletableFuture<PageStatus[]> first = c.putBatchAsync(pool, new long[] {0}, new int[] {1}, page(1, 1), 1);
+        CompletableFuture<PageStatus[]> second = c.putBatchAsync(pool, new long[] {0}, new int[] {2}, page(2, 1), 1);
         await(() -> fakeOf(frozen).heldCount() == 2, "the frozen donor holds both puts");
         clock.advance(Duration.ofSeconds(3));
         assertEquals(PageStatus.OK, first.get(10, TimeUnit.SECONDS)[0], "stored on the copy that answers");
@@ -122,11 +119,11 @@ class ReplicationRacesTest {
         await(() -> c.donorUp(frozen), "the donor answers again and is re-attached, not wiped");
         fakeOf(frozen).releaseHeld();
         await(() -> fakeOf(frozen).fencedWrites() == 2, "the donor refused both late writes");
-        await(() -> Arrays.equals(page(2), fakeOf(frozen).page(pool.idOn(frozen), 0, 1))
-            && Arrays.equals(page(3), fakeOf(frozen).page(pool.idOn(frozen), 0, 2)),
+        await(() -> Arrays.equals(page(1, 1), fakeOf(frozen).page(pool.idOn(frozen), 0, 1))
+            && Arrays.equals(page(2, 1), fakeOf(frozen).page(pool.idOn(frozen), 0, 2)),
             "the re-replicator copied the pages written meanwhile to the returning copy");
         await(() -> c.underReplicatedExtents() == 0, "no copy holds a stale page any more");
-        assertArrayEquals(page(1), fakeOf(frozen).page(pool.idOn(frozen), 0, 0), "the page from before was kept");
+        assertArrayEquals(page(0, 1), fakeOf(frozen).page(pool.idOn(frozen), 0, 0), "the page from before was kept");
         assertEquals(1, c.counters().donorsReattached());
         for (int index = 0; index <= 2; index++) {
             assertTrue(holders(pool, index).containsAll(List.of(frozen, survivor)), "two copies of page " + index);
@@ -143,7 +140,7 @@ class ReplicationRacesTest {
             c.reportFree(fake.address(), 1L << 30);
         }
         PoolRef pool = c.newPool(PoolSpec.privatePool(true), 2);
-        assertEquals(PageStatus.OK, c.putBatch(pool, new long[] {0}, new int[] {4}, page(8), 1)[0]);
+        assertEquals(PageStatus.OK, c.putBatch(pool, new long[] {0}, new int[] {4}, page(4, 1), 1)[0]);
         int dead = holders(pool, 4).get(0);
         // The process is gone: its connections close and its port refuses. No request is made, the clock does not
         // move, and the cluster has not said so yet: the closed connections alone must tell the client.
@@ -155,7 +152,7 @@ class ReplicationRacesTest {
         assertEquals(2, copies.size(), "two copies on the survivors: " + copies);
         byte[] dst = new byte[Frame.PAGE_BYTES];
         assertEquals(PageStatus.OK, c.getBatch(pool, new long[] {0}, new int[] {4}, 1, false, dst)[0]);
-        assertArrayEquals(page(8), dst);
+        assertArrayEquals(page(4, 1), dst);
         guard.assertNoEventLoopBlocked();
     }
 
@@ -163,16 +160,76 @@ class ReplicationRacesTest {
     void aFlushAnsweredBusyToTheEndNeverLeavesThePageReadable() throws Exception {
         PagePoolClient c = connect(2);
         PoolRef pool = c.newPool(PoolSpec.privatePool(true), 2);
-        assertEquals(PageStatus.OK, c.putBatch(pool, new long[] {0}, new int[] {5}, page(3), 1)[0]);
-        fakes.get(0).frameStatus(Opcode.FLUSH_PAGE, Status.BUSY);
-        c.flushPages(pool, new long[] {0}, new int[] {5}, 1);
-        fakes.get(0).frameStatus(Opcode.FLUSH_PAGE, null);
-        assertTrue(fakes.get(0).holds(pool.idOn(0), 0, 5), "the busy donor still has the page");
-        byte[] dst = new byte[Frame.PAGE_BYTES];
-        for (int attempt = 0; attempt < 8; attempt++) {
-            assertNotEquals(PageStatus.OK, c.getBatch(pool, new long[] {0}, new int[] {5}, 1, false, dst)[0],
-                "a flushed page is never read back");
+        int[] indexes = putOnePagePerExtent(c, pool);
+        FakeDonor busy = fakes.get(0);
+        busy.frameStatus(Opcode.FLUSH_PAGE, Status.BUSY);
+        c.flushPages(pool, new long[indexes.length], indexes, indexes.length);
+        for (int index : indexes) {
+            assertTrue(busy.holds(pool.idOn(0), 0, index), "the busy donor still has page " + index);
         }
+        busy.frameStatus(Opcode.FLUSH_PAGE, null);
+        // The copies the flush did not reach are forgotten, and copied again from the other: a filling copy gets
+        // a FLUSH of every page the source misses, so the busy donor's pages go before its copies count again.
+        await(() -> c.underReplicatedExtents() == 0, "every extent has its two copies again");
+        // Reads of different extents take turns between the copies, and which copy an extent reads first was
+        // chosen at placement: read every extent, and make sure the donor that kept the pages was asked.
+        int asked = busy.requests(Opcode.GET);
+        byte[] dst = new byte[Frame.PAGE_BYTES];
+        for (int index : indexes) {
+            assertNotEquals(PageStatus.OK, c.getBatch(pool, new long[] {0}, new int[] {index}, 1, false, dst)[0],
+                "flushed page " + index + " is never read back");
+        }
+        assertTrue(busy.requests(Opcode.GET) > asked, "reads of " + indexes.length + " extents never asked the busy donor");
+        guard.assertNoEventLoopBlocked();
+    }
+
+    /** Puts page (0, index) version 1 at the first index of each of 32 extents, and returns those indexes. */
+    private static int[] putOnePagePerExtent(PagePoolClient c, PoolRef pool) {
+        int[] indexes = new int[32];
+        for (int extent = 0; extent < indexes.length; extent++) {
+            indexes[extent] = extent * ExtentMap.EXTENT_PAGES;
+            assertEquals(PageStatus.OK, c.putBatch(pool, new long[] {0}, new int[] {indexes[extent]},
+                page(indexes[extent], 1), 1)[0]);
+        }
+        return indexes;
+    }
+
+    private static FakeDonor damagesEveryPageItSends(FakeDonor fake) {
+        fake.script((h, b) -> h.opcode() == Opcode.GET ? FakeDonor.Action.CORRUPT : FakeDonor.Action.SERVE);
+        return fake;
+    }
+
+    @Test
+    void aPageThatFailsItsChecksumIsNeverReturnedAndTheOtherCopyServesIt() throws Exception {
+        PagePoolClient c = connect(2);
+        PoolRef pool = c.newPool(PoolSpec.privatePool(true), 2);
+        int[] indexes = putOnePagePerExtent(c, pool);
+        FakeDonor damaging = damagesEveryPageItSends(fakes.get(1));
+        // Copies take turns by extent: reading every extent asks the damaging donor for some of them.
+        byte[] dst = new byte[Frame.PAGE_BYTES];
+        for (int index : indexes) {
+            assertEquals(PageStatus.OK, c.getBatch(pool, new long[] {0}, new int[] {index}, 1, false, dst)[0]);
+            assertArrayEquals(page(index, 1), dst, "page " + index + " as put, from the copy that kept it whole");
+        }
+        assertTrue(damaging.requests(Opcode.GET) > 0, "reads of " + indexes.length + " extents never asked the damaging donor");
+        guard.assertNoEventLoopBlocked();
+    }
+
+    @Test
+    void aPageThatFailsItsChecksumOnItsOnlyCopyIsLostAndNoByteOfItReachesTheCaller() throws Exception {
+        PagePoolClient c = connect(1);
+        PoolRef pool = c.newPool(PoolSpec.privatePool(true), 1);
+        assertEquals(PageStatus.OK, c.putBatch(pool, new long[] {0}, new int[] {6}, page(6, 1), 1)[0]);
+        FakeDonor damaging = damagesEveryPageItSends(fakes.get(0));
+        byte[] untouched = new byte[Frame.PAGE_BYTES];
+        Arrays.fill(untouched, (byte) 0x5A);
+        for (int attempt = 0; attempt < 2; attempt++) {
+            byte[] dst = untouched.clone();
+            assertEquals(PageStatus.LOST, c.getBatch(pool, new long[] {0}, new int[] {6}, 1, false, dst)[0],
+                "the only copy sent a damaged page: the page is lost, not read");
+            assertArrayEquals(untouched, dst, "no byte of the damaged page reaches the caller");
+        }
+        assertTrue(damaging.requests(Opcode.GET) > 0, "the donor was asked");
         guard.assertNoEventLoopBlocked();
     }
 
@@ -180,14 +237,14 @@ class ReplicationRacesTest {
     void aPutOneCopyRefusesWithBusyIsRejectedAndLeavesNoOlderVersionReadable() throws Exception {
         PagePoolClient c = connect(2);
         PoolRef pool = c.newPool(PoolSpec.privatePool(true), 2);
-        assertEquals(PageStatus.OK, c.putBatch(pool, new long[] {0}, new int[] {9}, page(4), 1)[0]);
+        assertEquals(PageStatus.OK, c.putBatch(pool, new long[] {0}, new int[] {9}, page(9, 1), 1)[0]);
         fakes.get(1).frameStatus(Opcode.PUT, Status.BUSY);
-        assertEquals(PageStatus.REJECTED, c.putBatch(pool, new long[] {0}, new int[] {9}, page(5), 1)[0]);
+        assertEquals(PageStatus.REJECTED, c.putBatch(pool, new long[] {0}, new int[] {9}, page(9, 2), 1)[0]);
         fakes.get(1).frameStatus(Opcode.PUT, null);
         byte[] dst = new byte[Frame.PAGE_BYTES];
         for (int attempt = 0; attempt < 8; attempt++) {
             PageStatus got = c.getBatch(pool, new long[] {0}, new int[] {9}, 1, false, dst)[0];
-            assertFalse(got == PageStatus.OK && Arrays.equals(page(4), dst), "put-put-get: the older version is gone");
+            assertFalse(got == PageStatus.OK && Arrays.equals(page(9, 1), dst), "put-put-get: the older version is gone");
             assertNotEquals(PageStatus.OK, got, "a rejected put leaves nothing readable");
         }
         assertEquals(List.of(), holders(pool, 9), "no copy keeps either version");
@@ -198,9 +255,9 @@ class ReplicationRacesTest {
     void aPutInternalOnOneCopyIsRejectedAndTheCopiesAgree() throws Exception {
         PagePoolClient c = connect(2);
         PoolRef pool = c.newPool(PoolSpec.privatePool(true), 2);
-        assertEquals(PageStatus.OK, c.putBatch(pool, new long[] {0}, new int[] {3}, page(6), 1)[0]);
+        assertEquals(PageStatus.OK, c.putBatch(pool, new long[] {0}, new int[] {3}, page(3, 1), 1)[0]);
         fakes.get(0).frameStatus(Opcode.PUT, Status.INTERNAL);
-        assertEquals(PageStatus.REJECTED, c.putBatch(pool, new long[] {0}, new int[] {3}, page(7), 1)[0]);
+        assertEquals(PageStatus.REJECTED, c.putBatch(pool, new long[] {0}, new int[] {3}, page(3, 2), 1)[0]);
         fakes.get(0).frameStatus(Opcode.PUT, null);
         assertEquals(List.of(), holders(pool, 3));
         guard.assertNoEventLoopBlocked();
@@ -210,16 +267,12 @@ class ReplicationRacesTest {
     void aReadThatOneCopyRefusesIsServedByTheOtherCopy() throws Exception {
         PagePoolClient c = connect(2);
         PoolRef pool = c.newPool(PoolSpec.privatePool(true), 2);
-        for (int extent = 0; extent < 8; extent++) {
-            int index = extent * ExtentMap.EXTENT_PAGES;
-            assertEquals(PageStatus.OK, c.putBatch(pool, new long[] {0}, new int[] {index}, page(index), 1)[0]);
-        }
+        int[] indexes = putOnePagePerExtent(c, pool);
         fakes.get(0).frameStatus(Opcode.GET, Status.INVALID);
         byte[] dst = new byte[Frame.PAGE_BYTES];
-        for (int extent = 0; extent < 8; extent++) {
-            int index = extent * ExtentMap.EXTENT_PAGES;
+        for (int index : indexes) {
             assertEquals(PageStatus.OK, c.getBatch(pool, new long[] {0}, new int[] {index}, 1, false, dst)[0]);
-            assertArrayEquals(page(index), dst);
+            assertArrayEquals(page(index, 1), dst);
         }
         guard.assertNoEventLoopBlocked();
     }
@@ -231,19 +284,14 @@ class ReplicationRacesTest {
         // Pages in many extents: reads of different extents take turns between the copies. Which copy an extent
         // reads first depends on its map entry and on the placement order, so the reads go on until the donor
         // that lost the pool has been asked.
-        int extents = 32;
-        for (int extent = 0; extent < extents; extent++) {
-            int index = extent * ExtentMap.EXTENT_PAGES;
-            assertEquals(PageStatus.OK, c.putBatch(pool, new long[] {0}, new int[] {index}, page(extent), 1)[0]);
-        }
+        int[] indexes = putOnePagePerExtent(c, pool);
         fakes.get(1).frameStatus(Opcode.GET, Status.NO_SUCH_POOL);
         byte[] dst = new byte[Frame.PAGE_BYTES];
-        for (int extent = 0; extent < extents && fakes.get(1).requests(Opcode.GET) == 0; extent++) {
-            int index = extent * ExtentMap.EXTENT_PAGES;
-            assertEquals(PageStatus.OK, c.getBatch(pool, new long[] {0}, new int[] {index}, 1, false, dst)[0]);
-            assertArrayEquals(page(extent), dst);
+        for (int e = 0; e < indexes.length && fakes.get(1).requests(Opcode.GET) == 0; e++) {
+            assertEquals(PageStatus.OK, c.getBatch(pool, new long[] {0}, new int[] {indexes[e]}, 1, false, dst)[0]);
+            assertArrayEquals(page(indexes[e], 1), dst);
         }
-        assertTrue(fakes.get(1).requests(Opcode.GET) > 0, "reads of " + extents + " extents never took turns");
+        assertTrue(fakes.get(1).requests(Opcode.GET) > 0, "reads of " + indexes.length + " extents never took turns");
         int restarted = c.donorName(0).equals("fake-1") ? 0 : 1;
         assertFalse(c.donorUp(restarted), "a donor without the pool is out of service");
         guard.assertNoEventLoopBlocked();
@@ -267,7 +315,7 @@ class ReplicationRacesTest {
         PagePoolClient c = connect(1);
         PoolRef shared = c.newPool(PoolSpec.sharedPool(false, java.util.UUID.randomUUID()), 1);
         int before = shared.idOn(0);
-        assertEquals(PageStatus.OK, c.putBatch(shared, new long[] {0}, new int[] {0}, page(9), 1)[0]);
+        assertEquals(PageStatus.OK, c.putBatch(shared, new long[] {0}, new int[] {0}, page(0, 1), 1)[0]);
         // The donor restarts: its pool ids start elsewhere, so the same UUID now names another id.
         fakes.get(0).restart(before + 10);
         await(() -> !fakes.get(0).holds(before, 0, 0), "the restart");
@@ -292,10 +340,10 @@ class ReplicationRacesTest {
         PagePoolClient c = connect(2);
         PoolRef shared = c.newPool(PoolSpec.sharedPool(false, java.util.UUID.randomUUID()), 1);
         int owner = SharedPlacement.donorOf(c.donorsForTest().links(), c.donorCount(), 0, 0);
-        assertEquals(PageStatus.OK, c.putBatch(shared, new long[] {0}, new int[] {0}, page(10), 1)[0]);
+        assertEquals(PageStatus.OK, c.putBatch(shared, new long[] {0}, new int[] {0}, page(0, 1), 1)[0]);
         // The owner freezes in the middle of the next put of the page, and is taken out of service.
         fakeOf(owner).script((h, b) -> h.opcode() == Opcode.PUT ? FakeDonor.Action.HOLD : FakeDonor.Action.SERVE);
-        CompletableFuture<PageStatus[]> put = c.putBatchAsync(shared, new long[] {0}, new int[] {0}, page(11), 1);
+        CompletableFuture<PageStatus[]> put = c.putBatchAsync(shared, new long[] {0}, new int[] {0}, page(0, 2), 1);
         await(() -> fakeOf(owner).heldCount() == 1, "the owner holds the put");
         clock.advance(Duration.ofSeconds(3));
         assertEquals(PageStatus.REJECTED, put.get(10, TimeUnit.SECONDS)[0], "its extents are not written elsewhere");
@@ -307,7 +355,7 @@ class ReplicationRacesTest {
         clock.advance(Duration.ofSeconds(10));
         await(() -> c.donorUp(owner), "the owner is readmitted");
         PageStatus got = c.getBatch(shared, new long[] {0}, new int[] {0}, 1, false, dst)[0];
-        assertFalse(got == PageStatus.OK && Arrays.equals(page(10), dst), "put-put-get: the pre-outage version is gone");
+        assertFalse(got == PageStatus.OK && Arrays.equals(page(0, 1), dst), "put-put-get: the pre-outage version is gone");
         assertEquals(PageStatus.MISS, got);
         guard.assertNoEventLoopBlocked();
     }
@@ -316,12 +364,12 @@ class ReplicationRacesTest {
     void aStallOfEveryCopyShorterThanTheBoundLosesNothingAndTheWriteWaitsForIt() throws Exception {
         PagePoolClient c = connect(3);
         PoolRef pool = c.newPool(PoolSpec.privatePool(true), 2);
-        assertEquals(PageStatus.OK, c.putBatch(pool, new long[] {0}, new int[] {0}, page(12), 1)[0]);
+        assertEquals(PageStatus.OK, c.putBatch(pool, new long[] {0}, new int[] {0}, page(0, 1), 1)[0]);
         List<Integer> both = holders(pool, 0);
         for (int d : both) {
             fakeOf(d).script((h, b) -> FakeDonor.Action.HOLD); // frozen: nothing is answered, not even a HELLO
         }
-        CompletableFuture<PageStatus[]> put = c.putBatchAsync(pool, new long[] {0}, new int[] {1}, page(13), 1);
+        CompletableFuture<PageStatus[]> put = c.putBatchAsync(pool, new long[] {0}, new int[] {1}, page(1, 1), 1);
         await(() -> both.stream().allMatch(d -> fakeOf(d).heldCount() == 1), "both copies hold the put");
         clock.advance(Duration.ofSeconds(3));
         await(() -> c.counters().donorsSuspect() == 2, "both donors are suspect");
@@ -338,9 +386,9 @@ class ReplicationRacesTest {
         clock.advance(Duration.ofMillis(200));
         assertEquals(PageStatus.OK, put.get(10, TimeUnit.SECONDS)[0], "the write lands once the copies answer");
         assertEquals(PageStatus.OK, read.get(10, TimeUnit.SECONDS)[0], "the read is served once the copies answer");
-        assertArrayEquals(page(12), dst);
+        assertArrayEquals(page(0, 1), dst);
         assertEquals(PageStatus.OK, c.getBatch(pool, new long[] {0}, new int[] {1}, 1, false, dst)[0]);
-        assertArrayEquals(page(13), dst);
+        assertArrayEquals(page(1, 1), dst);
         assertEquals(0, c.counters().extentsLost());
         assertEquals(0, c.counters().pagesLost());
         guard.assertNoEventLoopBlocked();
@@ -350,7 +398,7 @@ class ReplicationRacesTest {
     void aGetAnsweredBusyByEveryCopyIsAskedAgainAndNeverDropsACopy() throws Exception {
         PagePoolClient c = connect(2);
         PoolRef pool = c.newPool(PoolSpec.privatePool(true), 2);
-        assertEquals(PageStatus.OK, c.putBatch(pool, new long[] {0}, new int[] {0}, page(15), 1)[0]);
+        assertEquals(PageStatus.OK, c.putBatch(pool, new long[] {0}, new int[] {0}, page(0, 1), 1)[0]);
         for (FakeDonor fake : fakes.subList(0, 2)) {
             fake.frameStatus(Opcode.GET, Status.BUSY);
         }
@@ -364,7 +412,7 @@ class ReplicationRacesTest {
             fake.frameStatus(Opcode.GET, null);
         }
         assertEquals(PageStatus.OK, read.get(10, TimeUnit.SECONDS)[0]);
-        assertArrayEquals(page(15), dst);
+        assertArrayEquals(page(0, 1), dst);
         int e = pool.extents.find(0, 0);
         assertEquals(2, pool.extents.completeCount(e), "no copy was dropped");
         assertEquals(2, c.upCount());
@@ -376,12 +424,12 @@ class ReplicationRacesTest {
     void aStallOfEveryCopyLongerThanTheBoundLosesTheExtentWhichIsReReplicatedOnceWrittenAgain() throws Exception {
         PagePoolClient c = connect(3);
         PoolRef pool = c.newPool(PoolSpec.privatePool(true), 2);
-        assertEquals(PageStatus.OK, c.putBatch(pool, new long[] {0}, new int[] {0}, page(12), 1)[0]);
+        assertEquals(PageStatus.OK, c.putBatch(pool, new long[] {0}, new int[] {0}, page(0, 1), 1)[0]);
         List<Integer> both = holders(pool, 0);
         for (int d : both) {
             fakeOf(d).script((h, b) -> h.opcode() == Opcode.PUT ? FakeDonor.Action.HOLD : FakeDonor.Action.SERVE);
         }
-        CompletableFuture<PageStatus[]> put = c.putBatchAsync(pool, new long[] {0}, new int[] {1}, page(13), 1);
+        CompletableFuture<PageStatus[]> put = c.putBatchAsync(pool, new long[] {0}, new int[] {1}, page(1, 1), 1);
         await(() -> both.stream().allMatch(d -> fakeOf(d).heldCount() == 1), "both copies hold the put");
         clock.advance(Duration.ofSeconds(3));
         await(() -> c.counters().donorsSuspect() == 2, "both donors are suspect");
@@ -397,7 +445,7 @@ class ReplicationRacesTest {
         PageStatus again = c.getBatch(pool, new long[] {0}, new int[] {1}, 1, false, dst)[0];
         if (written == PageStatus.OK) {
             assertEquals(PageStatus.OK, again);
-            assertArrayEquals(page(13), dst);
+            assertArrayEquals(page(1, 1), dst);
         } else {
             assertTrue(again == PageStatus.LOST || again == PageStatus.MISS, "a refused write is never read: " + again);
         }
@@ -407,11 +455,11 @@ class ReplicationRacesTest {
         }
         clock.advance(Duration.ofSeconds(10));
         await(() -> c.upCount() == 3, "the donors are readmitted");
-        assertEquals(PageStatus.OK, c.putBatch(pool, new long[] {0}, new int[] {2}, page(14), 1)[0]);
+        assertEquals(PageStatus.OK, c.putBatch(pool, new long[] {0}, new int[] {2}, page(2, 1), 1)[0]);
         await(() -> pool.extents.completeCount(e) == 2, "the re-replicator restored the second copy");
         assertEquals(0, c.underReplicatedExtents());
         assertEquals(PageStatus.OK, c.getBatch(pool, new long[] {0}, new int[] {2}, 1, false, dst)[0]);
-        assertArrayEquals(page(14), dst);
+        assertArrayEquals(page(2, 1), dst);
         guard.assertNoEventLoopBlocked();
     }
 
@@ -419,7 +467,7 @@ class ReplicationRacesTest {
     void aPoolThatNoCopyHasIsTheCallersMistakeAndNoDonorGoesOutOfService() throws Exception {
         PagePoolClient c = connect(2);
         PoolRef pool = c.newPool(PoolSpec.privatePool(true), 2);
-        assertEquals(PageStatus.OK, c.putBatch(pool, new long[] {0}, new int[] {0}, page(15), 1)[0]);
+        assertEquals(PageStatus.OK, c.putBatch(pool, new long[] {0}, new int[] {0}, page(0, 1), 1)[0]);
         // Both donors say the pool is not there, as they do to a client using another client's pool.
         for (FakeDonor fake : fakes.subList(0, 2)) {
             fake.frameStatus(Opcode.GET, Status.NO_SUCH_POOL);
@@ -429,7 +477,7 @@ class ReplicationRacesTest {
         org.junit.jupiter.api.Assertions.assertThrows(NoSuchPoolException.class,
             () -> c.getBatch(pool, new long[] {0}, new int[] {0}, 1, false, dst));
         org.junit.jupiter.api.Assertions.assertThrows(NoSuchPoolException.class,
-            () -> c.putBatch(pool, new long[] {0}, new int[] {1}, page(16), 1));
+            () -> c.putBatch(pool, new long[] {0}, new int[] {1}, page(1, 1), 1));
         assertEquals(2, c.upCount(), "no donor is blamed for the caller's pool");
         for (FakeDonor fake : fakes.subList(0, 2)) {
             fake.frameStatus(Opcode.GET, null);

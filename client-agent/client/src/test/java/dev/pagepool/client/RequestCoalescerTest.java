@@ -43,14 +43,6 @@ class RequestCoalescerTest {
         guard.close();
     }
 
-    private static byte[] page(int seed) {
-        byte[] p = new byte[Frame.PAGE_BYTES];
-        for (int i = 0; i < p.length; i++) {
-            p[i] = (byte) (seed * 13 + i * 5);
-        }
-        return p;
-    }
-
     /** Runs {@code calls} in one task on an event loop and collects the futures they returned. */
     private List<CompletableFuture<PageStatus>> inOneTick(java.util.function.IntFunction<CompletableFuture<PageStatus>> call)
             throws Exception {
@@ -71,7 +63,7 @@ class RequestCoalescerTest {
     void thePagesOfOneTickLeaveInOneFrameAndEachCallerGetsItsOwnPage() throws Exception {
         PoolRef pool = client.newPool(PoolSpec.privatePool(true), 1);
         int putsBefore = fake.requests(Opcode.PUT);
-        for (CompletableFuture<PageStatus> f : inOneTick(i -> client.putAsync(pool, 7, i, page(i)))) {
+        for (CompletableFuture<PageStatus> f : inOneTick(i -> client.putAsync(pool, 7, i, TestPage.of(7, i, 1)))) {
             assertEquals(PageStatus.OK, f.join());
         }
         assertEquals(putsBefore + 1, fake.requests(Opcode.PUT), "one PUT frame for the " + PAGES + " pages of the tick");
@@ -83,7 +75,7 @@ class RequestCoalescerTest {
         }
         assertEquals(getsBefore + 1, fake.requests(Opcode.GET), "one GET frame for the " + PAGES + " pages of the tick");
         for (int i = 0; i < PAGES; i++) {
-            assertArrayEquals(page(i), read[i], "page " + i + " went to its own caller's buffer");
+            assertArrayEquals(TestPage.of(7, i, 1), read[i], "page " + i + " went to its own caller's buffer");
         }
         guard.assertNoEventLoopBlocked();
     }
@@ -96,7 +88,7 @@ class RequestCoalescerTest {
             int index = i;
             CompletableFuture<PageStatus> done = new CompletableFuture<>();
             guard.vertx().getOrCreateContext().runOnContext(v ->
-                client.putAsync(pool, 8, index, page(index)).whenComplete((st, e) -> {
+                client.putAsync(pool, 8, index, TestPage.of(8, index, 1)).whenComplete((st, e) -> {
                     if (e != null) {
                         done.completeExceptionally(e);
                     } else {
@@ -127,7 +119,7 @@ class RequestCoalescerTest {
                 outcomes.add(callers.submit(() -> {
                     start.await(10, TimeUnit.SECONDS);
                     for (int i = 0; i < perThread; i++) {
-                        PageStatus st = client.put(pool, object, i, page((int) object * 1000 + i));
+                        PageStatus st = client.put(pool, object, i, TestPage.of(object, i, 1));
                         if (st != PageStatus.OK) {
                             return "put " + object + "/" + i + ": " + st;
                         }
@@ -135,7 +127,7 @@ class RequestCoalescerTest {
                     byte[] read = new byte[Frame.PAGE_BYTES];
                     for (int i = 0; i < perThread; i++) {
                         PageStatus st = client.get(pool, object, i, false, read);
-                        if (st != PageStatus.OK || !java.util.Arrays.equals(page((int) object * 1000 + i), read)) {
+                        if (st != PageStatus.OK || !java.util.Arrays.equals(TestPage.of(object, i, 1), read)) {
                             return "get " + object + "/" + i + ": " + st + " or other bytes";
                         }
                     }

@@ -2,7 +2,6 @@ package dev.pagepool.nbd;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.vertx.core.Vertx;
@@ -104,9 +103,9 @@ class NbdProtocolTest {
             assertEquals(99, r.option());
             assertEquals(Nbd.NBD_REP_ERR_UNSUP, r.type());
             c.option(Nbd.NBD_OPT_STRUCTURED_REPLY, new byte[0]);
-            assertEquals(Nbd.NBD_REP_ERR_UNSUP, c.optionReply().type());
+            assertOptionError(c, Nbd.NBD_OPT_STRUCTURED_REPLY, Nbd.NBD_REP_ERR_UNSUP);
             c.option(Nbd.NBD_OPT_STARTTLS, new byte[0]);
-            assertEquals(Nbd.NBD_REP_ERR_UNSUP, c.optionReply().type());
+            assertOptionError(c, Nbd.NBD_OPT_STARTTLS, Nbd.NBD_REP_ERR_UNSUP);
             c.go();
             device.bytes()[4096] = 42;
             assertEquals(42, c.read(4096, 512)[0]);
@@ -124,7 +123,7 @@ class NbdProtocolTest {
         }
         try (RawNbdClient c = client().greet()) {
             c.optionHeader(Nbd.IHAVEOPT, 1234, 0x7FFF_FFFFL);
-            assertEquals(Nbd.NBD_REP_ERR_UNSUP, c.optionReply().type());
+            assertOptionError(c, 1234, Nbd.NBD_REP_ERR_UNSUP);
         }
         try (RawNbdClient c = client().greet()) {
             c.optionHeader(Nbd.IHAVEOPT, Nbd.NBD_OPT_EXPORT_NAME, 1 << 20);
@@ -138,11 +137,11 @@ class NbdProtocolTest {
         try (RawNbdClient c = client().greet()) {
             byte[] big = new byte[100_000];
             c.option(Nbd.NBD_OPT_INFO, big);
-            assertEquals(Nbd.NBD_REP_ERR_TOO_BIG, c.optionReply().type());
+            assertOptionError(c, Nbd.NBD_OPT_INFO, Nbd.NBD_REP_ERR_TOO_BIG);
             c.option(Nbd.NBD_OPT_LIST, new byte[3]);
-            assertEquals(Nbd.NBD_REP_ERR_INVALID, c.optionReply().type());
+            assertOptionError(c, Nbd.NBD_OPT_LIST, Nbd.NBD_REP_ERR_INVALID);
             c.option(Nbd.NBD_OPT_GO, new byte[] {0, 0, 0, 9, 1}); // name longer than the data
-            assertEquals(Nbd.NBD_REP_ERR_INVALID, c.optionReply().type());
+            assertOptionError(c, Nbd.NBD_OPT_GO, Nbd.NBD_REP_ERR_INVALID);
             c.go();
             c.write(0, new byte[512]);
         }
@@ -176,6 +175,13 @@ class NbdProtocolTest {
             c.disconnect();
             assertTrue(c.closedByServer());
         }
+    }
+
+    /** The next option reply is the error {@code type} for {@code option}, with no data left unread. */
+    private static void assertOptionError(RawNbdClient c, int option, int type) throws IOException {
+        RawNbdClient.OptionReply r = c.optionReply();
+        assertEquals(option, r.option(), "the reply names the option it answers");
+        assertEquals(type, r.type(), "error reply to option " + option);
     }
 
     private static ByteBuffer infoOf(List<RawNbdClient.OptionReply> replies, int infoType) {
@@ -227,7 +233,7 @@ class NbdProtocolTest {
         serve();
         try (RawNbdClient c = client().fragment(1).greet()) {
             c.option(77, new byte[] {9, 9, 9});
-            assertEquals(Nbd.NBD_REP_ERR_UNSUP, c.optionReply().type());
+            assertOptionError(c, 77, Nbd.NBD_REP_ERR_UNSUP);
             c.go();
             c.fragment(3);
             byte[] data = random(5120, 1);
@@ -275,19 +281,19 @@ class NbdProtocolTest {
             c.request(0, 42, 1, 0, 512, null);
             assertEquals(new RawNbdClient.SimpleReply(Nbd.NBD_EINVAL, 1), c.reply(), "unknown command");
             c.request(0, Nbd.NBD_CMD_BLOCK_STATUS, 2, 0, 512, null);
-            assertEquals(Nbd.NBD_EINVAL, c.reply().error(), "block status was not negotiated");
+            assertEquals(new RawNbdClient.SimpleReply(Nbd.NBD_EINVAL, 2), c.reply(), "block status was not negotiated");
             c.request(0, Nbd.NBD_CMD_CACHE, 3, 0, 512, null);
-            assertEquals(Nbd.NBD_EINVAL, c.reply().error(), "cache was not advertised");
+            assertEquals(new RawNbdClient.SimpleReply(Nbd.NBD_EINVAL, 3), c.reply(), "cache was not advertised");
             c.request(Nbd.NBD_CMD_FLAG_DF, Nbd.NBD_CMD_READ, 4, 0, 512, null);
-            assertEquals(Nbd.NBD_EINVAL, c.reply().error(), "DF without structured replies");
+            assertEquals(new RawNbdClient.SimpleReply(Nbd.NBD_EINVAL, 4), c.reply(), "DF without structured replies");
             c.request(Nbd.NBD_CMD_FLAG_FAST_ZERO, Nbd.NBD_CMD_WRITE_ZEROES, 5, 0, 512, null);
-            assertEquals(Nbd.NBD_EINVAL, c.reply().error(), "fast zero was not advertised");
+            assertEquals(new RawNbdClient.SimpleReply(Nbd.NBD_EINVAL, 5), c.reply(), "fast zero was not advertised");
             c.request(1 << 12, Nbd.NBD_CMD_WRITE, 6, 0, 512, new byte[512]);
-            assertEquals(Nbd.NBD_EINVAL, c.reply().error(), "unknown flag; payload skipped");
+            assertEquals(new RawNbdClient.SimpleReply(Nbd.NBD_EINVAL, 6), c.reply(), "unknown flag; payload skipped");
             c.request(0, Nbd.NBD_CMD_READ, 7, 0, 0, null);
-            assertEquals(Nbd.NBD_EINVAL, c.reply().error(), "zero length");
+            assertEquals(new RawNbdClient.SimpleReply(Nbd.NBD_EINVAL, 7), c.reply(), "zero length");
             c.request(0, Nbd.NBD_CMD_READ, 8, 100, 512, null);
-            assertEquals(Nbd.NBD_EINVAL, c.reply().error(), "unaligned after agreeing to 512-byte blocks");
+            assertEquals(new RawNbdClient.SimpleReply(Nbd.NBD_EINVAL, 8), c.reply(), "unaligned after agreeing to 512-byte blocks");
             c.request(Nbd.NBD_CMD_FLAG_FUA, Nbd.NBD_CMD_FLUSH, 9, 0, 0, null);
             assertEquals(new RawNbdClient.SimpleReply(0, 9), c.reply());
             c.read(0, 512);
@@ -324,7 +330,7 @@ class NbdProtocolTest {
             assertArrayEquals(expect, Arrays.copyOf(device.bytes(), expect.length));
             assertArrayEquals(Arrays.copyOfRange(expect, 3, 8003), c.read(3, 8000));
             c.request(Nbd.NBD_CMD_FLAG_NO_HOLE, Nbd.NBD_CMD_WRITE_ZEROES, 9, 4000, 200, null);
-            assertEquals(0, c.reply().error());
+            assertEquals(new RawNbdClient.SimpleReply(0, 9), c.reply());
             Arrays.fill(expect, 4000, 4200, (byte) 0);
             assertArrayEquals(expect, Arrays.copyOf(device.bytes(), expect.length));
         }
@@ -352,16 +358,16 @@ class NbdProtocolTest {
         serve();
         try (RawNbdClient c = client().greet().go()) {
             c.request(0, Nbd.NBD_CMD_WRITE, 1, 0, 4096, new byte[4096]);
-            c.reply();
+            assertEquals(new RawNbdClient.SimpleReply(0, 1), c.reply());
             assertEquals(0, device.flushes.get());
             c.request(Nbd.NBD_CMD_FLAG_FUA, Nbd.NBD_CMD_WRITE, 2, 0, 4096, new byte[4096]);
-            c.reply();
+            assertEquals(new RawNbdClient.SimpleReply(0, 2), c.reply());
             assertEquals(1, device.flushes.get());
             c.request(Nbd.NBD_CMD_FLAG_FUA | Nbd.NBD_CMD_FLAG_NO_HOLE, Nbd.NBD_CMD_WRITE_ZEROES, 3, 0, 8192, null);
-            c.reply();
+            assertEquals(new RawNbdClient.SimpleReply(0, 3), c.reply());
             assertEquals(2, device.flushes.get());
             c.request(Nbd.NBD_CMD_FLAG_FUA, Nbd.NBD_CMD_TRIM, 4, 0, 8192, null);
-            c.reply();
+            assertEquals(new RawNbdClient.SimpleReply(0, 4), c.reply());
             assertEquals(3, device.flushes.get());
         }
     }
@@ -414,17 +420,33 @@ class NbdProtocolTest {
                     Arrays.fill(sector, (byte) (round * 8 + s + 1));
                     c.request(0, Nbd.NBD_CMD_WRITE, s, 4096 + s * 512L, 512, sector);
                 }
-                c.request(0, Nbd.NBD_CMD_WRITE, 8, 8192, 4096, random(4096, round));
+                byte[] whole = random(4096, round);
+                c.request(0, Nbd.NBD_CMD_WRITE, 8, 8192, 4096, whole);
                 c.request(Nbd.NBD_CMD_FLAG_NO_HOLE, Nbd.NBD_CMD_WRITE_ZEROES, 9, 8192 + 1024, 512, null);
                 c.request(0, Nbd.NBD_CMD_WRITE_ZEROES, 10, 8192 + 3072, 512, null);
+                Set<Long> answered = new HashSet<>();
                 for (int i = 0; i < 11; i++) {
-                    assertEquals(0, c.reply().error());
+                    RawNbdClient.SimpleReply r = c.reply();
+                    assertEquals(0, r.error(), "round " + round + " request " + r.cookie());
+                    answered.add(r.cookie());
                 }
+                assertEquals(11, answered.size(), "one reply per request");
                 byte[] block = c.read(4096, 4096);
                 for (int s = 0; s < 8; s++) {
                     for (int b = 0; b < 512; b++) {
                         assertEquals((byte) (round * 8 + s + 1), block[s * 512 + b], "round " + round + " sector " + s);
                     }
+                }
+                // Block 2: the whole-block write and the two zeroed sectors may apply in either order, but each
+                // sector is whole from one of them; a read-modify-write that read the block before the write
+                // landed would put back the last round's bytes.
+                byte[] block2 = c.read(8192, 4096);
+                byte[] zeros = new byte[512];
+                for (int s = 0; s < 8; s++) {
+                    boolean zeroed = s == 2 || s == 6;
+                    assertTrue(Arrays.equals(whole, s * 512, s * 512 + 512, block2, s * 512, s * 512 + 512)
+                            || zeroed && Arrays.equals(zeros, 0, 512, block2, s * 512, s * 512 + 512),
+                        "round " + round + " block 2 sector " + s + " holds " + (zeroed ? "the write's bytes or zeros" : "the write's bytes"));
                 }
             }
         }
@@ -464,9 +486,11 @@ class NbdProtocolTest {
             c.disconnect();
             Set<Long> cookies = new HashSet<>();
             for (int i = 0; i < 10; i++) {
-                cookies.add(c.reply().cookie());
+                RawNbdClient.SimpleReply r = c.reply();
+                assertEquals(0, r.error(), "write " + r.cookie() + " in flight at the disconnect");
+                cookies.add(r.cookie());
             }
-            assertEquals(10, cookies.size());
+            assertEquals(java.util.stream.LongStream.range(0, 10).boxed().collect(java.util.stream.Collectors.toSet()), cookies);
             assertTrue(c.closedByServer());
         }
     }
@@ -474,6 +498,8 @@ class NbdProtocolTest {
     @Test
     void clientVanishingMidRequestLeavesTheServerWhole() throws IOException {
         serve(new MemoryBlockDevice(BLOCKS).async(2, 5000), 1 << 20);
+        byte[] content = random((int) SIZE, 8);
+        System.arraycopy(content, 0, device.bytes(), 0, content.length);
         for (int k = 0; k < 5; k++) {
             try (RawNbdClient c = client().greet().go()) {
                 c.request(0, Nbd.NBD_CMD_WRITE, 1, 0, 65536, new byte[1000]); // payload cut short
@@ -488,8 +514,8 @@ class NbdProtocolTest {
         try (RawNbdClient c = client().greet().go()) {
             int max = server.maxPayloadBytes();
             c.request(0, Nbd.NBD_CMD_READ, 5, 0, max, null);
-            assertEquals(0, c.reply().error(), "every slab came back to the reserve");
-            assertFalse(c.readBytes(max).length == 0);
+            assertEquals(new RawNbdClient.SimpleReply(0, 5), c.reply(), "every slab came back to the reserve");
+            assertArrayEquals(Arrays.copyOf(content, max), c.readBytes(max), "the device as it was: no cut-short write landed");
         }
     }
 

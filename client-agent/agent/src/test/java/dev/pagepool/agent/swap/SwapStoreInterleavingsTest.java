@@ -8,6 +8,7 @@ import dev.pagepool.client.ClientConfig;
 import dev.pagepool.client.EventLoopGuard;
 import dev.pagepool.client.FakeDonor;
 import dev.pagepool.client.PagePoolClient;
+import dev.pagepool.protocol.Opcode;
 import io.netty.buffer.ByteBuf;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
@@ -39,6 +40,10 @@ class SwapStoreInterleavingsTest {
 
     @TempDir
     Path dir;
+
+    /** A donor told to drop its connections, and how many HELLOs it had seen then. */
+    private record Drop(FakeDonor fake, int hellosBefore) {
+    }
 
     @ParameterizedTest(name = "seed {0}")
     @ValueSource(longs = {1, 2, 3, 4, 5})
@@ -100,7 +105,8 @@ class SwapStoreInterleavingsTest {
         int version = 0;
         List<ByteBuf> handBacksOnTheirWay = new ArrayList<>();
         List<FakeDonor> handBackSenders = new ArrayList<>();
-        int reads = 0;
+        int handBacksSent = 0;
+        List<Drop> drops = new ArrayList<>();
         int lostReads = 0;
         for (int op = 0; op < OPERATIONS; op++) {
             // A round of one to three writes and trims issued at once (they may overlap), then awaited.
@@ -148,10 +154,13 @@ class SwapStoreInterleavingsTest {
             if (!handBacksOnTheirWay.isEmpty() && random.nextInt(3) == 0) {
                 int pick = random.nextInt(handBacksOnTheirWay.size());
                 handBackSenders.remove(pick).send(handBacksOnTheirWay.remove(pick));
+                handBacksSent++;
             }
             // Now and then a donor drops its connections (its requests in flight fail), once the copies are whole.
             if (random.nextInt(60) == 0 && client.underReplicatedExtents() == 0) {
-                fakes.get(random.nextInt(fakes.size())).dropConnections();
+                FakeDonor fake = fakes.get(random.nextInt(fakes.size()));
+                drops.add(new Drop(fake, fake.requests(Opcode.HELLO)));
+                fake.dropConnections();
             }
             for (CompletableFuture<Void> f : round) {
                 f.get(30, TimeUnit.SECONDS);
@@ -160,7 +169,6 @@ class SwapStoreInterleavingsTest {
             for (int k = 0; k < 2; k++) {
                 int slot = random.nextInt(SLOTS);
                 byte[] dst = new byte[BLOCK];
-                reads++;
                 try {
                     swap.read(slot, 1, dst, 0).get(30, TimeUnit.SECONDS);
                 } catch (ExecutionException e) {
@@ -176,7 +184,14 @@ class SwapStoreInterleavingsTest {
                     + model[slot] + ")");
             }
         }
-        assertTrue(reads > 0);
+        // The interleavings the test is about happened in this seed's run: hand-backs the client answered, and a
+        // drop that cut connections the client was using, so that it connected again (a donor holding none of the
+        // store's copies is not asked, and dropping its idle connections changes nothing).
+        assertTrue(handBacksSent > 0, "no hand-back was sent");
+        Await.until(() -> fakes.stream().mapToInt(f -> f.handbackAnswers().size()).sum() > 0,
+            "the client answered some of the " + handBacksSent + " hand-backs");
+        Await.until(() -> drops.stream().anyMatch(drop -> drop.fake().requests(Opcode.HELLO) > drop.hellosBefore()),
+            "the client connected again after one of the " + drops.size() + " drops");
         assertEquals(0, lostReads, "no slot was lost: one donor at a time dropped its connections, with two copies");
     }
 

@@ -20,7 +20,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
-import java.util.function.BooleanSupplier;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -97,14 +96,6 @@ class SwapStoreRacesTest {
         return dst;
     }
 
-    private static void await(BooleanSupplier condition, String what) throws InterruptedException {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-        while (!condition.getAsBoolean()) {
-            assertTrue(System.nanoTime() < deadline, "timed out waiting until " + what);
-            Thread.sleep(5);
-        }
-    }
-
     @Test
     void aHandBackComposedBeforeANewerWriteNeverInstallsTheOlderPage() throws Exception {
         open(1, 1);
@@ -114,7 +105,7 @@ class SwapStoreRacesTest {
         ByteBuf composed = donor.handbackFrame(pool, SwapStore.OBJECT, (int) SLOT); // V1, on its way
         swap.write(SLOT, 1, page(2), 0).get(10, TimeUnit.SECONDS);               // V2 acknowledged
         donor.send(composed);
-        await(() -> donor.handbackAnswers().size() == 1, "the client answered the hand-back");
+        Await.until(() -> donor.handbackAnswers().size() == 1, "the client answered the hand-back");
         assertArrayEquals(page(2), read(SLOT), "the slot serves its last write, not the handed-back page");
         assertEquals(1, swap.counters().staleHandBacks());
         assertEquals(0, swap.counters().handedBack());
@@ -127,7 +118,7 @@ class SwapStoreRacesTest {
         FakeDonor donor = fakes.get(0);
         swap.write(SLOT, 1, page(3), 0).get(10, TimeUnit.SECONDS);
         donor.send(donor.handbackFrame(swap.pool().idOn(0), SwapStore.OBJECT, (int) SLOT));
-        await(() -> donor.handbackAnswers().size() == 1, "the client answered the hand-back");
+        Await.until(() -> donor.handbackAnswers().size() == 1, "the client answered the hand-back");
         assertEquals(List.of(Status.PAGE_OK), donor.handbackAnswers());
         assertEquals(1, swap.counters().handedBack());
         assertEquals(1, swap.census()[SlotMap.DISK]);
@@ -170,7 +161,7 @@ class SwapStoreRacesTest {
         // The flush of the zero write is applied at once, its reply is slow: the slot is still marked in the cluster.
         donor.script((h, b) -> h.opcode() == Opcode.FLUSH_PAGE ? FakeDonor.Action.DELAY_REPLY : FakeDonor.Action.SERVE);
         CompletableFuture<Void> zero = swap.write(SLOT, 1, new byte[BLOCK], 0);
-        await(() -> donor.heldCount() == 1, "the flush reached the donor");
+        Await.until(() -> donor.heldCount() == 1, "the flush reached the donor");
         byte[] dst = new byte[BLOCK];
         CompletableFuture<Void> read = swap.read(SLOT, 1, dst, 0);
         Thread.sleep(100);
@@ -188,7 +179,7 @@ class SwapStoreRacesTest {
         FakeDonor donor = fakes.get(0);
         donor.script((h, b) -> h.opcode() == Opcode.PUT ? FakeDonor.Action.HOLD : FakeDonor.Action.SERVE);
         CompletableFuture<Void> write = swap.write(SLOT, 1, page(7), 0);
-        await(() -> donor.heldCount() == 1, "the put reached the donor");
+        Await.until(() -> donor.heldCount() == 1, "the put reached the donor");
         assertFalse(swap.quiesce(100), "a put is still under way");
         donor.releaseHeld();
         assertTrue(swap.quiesce(5000));
