@@ -173,11 +173,14 @@ final class ExtentMap {
         }
     }
 
-    /** A write of page {@code index} reached {@code donor}'s copy: what it holds of the page is known again. */
-    synchronized void clearStale(int entry, int donor, int index) {
-        int k = slotOf(entry, donor);
-        if (k >= 0) {
-            stale[entry * MAX_REPLICAS + k] &= ~(1L << Integer.remainderUnsigned(index, EXTENT_PAGES));
+    /** A write of page {@code index} reached the copies on the donors of {@code donorMask}: it is known there again. */
+    synchronized void clearStale(int entry, long donorMask, int index) {
+        long bit = 1L << Integer.remainderUnsigned(index, EXTENT_PAGES);
+        for (int k = 0; k < MAX_REPLICAS; k++) {
+            int d = donors[entry * MAX_REPLICAS + k];
+            if (d != NONE && (donorMask & (1L << d)) != 0) {
+                stale[entry * MAX_REPLICAS + k] &= ~bit;
+            }
         }
     }
 

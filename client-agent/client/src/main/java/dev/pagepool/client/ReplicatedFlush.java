@@ -97,7 +97,7 @@ final class ReplicatedFlush {
             for (int j = 0; j < k; j++) {
                 int e = entryOf[picks[j]];
                 if (e != ExtentMap.NONE) {
-                    map.clearStale(e, d, indexes[picks[j]]);
+                    map.clearStale(e, 1L << d, indexes[picks[j]]);
                 }
             }
         }

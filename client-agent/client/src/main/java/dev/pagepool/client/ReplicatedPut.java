@@ -192,9 +192,7 @@ final class ReplicatedPut {
         if (entryOf[i] == ExtentMap.NONE || !map.mayHaveStale()) {
             return;
         }
-        for (long left = ok; left != 0; left &= left - 1) {
-            map.clearStale(entryOf[i], Long.numberOfTrailingZeros(left), indexes[i]);
-        }
+        map.clearStale(entryOf[i], ok, indexes[i]);
     }
 
     private void endWrite(int i) {

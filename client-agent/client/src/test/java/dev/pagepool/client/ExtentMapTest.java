@@ -9,6 +9,49 @@ import org.junit.jupiter.api.Test;
 
 class ExtentMapTest {
     @Test
+    void aStalePageIsMarkedOnACompleteCopyOnlyAndClearedByAWriteThatReachesIt() {
+        ExtentMap map = new ExtentMap();
+        int e = map.findOrAdd(3, 0);
+        map.addReplica(e, 0, false);
+        map.addReplica(e, 1, false);
+        map.addReplica(e, 2, true);
+        assertFalse(map.mayHaveStale());
+        map.markStale(e, 0, 5);
+        map.markStale(e, 2, 5); // a filling copy is copied whole before it counts: nothing to mark
+        assertTrue(map.mayHaveStale());
+        assertTrue(map.isStale(e, 0, 5));
+        assertFalse(map.isStale(e, 0, 6), "only the page that missed the write");
+        assertFalse(map.isStale(e, 1, 5), "only on the copy that missed it");
+        assertFalse(map.hasStale(e, 2));
+        map.clearStale(e, 1L << 1, 5);
+        assertTrue(map.isStale(e, 0, 5), "a write that reached another copy says nothing of this one");
+        map.clearStale(e, 1L, 5);
+        assertFalse(map.hasStale(e, 0));
+    }
+
+    @Test
+    void aCopyWithStalePagesIsRefilledWholeAndAFlushObjectThatMissedACopyMarksEveryPageOfTheObject() {
+        ExtentMap map = new ExtentMap();
+        int a = map.findOrAdd(4, 0);
+        int b = map.findOrAdd(4, 1);
+        int other = map.findOrAdd(5, 0);
+        for (int e : new int[] {a, b, other}) {
+            map.addReplica(e, 0, false);
+            map.addReplica(e, 1, false);
+        }
+        map.markObjectStale(4, 1);
+        assertTrue(map.isStale(a, 1, 0) && map.isStale(a, 1, 63) && map.isStale(b, 1, 64 + 17));
+        assertFalse(map.hasStale(other, 1), "another object's pages are untouched");
+        assertFalse(map.hasStale(a, 0));
+        map.refill(a, 1);
+        assertEquals(1, map.completeCount(a), "a refilled copy is no longer read");
+        assertFalse(map.hasStale(a, 1), "it is copied whole: its marks go");
+        map.dropFillingOn(1);
+        assertEquals(1, map.replicaCount(a), "a filling copy on a donor gone suspect is given up");
+        assertEquals(2, map.replicaCount(b), "a complete one is kept");
+    }
+
+    @Test
     void extentsAreFoundAgainAfterTheMapGrows() {
         ExtentMap map = new ExtentMap();
         for (int e = 0; e < 10_000; e++) {
