@@ -62,7 +62,7 @@ for i in 0 1 2; do
 done
 for R in 1 2; do
   AP=$(free_port)
-  ./pagepool agent --members "$MEMBERS" --size 1g --disk "$WORK/swap$R.img" \
+  ./pagepool agent --members "$MEMBERS" --size 1g --disk "$WORK/swap$R.img" --state "$WORK/state$R" \
     --nbd "127.0.0.1:$AP" --replicas "$R" >"$WORK/agent$R.log" 2>&1 &
   APID=$!
   PIDS+=($APID)

@@ -91,7 +91,7 @@ PY
 
 start_donors cpu "$WORK"
 AP=$(free_port); HP=$(free_port)
-./pagepool agent --nodes "$NODES" --size 256m --disk "$WORK/swap.img" --nbd "127.0.0.1:$AP" \
+./pagepool agent --nodes "$NODES" --size 256m --disk "$WORK/swap.img" --state "$WORK/state" --nbd "127.0.0.1:$AP" \
   --http "127.0.0.1:$HP" --replicas "$R" ${AGENT_OPTS} >"$WORK/agent.log" 2>&1 &
 PIDS+=($!)
 for _ in $(seq 150); do grep -q "serving nbd://" "$WORK/agent.log" && break; sleep 0.2; done

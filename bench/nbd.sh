@@ -96,7 +96,7 @@ kill "${PIDS[-1]}" "${PIDS[-2]}" 2>/dev/null || true
 start_donors nbd-bench "$WORK"
 for R in 1 2; do
   AP=$(free_port)
-  ./pagepool agent --nodes "$NODES" --size "${SIZE_MIB}m" --disk "$WORK/swap$R.img" --nbd "127.0.0.1:$AP" \
+  ./pagepool agent --nodes "$NODES" --size "${SIZE_MIB}m" --disk "$WORK/swap$R.img" --state "$WORK/state$R" --nbd "127.0.0.1:$AP" \
     --replicas "$R" >"$WORK/agent$R.log" 2>&1 &
   APID=$!
   for _ in $(seq 150); do grep -q "serving nbd://" "$WORK/agent$R.log" && break; sleep 0.2; done

@@ -25,8 +25,16 @@ final class AgentProcess implements AutoCloseable {
         this.httpPort = httpPort;
     }
 
-    /** Starts the agent with {@code args} on a free NBD port and waits until it serves. */
+    /**
+     * Starts the agent with {@code args} on a free NBD port and waits until it serves. Its state goes to a
+     * directory of its own unless {@code args} name one: agents of different tests must not resume each other.
+     */
     static AgentProcess start(List<String> args) throws Exception {
+        if (!args.contains("--state")) {
+            List<String> withState = new ArrayList<>(args);
+            withState.addAll(List.of("--state", Files.createTempDirectory("pagepool-agent-state-").toString()));
+            args = withState;
+        }
         Path root = Path.of(System.getProperty("pagepool.root", "..")).toAbsolutePath().normalize();
         Path jar = root.resolve("client-agent/agent/target/pagepool-agent-0.1.0-SNAPSHOT-all.jar");
         assertTrue(Files.isRegularFile(jar), "the CLI jar is built before the end-to-end tests: " + jar);

@@ -165,6 +165,19 @@ final class DonorLink {
         return true;
     }
 
+    /**
+     * A donor a resumed pool names (a previous process placed copies on it): suspect from now on, whatever its
+     * state, so that it is fenced and checked before its copies are read.
+     */
+    synchronized void markResumed() {
+        if (state != State.REMOVED) {
+            state = State.SUSPECT;
+            suspectSinceNanos = clock.nanoTime();
+            nextAttemptNanos = suspectSinceNanos;
+            backoffNanos = 0;
+        }
+    }
+
     /** Whether the donor has been SUSPECT for at least {@code boundNanos}. */
     synchronized boolean suspectLongerThan(long boundNanos) {
         return state == State.SUSPECT && clock.nanoTime() - suspectSinceNanos >= boundNanos;

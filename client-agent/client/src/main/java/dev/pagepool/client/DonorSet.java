@@ -207,7 +207,7 @@ final class DonorSet implements AutoCloseable {
         }
         DonorLink link = new DonorLink(index, address, config.connectionsPerNode(), clock);
         for (PoolRef pool : pools) {
-            pool.setIdOn(index, PoolRef.NO_POOL); // whatever a readmission of the index's last donor left
+            pool.clearIdOn(index); // whatever a readmission of the index's last donor left
         }
         links[index] = link;
         linkCount = Math.max(linkCount, index + 1);
@@ -227,7 +227,7 @@ final class DonorSet implements AutoCloseable {
         synchronized (this) {
             link.remove();
             for (PoolRef pool : pools) {
-                pool.setIdOn(link.index, PoolRef.NO_POOL);
+                pool.clearIdOn(link.index);
             }
         }
         // A readmission that was under way may have put it back in service between the two steps above and placed
@@ -266,13 +266,55 @@ final class DonorSet implements AutoCloseable {
                 DonorLink link = links[d];
                 if (link.isUp()) {
                     try {
-                        pool.setIdOn(d, PagePoolClient.join(createOn(link, pool.spec())));
+                        pool.setIdOn(link, PagePoolClient.join(createOn(link, pool.spec())));
                     } catch (DonorUnavailableException e) {
                         markDown(link, e.getMessage());
                     }
                 }
             }
             pools.add(pool);
+        }
+    }
+
+    /**
+     * Registers a pool a previous process made (see {@link PagePoolClient#resumePool}): its donors are found or
+     * added by the addresses it recorded, the map is renumbered to this client's donor indexes, and every one of
+     * them starts suspect, to be fenced and checked by the watcher before its copies are read.
+     */
+    void resume(PoolRef pool) {
+        synchronized (admission) {
+            PoolMemory memory = pool.memory();
+            int[] to = new int[MAX_DONORS];
+            java.util.Arrays.fill(to, ExtentMap.NONE);
+            String[] address = new String[MAX_DONORS];
+            int[] id = new int[MAX_DONORS];
+            for (int d = 0; d < MAX_DONORS; d++) {
+                address[d] = memory.donorAddress(d);
+                id[d] = memory.poolId(d);
+                if (address[d] != null && id[d] != PoolRef.NO_POOL) {
+                    to[d] = add(ClientConfig.parseNodes(address[d]).get(0)).index;
+                }
+            }
+            synchronized (pool.extents.lock()) {
+                for (int d = 0; d < MAX_DONORS; d++) {
+                    pool.clearIdOn(d);
+                }
+                pool.extents.renumberDonors(to);
+                for (int d = 0; d < MAX_DONORS; d++) {
+                    if (to[d] != ExtentMap.NONE) {
+                        pool.setIdOn(links[to[d]], id[d]);
+                    }
+                }
+                pool.extents.settleWritesOfTheDead();
+            }
+            pools.add(pool);
+            for (int d = 0; d < MAX_DONORS; d++) {
+                if (to[d] != ExtentMap.NONE) {
+                    DonorLink link = links[to[d]];
+                    link.markResumed();
+                    link.closeConnections(); // opened again, fenced, by the watcher
+                }
+            }
         }
     }
 
@@ -310,7 +352,7 @@ final class DonorSet implements AutoCloseable {
                         markDown(links[d], e.getMessage());
                     }
                 }
-                pool.setIdOn(d, PoolRef.NO_POOL);
+                pool.clearIdOn(d);
             }
             return removed;
         }
@@ -576,7 +618,7 @@ final class DonorSet implements AutoCloseable {
                             // nothing stale to wipe
                         }
                     }
-                    pool.setIdOn(link.index, PagePoolClient.join(createOn(link, pool.spec())));
+                    pool.setIdOn(link, PagePoolClient.join(createOn(link, pool.spec())));
                     flushOwed(link, pool);
                 }
                 link.markUp();

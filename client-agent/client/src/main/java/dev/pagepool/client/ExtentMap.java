@@ -1,6 +1,6 @@
 package dev.pagepool.client;
 
-import java.util.Arrays;
+import java.nio.ByteBuffer;
 
 /**
  * Where the extents of one pool live: for each extent ({@link #EXTENT_PAGES} consecutive indexes of one object),
@@ -18,39 +18,26 @@ import java.util.Arrays;
  * re-replicator copies the whole extent to it again. Filling copies need no such mark: they are copied whole
  * before they count.
  *
- * <p>Primitive arrays and open addressing: no object per extent. Every method is synchronized; callers take the
- * lock once per batch through {@link #lock()} for the routing of many pages.
+ * <p>The entries live in a {@link PoolMemory} (the heap, or a memory-mapped file that outlives the process), at
+ * fixed offsets: no object per extent; only the hash index over them is on the heap, rebuilt when a map is
+ * loaded. Stores that belong together are ordered so that a process dying between them errs on the safe side: a
+ * copy is marked filling before it is named (never read before it was copied), named gone before its marks are
+ * cleared, and a new entry is published by the entry count after its fields. Every method is synchronized;
+ * callers take the lock once per batch through {@link #lock()} for the routing of many pages.
  */
 final class ExtentMap {
     static final int EXTENT_PAGES = 64;
     static final int MAX_REPLICAS = 3;
     static final int NONE = -1;
 
-    private long[] objects = new long[64];
-    private int[] extents = new int[64];
-    private short[] donors = filledShorts(64 * MAX_REPLICAS);
-    private byte[] filling = new byte[64];
-    private boolean[] lost = new boolean[64];
-    /**
-     * Per entry, one bit per page that may have been lost with the extent's last copy and was neither put nor
-     * flushed since: a miss of such a page is reported LOST, not as a plain miss.
-     */
-    private long[] lostPages = new long[64];
-    /** Per entry and replica slot, one bit per page that is stale on that copy. */
-    private long[] stale = new long[64 * MAX_REPLICAS];
+    private final PoolMemory memory;
+    /** The memory's buffer; replaced when a heap memory grows. */
+    private ByteBuffer b;
+    private int size;
+    /** Hash slots holding entry + 1, 0 when empty; kept at most half full. Derived from the entries. */
+    private int[] slots;
     /** Set once any page went stale: until then, writes need not clear marks. */
     private volatile boolean anyStale;
-    private int[] writesBegun = new int[64];
-    private int[] writesEnded = new int[64];
-    /**
-     * Per page, the caller's version of the last put begun, in entry order ({@link #EXTENT_PAGES} per entry). Set
-     * under the same lock as the write stamp, so a copier that finds no write in flight reads versions that match
-     * the pages on the complete copies.
-     */
-    private long[] pageVersions = new long[64 * EXTENT_PAGES];
-    private int size;
-    /** Hash slots holding entry + 1, 0 when empty; kept at most half full. */
-    private int[] slots = new int[128];
     /**
      * Operations that touch a whole object (flush_object), which entries cannot count: begun and ended. While one
      * is under way no copy is valid, as for a write of the entry itself.
@@ -58,12 +45,34 @@ final class ExtentMap {
     private int bulkBegun;
     private int bulkEnded;
 
+    ExtentMap() {
+        this(PoolMemory.onHeap());
+    }
+
+    /** The map in {@code memory}, with whatever entries it already holds. */
+    ExtentMap(PoolMemory memory) {
+        this.memory = memory;
+        this.b = memory.buffer();
+        this.size = memory.size();
+        this.slots = new int[Integer.highestOneBit(Math.max(64, size) * 4)];
+        for (int e = 0; e < size; e++) {
+            insertSlot(e);
+            for (int k = 0; k < MAX_REPLICAS; k++) {
+                anyStale |= b.getLong(at(e) + PoolMemory.STALE + 8 * k) != 0;
+            }
+        }
+    }
+
     static int extentOf(int index) {
         return Integer.divideUnsigned(index, EXTENT_PAGES);
     }
 
     Object lock() {
         return this;
+    }
+
+    PoolMemory memory() {
+        return memory;
     }
 
     synchronized int size() {
@@ -78,7 +87,7 @@ final class ExtentMap {
             if (e < 0) {
                 return NONE;
             }
-            if (objects[e] == object && extents[e] == extent) {
+            if (object(e) == object && extent(e) == extent) {
                 return e;
             }
         }
@@ -90,37 +99,61 @@ final class ExtentMap {
         if (e != NONE) {
             return e;
         }
-        if (size == objects.length) {
-            grow();
+        e = size;
+        memory.ensure(e);
+        b = memory.buffer();
+        b.putLong(at(e) + PoolMemory.OBJECT, object);
+        b.putInt(at(e) + PoolMemory.EXTENT, extent);
+        size++;
+        memory.size(size); // published after the entry's fields
+        if (size * 2 > slots.length) {
+            slots = new int[slots.length * 2];
+            for (int x = 0; x < size; x++) {
+                insertSlot(x);
+            }
+        } else {
+            insertSlot(e);
         }
-        e = size++;
-        objects[e] = object;
-        extents[e] = extent;
-        insertSlot(e);
         return e;
     }
 
     synchronized long object(int entry) {
-        return objects[entry];
+        return b.getLong(at(entry) + PoolMemory.OBJECT);
     }
 
     synchronized int extent(int entry) {
-        return extents[entry];
+        return b.getInt(at(entry) + PoolMemory.EXTENT);
     }
 
     synchronized int replica(int entry, int k) {
-        return donors[entry * MAX_REPLICAS + k];
+        return b.getShort(at(entry) + PoolMemory.DONOR + 2 * k);
+    }
+
+    private void setReplica(int entry, int k, int donor) {
+        b.putShort(at(entry) + PoolMemory.DONOR + 2 * k, (short) donor);
+    }
+
+    private int filling(int entry) {
+        return b.get(at(entry) + PoolMemory.FILLING);
+    }
+
+    private void setFilling(int entry, int bits) {
+        b.put(at(entry) + PoolMemory.FILLING, (byte) bits);
+    }
+
+    private int staleAt(int entry, int k) {
+        return at(entry) + PoolMemory.STALE + 8 * k;
     }
 
     synchronized boolean isFilling(int entry, int k) {
-        return (filling[entry] & (1 << k)) != 0;
+        return (filling(entry) & (1 << k)) != 0;
     }
 
     /** Replicas placed, complete or filling. */
     synchronized int replicaCount(int entry) {
         int n = 0;
         for (int k = 0; k < MAX_REPLICAS; k++) {
-            n += donors[entry * MAX_REPLICAS + k] != NONE ? 1 : 0;
+            n += replica(entry, k) != NONE ? 1 : 0;
         }
         return n;
     }
@@ -128,7 +161,7 @@ final class ExtentMap {
     synchronized int completeCount(int entry) {
         int n = 0;
         for (int k = 0; k < MAX_REPLICAS; k++) {
-            n += donors[entry * MAX_REPLICAS + k] != NONE && !isFilling(entry, k) ? 1 : 0;
+            n += replica(entry, k) != NONE && !isFilling(entry, k) ? 1 : 0;
         }
         return n;
     }
@@ -140,10 +173,11 @@ final class ExtentMap {
     /** Adds a replica on {@code donor}; returns its slot, or {@link #NONE} when the entry is full. */
     synchronized int addReplica(int entry, int donor, boolean fill) {
         for (int k = 0; k < MAX_REPLICAS; k++) {
-            if (donors[entry * MAX_REPLICAS + k] == NONE) {
-                donors[entry * MAX_REPLICAS + k] = (short) donor;
-                filling[entry] = (byte) (fill ? filling[entry] | (1 << k) : filling[entry] & ~(1 << k));
-                stale[entry * MAX_REPLICAS + k] = 0;
+            if (replica(entry, k) == NONE) {
+                // Marked (filling, no stale page) before it is named: a copy is never taken for complete by mistake.
+                setFilling(entry, fill ? filling(entry) | (1 << k) : filling(entry) & ~(1 << k));
+                b.putLong(staleAt(entry, k), 0);
+                setReplica(entry, k, donor);
                 return k;
             }
         }
@@ -157,7 +191,7 @@ final class ExtentMap {
     synchronized void markStale(int entry, int donor, int index) {
         int k = slotOf(entry, donor);
         if (k >= 0 && !isFilling(entry, k)) {
-            stale[entry * MAX_REPLICAS + k] |= 1L << Integer.remainderUnsigned(index, EXTENT_PAGES);
+            b.putLong(staleAt(entry, k), b.getLong(staleAt(entry, k)) | bit(index));
             anyStale = true;
         }
     }
@@ -165,9 +199,9 @@ final class ExtentMap {
     /** Marks every page of every extent of {@code object} stale on {@code donor}: a flush_object missed it. */
     synchronized void markObjectStale(long object, int donor) {
         for (int e = 0; e < size; e++) {
-            int k = objects[e] == object ? slotOf(e, donor) : NONE;
+            int k = object(e) == object ? slotOf(e, donor) : NONE;
             if (k >= 0 && !isFilling(e, k)) {
-                stale[e * MAX_REPLICAS + k] = -1L;
+                b.putLong(staleAt(e, k), -1L);
                 anyStale = true;
             }
         }
@@ -175,23 +209,22 @@ final class ExtentMap {
 
     /** A write of page {@code index} reached the copies on the donors of {@code donorMask}: it is known there again. */
     synchronized void clearStale(int entry, long donorMask, int index) {
-        long bit = 1L << Integer.remainderUnsigned(index, EXTENT_PAGES);
         for (int k = 0; k < MAX_REPLICAS; k++) {
-            int d = donors[entry * MAX_REPLICAS + k];
+            int d = replica(entry, k);
             if (d != NONE && (donorMask & (1L << d)) != 0) {
-                stale[entry * MAX_REPLICAS + k] &= ~bit;
+                b.putLong(staleAt(entry, k), b.getLong(staleAt(entry, k)) & ~bit(index));
             }
         }
     }
 
     /** Whether page {@code index} is stale on the copy in replica slot {@code k}. */
     synchronized boolean isStale(int entry, int k, int index) {
-        return (stale[entry * MAX_REPLICAS + k] & (1L << Integer.remainderUnsigned(index, EXTENT_PAGES))) != 0;
+        return (b.getLong(staleAt(entry, k)) & bit(index)) != 0;
     }
 
     /** Whether the copy in replica slot {@code k} has any stale page. */
     synchronized boolean hasStale(int entry, int k) {
-        return stale[entry * MAX_REPLICAS + k] != 0;
+        return b.getLong(staleAt(entry, k)) != 0;
     }
 
     boolean mayHaveStale() {
@@ -203,8 +236,7 @@ final class ExtentMap {
         for (int e = 0; e < size; e++) {
             int k = slotOf(e, donor);
             if (k >= 0 && isFilling(e, k)) {
-                donors[e * MAX_REPLICAS + k] = NONE;
-                filling[e] = (byte) (filling[e] & ~(1 << k));
+                clearSlot(e, k);
             }
         }
     }
@@ -216,24 +248,29 @@ final class ExtentMap {
     synchronized void refill(int entry, int donor) {
         int k = slotOf(entry, donor);
         if (k >= 0) {
-            filling[entry] = (byte) (filling[entry] | (1 << k));
-            stale[entry * MAX_REPLICAS + k] = 0;
+            setFilling(entry, filling(entry) | (1 << k));
+            b.putLong(staleAt(entry, k), 0);
         }
     }
 
     synchronized void markComplete(int entry, int donor) {
         int k = slotOf(entry, donor);
         if (k >= 0) {
-            filling[entry] = (byte) (filling[entry] & ~(1 << k));
+            setFilling(entry, filling(entry) & ~(1 << k));
         }
     }
 
     synchronized void removeReplica(int entry, int donor) {
         int k = slotOf(entry, donor);
         if (k >= 0) {
-            donors[entry * MAX_REPLICAS + k] = NONE;
-            filling[entry] = (byte) (filling[entry] & ~(1 << k));
+            clearSlot(entry, k);
         }
+    }
+
+    /** Unnames the copy in slot {@code k} first, then clears its marks: a half-done change is a copy gone. */
+    private void clearSlot(int entry, int k) {
+        setReplica(entry, k, NONE);
+        setFilling(entry, filling(entry) & ~(1 << k));
     }
 
     /**
@@ -244,23 +281,7 @@ final class ExtentMap {
     synchronized int dropDonor(int donor) {
         int lostNow = 0;
         for (int e = 0; e < size; e++) {
-            int k = slotOf(e, donor);
-            if (k < 0) {
-                continue;
-            }
-            boolean wasComplete = !isFilling(e, k);
-            donors[e * MAX_REPLICAS + k] = NONE;
-            filling[e] = (byte) (filling[e] & ~(1 << k));
-            if (wasComplete && completeCount(e) == 0 && !lost[e]) {
-                lost[e] = true;
-                lostPages[e] = -1L;
-                lostNow++;
-                // Filling replicas never received the old pages: they cannot stand in for the lost ones.
-                for (int j = 0; j < MAX_REPLICAS; j++) {
-                    donors[e * MAX_REPLICAS + j] = NONE;
-                }
-                filling[e] = 0;
-            }
+            lostNow += dropSlot(e, slotOf(e, donor)) ? 1 : 0;
         }
         return lostNow;
     }
@@ -271,20 +292,22 @@ final class ExtentMap {
      * copy with it.
      */
     synchronized boolean dropCopy(int entry, int donor) {
-        int k = slotOf(entry, donor);
+        return dropSlot(entry, slotOf(entry, donor));
+    }
+
+    private boolean dropSlot(int e, int k) {
         if (k < 0) {
             return false;
         }
-        boolean wasComplete = !isFilling(entry, k);
-        donors[entry * MAX_REPLICAS + k] = NONE;
-        filling[entry] = (byte) (filling[entry] & ~(1 << k));
-        if (wasComplete && completeCount(entry) == 0 && !lost[entry]) {
-            lost[entry] = true;
-            lostPages[entry] = -1L;
+        boolean wasComplete = !isFilling(e, k);
+        clearSlot(e, k);
+        if (wasComplete && completeCount(e) == 0 && !isLost(e)) {
+            b.putLong(at(e) + PoolMemory.LOST_PAGES, -1L);
+            b.put(at(e) + PoolMemory.LOST, (byte) 1);
+            // Filling replicas never received the old pages: they cannot stand in for the lost ones.
             for (int j = 0; j < MAX_REPLICAS; j++) {
-                donors[entry * MAX_REPLICAS + j] = NONE;
+                clearSlot(e, j);
             }
-            filling[entry] = 0;
             return true;
         }
         return false;
@@ -296,35 +319,102 @@ final class ExtentMap {
      * the new copies are re-replicated like any others.
      */
     synchronized boolean isLost(int entry) {
-        return lost[entry];
+        return b.get(at(entry) + PoolMemory.LOST) != 0;
     }
 
     synchronized void beginWrite(int entry) {
-        writesBegun[entry]++;
+        b.putInt(at(entry) + PoolMemory.WRITES_BEGUN, b.getInt(at(entry) + PoolMemory.WRITES_BEGUN) + 1);
     }
 
     synchronized void endWrite(int entry) {
-        writesEnded[entry]++;
+        b.putInt(at(entry) + PoolMemory.WRITES_ENDED, b.getInt(at(entry) + PoolMemory.WRITES_ENDED) + 1);
+    }
+
+    /** Whether a write of the entry was under way: begun and not ended (after a restart: when the process died). */
+    synchronized boolean writeUnderWay(int entry) {
+        return b.getInt(at(entry) + PoolMemory.WRITES_BEGUN) != b.getInt(at(entry) + PoolMemory.WRITES_ENDED);
+    }
+
+    /** Forgets writes that will never end: those of a process that died. */
+    synchronized void settleWrites(int entry) {
+        b.putInt(at(entry) + PoolMemory.WRITES_ENDED, b.getInt(at(entry) + PoolMemory.WRITES_BEGUN));
+    }
+
+    /**
+     * Renumbers the donors of every copy: {@code to[old]} is the donor's index now, {@link #NONE} for a donor
+     * that is not known any more, whose copies are forgotten (an extent left without one is lost).
+     */
+    synchronized void renumberDonors(int[] to) {
+        for (int e = 0; e < size; e++) {
+            for (int k = 0; k < MAX_REPLICAS; k++) {
+                int d = replica(e, k);
+                if (d != NONE && to[d] == NONE) {
+                    dropSlot(e, k);
+                } else if (d != NONE) {
+                    setReplica(e, k, to[d]);
+                }
+            }
+        }
+    }
+
+    /**
+     * After the death of the process that wrote the map: an extent with a write under way may have copies that
+     * disagree about its pages (some took the write, some not). One complete copy is kept as it is; the others are
+     * made filling, to be copied whole from it. Either version of such a page is right to read: its write was
+     * never acknowledged, and the block device's client sends it again.
+     */
+    synchronized void settleWritesOfTheDead() {
+        for (int e = 0; e < size; e++) {
+            if (!writeUnderWay(e)) {
+                continue;
+            }
+            settleWrites(e);
+            boolean kept = false;
+            for (int k = 0; k < MAX_REPLICAS; k++) {
+                if (replica(e, k) == NONE || isFilling(e, k)) {
+                    continue;
+                }
+                if (kept) {
+                    refill(e, replica(e, k));
+                }
+                kept = true;
+            }
+        }
     }
 
     /** Whether page {@code index} of the entry's extent may have been lost and was not put or flushed since. */
     synchronized boolean pageLost(int entry, int index) {
-        return (lostPages[entry] & (1L << Integer.remainderUnsigned(index, EXTENT_PAGES))) != 0;
+        return (b.getLong(at(entry) + PoolMemory.LOST_PAGES) & bit(index)) != 0;
     }
 
     /** A put or flush of the page settled: from now on a miss of it is a plain miss. */
     synchronized void clearPageLost(int entry, int index) {
-        lostPages[entry] &= ~(1L << Integer.remainderUnsigned(index, EXTENT_PAGES));
+        int at = at(entry) + PoolMemory.LOST_PAGES;
+        long lostPages = b.getLong(at);
+        if ((lostPages & bit(index)) != 0) {
+            b.putLong(at, lostPages & ~bit(index));
+        }
     }
 
     /** Records the version of a put of page {@code index} of the entry's extent, as the put begins. */
     synchronized void setVersion(int entry, int index, long version) {
-        pageVersions[entry * EXTENT_PAGES + Integer.remainderUnsigned(index, EXTENT_PAGES)] = version;
+        b.putLong(memory.version(entry, Integer.remainderUnsigned(index, EXTENT_PAGES)), version);
     }
 
     /** The version of the last put begun of page {@code index} of the entry's extent; 0 if none carried one. */
     synchronized long version(int entry, int index) {
-        return pageVersions[entry * EXTENT_PAGES + Integer.remainderUnsigned(index, EXTENT_PAGES)];
+        return b.getLong(memory.version(entry, Integer.remainderUnsigned(index, EXTENT_PAGES)));
+    }
+
+    /** The highest version any page of the map carries: where a resumed writer's versions go on from. */
+    synchronized long maxVersion() {
+        long max = 0;
+        for (int e = 0; e < size; e++) {
+            for (int p = 0; p < EXTENT_PAGES; p++) {
+                max = Math.max(max, b.getLong(memory.version(e, p)));
+            }
+        }
+        return max;
     }
 
     synchronized void beginBulkWrite() {
@@ -341,44 +431,33 @@ final class ExtentMap {
      * copy is done.
      */
     synchronized long writeStamp(int entry) {
-        if (writesBegun[entry] != writesEnded[entry] || bulkBegun != bulkEnded) {
+        int begun = b.getInt(at(entry) + PoolMemory.WRITES_BEGUN);
+        if (begun != b.getInt(at(entry) + PoolMemory.WRITES_ENDED) || bulkBegun != bulkEnded) {
             return Long.MIN_VALUE;
         }
-        return ((long) bulkBegun << 32) | (writesBegun[entry] & 0xFFFFFFFFL);
+        return ((long) bulkBegun << 32) | (begun & 0xFFFFFFFFL);
     }
 
     private int slotOf(int entry, int donor) {
         for (int k = 0; k < MAX_REPLICAS; k++) {
-            if (donors[entry * MAX_REPLICAS + k] == donor) {
+            if (replica(entry, k) == donor) {
                 return k;
             }
         }
         return NONE;
     }
 
-    private void grow() {
-        int n = objects.length * 2;
-        objects = Arrays.copyOf(objects, n);
-        extents = Arrays.copyOf(extents, n);
-        short[] d = filledShorts(n * MAX_REPLICAS);
-        System.arraycopy(donors, 0, d, 0, donors.length);
-        donors = d;
-        filling = Arrays.copyOf(filling, n);
-        stale = Arrays.copyOf(stale, n * MAX_REPLICAS);
-        lost = Arrays.copyOf(lost, n);
-        lostPages = Arrays.copyOf(lostPages, n);
-        writesBegun = Arrays.copyOf(writesBegun, n);
-        writesEnded = Arrays.copyOf(writesEnded, n);
-        pageVersions = Arrays.copyOf(pageVersions, n * EXTENT_PAGES);
-        slots = new int[n * 2];
-        for (int e = 0; e < size; e++) {
-            insertSlot(e);
-        }
+    private static int at(int entry) {
+        return PoolMemory.entry(entry);
+    }
+
+    private static long bit(int index) {
+        return 1L << Integer.remainderUnsigned(index, EXTENT_PAGES);
     }
 
     private void insertSlot(int entry) {
         int mask = slots.length - 1;
-        int s = hash(objects[entry], extents[entry]) & mask;
+        int s = hash(object(entry), extent(entry)) & mask;
         while (slots[s] != 0) {
             s = (s + 1) & mask;
         }
@@ -391,11 +470,5 @@ final class ExtentMap {
         h *= 0xff51afd7ed558ccdL;
         h ^= h >>> 33;
         return (int) h;
-    }
-
-    private static short[] filledShorts(int n) {
-        short[] a = new short[n];
-        Arrays.fill(a, (short) NONE);
-        return a;
     }
 }

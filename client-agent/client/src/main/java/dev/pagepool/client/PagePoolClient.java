@@ -157,15 +157,42 @@ public final class PagePoolClient implements AutoCloseable {
      * joins the existing pool with the spec's UUID, presenting it on every connection as the donors require.
      */
     public PoolRef newPool(PoolSpec spec, int replicas) {
+        return newPool(spec, replicas, PoolMemory.onHeap());
+    }
+
+    /** The same, with the pool's bookkeeping in {@code memory} (formatted afresh by the caller). */
+    public PoolRef newPool(PoolSpec spec, int replicas, PoolMemory memory) {
+        checkReplicas(spec, replicas);
+        PoolRef pool = new PoolRef(spec, replicas, memory);
+        donors.create(pool);
+        return pool;
+    }
+
+    /**
+     * Resumes a private persistent pool that a process before this one made, from the bookkeeping it left in
+     * {@code memory}: the same client id is needed (see {@link ClientConfig#withClientId}), within the donors'
+     * lease. Every donor it recorded starts suspect: it is fenced (nothing the dead process still had on the wire
+     * can land afterwards) and its pool checked before its copies are read, and reads wait for that, up to the stall
+     * bound. A donor that lost the pool meanwhile is gone, with its copies. Extents that had a write under way when
+     * the process died keep one copy; the others are copied again from it.
+     */
+    public PoolRef resumePool(PoolSpec spec, int replicas, PoolMemory memory) {
+        checkReplicas(spec, replicas);
+        if (spec.shared() || !spec.persistent()) {
+            throw new IllegalArgumentException("only a private persistent pool is resumed");
+        }
+        PoolRef pool = new PoolRef(spec, replicas, memory);
+        donors.resume(pool);
+        return pool;
+    }
+
+    private static void checkReplicas(PoolSpec spec, int replicas) {
         if (replicas < 1 || replicas > ExtentMap.MAX_REPLICAS) {
             throw new IllegalArgumentException("replicas must be 1.." + ExtentMap.MAX_REPLICAS + ", got " + replicas);
         }
         if ((!spec.persistent() || spec.shared()) && replicas != 1) {
             throw new IllegalArgumentException("ephemeral and shared pools keep one copy");
         }
-        PoolRef pool = new PoolRef(spec, replicas);
-        donors.create(pool);
-        return pool;
     }
 
     /** Destroys the pool on every donor; returns the pages removed (each page counted once, not per copy). */

@@ -15,15 +15,21 @@ public final class PoolRef {
     private final PoolSpec spec;
     private final int replicas;
     private final AtomicIntegerArray donorPoolIds = new AtomicIntegerArray(DonorSet.MAX_DONORS);
-    final ExtentMap extents = new ExtentMap();
+    final ExtentMap extents;
     private final OwedFlushes owedFlushes = new OwedFlushes();
     private volatile boolean destroyed;
 
     PoolRef(PoolSpec spec, int replicas) {
+        this(spec, replicas, PoolMemory.onHeap());
+    }
+
+    /** A pool whose bookkeeping lives in {@code memory}: the ids it records there are the pool's. */
+    PoolRef(PoolSpec spec, int replicas, PoolMemory memory) {
         this.spec = spec;
         this.replicas = replicas;
+        this.extents = new ExtentMap(memory);
         for (int d = 0; d < DonorSet.MAX_DONORS; d++) {
-            donorPoolIds.set(d, NO_POOL);
+            donorPoolIds.set(d, memory.poolId(d));
         }
     }
 
@@ -51,6 +57,11 @@ public final class PoolRef {
         }
     }
 
+    /** The highest version a page of the pool carries: a resumed pool's next versions must be higher. */
+    public long maxVersion() {
+        return extents.maxVersion();
+    }
+
     /** Destroyed by this client: every later call on it is refused with NO_SUCH_POOL. */
     public boolean destroyed() {
         return destroyed;
@@ -64,7 +75,24 @@ public final class PoolRef {
         return owedFlushes;
     }
 
-    void setIdOn(int donor, int id) {
-        donorPoolIds.set(donor, id);
+    /** The pool's id on the donor of {@code link}, recorded with the donor's address in the pool's memory. */
+    void setIdOn(DonorLink link, int id) {
+        synchronized (extents.lock()) {
+            extents.memory().donor(link.index, link.addressKey(), id);
+        }
+        donorPoolIds.set(link.index, id);
+    }
+
+    /** No pool on donor {@code donor} any more. */
+    void clearIdOn(int donor) {
+        synchronized (extents.lock()) {
+            extents.memory().donor(donor, "", NO_POOL);
+        }
+        donorPoolIds.set(donor, NO_POOL);
+    }
+
+    /** The memory the pool's bookkeeping lives in. */
+    PoolMemory memory() {
+        return extents.memory();
     }
 }

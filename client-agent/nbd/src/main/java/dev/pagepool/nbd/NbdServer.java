@@ -104,6 +104,11 @@ public final class NbdServer implements AutoCloseable {
     }
 
     /** The bound port, or -1 before {@link #start()}. */
+    /** NBD connections open now: a client that has the export open (a kernel that swaps on it, say). */
+    public int connectionCount() {
+        return connections.size();
+    }
+
     public int port() {
         return port;
     }

@@ -5,6 +5,7 @@ import dev.pagepool.agent.http.AgentHttpServer;
 import dev.pagepool.agent.metrics.AgentMetrics;
 import dev.pagepool.client.PagePoolClient;
 import dev.pagepool.nbd.NbdServer;
+import dev.pagepool.agent.state.AgentState;
 import dev.pagepool.agent.swap.SwapStore;
 import dev.pagepool.agent.loop.AgentLoops;
 import io.vertx.core.Vertx;
@@ -27,8 +28,15 @@ final class AgentCommand implements Callable<Integer> {
     DonorOptions donorOptions;
     @Option(names = "--size", required = true, description = "Size of the export, e.g. 4g (a multiple of 4 KiB).")
     String size;
-    @Option(names = "--disk", required = true, description = "Local file for pages the cluster rejects or hands back (created, truncated).")
+    @Option(names = "--disk", required = true, description = "Local file for pages the cluster rejects or hands back "
+        + "(created, and emptied when the export starts empty; kept as it is when the export is resumed).")
     Path disk;
+    @Option(names = "--state", defaultValue = "/run/pagepool", description = "Directory of the agent's state file "
+        + "(<export>.state, memory-mapped; default ${DEFAULT-VALUE}, meant to be tmpfs). An agent started again with "
+        + "the same state resumes the same export: its pool on the donors, its slots, its disk file.")
+    Path stateDir;
+    @Option(names = "--fresh", description = "Start an empty export, discarding any state a previous agent left.")
+    boolean fresh;
     @Option(names = "--nbd", defaultValue = "127.0.0.1:10809", description = "Where the NBD server listens (default ${DEFAULT-VALUE}).")
     String nbd;
     @Option(names = "--export", defaultValue = NbdServer.DEFAULT_EXPORT, description = "Export name (default ${DEFAULT-VALUE}).")
@@ -80,8 +88,9 @@ final class AgentCommand implements Callable<Integer> {
         Vertx vertx = AgentLoops.create(eventLoops, spinMicros);
         try {
             try (DonorNodes donors = donorOptions.resolve();
-                 PagePoolClient client = donorOptions.connect(donors, 2, vertx, stallTimeout);
-                 SwapStore swap = SwapStore.open(client, bytes, disk, replicas)) {
+                 AgentState state = StartState.of(stateDir, new AgentState.Export(export, bytes, disk), fresh, replicas);
+                 PagePoolClient client = donorOptions.connect(donors, 2, vertx, stallTimeout, state.clientId());
+                 SwapStore swap = SwapStore.open(client, state, new AgentState.Export(export, bytes, disk))) {
                 AgentMetrics metrics = new AgentMetrics(swap, client);
                 NbdServer server = new NbdServer(vertx, swap, export, nbdAt.host(), nbdAt.port(), ByteSize.parse(reserve).bytes())
                     .observe(metrics.nbdRequests());
@@ -97,10 +106,17 @@ final class AgentCommand implements Callable<Integer> {
                         client.upCount(), swap.pool().replicas());
                 }
                 System.out.printf("health and metrics on http://%s:%d/q/health/ready and /q/metrics%n", httpAt.host(), httpBound);
+                if (state.resumed()) {
+                    System.out.printf("resumed the export from %s: %d slot(s) in the cluster, %d on disk%n",
+                        state.path(), swap.census()[1], swap.census()[2]);
+                }
                 Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-                    // SIGTERM: stop taking requests, put what is on disk on stable storage, give the pool back. All of
-                    // it here: once the hooks are done the JVM halts, whatever the main thread had left to do. The
-                    // probes go last, so that a supervisor sees the agent alive until its pages are safe.
+                    // SIGTERM: stop taking requests, put what is on disk on stable storage; then, with no NBD client
+                    // left, give the pool back and remove the state. With a client still connected (a kernel that
+                    // swaps on the export) it is an upgrade: the pool and the state stay for the next agent, within
+                    // the donors' lease. All of it here: once the hooks are done the JVM halts. The probes go last,
+                    // so that a supervisor sees the agent alive until its pages are safe.
+                    boolean upgrade = server.connectionCount() > 0;
                     server.close();
                     // Requests the closed connections left under way finish first: a put that reached a donor after
                     // its pool was destroyed would otherwise leave its page there, owned by nobody.
@@ -112,7 +128,13 @@ final class AgentCommand implements Callable<Integer> {
                         Thread.currentThread().interrupt();
                     }
                     swap.flush().join();
-                    client.destroyPool(swap.pool());
+                    if (upgrade) {
+                        System.out.println("an NBD client is still connected: the export, its pool and " + state.path()
+                            + " are kept for the next agent (start it with the same arguments within the donors' lease)");
+                    } else {
+                        client.destroyPool(swap.pool());
+                        state.delete();
+                    }
                     probes.close();
                     System.out.println("agent stopped: " + swap.counters().snapshot());
                     stopped.countDown();

@@ -26,12 +26,16 @@ final class DonorOptions {
 
     /** The same, on the caller's Vert.x: its event loops then serve the client's connections too. */
     PagePoolClient connect(DonorNodes donors, int connections, io.vertx.core.Vertx vertx) {
-        return connect(donors, connections, vertx, ClientConfig.DEFAULT_STALL_TIMEOUT);
+        return donors.connect(config(donors, connections), vertx);
     }
 
-    /** The same, with the bound on waiting for silent donors ({@code --stall-timeout}). */
-    PagePoolClient connect(DonorNodes donors, int connections, io.vertx.core.Vertx vertx, java.time.Duration stallTimeout) {
-        return donors.connect(config(donors, connections).withStallTimeout(stallTimeout), vertx);
+    /**
+     * The same, with the bound on waiting for silent donors ({@code --stall-timeout}) and the client id the pools
+     * belong to (an agent's, kept in its state so that a restarted agent finds them).
+     */
+    PagePoolClient connect(DonorNodes donors, int connections, io.vertx.core.Vertx vertx, java.time.Duration stallTimeout,
+                           long clientId) {
+        return donors.connect(config(donors, connections).withStallTimeout(stallTimeout).withClientId(clientId), vertx);
     }
 
     private ClientConfig config(DonorNodes donors, int connections) {

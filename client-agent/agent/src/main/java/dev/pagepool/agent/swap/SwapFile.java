@@ -17,12 +17,17 @@ final class SwapFile implements AutoCloseable {
     private final Path path;
     private final FileChannel channel;
 
-    SwapFile(Path path, long slots) {
+    /**
+     * The file at {@code path}: emptied for a new device ({@code fresh}), kept as it is for a device an agent
+     * resumes after its predecessor died, whose slots on disk are still the kernel's pages.
+     */
+    SwapFile(Path path, boolean fresh) {
         this.path = path;
         try {
-            // Swap holds nothing across restarts: whatever the file held is garbage, and it is truncated.
-            this.channel = FileChannel.open(path, StandardOpenOption.CREATE, StandardOpenOption.READ,
-                StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING);
+            this.channel = fresh
+                ? FileChannel.open(path, StandardOpenOption.CREATE, StandardOpenOption.READ, StandardOpenOption.WRITE,
+                    StandardOpenOption.TRUNCATE_EXISTING)
+                : FileChannel.open(path, StandardOpenOption.READ, StandardOpenOption.WRITE);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot open the swap file " + path, e);
         }

@@ -1,5 +1,7 @@
 package dev.pagepool.agent.swap;
 
+import dev.pagepool.agent.state.AgentState;
+import dev.pagepool.agent.state.SlotPlaces;
 import dev.pagepool.client.PagePoolClient;
 import dev.pagepool.client.PageSlots;
 import dev.pagepool.client.PageStatus;
@@ -25,8 +27,9 @@ import java.util.concurrent.atomic.AtomicLong;
  * <p>A slot lives in the cluster (a private persistent pool, every page on {@code replicas} donors), in the disk
  * file, or nowhere. A write goes to the cluster; what the cluster rejects goes to disk; a page a donor hands back
  * goes to disk; a slot written as zeros or trimmed lives nowhere and reads as zeros. Reads go to wherever the
- * slot lives. The device starts empty by design: swap holds nothing across a reboot, and the pool and the file
- * are created afresh each time the agent starts.
+ * slot lives. Swap holds nothing across a reboot, but it outlives the agent: with an {@link AgentState} (a
+ * memory-mapped file on tmpfs) the slot map and the pool's map of copies live in that file, and an agent started
+ * again on it resumes the same device, its pool on the donors and its disk file as they were.
  *
  * <p>One order per slot ({@link SlotOrder}): writes, trims and hand-backs of a slot run one after the other, so
  * overlapping NBD requests never leave copies disagreeing. Every write carries a version, which the donor keeps
@@ -59,11 +62,13 @@ public final class SwapStore implements BlockDevice, AutoCloseable {
     private final ExecutorService diskIo;
     private final SwapCounters counters = new SwapCounters();
 
-    private SwapStore(PagePoolClient client, PoolRef pool, long blocks, Path diskFile) {
+    private SwapStore(PagePoolClient client, PoolRef pool, SlotPlaces places, Path diskFile, boolean fresh) {
         this.client = client;
         this.pool = pool;
-        this.slots = new SlotMap(blocks);
-        this.disk = new SwapFile(diskFile, blocks);
+        this.slots = new SlotMap(places);
+        this.disk = new SwapFile(diskFile, fresh);
+        // Versions only grow, across a restart too: a page handed back must never match a newer write by chance.
+        this.nextVersion.set(fresh ? 0 : pool.maxVersion());
         this.diskIo = Executors.newFixedThreadPool(2, r -> {
             Thread t = new Thread(r, "pagepool-swap-disk");
             t.setDaemon(true);
@@ -73,19 +78,42 @@ public final class SwapStore implements BlockDevice, AutoCloseable {
 
     /**
      * A swap device of {@code sizeBytes} (a multiple of 4 KiB) on a new persistent pool of {@code client} with
-     * {@code replicas} copies (0: the client's default), falling back to {@code diskFile}.
+     * {@code replicas} copies (0: the client's default), falling back to {@code diskFile}; its state lives in this
+     * process only.
      */
     public static SwapStore open(PagePoolClient client, long sizeBytes, Path diskFile, int replicas) {
+        checkSize(sizeBytes);
+        PoolSpec spec = PoolSpec.privatePool(true);
+        PoolRef pool = replicas == 0 ? client.newPool(spec) : client.newPool(spec, replicas);
+        return attach(client, new SwapStore(client, pool, SlotPlaces.inProcess(sizeBytes / BLOCK_BYTES), diskFile, true));
+    }
+
+    /**
+     * A swap device whose state lives in {@code state}: a new one on a new pool when the state was made now, or
+     * the device a previous agent served, resumed (its pool on the donors, its slots, its disk file) when the state
+     * was left by it. The client must use the state's client id.
+     */
+    public static SwapStore open(PagePoolClient client, AgentState state, AgentState.Export export) {
+        checkSize(export.sizeBytes());
+        PoolSpec spec = PoolSpec.privatePool(true);
+        PoolRef pool = state.resumed()
+            ? client.resumePool(spec, state.replicas(), state.pool())
+            : client.newPool(spec, state.replicas(), state.pool());
+        return attach(client, new SwapStore(client, pool, state.slots(), export.disk(), !state.resumed()));
+    }
+
+    private static void checkSize(long sizeBytes) {
         if (sizeBytes <= 0 || sizeBytes % BLOCK_BYTES != 0) {
             throw new IllegalArgumentException("the swap size must be a positive multiple of 4 KiB, got " + sizeBytes);
         }
         if (sizeBytes / BLOCK_BYTES > 0xFFFFFFFFL) {
             throw new IllegalArgumentException("a swap device holds at most 2^32 slots (16 TiB)");
         }
-        PoolSpec spec = PoolSpec.privatePool(true);
-        PoolRef pool = replicas == 0 ? client.newPool(spec) : client.newPool(spec, replicas);
-        SwapStore store = new SwapStore(client, pool, sizeBytes / BLOCK_BYTES, diskFile);
-        // This agent is the disk-writing peer of its own pool: donors under pressure give its pages back here.
+    }
+
+    /** This agent is the disk-writing peer of its own pool: donors under pressure give its pages back here. */
+    private static SwapStore attach(PagePoolClient client, SwapStore store) {
+        PoolRef pool = store.pool;
         client.onHandback((p, object, index, version, page) -> p == pool && object == OBJECT
             && store.takeHandedBack(index & 0xFFFFFFFFL, version, page));
         return store;
