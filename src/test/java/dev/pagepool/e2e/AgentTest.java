@@ -10,6 +10,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.pagepool.agent.launch.DonorProcess;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
 import java.util.stream.Collectors;
@@ -22,6 +23,8 @@ import org.junit.jupiter.api.io.TempDir;
  * pooled cluster RAM, with donors killed and squeezed meanwhile.
  */
 class AgentTest {
+    private static final int PAGE = 4096;
+
     private static String nodes(DonorCluster cluster) {
         return cluster.dataAddresses().stream().map(a -> a.getHostString() + ":" + a.getPort()).collect(Collectors.joining(","));
     }
@@ -70,20 +73,20 @@ class AgentTest {
              AgentProcess agent = AgentProcess.start(List.of("--nodes", nodes(cluster), "--size", "256m",
                  "--disk", dir.resolve("swap.img").toString(), "--replicas", "2"))) {
             DonorProcess victim = cluster.donor(1);
-            Thread killer = new Thread(() -> {
+            try (Tool.Running running = Tool.start(fio(agent.uri(), "128m").toArray(String[]::new))) {
                 long deadline = System.nanoTime() + 60_000_000_000L;
-                while (storedPages(victim) < 2000 && System.nanoTime() < deadline) {
+                while (storedPages(victim) < 2000 && System.nanoTime() < deadline && running.isAlive()) {
                     sleep(20);
                 }
+                // A kill after fio ended would prove nothing about the writes and verifies it made.
+                assertTrue(running.isAlive(), "fio was still running when the donor was killed");
                 victim.kill();
-            });
-            killer.start();
-            Tool fio = Tool.run(240, fio(agent.uri(), "128m").toArray(String[]::new));
-            killer.join();
-            assertFalse(victim.isAlive(), "the donor was killed during the run");
-            fio.ok();
-            JsonNode job = new ObjectMapper().readTree(fio.output().substring(fio.output().indexOf('{'))).get("jobs").get(0);
-            assertEquals(0, job.get("error").asInt(), fio.output());
+                Tool fio = running.finish(240).ok();
+                assertFalse(victim.isAlive(), "the donor was killed during the run");
+                JsonNode job = new ObjectMapper().readTree(fio.output().substring(fio.output().indexOf('{')))
+                    .get("jobs").get(0);
+                assertEquals(0, job.get("error").asInt(), fio.output());
+            }
         }
     }
 
@@ -121,10 +124,15 @@ class AgentTest {
         try (DonorProcess donor = Donors.start(Donors.lone("handback-kill", "", "96m").with("pagepool.node.lease", "3s"))) {
             String node = donor.dataEndpoint();
             long held;
+            // Known contents, so that what the hand-back moved can be compared byte for byte, not only counted.
+            byte[] data = new byte[64 << 20];
+            new Random(11).nextBytes(data);
+            Path in = dir.resolve("in.bin");
+            Files.write(in, data);
+            Path disk = dir.resolve("a.img");
             try (AgentProcess agent = AgentProcess.start(List.of("--nodes", node, "--size", "128m",
-                    "--disk", dir.resolve("a.img").toString(), "--replicas", "1"))) {
-                Tool.run(120, "fio", "--name=fill", "--ioengine=nbd", "--uri=" + agent.uri(), "--rw=write", "--bs=64k",
-                    "--iodepth=8", "--size=64m", "--output-format=terse").ok();
+                    "--disk", disk.toString(), "--replicas", "1"))) {
+                Tool.run(120, "nbdcopy", in.toString(), agent.uri()).ok();
                 JsonNode before = stats(donor);
                 held = before.get("pages_persistent").asLong();
                 assertTrue(held > 10_000, before.toString());
@@ -145,6 +153,14 @@ class AgentTest {
             assertTrue(handedBack > 0 && kept > 0, "the kill landed in the middle of the hand-back: " + after);
             // Every page is either acknowledged by the agent or still on the donor: none lost, none freed twice.
             assertEquals(held, handedBack + kept, after.toString());
+            // The agent acknowledges a handed-back page once it is in its disk file (slot s at byte s * 4096): the
+            // pages rejected during the copy and every acknowledged one are there, as written. A page written but
+            // not yet acknowledged at the kill may be there too, so this is a lower bound.
+            long rejectedAtCopy = data.length / PAGE - held;
+            long onDisk = pagesOnDisk(disk, data);
+            System.out.printf("[handback-kill] %d pages in the agent's disk file, all as written%n", onDisk);
+            assertTrue(onDisk >= rejectedAtCopy + handedBack, "every acknowledged page reached the disk file: "
+                + onDisk + " < " + rejectedAtCopy + " + " + handedBack);
             // The dead agent's lease runs out and its pool goes: no memory stays pinned.
             long deadline = System.nanoTime() + 60_000_000_000L;
             while (stats(donor).get("pages_persistent").asLong() > 0 && System.nanoTime() < deadline) {
@@ -157,6 +173,26 @@ class AgentTest {
                 Tool.run(180, fio(again.uri(), "32m").toArray(String[]::new)).ok();
             }
         }
+    }
+
+    /**
+     * The pages of the agent's disk file that were written (not all zeros, which random data never is), after
+     * checking each holds the bytes written at its offset of the export.
+     */
+    private static long pagesOnDisk(Path disk, byte[] data) throws Exception {
+        byte[] file = Files.readAllBytes(disk);
+        assertTrue(file.length <= data.length, "the disk file holds only slots that were written: " + file.length);
+        byte[] zeros = new byte[PAGE];
+        long written = 0;
+        for (int at = 0; at + PAGE <= file.length; at += PAGE) {
+            if (Arrays.equals(file, at, at + PAGE, zeros, 0, PAGE)) {
+                continue;
+            }
+            assertTrue(Arrays.equals(file, at, at + PAGE, data, at, at + PAGE),
+                "slot " + at / PAGE + " of the disk file holds other bytes than were written there");
+            written++;
+        }
+        return written;
     }
 
     private static JsonNode stats(DonorProcess donor) throws Exception {

@@ -61,9 +61,12 @@ class BenchCommandTest {
             assertTrue(json.has(key), "JSON lacks " + key + ": " + json);
         }
         assertEquals(pages, json.get("pages").asLong());
-        assertEquals(0, json.get("mismatches").asLong());
-        assertEquals(0, json.get("missing").asLong());
-        assertEquals(pages, json.get("verified").asLong() + json.get("rejected").asLong());
+        assertEquals(0, json.get("mismatches").asLong(), json.toString());
+        assertEquals(0, json.get("missing").asLong(), json.toString());
+        // Every run has room for all its pages (a killed donor's pages are placed again on the survivors): a
+        // rejected put is a put the client gave up on, not the donors' right to refuse.
+        assertEquals(0, json.get("rejected").asLong(), json.toString());
+        assertEquals(pages, json.get("verified").asLong(), json.toString());
         assertTrue(json.get("ops_per_sec_put").asLong() > 0 && json.get("ops_per_sec_get").asLong() > 0);
     }
 

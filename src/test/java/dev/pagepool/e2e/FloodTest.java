@@ -14,6 +14,7 @@ import dev.pagepool.agent.launch.DonorProcess;
 import dev.pagepool.protocol.PoolSpec;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.BitSet;
 import java.util.List;
 import java.util.SplittableRandom;
 import java.util.concurrent.CompletableFuture;
@@ -32,6 +33,10 @@ class FloodTest {
     private static final long HEAP = 256L << 20;
     /** JVM metaspace, code cache, thread stacks, GC structures, the page index: what the README states. */
     private static final long OVERHEAD = 256L << 20;
+    /** The first test's flooders: objects 100 on, 1,000 rounds of 64 pages: 256 MiB each, 12x the budget in all. */
+    private static final long FLOOD_OBJECT = 100;
+    private static final int FLOOD_BATCH = 64;
+    private static final int FLOOD_ROUNDS = 1000;
 
     @Test
     @Timeout(180)
@@ -57,21 +62,18 @@ class FloodTest {
             AtomicLong rejected = new AtomicLong();
             AtomicLong accepted = new AtomicLong();
             CompletableFuture<?>[] flooders = new CompletableFuture<?>[3];
+            BitSet[] acceptedPages = new BitSet[flooders.length];
             for (int t = 0; t < flooders.length; t++) {
-                long object = 100 + t;
+                long object = FLOOD_OBJECT + t;
+                BitSet mine = acceptedPages[t] = new BitSet();
                 flooders[t] = CompletableFuture.runAsync(() -> {
-                    byte[] data = new byte[64 * P];
-                    long[] obj = new long[64];
-                    int[] idx = new int[64];
-                    java.util.Arrays.fill(obj, object);
-                    SplittableRandom r = new SplittableRandom(object);
-                    for (int round = 0; round < 1000; round++) { // 256 MiB per thread, 12x the budget in all
-                        r.nextBytes(data);
-                        for (int j = 0; j < 64; j++) {
-                            idx[j] = round * 64 + j;
-                        }
-                        for (PageStatus s : client.putBatch(pool, obj, idx, data, 64)) {
-                            (s == PageStatus.OK ? accepted : rejected).incrementAndGet();
+                    FloodPages pages = new FloodPages(object);
+                    for (int round = 0; round < FLOOD_ROUNDS; round++) {
+                        pages.round(round);
+                        PageStatus[] put = client.putBatch(pool, pages.objects, pages.indexes, pages.data, FLOOD_BATCH);
+                        for (int j = 0; j < FLOOD_BATCH; j++) {
+                            (put[j] == PageStatus.OK ? accepted : rejected).incrementAndGet();
+                            mine.set(pages.indexes[j], put[j] == PageStatus.OK);
                         }
                     }
                 });
@@ -95,6 +97,23 @@ class FloodTest {
             }
             CompletableFuture.allOf(flooders).join();
             assertTrue(donor.isAlive());
+            // What the donor accepted under pressure it keeps, byte for byte; what it rejected, it does not have.
+            for (int t = 0; t < flooders.length; t++) {
+                readBackFlood(client, pool, FLOOD_OBJECT + t, acceptedPages[t]);
+            }
+            // The kept pages: the first half still there as put, the flushed ones gone, the rest (if the flood
+            // ended before every flush was sent) still there.
+            byte[] after = new byte[kept * P];
+            PageStatus[] keptNow = client.getBatch(pool, objects, indexes, kept, false, after);
+            for (int i = 0; i < kept; i++) {
+                if (i >= kept / 2 && i < kept / 2 + flushes) {
+                    assertEquals(PageStatus.MISS, keptNow[i], "page " + i + " was flushed during the flood");
+                } else {
+                    assertEquals(PageStatus.OK, keptNow[i], "page " + i + " after the flood");
+                    assertArrayEquals(java.util.Arrays.copyOfRange(keptPages, i * P, (i + 1) * P),
+                        java.util.Arrays.copyOfRange(after, i * P, (i + 1) * P), "page " + i + " after the flood");
+                }
+            }
             JsonNode stats = new ObjectMapper().readTree(Donors.http(donor, "GET", "/admin/stats", TOKEN, null).body());
             System.out.printf("[flood] %d pages accepted, %d rejected; %d gets and %d flushes served meanwhile; "
                     + "donor RSS at most %d MiB for a %d MiB budget (%s)%n", accepted.get(), rejected.get(), gets, flushes,
@@ -175,6 +194,47 @@ class FloodTest {
             assertTrue(accepted.get() <= maxPages, "no more pages than the cap were taken");
             long bound = CAPACITY + stats.get("reserve_bytes").asLong() + heap + OVERHEAD;
             assertTrue(maxRss <= bound, "resident " + (maxRss >> 20) + " MiB within " + (bound >> 20) + " MiB");
+        }
+    }
+
+    /** One flooder's pages, round by round: the same random bytes at the same indexes each time it is made. */
+    private static final class FloodPages {
+        final byte[] data = new byte[FLOOD_BATCH * P];
+        final long[] objects = new long[FLOOD_BATCH];
+        final int[] indexes = new int[FLOOD_BATCH];
+        private final SplittableRandom random;
+
+        FloodPages(long object) {
+            java.util.Arrays.fill(objects, object);
+            random = new SplittableRandom(object);
+        }
+
+        /** Moves to the pages of {@code round}, at indexes {@code round * FLOOD_BATCH} on; rounds go in order. */
+        void round(int round) {
+            random.nextBytes(data);
+            for (int j = 0; j < FLOOD_BATCH; j++) {
+                indexes[j] = round * FLOOD_BATCH + j;
+            }
+        }
+    }
+
+    /** Gets every page a flooder put, replaying its rounds: the accepted ones hit with their bytes, the others miss. */
+    private static void readBackFlood(PagePoolClient client, PoolRef pool, long object, BitSet accepted) {
+        FloodPages pages = new FloodPages(object);
+        byte[] got = new byte[FLOOD_BATCH * P];
+        for (int round = 0; round < FLOOD_ROUNDS; round++) {
+            pages.round(round);
+            PageStatus[] st = client.getBatch(pool, pages.objects, pages.indexes, FLOOD_BATCH, false, got);
+            for (int j = 0; j < FLOOD_BATCH; j++) {
+                String page = "flood page " + object + "/" + pages.indexes[j];
+                if (!accepted.get(pages.indexes[j])) {
+                    assertEquals(PageStatus.MISS, st[j], page + " was rejected: nothing of it may be found");
+                    continue;
+                }
+                assertEquals(PageStatus.OK, st[j], page + " was accepted");
+                assertTrue(java.util.Arrays.equals(got, j * P, (j + 1) * P, pages.data, j * P, (j + 1) * P),
+                    page + " reads back as put");
+            }
         }
     }
 

@@ -5,6 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.pagepool.client.ClientConfig;
 import dev.pagepool.client.PagePoolClient;
 import dev.pagepool.client.PageStatus;
@@ -118,13 +120,29 @@ class HostileClientTest {
         assertTrue(stats.contains("\"reserve_used_bytes\":0"), "no reserve buffer left held: " + stats);
     }
 
-    @Test
-    void garbageOnTheDataPortIsRefusedAsMalformed() throws Exception {
+    /** An HTTP request on the data port: not a frame, so refused as MALFORMED and the connection closed. */
+    private static void sendHttpToTheDataPort() throws Exception {
         try (RawConnection c = new RawConnection(donor.dataAddress())) {
             c.send("GET / HTTP/1.1\r\nHost: donor\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
             assertEquals(Status.MALFORMED, c.next().header().status());
             assertTrue(c.closedByDonor());
         }
+    }
+
+    /** A frame with an opcode no version defines, on an authenticated connection: UNKNOWN_OPCODE, and it goes on. */
+    private static void sendUnknownOpcode(RawConnection c, long requestId) throws Exception {
+        ByteBuf unknown = Unpooled.buffer();
+        FrameWriter.header(unknown, 0x7E, 0, requestId, 3, 0);
+        unknown.writeBytes(new byte[] {1, 2, 3});
+        c.send(unknown);
+        RawConnection.Reply r = c.next();
+        assertEquals(requestId, r.header().requestId());
+        assertEquals(Status.UNKNOWN_OPCODE, r.header().status());
+    }
+
+    @Test
+    void garbageOnTheDataPortIsRefusedAsMalformed() throws Exception {
+        sendHttpToTheDataPort();
         try (RawConnection c = new RawConnection(donor.dataAddress())) {
             byte[] noise = new byte[256 * 1024];
             new Random(7).nextBytes(noise);
@@ -152,11 +170,7 @@ class HostileClientTest {
     @Test
     void unknownOpcodeAndMalformedBodyGetTypedErrorsAndTheConnectionGoesOn() throws Exception {
         try (RawConnection c = authenticated()) {
-            ByteBuf unknown = Unpooled.buffer();
-            FrameWriter.header(unknown, 0x7E, 0, 43, 3, 0);
-            unknown.writeBytes(new byte[] {1, 2, 3});
-            c.send(unknown);
-            assertEquals(Status.UNKNOWN_OPCODE, c.next().header().status());
+            sendUnknownOpcode(c, 43);
 
             ByteBuf lying = Unpooled.buffer();
             FrameWriter.header(lying, Opcode.PUT, 0, 44, Frame.VECTOR_PREFIX_BYTES + 10, 0);
@@ -190,10 +204,23 @@ class HostileClientTest {
         good.destroyPool(own);
     }
 
+    /** The test makes the abuse it counts, so it passes or fails alone, whichever tests ran before it. */
     @Test
     void statsCountTheAbuse() throws Exception {
-        String stats = Donors.http(donor, "GET", "/admin/stats", TOKEN, null).body();
-        assertTrue(stats.contains("\"protocol_errors\""), stats);
+        long before = protocolErrors();
+        sendHttpToTheDataPort();
+        try (RawConnection c = authenticated()) {
+            sendUnknownOpcode(c, 45);
+            assertPingWorks(c);
+        }
+        assertEquals(before + 2, protocolErrors(), "one protocol error for each of the two bad frames");
         assertEquals(401, Donors.http(donor, "GET", "/admin/stats", "wrong", null).statusCode());
+    }
+
+    private static long protocolErrors() throws Exception {
+        String stats = Donors.http(donor, "GET", "/admin/stats", TOKEN, null).body();
+        JsonNode errors = new ObjectMapper().readTree(stats).get("protocol_errors");
+        assertTrue(errors != null && errors.canConvertToLong(), "stats carry protocol_errors: " + stats);
+        return errors.asLong();
     }
 }

@@ -9,22 +9,41 @@ import java.util.concurrent.TimeUnit;
 /** A real client program (nbdinfo, nbdcopy, fio) run to completion within a bound; a missing one fails. */
 record Tool(List<String> command, int exitCode, String output) {
     static Tool run(long timeoutSeconds, String... command) throws Exception {
+        try (Running running = start(command)) {
+            return running.finish(timeoutSeconds);
+        }
+    }
+
+    /** Starts the program without waiting for it: a test can inject a fault and check it is still running. */
+    static Running start(String... command) throws IOException {
         Path log = Files.createTempFile("pagepool-tool-", ".log");
-        Process p;
         try {
-            p = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+            return new Running(List.of(command), new ProcessBuilder(command).redirectErrorStream(true)
+                .redirectOutput(log.toFile()).start(), log);
         } catch (IOException e) {
+            Files.deleteIfExists(log);
             throw new AssertionError(command[0] + " cannot run (.ci/run installs it): " + e.getMessage());
         }
-        try {
-            if (!p.waitFor(timeoutSeconds, TimeUnit.SECONDS)) {
+    }
+
+    /** A started program; closing it kills it with its children and deletes its log. */
+    record Running(List<String> command, Process process, Path log) implements AutoCloseable {
+        boolean isAlive() {
+            return process.isAlive();
+        }
+
+        Tool finish(long timeoutSeconds) throws Exception {
+            if (!process.waitFor(timeoutSeconds, TimeUnit.SECONDS)) {
                 throw new AssertionError(String.join(" ", command) + " did not finish in " + timeoutSeconds + " s:\n"
                     + Files.readString(log));
             }
-            return new Tool(List.of(command), p.exitValue(), Files.readString(log));
-        } finally {
-            p.descendants().forEach(ProcessHandle::destroyForcibly);
-            p.destroyForcibly();
+            return new Tool(command, process.exitValue(), Files.readString(log));
+        }
+
+        @Override
+        public void close() throws IOException {
+            process.descendants().forEach(ProcessHandle::destroyForcibly);
+            process.destroyForcibly();
             Files.deleteIfExists(log);
         }
     }

@@ -17,7 +17,10 @@ import io.quarkus.test.junit.QuarkusTest;
 import io.quarkus.test.junit.TestProfile;
 import io.restassured.http.ContentType;
 import jakarta.inject.Inject;
+import java.io.IOException;
 import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import java.util.Set;
 import java.util.SplittableRandom;
 import java.util.concurrent.TimeUnit;
@@ -38,9 +41,32 @@ class HandbackEndToEndTest {
     @Inject
     DataServer server;
 
+    /** The pools each test made, with the client id that owns them. */
+    private final Map<Integer, Long> pools = new LinkedHashMap<>();
+
+    /**
+     * Gives the budget back and destroys the test's pools, whether it passed or failed: no later test inherits its
+     * pages, nor the pressure they put on the donor.
+     */
     @AfterEach
-    void restoreCapacity() {
-        capacity(CAPACITY);
+    void cleanUp() throws IOException {
+        try {
+            capacity(CAPACITY);
+        } finally {
+            for (Map.Entry<Integer, Long> pool : pools.entrySet()) {
+                try (RawClient owner = new RawClient(server.port())) {
+                    owner.hello(pool.getValue());
+                    owner.destroyPool(pool.getKey());
+                }
+            }
+        }
+    }
+
+    /** A persistent pool of {@code client}'s, destroyed after the test. */
+    private int newPool(RawClient client) throws IOException {
+        int pool = client.newPool(true);
+        pools.put(pool, client.clientId());
+        return pool;
     }
 
     private static void capacity(long bytes) {
@@ -75,7 +101,7 @@ class HandbackEndToEndTest {
         long bytesBefore = stat("handed_back_bytes");
         try (RawClient client = new RawClient(server.port())) {
             client.hello(1001);
-            int pool = client.newPool(true);
+            int pool = newPool(client);
             assertAllOk(client.put(pool, 7, 0, data));
 
             capacity(64 * 1024); // far below use: MIN
@@ -114,7 +140,6 @@ class HandbackEndToEndTest {
             assertEquals(handedBackBefore + PAGES / 2, stat("handed_back"));
             assertEquals(bytesBefore + PAGES / 2 * Frame.PAGE_BYTES, stat("handed_back_bytes"));
             given().when().get("/q/health/ready").then().statusCode(200);
-            client.destroyPool(pool);
         }
     }
 
@@ -129,7 +154,7 @@ class HandbackEndToEndTest {
         try (RawClient calls = new RawClient(server.port()); RawClient other = new RawClient(server.port())) {
             calls.helloCallsOnly(1007);
             other.hello(1007);
-            int pool = calls.newPool(true);
+            int pool = newPool(calls);
             assertAllOk(calls.put(pool, 5, 0, data));
             capacity(0);
             Handback h = other.nextHandback(5000);
@@ -143,7 +168,6 @@ class HandbackEndToEndTest {
             for (int i = 0; i < data.length; i++) {
                 assertArrayEquals(data[i], calls.get(pool, 5, i), "page " + i + " was refused back, so it stays");
             }
-            calls.destroyPool(pool);
         }
     }
 
@@ -154,7 +178,7 @@ class HandbackEndToEndTest {
         long timeoutsBefore = stat("handback_timeouts");
         try (RawClient client = new RawClient(server.port())) {
             client.hello(1002);
-            int pool = client.newPool(true);
+            int pool = newPool(client);
             assertAllOk(client.put(pool, 3, 0, data));
             capacity(0);
             assertNotNull(client.nextHandback(5000), "a HANDBACK frame comes");
@@ -168,7 +192,6 @@ class HandbackEndToEndTest {
             for (int i = 0; i < data.length; i++) {
                 assertArrayEquals(data[i], client.get(pool, 3, i), "page " + i + " was never acknowledged");
             }
-            client.destroyPool(pool);
         }
     }
 
@@ -179,7 +202,7 @@ class HandbackEndToEndTest {
         byte[][] v2 = pages(1, 4);
         try (RawClient client = new RawClient(server.port())) {
             client.hello(1003);
-            int pool = client.newPool(true);
+            int pool = newPool(client);
             assertAllOk(client.put(pool, 9, 0, v1));
             capacity(0);
             Handback h = client.nextHandback(5000);
@@ -192,7 +215,6 @@ class HandbackEndToEndTest {
             for (int i = 1; i < 4; i++) {
                 assertNull(client.get(pool, 9, i), "page " + i + " was acknowledged unchanged");
             }
-            client.destroyPool(pool);
         }
     }
 
@@ -205,7 +227,7 @@ class HandbackEndToEndTest {
         long[] lastVersions = {-1L, Long.MIN_VALUE, 0x0123_4567_89AB_CDEFL, 42L};
         try (RawClient client = new RawClient(server.port())) {
             client.hello(1006);
-            int pool = client.newPool(true);
+            int pool = newPool(client);
             assertAllOk(client.put(pool, 11, 0, first, new long[] {1, 2, 3, 4}));
             assertAllOk(client.put(pool, 11, 0, last, lastVersions));
             capacity(0);
@@ -224,7 +246,6 @@ class HandbackEndToEndTest {
                 client.answer(h, answers);
             }
             capacity(CAPACITY);
-            client.destroyPool(pool);
         }
     }
 
@@ -234,11 +255,10 @@ class HandbackEndToEndTest {
         byte[][] data = pages(1, 5);
         try (RawClient client = new RawClient(server.port())) {
             client.hello(1004);
-            int pool = client.newPool(true);
+            int pool = newPool(client);
             client.answerUnknown(424242);
             assertAllOk(client.put(pool, 1, 0, data));
             assertArrayEquals(data[0], client.get(pool, 1, 0));
-            client.destroyPool(pool);
         }
     }
 
@@ -248,7 +268,7 @@ class HandbackEndToEndTest {
         byte[][] data = pages(32, 6); // two 64 KiB slabs
         try (RawClient client = new RawClient(server.port())) {
             client.hello(1005);
-            int pool = client.newPool(true);
+            int pool = newPool(client);
             assertAllOk(client.put(pool, 1, 0, data));
             long used = stat("used_bytes");
             capacity(used); // used == budget: above low (0.95), not above min (1.0)
@@ -260,7 +280,6 @@ class HandbackEndToEndTest {
             capacity(CAPACITY);
             given().when().get("/admin/stats").then().body("watermark_level", equalTo(0));
             given().when().get("/q/health/ready").then().statusCode(200);
-            client.destroyPool(pool);
         }
     }
 }

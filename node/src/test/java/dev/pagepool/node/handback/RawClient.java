@@ -42,6 +42,7 @@ final class RawClient implements AutoCloseable {
     private final Deque<Handback> handbacks = new ArrayDeque<>();
     private final PageChecksum checksum = new PageChecksum();
     private long nextId = 1;
+    private long clientId;
 
     RawClient(int port) throws IOException {
         socket = new Socket("127.0.0.1", port);
@@ -53,11 +54,18 @@ final class RawClient implements AutoCloseable {
     /** The HELLO/AUTH handshake with the empty token of a loopback test donor. */
     void hello(long clientId) throws IOException {
         dev.pagepool.node.net.DataPortClient.handshake(in, out, clientId, "", nextId++, nextId++);
+        this.clientId = clientId;
     }
 
     /** The handshake for a connection that carries this client's calls only: the donor sends it no HANDBACK. */
     void helloCallsOnly(long clientId) throws IOException {
         dev.pagepool.node.net.DataPortClient.handshake(in, out, clientId, "", nextId++, nextId++, Frame.HELLO_CALLS_ONLY);
+        this.clientId = clientId;
+    }
+
+    /** The client id this connection said HELLO as: the owner of the private pools it makes. */
+    long clientId() {
+        return clientId;
     }
 
     int newPool(boolean persistent) throws IOException {
