@@ -12,13 +12,15 @@ import java.util.concurrent.TimeUnit;
 
 /** {@code pagepool agent} as a process, as an operator starts it; always stopped by close. */
 final class AgentProcess implements AutoCloseable {
+    private final List<String> command;
     private final Process process;
     private final Path log;
     final int port;
     /** Where its health and metrics are served. */
     final int httpPort;
 
-    private AgentProcess(Process process, Path log, int port, int httpPort) {
+    private AgentProcess(List<String> command, Process process, Path log, int port, int httpPort) {
+        this.command = command;
         this.process = process;
         this.log = log;
         this.port = port;
@@ -44,9 +46,32 @@ final class AgentProcess implements AutoCloseable {
             "-Xms512m", "-Xmx512m", "-jar", jar.toString(), "agent", "--nbd", "127.0.0.1:" + port,
             "--http", "127.0.0.1:" + httpPort));
         cmd.addAll(args);
+        return launch(cmd, port, httpPort);
+    }
+
+    /**
+     * The same agent started again, as an operator restarts it after a crash or for an upgrade: the same command,
+     * so the same ports, state and disk file. This one must have ended first.
+     */
+    AgentProcess again() throws Exception {
+        assertTrue(!process.isAlive(), "the agent it replaces has ended");
+        return launch(command, port, httpPort);
+    }
+
+    /** kill -9: the agent dies without a chance to tidy up. */
+    void kill() throws InterruptedException {
+        process.destroyForcibly();
+        process.waitFor(30, TimeUnit.SECONDS);
+    }
+
+    long pid() {
+        return process.pid();
+    }
+
+    private static AgentProcess launch(List<String> cmd, int port, int httpPort) throws Exception {
         Path log = Files.createTempFile("pagepool-agent-", ".log");
         Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
-        AgentProcess agent = new AgentProcess(p, log, port, httpPort);
+        AgentProcess agent = new AgentProcess(List.copyOf(cmd), p, log, port, httpPort);
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
         while (!Files.readString(log).contains("serving nbd://")) {
             if (!p.isAlive() || System.nanoTime() > deadline) {

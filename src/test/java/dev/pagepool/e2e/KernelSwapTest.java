@@ -17,6 +17,8 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Tag;
@@ -127,9 +129,79 @@ class KernelSwapTest {
             assertFalse(guest.console().contains("RESULT"), "the donor was frozen while the program was running");
             Outcome o = finish(test, guest, agent, cluster);
             assertClean(o, agent);
-            assertTrue(agent.output().contains("donor " + frozen.settings().name() + " out of service"),
-                "the freeze outlasted the request timeout: the agent took the donor out of service\n" + tail(agent.output(), 40));
+            String name = frozen.settings().name();
+            assertTrue(agent.output().contains("donor " + name + " suspect")
+                    || agent.output().contains("donor " + name + " out of service"),
+                "the freeze outlasted the request timeout: the agent noticed it\n" + tail(agent.output(), 40));
         }
+    }
+
+    @Test
+    @Timeout(TEST_SECONDS)
+    void theAgentKilledWhileTheKernelSwapsIsStartedAgainAndNoPageIsLost(@TempDir Path dir, TestInfo test)
+        throws Exception {
+        restartBehindTheGuest(dir, test, "kswap-agent-kill", true);
+    }
+
+    @Test
+    @Timeout(TEST_SECONDS)
+    void theAgentUpgradedWhileTheKernelSwapsServesEveryPageOn(@TempDir Path dir, TestInfo test) throws Exception {
+        restartBehindTheGuest(dir, test, "kswap-agent-upgrade", false);
+    }
+
+    /**
+     * The agent dies ({@code kill -9}) or is stopped for an upgrade (SIGTERM) while the guest swaps, and is
+     * started again with the same arguments; QEMU's NBD client reconnects and re-sends what was in flight. The
+     * guest's program then verifies every page it wrote. Prints the restart time: from the end of the old agent
+     * to the new one serving, and to its first read.
+     */
+    private void restartBehindTheGuest(Path dir, TestInfo test, String name, boolean kill) throws Exception {
+        try (DonorCluster cluster = donors(name)) {
+            AgentProcess first = agent(cluster, dir);
+            AgentProcess second = null;
+            try (Guest guest = Guest.boot(image, Mode.QEMU_NBD, first.port, "pagepool",
+                    Guest.Options.standard().reconnecting(60))) {
+                guest.awaitLine("PASS 0 ", SWAPPING);
+                Thread.sleep(3000);
+                long before = readsServed(first);
+                long t0 = System.nanoTime();
+                if (kill) {
+                    first.kill();
+                } else {
+                    assertEquals(143, first.stop(), first.output());
+                    assertTrue(first.output().contains("are kept for the next agent"), tail(first.output(), 20));
+                }
+                assertTrue(before > 0, "the guest was reading from the export when its agent went");
+                assertFalse(guest.console().contains("RESULT"), "the agent went while the program was running");
+                long ended = System.nanoTime();
+                second = first.again();
+                long serving = System.nanoTime();
+                while (readsServed(second) == 0) {
+                    assertTrue(System.nanoTime() - serving < TimeUnit.SECONDS.toNanos(120), "the guest reads again");
+                    Thread.sleep(20);
+                }
+                long firstRead = System.nanoTime();
+                System.out.printf("[%s] agent %s: %d ms from its end to the new one serving, %d ms to its first read"
+                        + " (%d ms since the %s)%n", test.getDisplayName(), kill ? "killed" : "upgraded",
+                    (serving - ended) / 1_000_000, (firstRead - ended) / 1_000_000, (firstRead - t0) / 1_000_000,
+                    kill ? "kill" : "SIGTERM");
+                assertTrue(second.output().contains("resumed the export"), second.output());
+                Outcome o = finish(test, guest, second, cluster);
+                assertClean(o, second);
+            } finally {
+                first.close();
+                if (second != null) {
+                    second.close();
+                }
+            }
+        }
+    }
+
+    /** Bytes the agent served to NBD reads so far, from its metrics. */
+    private static long readsServed(AgentProcess agent) throws Exception {
+        PrometheusText m = PrometheusText.scrape("http://127.0.0.1:" + agent.httpPort + "/q/metrics");
+        Map<String, String> reads = Map.of("command", "read");
+        return m.has("pagepool_agent_nbd_bytes_total", reads) ? (long) m.value("pagepool_agent_nbd_bytes_total", reads) : 0;
     }
 
     @Test

@@ -58,8 +58,8 @@ class SystemdUnitsTest {
         List<String> start = swap.all("Service.ExecStart");
         assertEquals(3, start.size(), "nbd-client, mkswap, swapon: " + start);
         assertTrue(start.get(0).startsWith("/usr/sbin/nbd-client ") && start.get(0).contains(" -swap"), start.get(0));
-        assertTrue(!start.get(0).contains("-persist"),
-            "a reconnection could reach a restarted agent whose export is empty: " + start.get(0));
+        assertTrue(start.get(0).contains(" -persist"),
+            "a restarted agent resumes the export: the kernel's client reconnects to it: " + start.get(0));
         assertTrue(start.get(1).startsWith("/sbin/mkswap "), start.get(1));
         assertTrue(start.get(2).startsWith("/sbin/swapon -p "), start.get(2));
         List<String> stop = swap.all("Service.ExecStop");
@@ -74,7 +74,10 @@ class SystemdUnitsTest {
         UnitFile agent = UnitFile.read(DIR.resolve(AGENT));
         assertEquals("0", agent.one("Service.MemorySwapMax"), "the agent's own pages never go to swap");
         assertEquals("-900", agent.one("Service.OOMScoreAdjust"));
-        assertEquals("no", agent.one("Service.Restart"), "a restarted agent serves an empty export");
+        assertEquals("on-failure", agent.one("Service.Restart"), "a restarted agent resumes the export");
+        assertEquals("pagepool", agent.one("Service.RuntimeDirectory"));
+        assertEquals("yes", agent.one("Service.RuntimeDirectoryPreserve"), "the state outlives a restart of the unit");
+        assertTrue(agent.one("Service.ExecStart").contains("--state /run/pagepool"), "and the agent keeps it there");
         assertEquals("mixed", agent.one("Service.KillMode"));
         assertTrue(seconds(agent.one("Service.TimeoutStopSec")) >= 60, "the stop waits for the agent to drain");
         String opts = String.join(" ", agent.all("Service.Environment"));

@@ -34,7 +34,11 @@ public final class Guest implements AutoCloseable {
      * @param programMib memory the test program maps; 0 for 2.5x the guest's MemTotal
      * @param passes verifying passes after the fill
      */
-    public record Options(int memoryMib, int programMib, int passes) {
+    public record Options(int memoryMib, int programMib, int passes, int reconnectSeconds) {
+        public Options(int memoryMib, int programMib, int passes) {
+            this(memoryMib, programMib, passes, 0);
+        }
+
         /**
          * 160 MiB of RAM (122 MiB MemTotal), so the program maps about 305 MiB; 3 passes after the fill, one of each
          * order. About 2.5 minutes under TCG on an idle 2-core machine.
@@ -46,7 +50,16 @@ public final class Guest implements AutoCloseable {
 
         /** The same guest with one verifying pass: enough for a control that must fail. */
         public Options onePass() {
-            return new Options(memoryMib, programMib, 1);
+            return new Options(memoryMib, programMib, 1, reconnectSeconds);
+        }
+
+        /**
+         * The same guest whose NBD client reconnects when the connection drops, waiting up to {@code seconds} for
+         * the export to come back (QEMU's {@code reconnect-delay}) before it fails the requests: an agent that is
+         * restarted behind the guest.
+         */
+        public Options reconnecting(int seconds) {
+            return new Options(memoryMib, programMib, passes, seconds);
         }
     }
 
@@ -71,7 +84,8 @@ public final class Guest implements AutoCloseable {
             "-display", "none", "-monitor", "none", "-serial", "stdio", "-no-reboot"));
         if (mode == Mode.QEMU_NBD) {
             cmd.addAll(List.of("-nic", "none",
-                "-drive", "file=nbd://127.0.0.1:" + port + "/" + export + ",format=raw,if=virtio,cache=none"));
+                "-drive", "file=nbd://127.0.0.1:" + port + "/" + export + ",format=raw,if=virtio,cache=none"
+                    + (options.reconnectSeconds() > 0 ? ",file.reconnect-delay=" + options.reconnectSeconds() : "")));
         } else {
             // restrict=on: the guest reaches nothing on the host or beyond, except the one forwarded address,
             // which QEMU connects to the export on 127.0.0.1.
