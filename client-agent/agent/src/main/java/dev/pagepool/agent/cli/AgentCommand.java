@@ -98,18 +98,21 @@ final class AgentCommand implements Callable<Integer> {
                     new AgentHealth(vertx, client, disk, swap.pool().replicas()), metrics);
                 int httpBound = probes.start();
                 int bound = server.start();
-                System.out.printf("serving nbd://%s:%d/%s: %s on %d donor(s), %d cop%s of each page, disk fallback %s%n",
-                    nbdAt.host(), bound, export, size, client.upCount(), swap.pool().replicas(),
-                    swap.pool().replicas() == 1 ? "y" : "ies", disk);
-                if (client.upCount() < swap.pool().replicas()) {
-                    System.out.printf("under-replicated: %d donor(s) for %d copies; the copies are made as donors join%n",
-                        client.upCount(), swap.pool().replicas());
-                }
-                System.out.printf("health and metrics on http://%s:%d/q/health/ready and /q/metrics%n", httpAt.host(), httpBound);
+                // Said before "serving", which is what operators and tests wait for.
                 if (state.resumed()) {
                     System.out.printf("resumed the export from %s: %d slot(s) in the cluster, %d on disk%n",
                         state.path(), swap.census()[1], swap.census()[2]);
                 }
+                // A resumed pool's donors are suspect until fenced and checked: they count, as they hold its copies.
+                int donorsNow = client.upCount() + client.suspectCount();
+                if (donorsNow < swap.pool().replicas()) {
+                    System.out.printf("under-replicated: %d donor(s) for %d copies; the copies are made as donors join%n",
+                        donorsNow, swap.pool().replicas());
+                }
+                System.out.printf("serving nbd://%s:%d/%s: %s on %d donor(s), %d cop%s of each page, disk fallback %s%n",
+                    nbdAt.host(), bound, export, size, donorsNow, swap.pool().replicas(),
+                    swap.pool().replicas() == 1 ? "y" : "ies", disk);
+                System.out.printf("health and metrics on http://%s:%d/q/health/ready and /q/metrics%n", httpAt.host(), httpBound);
                 Runtime.getRuntime().addShutdownHook(new Thread(() -> {
                     // SIGTERM: stop taking requests, put what is on disk on stable storage; then, with no NBD client
                     // left, give the pool back and remove the state. With a client still connected (a kernel that
