@@ -189,6 +189,18 @@ public final class Bodies {
      * The donor's name in an OK HELLO reply (the layout in {@link Frame}); a name longer than the body is cut at the
      * body's end, an unreadable reply yields "".
      */
+    /** The donor's id after the name of an OK HELLO reply, or null when the reply has none (an older donor). */
+    public static java.util.UUID helloReplyDonorId(ByteBuf body) {
+        if (body.readableBytes() < Frame.HELLO_REPLY_FIXED_BYTES) {
+            return null;
+        }
+        int at = Frame.HELLO_REPLY_FIXED_BYTES + body.getUnsignedShort(body.readerIndex() + Frame.HELLO_REPLY_NAME_LENGTH_OFFSET);
+        if (body.readableBytes() < at + Frame.HELLO_REPLY_DONOR_ID_BYTES) {
+            return null;
+        }
+        return new java.util.UUID(body.getLong(body.readerIndex() + at), body.getLong(body.readerIndex() + at + 8));
+    }
+
     public static String helloReplyName(ByteBuf body) {
         if (body.readableBytes() < Frame.HELLO_REPLY_FIXED_BYTES) {
             return "";

@@ -126,6 +126,12 @@ public final class Frame {
      * node name length u16, name bytes.
      */
     public static final int HELLO_REPLY_FIXED_BYTES = 2 + 2 + 4 + NONCE_BYTES + PROOF_BYTES + 2;
+    /**
+     * HELLO reply: after the name, the donor's id, 16 bytes (most then least significant u64), random for each
+     * donor process. Two addresses that reach one process answer with one id, so a client never counts them as two
+     * donors. A reply without it (an older donor) names no id.
+     */
+    public static final int HELLO_REPLY_DONOR_ID_BYTES = 16;
     public static final int HELLO_REPLY_NONCE_OFFSET = 8;
     public static final int HELLO_REPLY_PROOF_OFFSET = HELLO_REPLY_NONCE_OFFSET + NONCE_BYTES;
     public static final int HELLO_REPLY_NAME_LENGTH_OFFSET = HELLO_REPLY_PROOF_OFFSET + PROOF_BYTES;

@@ -53,6 +53,12 @@ public final class FrameWriter {
     /** The donor's answer to HELLO: its limits, its nonce and its proof that it knows the token. */
     public static int helloReply(ByteBuf out, long requestId, int maxPagesPerFrame, int maxBodyBytes, byte[] donorNonce,
                                  byte[] donorProof, String nodeName) {
+        return helloReply(out, requestId, maxPagesPerFrame, maxBodyBytes, donorNonce, donorProof, nodeName, null);
+    }
+
+    /** The HELLO reply with the donor's id after its name ({@link Frame#HELLO_REPLY_DONOR_ID_BYTES}); null: none. */
+    public static int helloReply(ByteBuf out, long requestId, int maxPagesPerFrame, int maxBodyBytes, byte[] donorNonce,
+                                 byte[] donorProof, String nodeName, java.util.UUID donorId) {
         checkLength(donorNonce, Frame.NONCE_BYTES, "donor nonce");
         checkLength(donorProof, Frame.PROOF_BYTES, "donor proof");
         byte[] name = nodeName.getBytes(StandardCharsets.UTF_8);
@@ -60,7 +66,7 @@ public final class FrameWriter {
             throw new IllegalArgumentException("node name longer than 65535 bytes");
         }
         int start = header(out, Opcode.HELLO, Frame.FLAG_RESPONSE, requestId,
-            Frame.HELLO_REPLY_FIXED_BYTES + name.length, Status.OK);
+            Frame.HELLO_REPLY_FIXED_BYTES + name.length + (donorId == null ? 0 : Frame.HELLO_REPLY_DONOR_ID_BYTES), Status.OK);
         out.writeShort(Frame.VERSION);
         out.writeShort(maxPagesPerFrame);
         out.writeInt(maxBodyBytes);
@@ -68,6 +74,10 @@ public final class FrameWriter {
         out.writeBytes(donorProof);
         out.writeShort(name.length);
         out.writeBytes(name);
+        if (donorId != null) {
+            out.writeLong(donorId.getMostSignificantBits());
+            out.writeLong(donorId.getLeastSignificantBits());
+        }
         return start;
     }
 

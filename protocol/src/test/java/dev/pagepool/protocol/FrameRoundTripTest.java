@@ -99,6 +99,18 @@ class FrameRoundTripTest {
         int nameLength = body.getUnsignedShort(Frame.HELLO_REPLY_NAME_LENGTH_OFFSET);
         assertEquals(Frame.HELLO_REPLY_FIXED_BYTES + nameLength, body.readableBytes());
         assertEquals(name, body.toString(Frame.HELLO_REPLY_FIXED_BYTES, nameLength, StandardCharsets.UTF_8));
+        assertEquals(null, Bodies.helloReplyDonorId(body), "a reply without an id names none");
+    }
+
+    @Test
+    void helloReplyCarriesTheDonorsIdAfterItsName() {
+        java.util.UUID id = new java.util.UUID(0x0123456789abcdefL, 0xfedcba9876543210L);
+        Delivered frame = reply(out -> FrameWriter.helloReply(out, REQUEST_ID, 256, 123_456, new byte[Frame.NONCE_BYTES],
+            new byte[Frame.PROOF_BYTES], "d-1", id), Opcode.HELLO);
+        ByteBuf body = frame.bodyBuf();
+        assertEquals(Frame.HELLO_REPLY_FIXED_BYTES + 3 + Frame.HELLO_REPLY_DONOR_ID_BYTES, body.readableBytes());
+        assertEquals("d-1", Bodies.helloReplyName(body), "the name ends where its length says, before the id");
+        assertEquals(id, Bodies.helloReplyDonorId(body));
     }
 
     @Test

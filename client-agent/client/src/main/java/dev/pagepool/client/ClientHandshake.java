@@ -27,7 +27,8 @@ public final class ClientHandshake {
     }
 
     /** What the donor said of itself once both sides are proven. */
-    public record Result(String donorName, int maxPagesPerFrame, int maxBodyBytes) {
+    /** What the donor said of itself: its name, its limits, and its id (null from a donor that sends none). */
+    public record Result(String donorName, int maxPagesPerFrame, int maxBodyBytes, java.util.UUID donorId) {
     }
 
     private ClientHandshake() {
@@ -70,7 +71,7 @@ public final class ClientHandshake {
                         + "(an impostor, or a donor started with another token): nothing was sent to it");
                 }
                 result = new Result(Bodies.helloReplyName(b), b.getUnsignedShort(r + 2),
-                    (int) Math.min(Integer.MAX_VALUE, b.getUnsignedInt(r + 4)));
+                    (int) Math.min(Integer.MAX_VALUE, b.getUnsignedInt(r + 4)), Bodies.helloReplyDonorId(b));
                 clientProof = proof.clientProof(clientId, clientNonce, donorNonce);
             } catch (PagePoolException e) {
                 throw new CompletionException(e);

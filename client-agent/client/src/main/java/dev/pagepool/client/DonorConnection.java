@@ -98,6 +98,7 @@ public final class DonorConnection implements DonorWire, AutoCloseable {
     private volatile long sweeper = -1;
     private volatile NetClient netClient;
     private volatile String donorName;
+    private volatile java.util.UUID donorId;
     private volatile long lastSendNanos;
 
     private DonorConnection(Vertx vertx, InetSocketAddress address, ClientConfig config, DonorRequests requests,
@@ -206,7 +207,10 @@ public final class DonorConnection implements DonorWire, AutoCloseable {
     private CompletableFuture<Void> hello() {
         return ClientHandshake.run(name, config.token(), config.clientId(), this::nextRequestId,
                 (id, frame) -> send(id, frame, config.connectTimeout()))
-            .thenAccept(result -> donorName = result.donorName());
+            .thenAccept(result -> {
+                donorName = result.donorName();
+                donorId = result.donorId();
+            });
     }
 
     @Override
@@ -305,6 +309,11 @@ public final class DonorConnection implements DonorWire, AutoCloseable {
     }
 
     /** The name the donor gave in its HELLO reply. */
+    /** The donor's id from its HELLO reply, or null when it sends none. */
+    public java.util.UUID donorId() {
+        return donorId;
+    }
+
     public String donorName() {
         return donorName;
     }

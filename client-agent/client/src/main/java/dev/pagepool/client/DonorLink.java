@@ -35,6 +35,8 @@ final class DonorLink {
     private final NanoClock clock;
     private volatile State state = State.DOWN;
     private volatile String name;
+    /** The id the donor gave in its handshake: the donor's identity, whatever address reached it. */
+    private volatile java.util.UUID donorId;
     /** Free bytes the donor last reported, or {@link Long#MAX_VALUE} before any report. */
     private volatile long reportedFreeBytes = Long.MAX_VALUE;
     /** Bytes this client placed on the donor since its last report: what the report does not show yet. */
@@ -81,6 +83,11 @@ final class DonorLink {
         return name;
     }
 
+    /** The donor's id from its last handshake, or null before one (or from a donor that sends none). */
+    java.util.UUID donorId() {
+        return donorId;
+    }
+
     String addressKey() {
         return addressKey(address);
     }
@@ -123,6 +130,7 @@ final class DonorLink {
                 }
                 if (error == null) {
                     name = connections[0].donorName();
+                    donorId = connections[0].donorId();
                 }
             }
             if (error != null) {

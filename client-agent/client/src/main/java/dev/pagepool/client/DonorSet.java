@@ -96,6 +96,9 @@ final class DonorSet implements AutoCloseable {
             DonorLink link = add(address);
             try {
                 PagePoolClient.join(link.open(connector));
+                if (isAlias(link)) {
+                    continue;
+                }
                 link.markUp();
             } catch (DonorUnavailableException e) {
                 firstFailure = firstFailure == null ? e : firstFailure;
@@ -586,6 +589,9 @@ final class DonorSet implements AutoCloseable {
             boolean suspect = link.isSuspect();
             try {
                 PagePoolClient.join(link.open(connector));
+                if (isAlias(link)) {
+                    return;
+                }
                 DonorConnection conn = link.slot(0);
                 if (suspect) {
                     PagePoolClient.join(FrameCalls.fence(conn));
@@ -645,6 +651,28 @@ final class DonorSet implements AutoCloseable {
                 }
             }
         }
+    }
+
+    /**
+     * Whether the freshly opened {@code link} reached a donor another link already reaches (the same id in its
+     * handshake: two names of one host, say). It is then no donor of its own: it is removed, so that two copies of
+     * a page never land on one process.
+     */
+    private boolean isAlias(DonorLink link) {
+        java.util.UUID id = link.donorId();
+        for (int d = 0; id != null && d < linkCount; d++) {
+            DonorLink other = links[d];
+            if (other != link && !other.isRemoved() && id.equals(other.donorId())) {
+                link.closeConnections();
+                synchronized (this) {
+                    link.remove();
+                }
+                LOG.warning(link.addressKey() + " reaches donor " + other.name() + " (" + other.addressKey()
+                    + "), known already: one donor, not two");
+                return true;
+            }
+        }
+        return false;
     }
 
     /** Why a suspect donor that answers again no longer has one of this client's private pools; null if none. */

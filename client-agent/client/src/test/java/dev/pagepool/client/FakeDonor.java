@@ -62,6 +62,8 @@ public final class FakeDonor implements AutoCloseable {
     private final java.util.concurrent.atomic.AtomicLong sequences = new java.util.concurrent.atomic.AtomicLong();
     private final java.util.concurrent.atomic.AtomicInteger fencedWrites = new java.util.concurrent.atomic.AtomicInteger();
     private volatile long fencedBefore;
+    /** This fake's id in its HELLO replies, as a donor process has one. */
+    private final java.util.UUID id = java.util.UUID.randomUUID();
     private final Map<Integer, Integer> callsOnlyRequestsByOpcode = new ConcurrentHashMap<>();
     private final Map<Integer, Integer> requestsByOpcode = new ConcurrentHashMap<>();
     private volatile Script script = (h, b) -> Action.SERVE;
@@ -300,7 +302,8 @@ public final class FakeDonor implements AutoCloseable {
                 // The version-2 handshake with the empty token: the donor proves itself, then takes AUTH on trust.
                 byte[] donorNonce = HandshakeProof.newNonce();
                 byte[] proof = HandshakeProof.of("").donorProof(Bodies.helloClientId(body), Bodies.helloNonce(body), donorNonce);
-                FrameWriter.helloReply(out, h.requestId(), Frame.MAX_PAGES_PER_FRAME, Frame.MAX_BODY_BYTES, donorNonce, proof, name);
+                FrameWriter.helloReply(out, h.requestId(), Frame.MAX_PAGES_PER_FRAME, Frame.MAX_BODY_BYTES, donorNonce, proof, name,
+                    id);
             }
             case Opcode.AUTH -> FrameWriter.authReply(out, h.requestId());
             case Opcode.NEW_POOL -> FrameWriter.newPoolReply(out, h.requestId(), nextPool.getAndIncrement());

@@ -21,6 +21,12 @@ import java.nio.charset.StandardCharsets;
  * reserve. Confined to the connection's event loop.
  */
 final class DonorHandshake {
+    /**
+     * This process's id, told to every client: two addresses of one donor (two names of its host, a NAT) then
+     * count as one donor, so two copies of a page never land on one process.
+     */
+    static final java.util.UUID DONOR_ID = java.util.UUID.randomUUID();
+
     private enum Step { AWAIT_HELLO, AWAIT_AUTH, DONE }
 
     private final HandshakeProof proof;
@@ -78,9 +84,9 @@ final class DonorHandshake {
         donorNonce = HandshakeProof.newNonce();
         byte[] donorProof = proof.donorProof(clientId, clientNonce, donorNonce);
         ByteBuf reply = Unpooled.buffer(Frame.HEADER_BYTES + Frame.HELLO_REPLY_FIXED_BYTES
-            + nodeName.getBytes(StandardCharsets.UTF_8).length);
+            + nodeName.getBytes(StandardCharsets.UTF_8).length + Frame.HELLO_REPLY_DONOR_ID_BYTES);
         FrameWriter.helloReply(reply, header.requestId(), Frame.MAX_PAGES_PER_FRAME, Frame.MAX_BODY_BYTES, donorNonce,
-            donorProof, nodeName);
+            donorProof, nodeName, DONOR_ID);
         step = Step.AWAIT_AUTH;
         return reply;
     }
