@@ -84,8 +84,11 @@ public final class Guest implements AutoCloseable {
             "-display", "none", "-monitor", "none", "-serial", "stdio", "-no-reboot"));
         if (mode == Mode.QEMU_NBD) {
             cmd.addAll(List.of("-nic", "none",
-                "-drive", "file=nbd://127.0.0.1:" + port + "/" + export + ",format=raw,if=virtio,cache=none"
-                    + (options.reconnectSeconds() > 0 ? ",file.reconnect-delay=" + options.reconnectSeconds() : "")));
+                "-drive", options.reconnectSeconds() > 0
+                    // The URI form takes no options of the NBD driver: reconnect-delay needs the spelled-out one.
+                    ? "format=raw,file.driver=nbd,file.server.type=inet,file.server.host=127.0.0.1,file.server.port=" + port
+                        + ",file.export=" + export + ",file.reconnect-delay=" + options.reconnectSeconds() + ",if=virtio,cache=none"
+                    : "file=nbd://127.0.0.1:" + port + "/" + export + ",format=raw,if=virtio,cache=none"));
         } else {
             // restrict=on: the guest reaches nothing on the host or beyond, except the one forwarded address,
             // which QEMU connects to the export on 127.0.0.1.
