@@ -27,20 +27,36 @@ final class AgentProcess implements AutoCloseable {
 
     /** Starts the agent with {@code args} on a free NBD port and waits until it serves. */
     static AgentProcess start(List<String> args) throws Exception {
+        int port = DonorProcess.freePort();
+        return start(List.of("--nbd", "127.0.0.1:" + port), port, args);
+    }
+
+    /** Starts the agent with {@code args} on the Unix socket {@code socket} and waits until it serves. */
+    static AgentProcess startOnSocket(Path socket, List<String> args) throws Exception {
+        return start(List.of("--socket", socket.toString()), -1, args);
+    }
+
+    /** {@code pagepool agent} as the JVM itself (no launcher in between): its pid is the agent's. */
+    static List<String> command(List<String> args) {
         Path root = Path.of(System.getProperty("pagepool.root", "..")).toAbsolutePath().normalize();
         Path jar = root.resolve("client-agent/agent/target/pagepool-agent-0.1.0-SNAPSHOT-all.jar");
         assertTrue(Files.isRegularFile(jar), "the CLI jar is built before the end-to-end tests: " + jar);
-        int port = DonorProcess.freePort();
-        int httpPort = DonorProcess.freePort();
         List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-            "-Xms512m", "-Xmx512m", "-jar", jar.toString(), "agent", "--nbd", "127.0.0.1:" + port,
-            "--http", "127.0.0.1:" + httpPort));
+            "-Xms512m", "-Xmx512m", "-jar", jar.toString(), "agent"));
+        cmd.addAll(args);
+        return cmd;
+    }
+
+    private static AgentProcess start(List<String> exportArgs, int port, List<String> args) throws Exception {
+        int httpPort = DonorProcess.freePort();
+        List<String> cmd = command(exportArgs);
+        cmd.addAll(List.of("--http", "127.0.0.1:" + httpPort));
         cmd.addAll(args);
         Path log = Files.createTempFile("pagepool-agent-", ".log");
         Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
         AgentProcess agent = new AgentProcess(p, log, port, httpPort);
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-        while (!Files.readString(log).contains("serving nbd://")) {
+        while (!Files.readString(log).contains("serving nbd")) {
             if (!p.isAlive() || System.nanoTime() > deadline) {
                 agent.close();
                 throw new AssertionError("the agent did not start serving:\n" + Files.readString(log));
@@ -52,6 +68,10 @@ final class AgentProcess implements AutoCloseable {
 
     String uri() {
         return "nbd://127.0.0.1:" + port + "/pagepool";
+    }
+
+    long pid() {
+        return process.pid();
     }
 
     String output() {
