@@ -53,7 +53,8 @@ final class OwnerOnlySocket {
                 PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
             return new OwnerOnlySocket(socket, staging);
         } catch (IOException e) {
-            throw new UncheckedIOException("cannot prepare the NBD socket " + socket + ": " + e.getMessage(), e);
+            // e.g. AccessDeniedException, whose message is only the path: name the kind too.
+            throw new UncheckedIOException("cannot prepare the NBD socket " + socket + ": " + e, e);
         }
     }
 

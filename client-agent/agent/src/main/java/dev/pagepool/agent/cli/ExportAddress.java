@@ -10,7 +10,7 @@ import java.nio.file.Path;
  * Where the agent serves its export. The export is the host's memory, and NBD has no authentication here: by
  * default a Unix socket only root (and the agent's user) can open, TCP only when asked for.
  */
-record ExportAddress(SocketAddress address, String uri) {
+record ExportAddress(SocketAddress address, String export) {
     static final Path SOCKET_DIR = Path.of("/run/pagepool");
 
     /**
@@ -23,21 +23,23 @@ record ExportAddress(SocketAddress address, String uri) {
         }
         if (nbd != null) {
             HostPort at = HostPort.parse("--nbd", nbd);
-            return new ExportAddress(SocketAddress.inetSocketAddress(at.port(), at.host()),
-                "nbd://" + (at.host().contains(":") ? "[" + at.host() + "]" : at.host()) + ":%d/" + export);
+            return new ExportAddress(SocketAddress.inetSocketAddress(at.port(), at.host()), export);
         }
         if (socket == null && !export.matches("[A-Za-z0-9_-][A-Za-z0-9._-]*")) {
             throw new IllegalArgumentException("the export name " + export + " cannot name a socket file: "
                 + "give its path with --socket");
         }
         Path path = (socket != null ? socket : SOCKET_DIR.resolve(export + ".sock")).toAbsolutePath().normalize();
-        return new ExportAddress(SocketAddress.domainSocketAddress(path.toString()),
-            "nbd+unix:///" + export + "?socket=" + path);
+        return new ExportAddress(SocketAddress.domainSocketAddress(path.toString()), export);
     }
 
     /** The URI libnbd's tools take, once the server is bound to {@code port} (unused on a Unix socket). */
     String uri(int port) {
-        return address.isDomainSocket() ? uri : String.format(uri, port);
+        if (address.isDomainSocket()) {
+            return "nbd+unix:///" + export + "?socket=" + address.path();
+        }
+        String host = address.host().contains(":") ? "[" + address.host() + "]" : address.host();
+        return "nbd://" + host + ":" + port + "/" + export;
     }
 
     /** Any other machine that reaches a TCP address can read and write the host's swap: say so. */
