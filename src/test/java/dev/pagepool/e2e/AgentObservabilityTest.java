@@ -74,7 +74,7 @@ class AgentObservabilityTest {
         JsonNode checks = json(ready).get("checks");
         Map<String, String> byId = new LinkedHashMap<>();
         checks.forEach(c -> byId.put(c.get("id").asText(), c.get("status").asText()));
-        assertEquals(Map.of("donors", "UP", "disk-file", "UP", "copies", "UP"), byId);
+        assertEquals(Map.of("donors", "UP", "disk-file", "UP", "copies", "UP", "host-protection", "UP"), byId);
     }
 
     @Test

@@ -32,19 +32,35 @@ final class AgentProcess implements AutoCloseable {
      * directory of its own unless {@code args} name one: agents of different tests must not resume each other.
      */
     static AgentProcess start(List<String> args) throws Exception {
+        int port = DonorProcess.freePort();
+        return start(List.of("--nbd", "127.0.0.1:" + port), port, args);
+    }
+
+    /** Starts the agent with {@code args} on the Unix socket {@code socket} and waits until it serves. */
+    static AgentProcess startOnSocket(Path socket, List<String> args) throws Exception {
+        return start(List.of("--socket", socket.toString()), -1, args);
+    }
+
+    /** {@code pagepool agent} as the JVM itself (no launcher in between): its pid is the agent's. */
+    static List<String> command(List<String> args) {
+        Path root = Path.of(System.getProperty("pagepool.root", "..")).toAbsolutePath().normalize();
+        Path jar = root.resolve("client-agent/agent/target/pagepool-agent-0.1.0-SNAPSHOT-all.jar");
+        assertTrue(Files.isRegularFile(jar), "the CLI jar is built before the end-to-end tests: " + jar);
+        List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+            "-Xms512m", "-Xmx512m", "-jar", jar.toString(), "agent"));
+        cmd.addAll(args);
+        return cmd;
+    }
+
+    private static AgentProcess start(List<String> exportArgs, int port, List<String> args) throws Exception {
         if (!args.contains("--state")) {
             List<String> withState = new ArrayList<>(args);
             withState.addAll(List.of("--state", Files.createTempDirectory("pagepool-agent-state-").toString()));
             args = withState;
         }
-        Path root = Path.of(System.getProperty("pagepool.root", "..")).toAbsolutePath().normalize();
-        Path jar = root.resolve("client-agent/agent/target/pagepool-agent-0.1.0-SNAPSHOT-all.jar");
-        assertTrue(Files.isRegularFile(jar), "the CLI jar is built before the end-to-end tests: " + jar);
-        int port = DonorProcess.freePort();
         int httpPort = DonorProcess.freePort();
-        List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-            "-Xms512m", "-Xmx512m", "-jar", jar.toString(), "agent", "--nbd", "127.0.0.1:" + port,
-            "--http", "127.0.0.1:" + httpPort));
+        List<String> cmd = command(exportArgs);
+        cmd.addAll(List.of("--http", "127.0.0.1:" + httpPort));
         cmd.addAll(args);
         return launch(cmd, port, httpPort);
     }
@@ -64,16 +80,12 @@ final class AgentProcess implements AutoCloseable {
         process.waitFor(30, TimeUnit.SECONDS);
     }
 
-    long pid() {
-        return process.pid();
-    }
-
     private static AgentProcess launch(List<String> cmd, int port, int httpPort) throws Exception {
         Path log = Files.createTempFile("pagepool-agent-", ".log");
         Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
         AgentProcess agent = new AgentProcess(List.copyOf(cmd), p, log, port, httpPort);
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-        while (!Files.readString(log).contains("serving nbd://")) {
+        while (!Files.readString(log).contains("serving nbd")) {
             if (!p.isAlive() || System.nanoTime() > deadline) {
                 agent.close();
                 throw new AssertionError("the agent did not start serving:\n" + Files.readString(log));
@@ -85,6 +97,10 @@ final class AgentProcess implements AutoCloseable {
 
     String uri() {
         return "nbd://127.0.0.1:" + port + "/pagepool";
+    }
+
+    long pid() {
+        return process.pid();
     }
 
     String output() {

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.pagepool.agent.launch.DonorProcess;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -168,11 +169,8 @@ class AgentRestartTest {
 
     /** The agent's command line as AgentProcess would run it, for a start expected to fail. */
     private static String[] agentCommand(List<String> args) {
-        Path root = Path.of(System.getProperty("pagepool.root", "..")).toAbsolutePath().normalize();
-        List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-            "-jar", root.resolve("client-agent/agent/target/pagepool-agent-0.1.0-SNAPSHOT-all.jar").toString(), "agent",
-            "--nbd", "127.0.0.1:" + dev.pagepool.agent.launch.DonorProcess.freePort(),
-            "--http", "127.0.0.1:" + dev.pagepool.agent.launch.DonorProcess.freePort()));
+        List<String> cmd = AgentProcess.command(List.of("--nbd", "127.0.0.1:" + DonorProcess.freePort(),
+            "--http", "127.0.0.1:" + DonorProcess.freePort()));
         cmd.addAll(args);
         return cmd.toArray(new String[0]);
     }

@@ -58,6 +58,9 @@ class SystemdUnitsTest {
         List<String> start = swap.all("Service.ExecStart");
         assertEquals(3, start.size(), "nbd-client, mkswap, swapon: " + start);
         assertTrue(start.get(0).startsWith("/usr/sbin/nbd-client ") && start.get(0).contains(" -swap"), start.get(0));
+        assertTrue(start.get(0).contains(" -unix ${PAGEPOOL_NBD_SOCKET} ")
+            && swap.all("Service.Environment").contains("PAGEPOOL_NBD_SOCKET=/run/pagepool/pagepool.sock"),
+            "nbd-client opens the agent's root-only socket: " + start.get(0));
         assertTrue(start.get(0).contains(" -persist"),
             "a restarted agent resumes the export: the kernel's client reconnects to it: " + start.get(0));
         assertTrue(start.get(1).startsWith("/sbin/mkswap "), start.get(1));
@@ -73,7 +76,7 @@ class SystemdUnitsTest {
     void theAgentUnitKeepsTheSwapHostsPrecautions() throws Exception {
         UnitFile agent = UnitFile.read(DIR.resolve(AGENT));
         assertEquals("0", agent.one("Service.MemorySwapMax"), "the agent's own pages never go to swap");
-        assertEquals("-900", agent.one("Service.OOMScoreAdjust"));
+        assertEquals("-1000", agent.one("Service.OOMScoreAdjust"), "as nbd-client -swap sets for itself");
         assertEquals("on-failure", agent.one("Service.Restart"), "a restarted agent resumes the export");
         assertEquals("pagepool", agent.one("Service.RuntimeDirectory"));
         assertEquals("yes", agent.one("Service.RuntimeDirectoryPreserve"), "the state outlives a restart of the unit");
@@ -94,6 +97,25 @@ class SystemdUnitsTest {
             + direct);
         String exec = agent.one("Service.ExecStart");
         assertTrue(exec.contains(" agent ") && exec.contains("--http"), exec);
+    }
+
+    @Test
+    void theAgentUnitGivesWhatLockingNeedsAndRequiresIt() throws Exception {
+        UnitFile agent = UnitFile.read(DIR.resolve(AGENT));
+        String exec = agent.one("Service.ExecStart");
+        assertTrue(exec.contains("--require-locked"), "the agent refuses to serve swap unlocked: " + exec);
+        assertEquals("infinity", agent.one("Service.LimitMEMLOCK"), "mlockall with MCL_FUTURE needs no limit");
+        // mlockall: CAP_IPC_LOCK; PR_SET_IO_FLUSHER and oom_score_adj -1000: CAP_SYS_RESOURCE. It runs as its own
+        // user, so the capabilities are ambient, and the bounding set holds nothing more.
+        assertTrue(!agent.one("Service.User").equals("root"), "the agent runs as its own user");
+        for (String key : List.of("Service.AmbientCapabilities", "Service.CapabilityBoundingSet")) {
+            assertEquals(List.of("CAP_IPC_LOCK", "CAP_SYS_RESOURCE"),
+                List.of(agent.one(key).split("\\s+")).stream().sorted().toList(), key);
+        }
+        assertTrue(!exec.contains("--nbd"), "no TCP export: " + exec);
+        assertTrue(exec.contains("--socket /run/pagepool/pagepool.sock"), exec);
+        assertEquals("pagepool", agent.one("Service.RuntimeDirectory"), "systemd makes /run/pagepool for the socket");
+        assertEquals("0700", agent.one("Service.RuntimeDirectoryMode"), "no other user reaches the socket's directory");
     }
 
     @Test

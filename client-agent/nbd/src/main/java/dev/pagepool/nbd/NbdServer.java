@@ -3,7 +3,9 @@ package dev.pagepool.nbd;
 import io.vertx.core.Vertx;
 import io.vertx.core.net.NetServer;
 import io.vertx.core.net.NetServerOptions;
+import io.vertx.core.net.SocketAddress;
 import io.vertx.core.net.impl.NetSocketInternal;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
@@ -12,8 +14,9 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 
 /**
- * Serves one {@link BlockDevice} as one NBD export over TCP, so that the kernel's nbd client (or qemu,
- * nbdcopy, fio) can use pooled cluster memory as a block device, e.g. for swap.
+ * Serves one {@link BlockDevice} as one NBD export over TCP or a Unix socket, so that the kernel's nbd client (or
+ * qemu, nbdcopy, fio) can use pooled cluster memory as a block device, e.g. for swap. A Unix socket is reachable by
+ * its owner and root only ({@link OwnerOnlySocket}); it needs Vert.x's native transport.
  *
  * <p>Fixed newstyle handshake, simple replies, no TLS. Every connection shares the device, the block locks
  * and the buffer reserve, which is why the export can advertise NBD_FLAG_CAN_MULTI_CONN: a flush on any
@@ -28,13 +31,13 @@ public final class NbdServer implements AutoCloseable {
     private static final long BIND_TIMEOUT_SECONDS = 30;
 
     private final Vertx vertx;
-    private final String host;
-    private final int requestedPort;
+    private final SocketAddress address;
     private final NbdExport export;
     private final NbdBufferPool pool;
     private final NbdBlockIo io;
     private final Set<NbdConnection> connections = ConcurrentHashMap.newKeySet();
     private NetServer server;
+    private OwnerOnlySocket socketFile;
     private int port = -1;
     private NbdRequestObserver observer = NbdRequestObserver.NONE;
 
@@ -43,12 +46,19 @@ public final class NbdServer implements AutoCloseable {
      *                     together and caps the advertised maximum payload (at most 32 MiB)
      */
     public NbdServer(Vertx vertx, BlockDevice device, String exportName, String host, int port, long reserveBytes) {
+        this(vertx, device, exportName, SocketAddress.inetSocketAddress(port, host), reserveBytes);
+    }
+
+    /**
+     * @param address a host and port (port 0: the system chooses), or a Unix socket's path
+     *                ({@link SocketAddress#domainSocketAddress}), created mode 0600 with its directory if missing
+     */
+    public NbdServer(Vertx vertx, BlockDevice device, String exportName, SocketAddress address, long reserveBytes) {
         if (exportName == null || exportName.isEmpty() || exportName.length() > Nbd.MAX_STRING_BYTES) {
             throw new IllegalArgumentException("export name must be 1.." + Nbd.MAX_STRING_BYTES + " characters");
         }
         this.vertx = vertx;
-        this.host = host;
-        this.requestedPort = port;
+        this.address = Objects.requireNonNull(address, "address");
         this.pool = new NbdBufferPool(reserveBytes, SLAB_BYTES);
         this.export = new NbdExport(exportName, device, device.blocks() * BlockDevice.BLOCK_BYTES,
             maxPayload(pool));
@@ -79,11 +89,12 @@ public final class NbdServer implements AutoCloseable {
         return this;
     }
 
-    /** Binds and returns the port listened on (the one chosen by the system if 0 was asked). Blocks until bound. */
+    /**
+     * Binds and returns the port listened on (the one chosen by the system if 0 was asked; 0 on a Unix socket,
+     * which has none). Blocks until bound.
+     */
     public int start() {
         NetServerOptions options = new NetServerOptions()
-            .setHost(host)
-            .setPort(requestedPort)
             .setTcpNoDelay(true)
             .setSendBufferSize(1 << 20);
         // No receive buffer size: Vert.x would read every chunk into a fixed buffer of that size, and at 1 MiB the
@@ -94,21 +105,34 @@ public final class NbdServer implements AutoCloseable {
             connections.add(connection);
             connection.start();
         });
-        try {
-            server = s.listen().toCompletionStage().toCompletableFuture().get(BIND_TIMEOUT_SECONDS, TimeUnit.SECONDS);
-        } catch (Exception e) {
-            throw new IllegalStateException("cannot listen for NBD on " + host + ":" + requestedPort + ": " + e, e);
+        SocketAddress bindAt = address;
+        if (address.isDomainSocket()) {
+            socketFile = OwnerOnlySocket.prepare(Path.of(address.path()));
+            bindAt = SocketAddress.domainSocketAddress(socketFile.bindPath().toString());
         }
-        port = server.actualPort();
+        try {
+            server = s.listen(bindAt).toCompletionStage().toCompletableFuture().get(BIND_TIMEOUT_SECONDS, TimeUnit.SECONDS);
+        } catch (Exception e) {
+            if (socketFile != null) {
+                socketFile.delete();
+            }
+            throw new IllegalStateException("cannot listen for NBD on " + address + ": " + e.getMessage(), e);
+        }
+        if (socketFile != null) {
+            socketFile.publish();
+            port = 0;
+        } else {
+            port = server.actualPort();
+        }
         return port;
     }
 
-    /** The bound port, or -1 before {@link #start()}. */
     /** NBD connections open now: a client that has the export open (a kernel that swaps on it, say). */
     public int connectionCount() {
         return connections.size();
     }
 
+    /** The bound port, or -1 before {@link #start()}; 0 on a Unix socket. */
     public int port() {
         return port;
     }
@@ -140,5 +164,8 @@ public final class NbdServer implements AutoCloseable {
         }
         List<NbdConnection> open = new ArrayList<>(connections);
         open.forEach(NbdConnection::close);
+        if (socketFile != null) {
+            socketFile.delete();
+        }
     }
 }

@@ -1,5 +1,6 @@
 package dev.pagepool.agent.cli;
 
+import dev.pagepool.agent.host.HostProtection;
 import dev.pagepool.agent.http.AgentHealth;
 import dev.pagepool.agent.http.AgentHttpServer;
 import dev.pagepool.agent.metrics.AgentMetrics;
@@ -9,8 +10,6 @@ import dev.pagepool.agent.state.AgentState;
 import dev.pagepool.agent.swap.SwapStore;
 import dev.pagepool.agent.loop.AgentLoops;
 import io.vertx.core.Vertx;
-import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
@@ -37,8 +36,16 @@ final class AgentCommand implements Callable<Integer> {
     Path stateDir;
     @Option(names = "--fresh", description = "Start an empty export, discarding any state a previous agent left.")
     boolean fresh;
-    @Option(names = "--nbd", defaultValue = "127.0.0.1:10809", description = "Where the NBD server listens (default ${DEFAULT-VALUE}).")
+    @Option(names = "--nbd", description = "Serve the export over TCP on HOST:PORT instead of a Unix socket. Without "
+        + "authentication: anyone who reaches it reads and writes the host's swap (warned unless loopback).")
     String nbd;
+    @Option(names = "--socket", description = "The Unix socket the export is served on, mode 0600 (default "
+        + "/run/pagepool/<export>.sock; the directory is created if missing).")
+    Path socket;
+    @Option(names = "--require-locked", description = "Refuse to start unless the agent is locked in RAM "
+        + "(mlockall), its I/O threads are PR_SET_IO_FLUSHER and its oom_score_adj is -1000. Without it, what "
+        + "cannot be had is reported and the agent serves anyway.")
+    boolean requireLocked;
     @Option(names = "--export", defaultValue = NbdServer.DEFAULT_EXPORT, description = "Export name (default ${DEFAULT-VALUE}).")
     String export;
     @Option(names = "--replicas", defaultValue = "2", description = "Copies of each page the cluster keeps (default "
@@ -67,9 +74,15 @@ final class AgentCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         long bytes = ByteSize.parse(size).bytes();
-        HostPort nbdAt = HostPort.parse("--nbd", nbd);
+        ExportAddress nbdAt = ExportAddress.choose(nbd, socket, export);
         HostPort httpAt = HostPort.parse("--http", http);
-        protectFromOomKiller();
+        // First, on the main thread: the threads created after it inherit the I/O flusher flag.
+        HostProtection protection = HostProtection.apply();
+        protection.report(System.out, System.err);
+        if (requireLocked) {
+            protection.requireAll();
+        }
+        nbdAt.warnIfExposed(System.err);
         if (spinMicros < 0 || spinMicros > 10_000) {
             throw new picocli.CommandLine.ParameterException(new picocli.CommandLine(this),
                 "--spin-micros must be 0..10000, got " + spinMicros);
@@ -85,17 +98,17 @@ final class AgentCommand implements Callable<Integer> {
         CountDownLatch stopped = new CountDownLatch(1);
         // One Vert.x for the export and the client: an NBD request, its frames to the donors and its reply then
         // stay on the event loop that read it, with no hand-off to another thread on the way.
-        Vertx vertx = AgentLoops.create(eventLoops, spinMicros);
+        Vertx vertx = AgentLoops.create(eventLoops, spinMicros, protection::onNewThread);
         try {
             try (DonorNodes donors = donorOptions.resolve();
                  AgentState state = StartState.of(stateDir, new AgentState.Export(export, bytes, disk), fresh, replicas);
                  PagePoolClient client = donorOptions.connect(donors, 2, vertx, stallTimeout, state.clientId());
                  SwapStore swap = SwapStore.open(client, state, new AgentState.Export(export, bytes, disk))) {
                 AgentMetrics metrics = new AgentMetrics(swap, client);
-                NbdServer server = new NbdServer(vertx, swap, export, nbdAt.host(), nbdAt.port(), ByteSize.parse(reserve).bytes())
+                NbdServer server = new NbdServer(vertx, swap, export, nbdAt.address(), ByteSize.parse(reserve).bytes())
                     .observe(metrics.nbdRequests());
                 AgentHttpServer probes = new AgentHttpServer(vertx, httpAt.host(), httpAt.port(),
-                    new AgentHealth(vertx, client, disk, swap.pool().replicas()), metrics);
+                    new AgentHealth(vertx, client, disk, swap.pool().replicas()).hostProtection(protection), metrics);
                 int httpBound = probes.start();
                 int bound = server.start();
                 // Said before "serving", which is what operators and tests wait for.
@@ -109,8 +122,8 @@ final class AgentCommand implements Callable<Integer> {
                     System.out.printf("under-replicated: %d donor(s) for %d copies; the copies are made as donors join%n",
                         donorsNow, swap.pool().replicas());
                 }
-                System.out.printf("serving nbd://%s:%d/%s: %s on %d donor(s), %d cop%s of each page, disk fallback %s%n",
-                    nbdAt.host(), bound, export, size, donorsNow, swap.pool().replicas(),
+                System.out.printf("serving %s: %s on %d donor(s), %d cop%s of each page, disk fallback %s%n",
+                    nbdAt.uri(bound), size, donorsNow, swap.pool().replicas(),
                     swap.pool().replicas() == 1 ? "y" : "ies", disk);
                 System.out.printf("health and metrics on http://%s:%d/q/health/ready and /q/metrics%n", httpAt.host(), httpBound);
                 Runtime.getRuntime().addShutdownHook(new Thread(() -> {
@@ -148,19 +161,5 @@ final class AgentCommand implements Callable<Integer> {
             vertx.close();
         }
         return 0;
-    }
-
-    /**
-     * The agent must survive the memory pressure it exists to relieve: if the OOM killer took it, every page it
-     * holds would go with it. Lowering its own score needs CAP_SYS_RESOURCE; without it, say so and go on.
-     */
-    private static void protectFromOomKiller() {
-        Path adj = Path.of("/proc/self/oom_score_adj");
-        try {
-            Files.writeString(adj, "-900");
-        } catch (IOException | SecurityException e) {
-            System.err.println("pagepool agent: could not lower oom_score_adj (" + e.getMessage()
-                + "); run it with CAP_SYS_RESOURCE or set it from outside, see the README's swap how-to");
-        }
     }
 }

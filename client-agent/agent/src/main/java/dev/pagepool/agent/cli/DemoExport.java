@@ -38,6 +38,8 @@ final class DemoExport {
         Path dir = Files.createTempDirectory("pagepool-demo-agent");
         Vertx vertx = Vertx.vertx();
         try (SwapStore swap = SwapStore.open(client, SIZE, dir.resolve("swap.img"), 0)) {
+            // TCP, unlike the agent's default socket: on loopback, on a port of the system's choosing, for the demo's
+            // minute and data of its own; the demo's client and libnbd's tools both reach it.
             NbdServer server = new NbdServer(vertx, swap, NbdServer.DEFAULT_EXPORT, "127.0.0.1", 0, 16L << 20);
             int port = server.start();
             String uri = "nbd://127.0.0.1:" + port + "/" + NbdServer.DEFAULT_EXPORT;

@@ -1,5 +1,6 @@
 package dev.pagepool.agent.http;
 
+import dev.pagepool.agent.host.HostProtection;
 import dev.pagepool.client.PagePoolClient;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
@@ -52,6 +53,16 @@ public final class AgentHealth {
                     promise.complete(writable.succeeded() && writable.result() ? Status.OK(data)
                         : Status.KO(data.put("reason", "the disk file is not writable")));
                 }));
+    }
+
+    /**
+     * The {@code host-protection} check: always UP, with what holds in its data. An agent that is not locked still
+     * serves, only less safely, and an operator who wants it locked says so with --require-locked (the agent then
+     * does not start without it); a readiness that went DOWN for want of root would only keep swap off.
+     */
+    public AgentHealth hostProtection(HostProtection protection) {
+        ready.register("host-protection", promise -> promise.complete(Status.OK(protection.toJson())));
+        return this;
     }
 
     /** The name of the first donor in service that answers a ping, or null when none does. */

@@ -3,6 +3,7 @@ package dev.pagepool.agent.loop;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
 import io.vertx.core.impl.VertxBuilder;
+import io.vertx.core.spi.VertxThreadFactory;
 
 /** The agent's Vert.x: epoll event loops that spin for {@code spinMicros} before sleeping (0: they never spin). */
 public final class AgentLoops {
@@ -10,14 +11,33 @@ public final class AgentLoops {
     }
 
     public static Vertx create(int eventLoops, long spinMicros) {
+        return create(eventLoops, spinMicros, () -> { });
+    }
+
+    /** @param onNewThread run first on every thread this Vert.x creates: event loops, workers, its internal pool */
+    public static Vertx create(int eventLoops, long spinMicros, Runnable onNewThread) {
         VertxOptions options = new VertxOptions().setEventLoopPoolSize(eventLoops).setPreferNativeTransport(true);
-        if (spinMicros <= 0) {
-            return Vertx.vertx(options);
+        VertxBuilder builder = new VertxBuilder(options).threadFactory(startingWith(onNewThread));
+        if (spinMicros > 0) {
+            SpinningEpollTransport transport = new SpinningEpollTransport(spinMicros * 1000);
+            // no epoll here (not Linux, or no native library): Vert.x finds NIO itself, without the spin
+            if (transport.isAvailable()) {
+                builder.findTransport(transport);
+            }
         }
-        SpinningEpollTransport transport = new SpinningEpollTransport(spinMicros * 1000);
-        if (!transport.isAvailable()) {
-            return Vertx.vertx(options); // no epoll here (not Linux, or no native library): NIO, without the spin
-        }
-        return new VertxBuilder(options).findTransport(transport).init().vertx();
+        return builder.init().vertx();
+    }
+
+    private static VertxThreadFactory startingWith(Runnable onNewThread) {
+        return new VertxThreadFactory() {
+            @Override
+            public io.vertx.core.impl.VertxThread newVertxThread(Runnable target, String name, boolean worker,
+                                                                  long maxExecTime, java.util.concurrent.TimeUnit unit) {
+                return VertxThreadFactory.INSTANCE.newVertxThread(() -> {
+                    onNewThread.run();
+                    target.run();
+                }, name, worker, maxExecTime, unit);
+            }
+        };
     }
 }

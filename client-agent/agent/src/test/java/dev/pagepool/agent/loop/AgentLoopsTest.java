@@ -63,6 +63,23 @@ class AgentLoopsTest {
     }
 
     @Test
+    void everyThreadOfTheVertxRunsTheHookFirst() throws Exception {
+        java.util.Set<String> hooked = java.util.concurrent.ConcurrentHashMap.newKeySet();
+        Vertx hooking = AgentLoops.create(1, 0, () -> hooked.add(Thread.currentThread().getName()));
+        try {
+            CompletableFuture<String> loop = new CompletableFuture<>();
+            hooking.runOnContext(v -> loop.complete(Thread.currentThread().getName()));
+            String worker = hooking.executeBlocking(() -> Thread.currentThread().getName())
+                .toCompletionStage().toCompletableFuture().get(5, TimeUnit.SECONDS);
+            // What the agent hangs on it (PR_SET_IO_FLUSHER) must hold on the threads that serve, whoever made them.
+            assertTrue(hooked.contains(loop.get(5, TimeUnit.SECONDS)), "event loop " + loop.get() + " in " + hooked);
+            assertTrue(hooked.contains(worker), "worker " + worker + " in " + hooked);
+        } finally {
+            hooking.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+        }
+    }
+
+    @Test
     void noSpinIsVertxAsItComes() throws Exception {
         Vertx plain = AgentLoops.create(1, 0);
         try {
