@@ -47,6 +47,20 @@ class AgentStallTest {
         }
     }
 
+    /**
+     * Runs {@code command} with every donor frozen for 5 s shortly after it starts; it must then finish with no
+     * error. Returns whether it was still running when the donors froze.
+     */
+    private static boolean throughAFreeze(DonorCluster cluster, String... command) throws Exception {
+        try (Tool.Running copy = Tool.start(command)) {
+            Thread.sleep(100);
+            boolean running = copy.isAlive();
+            freezeAll(cluster, 3, 5000);
+            copy.finish(120).ok();
+            return running;
+        }
+    }
+
     @Test
     @Timeout(300)
     void everyDonorFrozenForFiveSecondsDuringNbdcopyCostsNoPageAndNoRequestFails(@TempDir Path dir) throws Exception {
@@ -60,26 +74,14 @@ class AgentStallTest {
 
             // A reader that runs into the stall: the donors freeze while nbdcopy reads the export.
             Path out = dir.resolve("out.bin");
-            Process reader = new ProcessBuilder("nbdcopy", agent.uri(), out.toString()).redirectErrorStream(true)
-                .redirectOutput(dir.resolve("reader.log").toFile()).start();
-            Thread.sleep(100);
-            boolean readerRunning = reader.isAlive();
-            freezeAll(cluster, 3, 5000);
-            assertTrue(reader.waitFor(120, TimeUnit.SECONDS), "the reader finishes once the donors answer");
-            assertEquals(0, reader.exitValue(), "no read failed: " + Files.readString(dir.resolve("reader.log")));
+            boolean readerRunning = throughAFreeze(cluster, "nbdcopy", agent.uri(), out.toString());
             byte[] back = Files.readAllBytes(out);
             assertArrayEquals(first, java.util.Arrays.copyOf(back, first.length), "the data reads back identical");
 
             // A writer that runs into the stall: its writes wait for a copy to answer, then land.
             byte[] second = random(96 * MIB, 22);
             Files.write(in, second);
-            Process writer = new ProcessBuilder("nbdcopy", in.toString(), agent.uri()).redirectErrorStream(true)
-                .redirectOutput(dir.resolve("writer.log").toFile()).start();
-            Thread.sleep(100);
-            boolean writerRunning = writer.isAlive();
-            freezeAll(cluster, 3, 5000);
-            assertTrue(writer.waitFor(120, TimeUnit.SECONDS), "the writer finishes once the donors answer");
-            assertEquals(0, writer.exitValue(), "no write failed: " + Files.readString(dir.resolve("writer.log")));
+            boolean writerRunning = throughAFreeze(cluster, "nbdcopy", in.toString(), agent.uri());
             Tool.run(120, "nbdcopy", agent.uri(), out.toString()).ok();
             back = Files.readAllBytes(out);
             assertArrayEquals(second, java.util.Arrays.copyOf(back, second.length), "the rewritten data reads back identical");
