@@ -36,7 +36,7 @@ public final class ClientCounters {
         donorsReattached.increment();
     }
 
-    /** A request paused because every copy it needed was on a suspect donor. */
+    /** A request paused (50 ms) because every copy it needed was on a suspect donor. */
     void stallWait() {
         stallWaits.increment();
     }

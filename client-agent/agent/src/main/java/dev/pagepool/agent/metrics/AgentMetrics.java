@@ -106,7 +106,7 @@ public final class AgentMetrics {
             .description("Donors known to the agent, by state").tag("state", "down").register(registry);
         counter("pagepool.agent.donors.suspect", "Times a donor stopped answering and its copies were kept, unused",
             c, ClientCounters::donorsSuspect);
-        counter("pagepool.agent.stall.waits", "Requests paused because every copy they needed was on a silent donor",
+        counter("pagepool.agent.stall.waits", "Pauses (50 ms each) of requests whose every copy was on a silent donor",
             c, ClientCounters::stallWaits);
     }
 
