@@ -140,13 +140,21 @@ class KernelSwapTest {
     @Timeout(TEST_SECONDS)
     void theAgentKilledWhileTheKernelSwapsIsStartedAgainAndNoPageIsLost(@TempDir Path dir, TestInfo test)
         throws Exception {
-        restartBehindTheGuest(dir, test, "kswap-agent-kill", true);
+        restartBehindTheGuest(dir, test, "kswap-agent-kill", true, Mode.QEMU_NBD);
     }
 
     @Test
     @Timeout(TEST_SECONDS)
     void theAgentUpgradedWhileTheKernelSwapsServesEveryPageOn(@TempDir Path dir, TestInfo test) throws Exception {
-        restartBehindTheGuest(dir, test, "kswap-agent-upgrade", false);
+        restartBehindTheGuest(dir, test, "kswap-agent-upgrade", false, Mode.QEMU_NBD);
+    }
+
+    /** The same kill behind the guest kernel's own nbd-client, which reconnects with -persist (the README's how-to). */
+    @Test
+    @Timeout(KERNEL_CLIENT_TEST_SECONDS)
+    void theAgentKilledBehindTheGuestsNbdClientPersistIsStartedAgainAndNoPageIsLost(@TempDir Path dir, TestInfo test)
+        throws Exception {
+        restartBehindTheGuest(dir, test, "kswap-agent-persist", true, Mode.KERNEL_NBD);
     }
 
     /**
@@ -155,12 +163,11 @@ class KernelSwapTest {
      * guest's program then verifies every page it wrote. Prints the restart time: from the end of the old agent
      * to the new one serving, and to its first read.
      */
-    private void restartBehindTheGuest(Path dir, TestInfo test, String name, boolean kill) throws Exception {
+    private void restartBehindTheGuest(Path dir, TestInfo test, String name, boolean kill, Mode mode) throws Exception {
         try (DonorCluster cluster = donors(name)) {
             AgentProcess first = agent(cluster, dir);
             AgentProcess second = null;
-            try (Guest guest = Guest.boot(image, Mode.QEMU_NBD, first.port, "pagepool",
-                    Guest.Options.standard().reconnecting(60))) {
+            try (Guest guest = Guest.boot(image, mode, first.port, "pagepool", Guest.Options.standard().reconnecting(60))) {
                 guest.awaitLine("PASS 0 ", SWAPPING);
                 Thread.sleep(3000);
                 long before = readsServed(first);
@@ -187,7 +194,7 @@ class KernelSwapTest {
                     kill ? "kill" : "SIGTERM");
                 assertTrue(second.output().contains("resumed the export"), second.output());
                 Outcome o = finish(test, guest, second, cluster);
-                assertClean(o, second);
+                assertClean(o, second, mode == Mode.KERNEL_NBD ? KERNEL_CLIENT_PROGRAM_SECONDS : PROGRAM_SECONDS);
             } finally {
                 first.close();
                 if (second != null) {
