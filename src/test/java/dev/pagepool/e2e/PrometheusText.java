@@ -20,7 +20,10 @@ record PrometheusText(List<Sample> samples) {
     private static final Pattern LABEL = Pattern.compile("(\\w+)=\"((?:[^\"\\\\]|\\\\.)*)\"");
 
     static PrometheusText scrape(String url) throws Exception {
-        HttpResponse<String> r = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(url))
+        // HTTP/1.1 as Prometheus scrapes: the JDK client's default h2c upgrade was once seen to read a plain reply
+        // as HTTP/2 frames and fail.
+        HttpResponse<String> r = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build()
+            .send(HttpRequest.newBuilder(URI.create(url))
             .timeout(Duration.ofSeconds(20)).GET().build(), HttpResponse.BodyHandlers.ofString());
         if (r.statusCode() != 200) {
             throw new AssertionError(url + " answered " + r.statusCode() + ": " + r.body());
