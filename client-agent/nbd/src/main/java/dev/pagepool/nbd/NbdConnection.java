@@ -8,6 +8,7 @@ import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.impl.ContextInternal;
 import io.vertx.core.net.impl.NetSocketInternal;
+import java.util.concurrent.CompletableFuture;
 import java.util.function.Consumer;
 import java.util.logging.Level;
 import java.util.logging.Logger;
@@ -90,6 +91,13 @@ final class NbdConnection {
 
     boolean isClosed() {
         return closed;
+    }
+
+    /** Bytes read off the socket and not parsed yet: what reading ahead costs beyond the reserve. */
+    CompletableFuture<Integer> unparsedBytes() {
+        CompletableFuture<Integer> bytes = new CompletableFuture<>();
+        onLoop(() -> bytes.complete(closed ? 0 : in.readableBytes()));
+        return bytes;
     }
 
     /** Writes {@code buf} (and releases it); {@code written} runs once it is written or the write failed. */

@@ -8,6 +8,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 
@@ -119,6 +120,11 @@ public final class NbdServer implements AutoCloseable {
     /** Largest READ or WRITE payload accepted, as advertised in NBD_INFO_BLOCK_SIZE. */
     public int maxPayloadBytes() {
         return export.maxPayloadBytes();
+    }
+
+    /** Bytes every connection has read and not parsed yet; with the reserve, the whole of what clients make it hold. */
+    long unparsedBytes() {
+        return connections.stream().map(NbdConnection::unparsedBytes).mapToLong(CompletableFuture::join).sum();
     }
 
     /** Stops listening and closes every connection; requests in flight finish against the device unanswered. */
