@@ -11,8 +11,9 @@ import java.util.concurrent.CompletableFuture;
  * in whatever order they finish.
  *
  * <p>Everything here runs on the connection's event loop; device completions are brought back to it. Reading
- * stops (the connection turns its socket's auto-read off) while {@link Nbd#MAX_INFLIGHT} requests are in flight or while
- * a request waits for buffers from the reserve, so neither memory nor device load grows with a fast client.
+ * stops (the connection turns its socket's auto-read off) while {@link Nbd#MAX_INFLIGHT} requests are in flight
+ * or while a request waits for buffers from the reserve, so neither memory nor device load grows with a fast
+ * client.
  */
 final class NbdTransmission {
     private enum State { HEADER, AWAIT_BUFFERS, PAYLOAD, DISCARD, DONE }
