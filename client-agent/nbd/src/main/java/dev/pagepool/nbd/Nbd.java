@@ -115,6 +115,6 @@ public final class Nbd {
     /** Longest string the spec allows (export names). */
     public static final int MAX_STRING_BYTES = 4096;
 
-    /** Requests processed at once per connection; above it the socket is paused, so memory stays bounded. */
+    /** Requests processed at once per connection; above it the socket is not read, so memory stays bounded. */
     public static final int MAX_INFLIGHT = 64;
 }

@@ -8,14 +8,15 @@ import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.impl.ContextInternal;
 import io.vertx.core.net.impl.NetSocketInternal;
+import java.util.concurrent.CompletableFuture;
 import java.util.function.Consumer;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 
 /**
  * One client's TCP connection: accumulates the bytes as they come (in any fragmentation), hands them to the
- * handshake and then to the transmission phase, writes what they answer, and pauses the socket whenever the
- * phase cannot take more, so a client can never make the server buffer without bound.
+ * handshake and then to the transmission phase, writes what they answer, and stops reading the socket whenever
+ * the phase cannot take more, so a client can never make the server buffer without bound.
  *
  * <p>All state is confined to the connection's event loop; work finishing elsewhere comes back through
  * {@link #onLoop}. Closing is either at once ({@link #drop}, for protocol violations) or once every request in
@@ -90,6 +91,13 @@ final class NbdConnection {
 
     boolean isClosed() {
         return closed;
+    }
+
+    /** Bytes read off the socket and not parsed yet: what reading ahead costs beyond the reserve. */
+    CompletableFuture<Integer> unparsedBytes() {
+        CompletableFuture<Integer> bytes = new CompletableFuture<>();
+        onLoop(() -> bytes.complete(closed ? 0 : in.readableBytes()));
+        return bytes;
     }
 
     /** Writes {@code buf} (and releases it); {@code written} runs once it is written or the write failed. */
@@ -187,13 +195,19 @@ final class NbdConnection {
             return;
         }
         boolean hold = (transmission != null && transmission.blocked()) || socket.writeQueueFull();
-        if (hold && !paused) {
-            paused = true;
-            socket.pause();
-        } else if (!hold && paused) {
-            paused = false;
-            socket.resume();
+        if (hold != paused) {
+            paused = hold;
+            readFromSocket(!hold);
         }
+    }
+
+    /**
+     * Netty's auto-read, not {@code socket.pause()}: a socket read through {@code messageHandler} bypasses the
+     * Vert.x inbound queue that pause and resume act on, so only the channel itself stops the reads. The chunks of
+     * the read under way still arrive; they wait in {@link #in}, a bounded read-ahead.
+     */
+    private void readFromSocket(boolean read) {
+        socket.channelHandlerContext().channel().config().setAutoRead(read);
     }
 
     private void closed() {

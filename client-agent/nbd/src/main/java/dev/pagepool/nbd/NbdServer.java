@@ -10,6 +10,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 
@@ -24,10 +25,15 @@ import java.util.concurrent.TimeUnit;
  */
 public final class NbdServer implements AutoCloseable {
     public static final String DEFAULT_EXPORT = "pagepool";
-    /** Enough for one request of the spec's 32 MiB maximum payload plus a window of ordinary ones. */
-    public static final long DEFAULT_RESERVE_BYTES = 64L << 20;
     /** Unit of the reserve: a 4 KiB request takes one slab, so small slabs waste little; 32 blocks each. */
     static final int SLAB_BYTES = 128 << 10;
+    /**
+     * One connection's whole window ({@link Nbd#MAX_INFLIGHT} requests) of up to 128 KiB each, the kernel's usual
+     * swap I/O, in flight at once: 8 MiB, a slab per request. It caps the advertised payload near 8 MiB, above what
+     * the kernel sends by default (max_sectors_kb, 1280 KiB or 4 MiB); larger requests or more connections wait
+     * for slabs. It sits in the heap of an agent on a host short of memory: raise it for several connections.
+     */
+    public static final long DEFAULT_RESERVE_BYTES = (long) Nbd.MAX_INFLIGHT * SLAB_BYTES;
     private static final long BIND_TIMEOUT_SECONDS = 30;
 
     private final Vertx vertx;
@@ -148,6 +154,11 @@ public final class NbdServer implements AutoCloseable {
     /** Largest READ or WRITE payload accepted, as advertised in NBD_INFO_BLOCK_SIZE. */
     public int maxPayloadBytes() {
         return export.maxPayloadBytes();
+    }
+
+    /** Bytes every connection has read and not parsed yet; with the reserve, the whole of what clients make it hold. */
+    long unparsedBytes() {
+        return connections.stream().map(NbdConnection::unparsedBytes).mapToLong(CompletableFuture::join).sum();
     }
 
     /** Stops listening and closes every connection; requests in flight finish against the device unanswered. */

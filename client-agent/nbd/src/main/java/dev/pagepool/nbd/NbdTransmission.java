@@ -11,8 +11,9 @@ import java.util.concurrent.CompletableFuture;
  * in whatever order they finish.
  *
  * <p>Everything here runs on the connection's event loop; device completions are brought back to it. Reading
- * stops (and the connection pauses its socket) while {@link Nbd#MAX_INFLIGHT} requests are in flight or while
- * a request waits for buffers from the reserve, so neither memory nor device load grows with a fast client.
+ * stops (the connection turns its socket's auto-read off) while {@link Nbd#MAX_INFLIGHT} requests are in flight
+ * or while a request waits for buffers from the reserve, so neither memory nor device load grows with a fast
+ * client.
  */
 final class NbdTransmission {
     private enum State { HEADER, AWAIT_BUFFERS, PAYLOAD, DISCARD, DONE }
@@ -64,7 +65,7 @@ final class NbdTransmission {
         this.observer = observer;
     }
 
-    /** True while no more requests may be read: the socket should be paused. */
+    /** True while no more requests may be read: the connection stops reading its socket. */
     boolean blocked() {
         return state == State.AWAIT_BUFFERS || (state == State.HEADER && inflight >= Nbd.MAX_INFLIGHT);
     }

@@ -165,7 +165,7 @@ class NbdProtocolTest {
             ByteBuffer sizes = infoOf(info, Nbd.NBD_INFO_BLOCK_SIZE);
             assertEquals(512, sizes.getInt());
             assertEquals(4096, sizes.getInt());
-            assertEquals(32 << 20, sizes.getInt());
+            assertEquals(this.server.maxPayloadBytes(), sizes.getInt());
             ByteBuffer name = infoOf(info, Nbd.NBD_INFO_NAME);
             assertEquals("pagepool", new String(name.array(), name.position(), name.remaining()));
 
@@ -474,6 +474,12 @@ class NbdProtocolTest {
             assertEquals(0, d.reply().error());
         }
         assertArrayEquals(content, device.bytes());
+    }
+
+    @Test
+    void aLargeReserveAdvertisesTheSpecsDefaultMaximum() {
+        serve(new MemoryBlockDevice(BLOCKS), 64L << 20);
+        assertEquals(Nbd.MAX_PAYLOAD_BYTES, server.maxPayloadBytes());
     }
 
     @Test

@@ -68,7 +68,7 @@ final class AgentCommand implements Callable<Integer> {
         + "sockets before it sleeps, in microseconds (default ${DEFAULT-VALUE}; 0: never). A donor's reply then finds "
         + "the loop awake instead of paying a thread wake-up on the page fault's path; an idle agent spins once.")
     long spinMicros;
-    @Option(names = "--reserve", defaultValue = "64m", description = "NBD buffers allocated at start (default ${DEFAULT-VALUE}).")
+    @Option(names = "--reserve", defaultValue = "8m", description = "NBD buffers allocated at start (default ${DEFAULT-VALUE}).")
     String reserve;
 
     @Override
