@@ -398,20 +398,23 @@ final class ExtentMap {
 
     /** Records the version of a put of page {@code index} of the entry's extent, as the put begins. */
     synchronized void setVersion(int entry, int index, long version) {
-        b.putLong(memory.version(entry, Integer.remainderUnsigned(index, EXTENT_PAGES)), version);
+        b.putInt(memory.version(entry, Integer.remainderUnsigned(index, EXTENT_PAGES)), (int) version);
     }
 
-    /** The version of the last put begun of page {@code index} of the entry's extent; 0 if none carried one. */
+    /**
+     * The low 32 bits of the version of the last put begun of page {@code index} of the entry's extent; 0 if none
+     * carried one.
+     */
     synchronized long version(int entry, int index) {
-        return b.getLong(memory.version(entry, Integer.remainderUnsigned(index, EXTENT_PAGES)));
+        return Integer.toUnsignedLong(b.getInt(memory.version(entry, Integer.remainderUnsigned(index, EXTENT_PAGES))));
     }
 
-    /** The highest version any page of the map carries: where a resumed writer's versions go on from. */
+    /** The highest version (low 32 bits) any page of the map carries: where a resumed writer's versions go on from. */
     synchronized long maxVersion() {
         long max = 0;
         for (int e = 0; e < size; e++) {
             for (int p = 0; p < EXTENT_PAGES; p++) {
-                max = Math.max(max, b.getLong(memory.version(e, p)));
+                max = Math.max(max, Integer.toUnsignedLong(b.getInt(memory.version(e, p))));
             }
         }
         return max;

@@ -28,18 +28,24 @@ import java.nio.charset.StandardCharsets;
  *                           28  reserved u32
  *                           32  pages lost with the extent's last copy u64
  *                           40  stale pages per replica slot 3 x u64
- *   + capacity x 64        page versions: capacity x EXTENT_PAGES x u64
+ *   + capacity x 64        page versions: capacity x EXTENT_PAGES x u32, the low half of the caller's version
  * </pre>
  * A field that must change together with another is ordered so that a process that dies between the two stores
  * leaves a state that errs on the safe side (a copy marked filling before it is named, a copy unnamed before its
  * marks are cleared); see {@link ExtentMap}.
  */
 public final class PoolMemory {
-    static final int MAGIC = 0x50504d31; // "PPM1"
+    static final int MAGIC = 0x50504d32; // "PPM2": 32-bit versions
     static final int HEADER_BYTES = 64;
     static final int DONOR_BYTES = 64;
     static final int MAX_ADDRESS_BYTES = 55;
     static final int ENTRY_BYTES = 64;
+    /**
+     * A page's version is kept in 32 bits: what a version is compared with (the one a donor hands back with the
+     * page) is compared in its low 32 bits, and two versions of one page 2^32 writes apart are never both alive.
+     * Half the bookkeeping per page of a 64-bit version (5 bytes a page in all, not 9).
+     */
+    static final int VERSION_BYTES = 4;
     static final int DONORS_OFFSET = HEADER_BYTES;
     static final int ENTRIES_OFFSET = DONORS_OFFSET + DonorSet.MAX_DONORS * DONOR_BYTES;
 
@@ -67,7 +73,7 @@ public final class PoolMemory {
 
     /** The bytes a region for {@code entries} extents takes. */
     public static long bytesFor(int entries) {
-        return ENTRIES_OFFSET + (long) entries * (ENTRY_BYTES + ExtentMap.EXTENT_PAGES * 8L);
+        return ENTRIES_OFFSET + (long) entries * (ENTRY_BYTES + ExtentMap.EXTENT_PAGES * (long) VERSION_BYTES);
     }
 
     /** Bookkeeping on the heap, growing as it needs. */
@@ -147,7 +153,7 @@ public final class PoolMemory {
         ByteBuffer bigger = ByteBuffer.allocate((int) bytesFor(n)).order(ByteOrder.LITTLE_ENDIAN);
         int old = capacity();
         bigger.put(0, buf, 0, (int) (ENTRIES_OFFSET + (long) old * ENTRY_BYTES));
-        bigger.put(versionsOffset(n), buf, versionsOffset(old), old * ExtentMap.EXTENT_PAGES * 8);
+        bigger.put(versionsOffset(n), buf, versionsOffset(old), old * ExtentMap.EXTENT_PAGES * VERSION_BYTES);
         buf = bigger;
         buf.putInt(CAPACITY_OFFSET, n);
         for (int x = old; x < n; x++) {
@@ -171,7 +177,7 @@ public final class PoolMemory {
 
     /** Byte offset of the version of page {@code p} of entry {@code e}. */
     int version(int e, int p) {
-        return versionsOffset(capacity()) + (e * ExtentMap.EXTENT_PAGES + p) * 8;
+        return versionsOffset(capacity()) + (e * ExtentMap.EXTENT_PAGES + p) * VERSION_BYTES;
     }
 
     // ---------------------------------------------------------------- the donor table

@@ -47,8 +47,9 @@ public final class PoolRef {
     }
 
     /**
-     * The version the last put of page {@code (object, index)} carried (0 if it carried none, or the page was
-     * never put): what a handed-back page is compared with. Call it while no put of the page is under way.
+     * The low 32 bits of the version the last put of page {@code (object, index)} carried (0 if it carried none,
+     * or the page was never put): what a handed-back page's version is compared with, in its low 32 bits too (see
+     * {@link #sameVersion}). Call it while no put of the page is under way.
      */
     public long versionOf(long object, int index) {
         synchronized (extents.lock()) {
@@ -57,7 +58,12 @@ public final class PoolRef {
         }
     }
 
-    /** The highest version a page of the pool carries: a resumed pool's next versions must be higher. */
+    /** Whether {@code version} (a donor's, handed back with a page) is the pool's {@code known} one, as kept. */
+    public static boolean sameVersion(long known, long version) {
+        return (int) known == (int) version;
+    }
+
+    /** The highest version a page of the pool carries (low 32 bits): a resumed pool's next versions go on from it. */
     public long maxVersion() {
         return extents.maxVersion();
     }

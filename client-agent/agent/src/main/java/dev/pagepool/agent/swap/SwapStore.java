@@ -360,7 +360,7 @@ public final class SwapStore implements BlockDevice, AutoCloseable {
             return false;
         }
         try {
-            if (slots.place(slot) != SlotMap.CLUSTER || pool.versionOf(OBJECT, (int) slot) != version) {
+            if (slots.place(slot) != SlotMap.CLUSTER || !PoolRef.sameVersion(pool.versionOf(OBJECT, (int) slot), version)) {
                 counters.staleHandBack();
                 return true;
             }
