@@ -149,14 +149,6 @@ class KernelSwapTest {
         restartBehindTheGuest(dir, test, "kswap-agent-upgrade", false, Mode.QEMU_NBD);
     }
 
-    /** The same kill behind the guest kernel's own nbd-client, which reconnects with -persist (the README's how-to). */
-    @Test
-    @Timeout(KERNEL_CLIENT_TEST_SECONDS)
-    void theAgentKilledBehindTheGuestsNbdClientPersistIsStartedAgainAndNoPageIsLost(@TempDir Path dir, TestInfo test)
-        throws Exception {
-        restartBehindTheGuest(dir, test, "kswap-agent-persist", true, Mode.KERNEL_NBD);
-    }
-
     /**
      * The agent dies ({@code kill -9}) or is stopped for an upgrade (SIGTERM) while the guest swaps, and is
      * started again with the same arguments; QEMU's NBD client reconnects and re-sends what was in flight. The
