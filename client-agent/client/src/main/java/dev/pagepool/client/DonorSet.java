@@ -445,13 +445,14 @@ final class DonorSet implements AutoCloseable {
             if (!link.markDown()) {
                 return;
             }
-            counters.donorDown();
             for (PoolRef pool : pools) {
                 int lost = pool.extents.dropDonor(link.index);
                 // An ephemeral page may vanish at any time: only persistent extents count as lost.
                 lostExtents += pool.spec().persistent() ? lost : 0;
             }
+            // Counted once its copies are forgotten: whoever sees the count sees the map it left.
             counters.extentsLost(lostExtents);
+            counters.donorDown();
         }
         LOG.log(Level.WARNING, "donor " + link.name() + " out of service: " + reason
             + (lostExtents > 0 ? "; " + lostExtents + " extents lost their last copy" : ""));
@@ -469,10 +470,10 @@ final class DonorSet implements AutoCloseable {
             if (!link.markSuspect()) {
                 return;
             }
-            counters.donorSuspect();
             for (PoolRef pool : pools) {
                 pool.extents.dropFillingOn(link.index);
             }
+            counters.donorSuspect();
         }
         LOG.log(Level.WARNING, "donor " + link.name() + " suspect: " + reason + "; its copies are kept until it answers, "
             + "for at most " + config.stallTimeout().toMillis() + " ms");
