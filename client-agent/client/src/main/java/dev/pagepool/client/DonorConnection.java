@@ -23,6 +23,7 @@ import java.time.Duration;
 import java.util.Map;
 import java.util.Queue;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.Semaphore;
@@ -44,6 +45,7 @@ import java.util.concurrent.atomic.AtomicLong;
 public final class DonorConnection implements DonorWire, AutoCloseable {
     /** How often deadlines are checked: the precision of the request timeout. */
     private static final long TIMEOUT_SWEEP_MILLIS = 50;
+    private static final long TIMEOUT_SWEEP_NANOS = TimeUnit.MILLISECONDS.toNanos(TIMEOUT_SWEEP_MILLIS);
     /**
      * Requests that may wait for a window slot, in windows: enough for a burst of every caller at once, small
      * enough that a donor which stopped answering holds a bounded amount of client memory.
@@ -87,6 +89,14 @@ public final class DonorConnection implements DonorWire, AutoCloseable {
     private final String name;
     private final ClientConfig config;
     private final NanoClock clock;
+    /**
+     * Time this connection's event loop could not run, added to every deadline: a reply that waited in the socket
+     * while the loop itself was stalled (a host out of memory, a long GC, a frozen VM) was not late, and must not
+     * cost the donor its good name. Written by the sweeping loop only.
+     */
+    private volatile long stalledNanos;
+    /** When the last sweep ran, on the real clock: the loop's own stall is real time, whatever a test's clock says. */
+    private long lastSweepRealNanos = System.nanoTime();
     private final Map<Long, Pending> pending = new ConcurrentHashMap<>();
     private final Queue<Queued> backlog = new ConcurrentLinkedQueue<>();
     private final AtomicInteger backlogSize = new AtomicInteger();
@@ -240,7 +250,7 @@ public final class DonorConnection implements DonorWire, AutoCloseable {
             future.completeExceptionally(new DonorUnavailableException("connection to donor " + name + " is closed"));
             return future;
         }
-        Pending p = new Pending(future, clock.nanoTime() + timeout.toNanos());
+        Pending p = new Pending(future, liveNanos() + timeout.toNanos());
         if (window.tryAcquire()) {
             write(requestId, frame, p);
             return future;
@@ -342,21 +352,34 @@ public final class DonorConnection implements DonorWire, AutoCloseable {
         failAll(new DonorUnavailableException("connection to donor " + name + " closed by this client"));
     }
 
+    /** The clock that deadlines are on: the injected one, less the time the loop was stalled. */
+    private long liveNanos() {
+        return clock.nanoTime() - stalledNanos;
+    }
+
     private void sweepTimeouts() {
+        long real = System.nanoTime();
+        // A sweep later than two periods means the loop did not run meanwhile; replies may sit unread in the socket.
+        long late = real - lastSweepRealNanos - 2 * TIMEOUT_SWEEP_NANOS;
+        lastSweepRealNanos = real;
+        if (late > 0) {
+            stalledNanos += late;
+        }
         long now = clock.nanoTime();
+        long live = now - stalledNanos;
         // Donors close connections idle for their idle timeout and destroy a client's private pools when its
         // lease runs out after its last connection closed: a client that is merely quiet must not look gone.
         if (!closed && now - lastSendNanos > config.keepAlive().toNanos() && pending.isEmpty()) {
             keepAlive();
         }
         pending.forEach((id, p) -> {
-            if (now - p.deadlineNanos() > 0) {
+            if (live - p.deadlineNanos() > 0) {
                 fail(id, new DonorUnavailableException("donor " + name + " did not answer request " + id
                     + " within " + config.requestTimeout().toMillis() + " ms"));
             }
         });
         for (Queued q : backlog) {
-            if (now - q.pending().deadlineNanos() > 0 && backlog.remove(q)) {
+            if (live - q.pending().deadlineNanos() > 0 && backlog.remove(q)) {
                 backlogSize.decrementAndGet();
                 q.frame().release();
                 q.pending().future().completeExceptionally(new DonorUnavailableException("donor " + name
@@ -381,7 +404,7 @@ public final class DonorConnection implements DonorWire, AutoCloseable {
                 r.body().release();
             }
         });
-        write(id, frame, new Pending(future, lastSendNanos + config.requestTimeout().toNanos()));
+        write(id, frame, new Pending(future, liveNanos() + config.requestTimeout().toNanos()));
     }
 
     private void fail(long requestId, PagePoolException e) {

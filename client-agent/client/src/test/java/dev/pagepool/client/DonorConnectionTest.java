@@ -1,6 +1,7 @@
 package dev.pagepool.client;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -13,6 +14,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
@@ -135,5 +137,39 @@ class DonorConnectionTest {
         }
         assertEquals(0, conn.outstanding());
         guard.assertNoEventLoopBlocked();
+    }
+
+    /**
+     * The client's own event loop stalls for longer than the request timeout (a host out of memory, a long GC), and
+     * time with it; the donor answers shortly after the stall. The stall was the client's, not the donor's: the
+     * request completes, and the donor keeps its good name. Before, the first sweep after the stall failed it.
+     */
+    @Test
+    void aReplyThatWaitedWhileTheClientsOwnLoopStalledIsNotLate() throws Exception {
+        Context context = guard.vertx().getOrCreateContext();
+        DonorConnection conn = openOn(context);
+        donor.script((h, b) -> FakeDonor.Action.HOLD);
+        CompletableFuture<DonorConnection.Reply> reply = ping(conn);
+        long waitedFor = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+        while (donor.heldCount() == 0) {
+            assertTrue(System.nanoTime() < waitedFor, "the donor got the ping");
+            Thread.sleep(5);
+        }
+        CountDownLatch stallEnded = new CountDownLatch(1);
+        context.runOnContext(v -> {
+            clock.advance(Duration.ofSeconds(3));
+            try {
+                Thread.sleep(3000);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            stallEnded.countDown();
+        });
+        assertTrue(stallEnded.await(10, TimeUnit.SECONDS));
+        Thread.sleep(300); // sweeps run after the stall, on time again
+        assertFalse(reply.isDone(), "the request did not fail for the client's own stall: " + reply);
+        donor.releaseHeld();
+        reply.get(5, TimeUnit.SECONDS).body().release();
+        assertEquals(0, conn.outstanding());
     }
 }
