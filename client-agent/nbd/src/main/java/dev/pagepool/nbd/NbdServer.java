@@ -13,6 +13,7 @@ import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
 
 /**
  * Serves one {@link BlockDevice} as one NBD export over TCP or a Unix socket, so that the kernel's nbd client (or
@@ -46,6 +47,7 @@ public final class NbdServer implements AutoCloseable {
     private OwnerOnlySocket socketFile;
     private int port = -1;
     private NbdRequestObserver observer = NbdRequestObserver.NONE;
+    private Consumer<Path> beforePublish = path -> { };
 
     /**
      * @param reserveBytes bytes of request buffers allocated up front; bounds memory for all connections
@@ -96,6 +98,19 @@ public final class NbdServer implements AutoCloseable {
     }
 
     /**
+     * On a Unix socket, {@code warmUp} runs with the socket's private path once it is bound and before it is
+     * published under its name: it is then the export's only client, and can drive requests through every layer
+     * before a kernel that swaps depends on them. If it throws, the server does not start.
+     */
+    public NbdServer beforePublish(Consumer<Path> warmUp) {
+        if (server != null) {
+            throw new IllegalStateException("set the warm-up before the server starts");
+        }
+        this.beforePublish = Objects.requireNonNull(warmUp, "warmUp");
+        return this;
+    }
+
+    /**
      * Binds and returns the port listened on (the one chosen by the system if 0 was asked; 0 on a Unix socket,
      * which has none). Blocks until bound.
      */
@@ -113,6 +128,11 @@ public final class NbdServer implements AutoCloseable {
         });
         SocketAddress bindAt = address;
         if (address.isDomainSocket()) {
+            if (!vertx.isNativeTransportEnabled()) {
+                // Vert.x's NIO transport has no Unix sockets and says only IllegalArgumentException: say why.
+                throw new IllegalStateException("cannot listen for NBD on " + address + ": a Unix socket needs Netty's "
+                    + "epoll transport, which did not load: " + vertx.unavailableNativeTransportCause());
+            }
             socketFile = OwnerOnlySocket.prepare(Path.of(address.path()));
             bindAt = SocketAddress.domainSocketAddress(socketFile.bindPath().toString());
         }
@@ -125,6 +145,12 @@ public final class NbdServer implements AutoCloseable {
             throw new IllegalStateException("cannot listen for NBD on " + address + ": " + e.getMessage(), e);
         }
         if (socketFile != null) {
+            try {
+                beforePublish.accept(socketFile.bindPath());
+            } catch (RuntimeException e) {
+                close();
+                throw e;
+            }
             socketFile.publish();
             port = 0;
         } else {

@@ -4,6 +4,7 @@ import dev.pagepool.agent.host.HostProtection;
 import dev.pagepool.agent.http.AgentHealth;
 import dev.pagepool.agent.http.AgentHttpServer;
 import dev.pagepool.agent.metrics.AgentMetrics;
+import dev.pagepool.agent.probe.ExportWarmUp;
 import dev.pagepool.client.PagePoolClient;
 import dev.pagepool.nbd.NbdServer;
 import dev.pagepool.agent.state.AgentState;
@@ -22,6 +23,8 @@ import picocli.CommandLine.Option;
 final class AgentCommand implements Callable<Integer> {
     /** How long a stop waits for requests under way; a request is bounded by the client's timeouts, a few seconds. */
     private static final long STOP_WAIT_MILLIS = 10_000;
+    /** The warm-up's bound: generous, since a guest on an emulated CPU takes tens of seconds for it. */
+    private static final long WARM_UP_MILLIS = 120_000;
 
     @Mixin
     DonorOptions donorOptions;
@@ -68,6 +71,12 @@ final class AgentCommand implements Callable<Integer> {
         + "sockets before it sleeps, in microseconds (default ${DEFAULT-VALUE}; 0: never). A donor's reply then finds "
         + "the loop awake instead of paying a thread wake-up on the page fault's path; an idle agent spins once.")
     long spinMicros;
+    @Option(names = "--warm-up-rounds", defaultValue = "50", description = "Rounds of reads and writes the agent "
+        + "sends its own export before it publishes it on the Unix socket, so that the data path is loaded and "
+        + "compiled before a swapping kernel needs it; the export's content does not change (0: none; default "
+        + "${DEFAULT-VALUE}).")
+    int warmUpRounds;
+
     @Option(names = "--reserve", defaultValue = "8m", description = "NBD buffers allocated at start (default ${DEFAULT-VALUE}).")
     String reserve;
 
@@ -91,6 +100,10 @@ final class AgentCommand implements Callable<Integer> {
             throw new picocli.CommandLine.ParameterException(new picocli.CommandLine(this),
                 "--replicas must be 1..3, got " + replicas);
         }
+        if (warmUpRounds < 0) {
+            throw new picocli.CommandLine.ParameterException(new picocli.CommandLine(this),
+                "--warm-up-rounds must be 0 or more, got " + warmUpRounds);
+        }
         if (eventLoops < 1) {
             throw new picocli.CommandLine.ParameterException(new picocli.CommandLine(this),
                 "--event-loops must be at least 1, got " + eventLoops);
@@ -107,6 +120,20 @@ final class AgentCommand implements Callable<Integer> {
                 AgentMetrics metrics = new AgentMetrics(swap, client);
                 NbdServer server = new NbdServer(vertx, swap, export, nbdAt.address(), ByteSize.parse(reserve).bytes())
                     .observe(metrics.nbdRequests());
+                if (warmUpRounds > 0) {
+                    server.beforePublish(path -> {
+                        ExportWarmUp.Result w = ExportWarmUp.run(path, export, state.resumed(), warmUpRounds, WARM_UP_MILLIS);
+                        System.out.println(w.describe());
+                        if (w.problem() != null && !state.resumed()) {
+                            // A new export's first blocks may still hold the warm-up's pattern. Nobody depends on it
+                            // yet: give it up, so that the next start begins a clean one.
+                            client.destroyPool(swap.pool());
+                            state.delete();
+                            throw new IllegalStateException("the new export could not be warmed up (" + w.problem()
+                                + "); not serving it");
+                        }
+                    });
+                }
                 AgentHttpServer probes = new AgentHttpServer(vertx, httpAt.host(), httpAt.port(),
                     new AgentHealth(vertx, client, disk, swap.pool().replicas()).hostProtection(protection), metrics);
                 int httpBound = probes.start();

@@ -1,5 +1,6 @@
 package dev.pagepool.agent.cli;
 
+import dev.pagepool.agent.probe.BlockingNbdClient;
 import dev.pagepool.client.PagePoolClient;
 import dev.pagepool.nbd.NbdServer;
 import dev.pagepool.agent.swap.SwapStore;
@@ -14,7 +15,7 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * The demo's agent: a swap store on the demo's donors behind an NBD export, driven over NBD as a Linux host
- * would use it: always by the demo's own client ({@link DemoNbdClient}), and also by libnbd's nbdcopy and
+ * would use it: always by the demo's own client ({@link BlockingNbdClient}), and also by libnbd's nbdcopy and
  * nbdinfo when they are installed.
  */
 final class DemoExport {
@@ -73,7 +74,7 @@ final class DemoExport {
      */
     private static boolean ownClient(int port, byte[] data) throws IOException {
         long t0 = System.nanoTime();
-        try (DemoNbdClient nbd = DemoNbdClient.connect("127.0.0.1", port, NbdServer.DEFAULT_EXPORT)) {
+        try (BlockingNbdClient nbd = BlockingNbdClient.connect("127.0.0.1", port, NbdServer.DEFAULT_EXPORT)) {
             if (nbd.exportBytes() != SIZE) {
                 System.out.printf("agent: the export says it holds %d bytes, not %d%n", nbd.exportBytes(), SIZE);
                 return false;
@@ -87,7 +88,7 @@ final class DemoExport {
         }
         long t1 = System.nanoTime();
         byte[] back = new byte[data.length];
-        try (DemoNbdClient nbd = DemoNbdClient.connect("127.0.0.1", port, NbdServer.DEFAULT_EXPORT)) {
+        try (BlockingNbdClient nbd = BlockingNbdClient.connect("127.0.0.1", port, NbdServer.DEFAULT_EXPORT)) {
             int chunk = Math.min(CHUNK, nbd.maxPayload());
             for (int at = 0; at < back.length; at += chunk) {
                 nbd.read(at, back, at, Math.min(chunk, back.length - at));

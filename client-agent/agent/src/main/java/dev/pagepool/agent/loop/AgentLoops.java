@@ -1,9 +1,12 @@
 package dev.pagepool.agent.loop;
 
+import io.netty.channel.epoll.Epoll;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
 import io.vertx.core.impl.VertxBuilder;
 import io.vertx.core.spi.VertxThreadFactory;
+import java.util.logging.Level;
+import java.util.logging.Logger;
 
 /** The agent's Vert.x: epoll event loops that spin for {@code spinMicros} before sleeping (0: they never spin). */
 public final class AgentLoops {
@@ -16,7 +19,11 @@ public final class AgentLoops {
 
     /** @param onNewThread run first on every thread this Vert.x creates: event loops, workers, its internal pool */
     public static Vertx create(int eventLoops, long spinMicros, Runnable onNewThread) {
-        VertxOptions options = new VertxOptions().setEventLoopPoolSize(eventLoops).setPreferNativeTransport(true);
+        // A blocked event loop is reported with its stack at the first warning, not after 5 s: on a host out of
+        // memory the first seconds of a stall are the ones that say what the agent waited for.
+        VertxOptions options = new VertxOptions().setEventLoopPoolSize(eventLoops).setPreferNativeTransport(true)
+            .setWarningExceptionTime(VertxOptions.DEFAULT_MAX_EVENT_LOOP_EXECUTE_TIME)
+            .setWarningExceptionTimeUnit(VertxOptions.DEFAULT_MAX_EVENT_LOOP_EXECUTE_TIME_UNIT);
         VertxBuilder builder = new VertxBuilder(options).threadFactory(startingWith(onNewThread));
         if (spinMicros > 0) {
             SpinningEpollTransport transport = new SpinningEpollTransport(spinMicros * 1000);
@@ -25,7 +32,14 @@ public final class AgentLoops {
                 builder.findTransport(transport);
             }
         }
-        return builder.init().vertx();
+        Vertx vertx = builder.init().vertx();
+        if (!vertx.isNativeTransportEnabled()) {
+            // Without epoll there is no Unix socket for the export and no spin: say why, once, at start.
+            Throwable cause = Epoll.unavailabilityCause();
+            Logger.getLogger(AgentLoops.class.getName()).log(Level.WARNING, "Netty's epoll transport did not load: "
+                + cause + "; the agent runs on Java NIO, without Unix sockets", cause);
+        }
+        return vertx;
     }
 
     private static VertxThreadFactory startingWith(Runnable onNewThread) {

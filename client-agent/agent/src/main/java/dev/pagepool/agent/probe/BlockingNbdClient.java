@@ -1,23 +1,32 @@
-package dev.pagepool.agent.cli;
+package dev.pagepool.agent.probe;
 
 import dev.pagepool.nbd.Nbd;
 import java.io.BufferedInputStream;
 import java.io.BufferedOutputStream;
 import java.io.DataInputStream;
 import java.io.DataOutputStream;
+import java.io.Closeable;
 import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.net.Socket;
+import java.net.StandardProtocolFamily;
+import java.net.UnixDomainSocketAddress;
+import java.nio.channels.Channels;
+import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 
 /**
  * The least NBD client that drives an export as a block device user would: the fixed newstyle handshake,
  * {@code NBD_OPT_GO}, then WRITE, READ, FLUSH and DISC with simple replies, one request at a time, over a
- * blocking socket. It lets the demo check its export on a machine with no NBD client installed; the
- * protocol is {@code doc/proto.md} of NetworkBlockDevice/nbd. Every answer is checked, and anything the
+ * blocking socket. It lets the demo check its export on a machine with no NBD client installed, and the agent
+ * warm its own export up before it publishes it ({@link ExportWarmUp}); the protocol is {@code doc/proto.md} of
+ * NetworkBlockDevice/nbd. Every answer is checked, and anything the
  * server says that a client could not go on from is an {@link IOException} naming it.
  */
-final class DemoNbdClient implements AutoCloseable {
+public final class BlockingNbdClient implements AutoCloseable {
     private static final int TIMEOUT_MILLIS = 30_000;
     /** The fixed part of an NBD_INFO_EXPORT reply: type u16, size u64, transmission flags u16. */
     private static final int INFO_EXPORT_BYTES = 12;
@@ -26,7 +35,7 @@ final class DemoNbdClient implements AutoCloseable {
     /** Option reply data this client reads at most; anything longer is not an answer to what it asked. */
     private static final int MAX_OPTION_REPLY_BYTES = 64 * 1024;
 
-    private final Socket socket;
+    private final Closeable socket;
     private final DataInputStream in;
     private final DataOutputStream out;
     private long exportBytes = -1;
@@ -34,34 +43,53 @@ final class DemoNbdClient implements AutoCloseable {
     private int maxPayload = -1;
     private long nextCookie = 1;
 
-    private DemoNbdClient(Socket socket) throws IOException {
+    private BlockingNbdClient(Closeable socket, InputStream in, OutputStream out) {
         this.socket = socket;
-        socket.setSoTimeout(TIMEOUT_MILLIS);
-        socket.setTcpNoDelay(true);
-        in = new DataInputStream(new BufferedInputStream(socket.getInputStream(), 1 << 16));
-        out = new DataOutputStream(new BufferedOutputStream(socket.getOutputStream(), 1 << 16));
+        this.in = new DataInputStream(new BufferedInputStream(in, 1 << 16));
+        this.out = new DataOutputStream(new BufferedOutputStream(out, 1 << 16));
     }
 
-    /** Connects, negotiates {@code export} with NBD_OPT_GO and is ready for requests. */
-    static DemoNbdClient connect(String host, int port, String export) throws IOException {
+    /** Connects over TCP, negotiates {@code export} with NBD_OPT_GO and is ready for requests. */
+    public static BlockingNbdClient connect(String host, int port, String export) throws IOException {
         Socket socket = new Socket();
         try {
             socket.connect(new InetSocketAddress(host, port), TIMEOUT_MILLIS);
-            DemoNbdClient client = new DemoNbdClient(socket);
-            client.handshake(export);
-            return client;
+            socket.setSoTimeout(TIMEOUT_MILLIS);
+            socket.setTcpNoDelay(true);
+            return handshake(new BlockingNbdClient(socket, socket.getInputStream(), socket.getOutputStream()), export);
         } catch (IOException | RuntimeException e) {
             socket.close();
             throw e;
         }
     }
 
-    long exportBytes() {
+    /**
+     * Connects to a Unix socket, negotiates {@code export} and is ready for requests. A channel has no read
+     * timeout: whoever waits on this client bounds the wait and closes it, which ends a blocked read.
+     */
+    public static BlockingNbdClient connect(Path unixSocket, String export) throws IOException {
+        SocketChannel channel = SocketChannel.open(StandardProtocolFamily.UNIX);
+        try {
+            channel.connect(UnixDomainSocketAddress.of(unixSocket));
+            return handshake(new BlockingNbdClient(channel, Channels.newInputStream(channel),
+                Channels.newOutputStream(channel)), export);
+        } catch (IOException | RuntimeException e) {
+            channel.close();
+            throw e;
+        }
+    }
+
+    private static BlockingNbdClient handshake(BlockingNbdClient client, String export) throws IOException {
+        client.handshake(export);
+        return client;
+    }
+
+    public long exportBytes() {
         return exportBytes;
     }
 
     /** The largest READ or WRITE the server accepts. */
-    int maxPayload() {
+    public int maxPayload() {
         return maxPayload;
     }
 
@@ -126,7 +154,7 @@ final class DemoNbdClient implements AutoCloseable {
     }
 
     /** Writes {@code data[offset..+length)} at {@code at}; one request. */
-    void write(long at, byte[] data, int offset, int length) throws IOException {
+    public void write(long at, byte[] data, int offset, int length) throws IOException {
         checkRange(at, length);
         long cookie = request(Nbd.NBD_CMD_WRITE, at, length);
         out.write(data, offset, length);
@@ -135,7 +163,7 @@ final class DemoNbdClient implements AutoCloseable {
     }
 
     /** Reads {@code length} bytes at {@code at} into {@code into[offset..]}; one request. */
-    void read(long at, byte[] into, int offset, int length) throws IOException {
+    public void read(long at, byte[] into, int offset, int length) throws IOException {
         checkRange(at, length);
         long cookie = request(Nbd.NBD_CMD_READ, at, length);
         out.flush();
@@ -144,7 +172,7 @@ final class DemoNbdClient implements AutoCloseable {
     }
 
     /** NBD_CMD_FLUSH: every write answered before it is durable as far as the export goes. */
-    void flush() throws IOException {
+    public void flush() throws IOException {
         expect((transmissionFlags & Nbd.NBD_FLAG_SEND_FLUSH) != 0, "the export does not take FLUSH");
         long cookie = request(Nbd.NBD_CMD_FLUSH, 0, 0);
         out.flush();
@@ -152,7 +180,7 @@ final class DemoNbdClient implements AutoCloseable {
     }
 
     /** NBD_CMD_DISC, then the socket closes; the server answers nothing. */
-    void disconnect() throws IOException {
+    public void disconnect() throws IOException {
         request(Nbd.NBD_CMD_DISC, 0, 0);
         out.flush();
     }
