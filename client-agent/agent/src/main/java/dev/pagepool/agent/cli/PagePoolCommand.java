@@ -1,5 +1,6 @@
 package dev.pagepool.agent.cli;
 
+import dev.pagepool.agent.host.HostProtection;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -24,6 +25,9 @@ public final class PagePoolCommand implements Runnable {
     private static final java.util.logging.Logger HAZELCAST_LOG = java.util.logging.Logger.getLogger("com.hazelcast");
 
     public static void main(String[] args) {
+        if (args.length > 0 && args[0].equals("agent")) {
+            HostProtection.restartFlaggedIfPossible(); // does not return when it restarts the JVM
+        }
         // Frames are up to 1 MiB; Netty's thread caches keep only buffers up to 32 KiB by default, so every larger
         // frame went to the shared arena, whose chunks were freed when traffic paused and allocated (and zeroed)
         // again on the next burst. Caching frame-sized buffers per thread tripled the agent's 4 KiB write IOPS.

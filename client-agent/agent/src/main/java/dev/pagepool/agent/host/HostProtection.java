@@ -18,6 +18,14 @@ public final class HostProtection {
     }
 
     /**
+     * First thing in the agent's {@code main}: restarts the JVM with the I/O flusher flag on every thread when the
+     * process may have it (see {@link IoFlusher}); returns when it cannot or need not.
+     */
+    public static void restartFlaggedIfPossible() {
+        IoFlusher.restartFlagged();
+    }
+
+    /**
      * Applies the three. Call it on the main thread before any other thread of the agent exists: the I/O flusher
      * flag is set on the calling thread and inherited only by threads created after it.
      */

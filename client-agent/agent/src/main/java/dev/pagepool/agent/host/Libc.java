@@ -3,8 +3,9 @@ package dev.pagepool.agent.host;
 import com.sun.jna.LastErrorException;
 import com.sun.jna.Library;
 import com.sun.jna.Native;
+import com.sun.jna.StringArray;
 
-/** The two C library calls Java has no API for, through JNA; a failed call throws with its errno. */
+/** The C library calls Java has no API for, through JNA; a failed call throws with its errno. */
 interface Libc extends Library {
     int MCL_CURRENT = 1;
     int MCL_FUTURE = 2;
@@ -17,6 +18,9 @@ interface Libc extends Library {
     int EINVAL = 22;
 
     int mlockall(int flags) throws LastErrorException;
+
+    /** Replaces the process's program; returns only when it failed. {@code argv} ends with a null. */
+    int execv(String path, StringArray argv) throws LastErrorException;
 
     /** Variadic in C; every option used here takes unsigned longs, which JNA passes as Java longs. */
     int prctl(int option, long arg2, long arg3, long arg4, long arg5) throws LastErrorException;

@@ -22,6 +22,16 @@ final class ProcSelf {
         return hex != null && (Long.parseUnsignedLong(hex, 16) & (1L << capability)) != 0;
     }
 
+    /** The process's command line, as it was started, or null if the kernel does not say. */
+    static String[] commandLine() {
+        try {
+            String all = Files.readString(Path.of("/proc/self/cmdline"), java.nio.charset.StandardCharsets.UTF_8);
+            return all.isEmpty() ? null : all.split("\0");
+        } catch (IOException e) {
+            return null;
+        }
+    }
+
     /** VmRSS: bytes of the process in RAM, or -1 if the kernel does not say. */
     static long residentBytes() {
         String value = statusField("VmRSS");
