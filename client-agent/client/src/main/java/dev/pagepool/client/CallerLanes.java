@@ -41,11 +41,11 @@ final class CallerLanes implements AutoCloseable {
 
     /** One thread's lanes of one client, by donor index; touched by that thread only. */
     private static final class Lanes {
-        final CallerLane[] byDonor = new CallerLane[DonorSet.MAX_DONORS];
-        final boolean[] wanted = new boolean[DonorSet.MAX_DONORS];
+        final CallerLane[] byDonor = new CallerLane[DonorIndexes.MAX_DONORS];
+        final boolean[] wanted = new boolean[DonorIndexes.MAX_DONORS];
         /** When a lane that failed to open may be tried again; meaningful where {@code openFailed}. */
-        final long[] retryAt = new long[DonorSet.MAX_DONORS];
-        final boolean[] openFailed = new boolean[DonorSet.MAX_DONORS];
+        final long[] retryAt = new long[DonorIndexes.MAX_DONORS];
+        final boolean[] openFailed = new boolean[DonorIndexes.MAX_DONORS];
     }
 
     /** The lanes of the call the current thread is in, or null. */
@@ -80,7 +80,7 @@ final class CallerLanes implements AutoCloseable {
     <T> T call(boolean eligible, Supplier<CompletableFuture<T>> onLanes, Supplier<CompletableFuture<T>> together) {
         boolean alone = callsUnderWay.incrementAndGet() == 1;
         try {
-            return PagePoolClient.join(eligible && alone ? run(onLanes) : together.get());
+            return ClientThreads.join(eligible && alone ? run(onLanes) : together.get());
         } finally {
             callsUnderWay.decrementAndGet();
         }

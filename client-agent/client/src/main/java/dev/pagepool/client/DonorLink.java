@@ -134,7 +134,7 @@ final class DonorLink {
                 }
             }
             if (error != null) {
-                throw new java.util.concurrent.CompletionException(PagePoolClient.unwrap(error));
+                throw new java.util.concurrent.CompletionException(PagePoolException.causeOf(error));
             }
             return null;
         });

@@ -35,8 +35,8 @@ import java.util.logging.Logger;
  * which may wait for replies because no reply depends on it.
  */
 final class DonorSet implements AutoCloseable {
-    /** Donor indexes fit the bit masks placement uses. */
-    static final int MAX_DONORS = 64;
+    /** A client follows at most this many donors at once: one per donor index. */
+    static final int MAX_DONORS = DonorIndexes.MAX_DONORS;
     private static final Logger LOG = Logger.getLogger(DonorSet.class.getName());
     private static final long WATCH_PERIOD_MILLIS = 200;
     private static final long PROBE_AGAIN_MILLIS = 100;
@@ -80,7 +80,7 @@ final class DonorSet implements AutoCloseable {
                 probe(conn);
             }
         }, clock);
-        this.watcher = Executors.newSingleThreadScheduledExecutor(PagePoolClient.daemon("pagepool-donors"));
+        this.watcher = Executors.newSingleThreadScheduledExecutor(ClientThreads.daemon(ClientThreads.DONOR_WATCHER));
         this.lanes = new CallerLanes(config, vertx, clock, this);
     }
 
@@ -95,7 +95,7 @@ final class DonorSet implements AutoCloseable {
         for (InetSocketAddress address : config.nodes()) {
             DonorLink link = add(address);
             try {
-                PagePoolClient.join(link.open(connector));
+                ClientThreads.join(link.open(connector));
                 if (isAlias(link)) {
                     continue;
                 }
@@ -269,7 +269,7 @@ final class DonorSet implements AutoCloseable {
                 DonorLink link = links[d];
                 if (link.isUp()) {
                     try {
-                        pool.setIdOn(link, PagePoolClient.join(createOn(link, pool.spec())));
+                        pool.setIdOn(link, ClientThreads.join(createOn(link, pool.spec())));
                     } catch (DonorUnavailableException e) {
                         markDown(link, e.getMessage());
                     }
@@ -350,7 +350,7 @@ final class DonorSet implements AutoCloseable {
                 int id = pool.idOn(d);
                 if (id != PoolRef.NO_POOL && links[d].isUp()) {
                     try {
-                        removed += PagePoolClient.join(connection(links[d]).thenCompose(c -> FrameCalls.destroyPool(c, id)));
+                        removed += ClientThreads.join(connection(links[d]).thenCompose(c -> FrameCalls.destroyPool(c, id)));
                     } catch (DonorUnavailableException e) {
                         markDown(links[d], e.getMessage());
                     }
@@ -424,10 +424,10 @@ final class DonorSet implements AutoCloseable {
                 if (error == null) {
                     return true;
                 }
-                if (PagePoolClient.unwrap(error) instanceof NoSuchPoolException) {
+                if (PagePoolException.causeOf(error) instanceof NoSuchPoolException) {
                     return false;
                 }
-                throw new java.util.concurrent.CompletionException(PagePoolClient.unwrap(error));
+                throw new java.util.concurrent.CompletionException(PagePoolException.causeOf(error));
             });
     }
 
@@ -491,7 +491,7 @@ final class DonorSet implements AutoCloseable {
     CopyFailure copyFailed(PoolRef pool, DonorLink link, int[] entryOf, int[] indexes, int[] picks, int k,
                            Throwable error, boolean changing) {
         CopyFailure outcome = CopyFailure.of(error);
-        Throwable cause = PagePoolClient.unwrap(error);
+        Throwable cause = PagePoolException.causeOf(error);
         if (outcome == CopyFailure.CALLERS) {
             return outcome;
         }
@@ -553,7 +553,7 @@ final class DonorSet implements AutoCloseable {
 
     /** A request that touched no page failed (stats, say): a silent donor is suspect, a broken one gone. */
     void failed(DonorLink link, Throwable error) {
-        Throwable cause = PagePoolClient.unwrap(error);
+        Throwable cause = PagePoolException.causeOf(error);
         if (cause instanceof ProtocolViolationException) {
             markDown(link, cause.getMessage());
         } else if (CopyFailure.silent(cause)) {
@@ -589,13 +589,13 @@ final class DonorSet implements AutoCloseable {
             }
             boolean suspect = link.isSuspect();
             try {
-                PagePoolClient.join(link.open(connector));
+                ClientThreads.join(link.open(connector));
                 if (isAlias(link)) {
                     return;
                 }
                 DonorConnection conn = link.slot(0);
                 if (suspect) {
-                    PagePoolClient.join(FrameCalls.fence(conn));
+                    ClientThreads.join(FrameCalls.fence(conn));
                     String missing = missingPool(link, conn);
                     if (missing != null) {
                         markDown(link, missing);
@@ -610,7 +610,7 @@ final class DonorSet implements AutoCloseable {
                     }
                     if (old != PoolRef.NO_POOL && !pool.spec().shared() && conn != null) {
                         try {
-                            PagePoolClient.join(FrameCalls.destroyPool(conn, old));
+                            ClientThreads.join(FrameCalls.destroyPool(conn, old));
                         } catch (NoSuchPoolException gone) {
                             // restarted, or its lease ran out: nothing stale to wipe
                         }
@@ -620,12 +620,12 @@ final class DonorSet implements AutoCloseable {
                         // Too much was put elsewhere meanwhile to flush page by page: the pool's copy there goes.
                         pool.owedFlushes().take(link.index);
                         try {
-                            PagePoolClient.join(FrameCalls.destroyPool(conn, old));
+                            ClientThreads.join(FrameCalls.destroyPool(conn, old));
                         } catch (NoSuchPoolException gone) {
                             // nothing stale to wipe
                         }
                     }
-                    pool.setIdOn(link, PagePoolClient.join(createOn(link, pool.spec())));
+                    pool.setIdOn(link, ClientThreads.join(createOn(link, pool.spec())));
                     flushOwed(link, pool);
                 }
                 link.markUp();
@@ -680,7 +680,7 @@ final class DonorSet implements AutoCloseable {
     private String missingPool(DonorLink link, DonorConnection conn) {
         for (PoolRef pool : pools) {
             int id = pool.idOn(link.index);
-            if (id != PoolRef.NO_POOL && !pool.spec().shared() && !PagePoolClient.join(poolIntact(conn, id))) {
+            if (id != PoolRef.NO_POOL && !pool.spec().shared() && !ClientThreads.join(poolIntact(conn, id))) {
                 return "answers again without pool " + id + " (restarted, or the lease ran out)";
             }
         }
@@ -709,7 +709,7 @@ final class DonorSet implements AutoCloseable {
                 picks[j] = j;
             }
             try {
-                PagePoolClient.join(FrameCalls.flush(conn, id, objects, indexes, picks, k, (i, s) -> { }));
+                ClientThreads.join(FrameCalls.flush(conn, id, objects, indexes, picks, k, (i, s) -> { }));
             } catch (PagePoolException e) {
                 pool.owedFlushes().overflow(link.index); // what was taken is not flushed: wipe the pool next time
                 throw e;
@@ -732,7 +732,7 @@ final class DonorSet implements AutoCloseable {
                 continue;
             }
             try {
-                Map<String, Long> s = PagePoolClient.join(stats(link));
+                Map<String, Long> s = ClientThreads.join(stats(link));
                 Long capacity = s.get("capacity_bytes");
                 Long used = s.get("used_bytes");
                 if (capacity != null && used != null) {

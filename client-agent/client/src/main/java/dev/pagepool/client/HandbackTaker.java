@@ -25,7 +25,7 @@ final class HandbackTaker implements AutoCloseable {
     private static final Logger LOG = Logger.getLogger(HandbackTaker.class.getName());
 
     private final DonorSet donors;
-    private final ExecutorService worker = Executors.newSingleThreadExecutor(PagePoolClient.daemon("pagepool-handback"));
+    private final ExecutorService worker = Executors.newSingleThreadExecutor(ClientThreads.daemon(ClientThreads.HANDBACK_WORKER));
     private final PageChecksum crc = new PageChecksum();
     private volatile HandbackReceiver receiver;
 

@@ -2,15 +2,11 @@ package dev.pagepool.client;
 
 import dev.pagepool.protocol.Frame;
 import dev.pagepool.protocol.PoolSpec;
-import dev.pagepool.protocol.Status;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
 import java.net.InetSocketAddress;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -204,7 +200,7 @@ public final class PagePoolClient implements AutoCloseable {
 
     /** Puts {@code n} pages, page i at {@code pages[i * 4096]}; a status per page. */
     public PageStatus[] putBatch(PoolRef pool, long[] objects, int[] indexes, byte[] pages, int n) {
-        return join(putBatchAsync(pool, objects, indexes, pages, n));
+        return ClientThreads.join(putBatchAsync(pool, objects, indexes, pages, n));
     }
 
     public CompletableFuture<PageStatus[]> putBatchAsync(PoolRef pool, long[] objects, int[] indexes, byte[] pages, int n) {
@@ -239,7 +235,7 @@ public final class PagePoolClient implements AutoCloseable {
 
     /** Gets {@code n} pages into {@code dst[i * 4096]}; a status per page (OK filled, MISS or LOST untouched). */
     public PageStatus[] getBatch(PoolRef pool, long[] objects, int[] indexes, int n, boolean exclusive, byte[] dst) {
-        return join(getBatchAsync(pool, objects, indexes, n, exclusive, dst));
+        return ClientThreads.join(getBatchAsync(pool, objects, indexes, n, exclusive, dst));
     }
 
     public CompletableFuture<PageStatus[]> getBatchAsync(PoolRef pool, long[] objects, int[] indexes, int n,
@@ -275,7 +271,7 @@ public final class PagePoolClient implements AutoCloseable {
 
     /** Removes pages from every copy; OK for each page that was there, MISS otherwise. */
     public PageStatus[] flushPages(PoolRef pool, long[] objects, int[] indexes, int n) {
-        return join(flushPagesAsync(pool, objects, indexes, n));
+        return ClientThreads.join(flushPagesAsync(pool, objects, indexes, n));
     }
 
     public CompletableFuture<PageStatus[]> flushPagesAsync(PoolRef pool, long[] objects, int[] indexes, int n) {
@@ -295,7 +291,7 @@ public final class PagePoolClient implements AutoCloseable {
         if (pool.destroyed()) {
             throw destroyed(pool);
         }
-        return join(ReplicatedFlush.object(donors, pool, object)) / pool.replicas();
+        return ClientThreads.join(ReplicatedFlush.object(donors, pool, object)) / pool.replicas();
     }
 
     // ---------------------------------------------------------------- single pages, coalesced
@@ -356,12 +352,12 @@ public final class PagePoolClient implements AutoCloseable {
 
     /** The donor's counters, by name (the same names as its /admin/stats). */
     public Map<String, Long> stats(int donor) {
-        return join(donors.stats(donors.link(donor)));
+        return ClientThreads.join(donors.stats(donors.link(donor)));
     }
 
     /** Round-trip time to a donor, in nanoseconds. */
     public long ping(int donor) {
-        return join(donors.connection(donors.link(donor)).thenCompose(FrameCalls::ping));
+        return ClientThreads.join(donors.connection(donors.link(donor)).thenCompose(FrameCalls::ping));
     }
 
     @Override
@@ -394,40 +390,5 @@ public final class PagePoolClient implements AutoCloseable {
             positions[i] = i;
         }
         return positions;
-    }
-
-    /**
-     * Waits for a call, on an application thread (or the client's own control threads), never on an event loop.
-     * No overall timeout: every frame it sent is bounded by the request timeout, so the call completes; a failure
-     * is unwrapped into the exception the donor's status names.
-     */
-    static <T> T join(CompletableFuture<T> future) {
-        try {
-            return future.get();
-        } catch (ExecutionException e) {
-            Throwable cause = unwrap(e);
-            if (cause instanceof PagePoolException p) {
-                throw p;
-            }
-            throw new PagePoolException(Status.INTERNAL, String.valueOf(cause));
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new DonorUnavailableException("interrupted");
-        }
-    }
-
-    static Throwable unwrap(Throwable t) {
-        while ((t instanceof ExecutionException || t instanceof CompletionException) && t.getCause() != null) {
-            t = t.getCause();
-        }
-        return t;
-    }
-
-    static ThreadFactory daemon(String name) {
-        return r -> {
-            Thread t = new Thread(r, name);
-            t.setDaemon(true);
-            return t;
-        };
     }
 }

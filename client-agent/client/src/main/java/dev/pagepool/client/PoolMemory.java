@@ -47,7 +47,7 @@ public final class PoolMemory {
      */
     static final int VERSION_BYTES = 4;
     static final int DONORS_OFFSET = HEADER_BYTES;
-    static final int ENTRIES_OFFSET = DONORS_OFFSET + DonorSet.MAX_DONORS * DONOR_BYTES;
+    static final int ENTRIES_OFFSET = DONORS_OFFSET + DonorIndexes.MAX_DONORS * DONOR_BYTES;
 
     static final int OBJECT = 0;
     static final int EXTENT = 8;
@@ -115,7 +115,7 @@ public final class PoolMemory {
         buf.putInt(0, MAGIC);
         buf.putInt(SIZE_OFFSET, 0);
         buf.putInt(CAPACITY_OFFSET, entries);
-        for (int d = 0; d < DonorSet.MAX_DONORS; d++) {
+        for (int d = 0; d < DonorIndexes.MAX_DONORS; d++) {
             int at = DONORS_OFFSET + d * DONOR_BYTES;
             buf.put(at, (byte) 0);
             buf.putInt(at + POOL_ID, PoolRef.NO_POOL);

@@ -53,7 +53,7 @@ final class ReReplicator implements AutoCloseable {
 
     ReReplicator(DonorSet donors) {
         this.donors = donors;
-        this.thread = new Thread(this::loop, "pagepool-rereplicate");
+        this.thread = new Thread(this::loop, ClientThreads.RE_REPLICATOR);
         thread.setDaemon(true);
         thread.start();
     }
@@ -295,7 +295,7 @@ final class ReReplicator implements AutoCloseable {
                 return Math.max(1, hitCount);
             });
         }).exceptionally(error -> {
-            Throwable cause = PagePoolClient.unwrap(error);
+            Throwable cause = PagePoolException.causeOf(error);
             CopyFailure outcome = CopyFailure.of(cause);
             if (outcome == CopyFailure.GONE && CopyFailure.wholeDonor(cause)) {
                 // The side that failed is taken out of service; the job is found again on the next pass.

@@ -72,7 +72,7 @@ final class ReplicatedFlush {
                 : donors.connection(link).thenCompose(conn -> FrameCalls.flush(conn, id, objects, indexes, picks, k, this::record));
             return sent.handle((v, error) -> {
                 if (error != null) {
-                    forget(link, d, picks, k, PagePoolClient.unwrap(error));
+                    forget(link, d, picks, k, PagePoolException.causeOf(error));
                 } else if (id != PoolRef.NO_POOL && map.mayHaveStale()) {
                     known(d, picks, k);
                 }
@@ -147,7 +147,7 @@ final class ReplicatedFlush {
                         removed.addAndGet(n);
                         return null;
                     }
-                    Throwable cause = PagePoolClient.unwrap(error);
+                    Throwable cause = PagePoolException.causeOf(error);
                     if (cause instanceof NoSuchPoolException) {
                         return null;
                     }

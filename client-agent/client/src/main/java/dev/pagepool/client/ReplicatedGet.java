@@ -100,7 +100,7 @@ final class ReplicatedGet {
                 if (error == null) {
                     return null;
                 }
-                Throwable cause = PagePoolClient.unwrap(error);
+                Throwable cause = PagePoolException.causeOf(error);
                 if (CopyFailure.of(cause) == CopyFailure.CALLERS) {
                     throw new java.util.concurrent.CompletionException(cause); // about the request: the caller's
                 }

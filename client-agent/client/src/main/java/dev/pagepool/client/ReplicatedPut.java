@@ -121,7 +121,7 @@ final class ReplicatedPut {
                     (i, status) -> record(i, d, status)));
             return sent.handle((v, error) -> {
                 if (error != null) {
-                    frameFailed(link, d, picks, k, PagePoolClient.unwrap(error));
+                    frameFailed(link, d, picks, k, PagePoolException.causeOf(error));
                 }
                 return null;
             });

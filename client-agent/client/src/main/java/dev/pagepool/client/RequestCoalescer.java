@@ -162,9 +162,7 @@ final class RequestCoalescer {
 
     private static void complete(Item it, PageStatus status, Throwable error) {
         if (error != null) {
-            Throwable cause = error instanceof java.util.concurrent.CompletionException && error.getCause() != null
-                ? error.getCause() : error;
-            it.future().completeExceptionally(cause);
+            it.future().completeExceptionally(PagePoolException.causeOf(error));
         } else {
             it.future().complete(status);
         }
