@@ -1,6 +1,8 @@
 package dev.pagepool.client;
 
 import dev.pagepool.protocol.Frame;
+import dev.pagepool.protocol.FrameHeader;
+import io.netty.buffer.ByteBuf;
 import io.vertx.core.Vertx;
 import io.vertx.core.net.NetClient;
 import io.vertx.core.net.NetClientOptions;
@@ -8,10 +10,10 @@ import java.net.InetSocketAddress;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 
@@ -34,7 +36,7 @@ import java.util.logging.Logger;
  * takes a monitor held only for in-memory bookkeeping). Readmission and load polling run on the watcher thread,
  * which may wait for replies because no reply depends on it.
  */
-final class DonorSet implements AutoCloseable {
+final class DonorSet implements WireSource, AutoCloseable {
     /** A client follows at most this many donors at once: one per donor index. */
     static final int MAX_DONORS = DonorIndexes.MAX_DONORS;
     private static final Logger LOG = Logger.getLogger(DonorSet.class.getName());
@@ -49,8 +51,9 @@ final class DonorSet implements AutoCloseable {
     private final DonorLink[] links = new DonorLink[MAX_DONORS];
     /** Indexes in use or once used: every loop over donors runs to here. */
     private volatile int linkCount;
-    private final List<PoolRef> pools = new CopyOnWriteArrayList<>();
-    private final HandbackTaker handbacks;
+    private final ClientPools pools;
+    private final PoolCheck poolCheck;
+    private final DonorRequests requests;
     private final ScheduledExecutorService watcher;
     private final Object downLock = new Object();
     /**
@@ -59,19 +62,30 @@ final class DonorSet implements AutoCloseable {
      */
     private final Object admission = new Object();
     private final DonorLink.Connector connector;
-    private final CallerLanes lanes;
+    /** Closes the other wires to a donor taken out of service: the callers' lanes. */
+    private final Consumer<DonorLink> closeOtherWires;
     private volatile boolean loadsFromCluster;
     private volatile boolean closed;
 
-    DonorSet(ClientConfig config, Vertx vertx, NanoClock clock, ClientCounters counters) {
+    /** Where the requests a donor sends this client go (hand-backs), with the donor they came from. */
+    interface DonorRequests {
+        /** On the connection's event loop; owns {@code body}. */
+        void onRequest(DonorLink link, DonorConnection conn, FrameHeader header, ByteBuf body);
+    }
+
+    DonorSet(ClientConfig config, Vertx vertx, NanoClock clock, ClientCounters counters, ClientPools pools,
+             PoolCheck poolCheck, DonorRequests requests, Consumer<DonorLink> closeOtherWires) {
         this.config = config;
         this.vertx = vertx;
         this.clock = clock;
         this.counters = counters;
-        this.handbacks = new HandbackTaker(this);
+        this.pools = pools;
+        this.poolCheck = poolCheck;
+        this.requests = requests;
+        this.closeOtherWires = closeOtherWires;
         this.connector = address -> DonorConnection.open(vertx, address, config, new DonorConnection.DonorRequests() {
             @Override
-            public void onRequest(DonorConnection conn, dev.pagepool.protocol.FrameHeader header, io.netty.buffer.ByteBuf body) {
+            public void onRequest(DonorConnection conn, FrameHeader header, ByteBuf body) {
                 onDonorRequest(conn, header, body);
             }
 
@@ -81,12 +95,6 @@ final class DonorSet implements AutoCloseable {
             }
         }, clock);
         this.watcher = Executors.newSingleThreadScheduledExecutor(ClientThreads.daemon(ClientThreads.DONOR_WATCHER));
-        this.lanes = new CallerLanes(config, vertx, clock, this);
-    }
-
-    /** The application threads' own connections, for synchronous calls. */
-    CallerLanes lanes() {
-        return lanes;
     }
 
     /** Opens the configured donors (the caller's thread waits); fails if none can be reached. */
@@ -112,10 +120,6 @@ final class DonorSet implements AutoCloseable {
         watcher.scheduleWithFixedDelay(this::pollLoads, 0, LOAD_POLL_MILLIS, TimeUnit.MILLISECONDS);
     }
 
-    ClientConfig config() {
-        return config;
-    }
-
     NanoClock clock() {
         return clock;
     }
@@ -125,6 +129,11 @@ final class DonorSet implements AutoCloseable {
         CompletableFuture<Void> done = new CompletableFuture<>();
         vertx.setTimer(Math.max(1, millis), id -> done.complete(null));
         return done;
+    }
+
+    /** How long a request may wait for a copy on a suspect donor. */
+    long stallTimeoutMillis() {
+        return config.stallTimeout().toMillis();
     }
 
     /**
@@ -137,14 +146,6 @@ final class DonorSet implements AutoCloseable {
             counters.stallWait();
         }
         return may;
-    }
-
-    ClientCounters counters() {
-        return counters;
-    }
-
-    HandbackTaker handbacks() {
-        return handbacks;
     }
 
     DonorLink link(int donor) {
@@ -174,20 +175,6 @@ final class DonorSet implements AutoCloseable {
             n += links[d].isSuspect() ? 1 : 0;
         }
         return n;
-    }
-
-    List<PoolRef> pools() {
-        return pools;
-    }
-
-    /** The pool with id {@code id} on donor {@code donor}, or null. */
-    PoolRef poolWithId(int donor, int id) {
-        for (PoolRef pool : pools) {
-            if (pool.idOn(donor) == id) {
-                return pool;
-            }
-        }
-        return null;
     }
 
     // ---------------------------------------------------------------- membership
@@ -368,66 +355,21 @@ final class DonorSet implements AutoCloseable {
      * opened again first; if the donor meanwhile lost this client's pools (it restarted, or a shared pool came
      * back under another id), it is taken out of service instead.
      */
-    CompletableFuture<DonorWire> connection(DonorLink link) {
+    @Override
+    public CompletableFuture<DonorWire> connection(DonorLink link) {
         if (!link.isUp()) {
             return CompletableFuture.failedFuture(new DonorUnavailableException("donor " + link.name() + " is out of service"));
-        }
-        DonorWire lane = lanes.laneTo(link);
-        if (lane != null) {
-            return CompletableFuture.completedFuture(lane); // a synchronous call, on its caller's own connection
         }
         int c = link.pickSlot();
         DonorConnection conn = link.slot(c);
         if (conn != null && conn.isOpen()) {
             return CompletableFuture.completedFuture(conn);
         }
-        return link.reopen(c, connector, fresh -> verifyPools(link, fresh)).<DonorWire>thenApply(fresh -> fresh)
+        return link.reopen(c, connector, fresh -> poolCheck.verify(link, fresh)).<DonorWire>thenApply(fresh -> fresh)
             .whenComplete((fresh, error) -> {
                 if (error != null) {
                     failed(link, error);
                 }
-            });
-    }
-
-    /** Checks that a fresh connection reaches the same pools as before, one pool after the other. */
-    <W extends DonorWire> CompletableFuture<W> verifyPools(DonorLink link, W fresh) {
-        CompletableFuture<Void> checked = CompletableFuture.completedFuture(null);
-        for (PoolRef pool : pools) {
-            int id = pool.idOn(link.index);
-            if (id == PoolRef.NO_POOL) {
-                continue;
-            }
-            checked = checked.thenCompose(v -> pool.spec().shared()
-                // A shared pool is presented again on the new connection; the donor must answer with the id this
-                // client uses, or the client would read another pool's pages under the old id.
-                ? FrameCalls.newPool(fresh, pool.spec()).thenAccept(again -> {
-                    if (again != id) {
-                        throw new DonorUnavailableException("donor " + link.name() + " now gives shared pool id "
-                            + again + " where it gave " + id + " (restarted)");
-                    }
-                })
-                : poolIntact(fresh, id).thenAccept(intact -> {
-                    if (!intact) {
-                        throw new DonorUnavailableException("donor " + link.name() + " no longer has pool " + id
-                            + " (restarted, or the lease ran out)");
-                    }
-                }));
-        }
-        return checked.thenApply(v -> fresh);
-    }
-
-    /** Whether the donor still has the private pool: a one-page GET answers NO_SUCH_POOL if not. */
-    private static CompletableFuture<Boolean> poolIntact(DonorWire conn, int id) {
-        return FrameCalls.get(conn, id, false, new long[] {0}, new int[] {0},
-                PageSlots.contiguous(new byte[Frame.PAGE_BYTES]), new int[] {0}, 1, (i, s) -> { })
-            .handle((v, error) -> {
-                if (error == null) {
-                    return true;
-                }
-                if (PagePoolException.causeOf(error) instanceof NoSuchPoolException) {
-                    return false;
-                }
-                throw new java.util.concurrent.CompletionException(PagePoolException.causeOf(error));
             });
     }
 
@@ -457,7 +399,7 @@ final class DonorSet implements AutoCloseable {
         LOG.log(Level.WARNING, "donor " + link.name() + " out of service: " + reason
             + (lostExtents > 0 ? "; " + lostExtents + " extents lost their last copy" : ""));
         link.closeConnections();
-        lanes.closeLanesTo(link);
+        closeOtherWires.accept(link);
     }
 
     /**
@@ -478,7 +420,7 @@ final class DonorSet implements AutoCloseable {
         LOG.log(Level.WARNING, "donor " + link.name() + " suspect: " + reason + "; its copies are kept until it answers, "
             + "for at most " + config.stallTimeout().toMillis() + " ms");
         link.closeConnections();
-        lanes.closeLanesTo(link);
+        closeOtherWires.accept(link);
     }
 
     /**
@@ -596,7 +538,7 @@ final class DonorSet implements AutoCloseable {
                 DonorConnection conn = link.slot(0);
                 if (suspect) {
                     ClientThreads.join(FrameCalls.fence(conn));
-                    String missing = missingPool(link, conn);
+                    String missing = poolCheck.missingPrivatePool(link, conn);
                     if (missing != null) {
                         markDown(link, missing);
                         link.closeConnections();
@@ -676,17 +618,6 @@ final class DonorSet implements AutoCloseable {
         return false;
     }
 
-    /** Why a suspect donor that answers again no longer has one of this client's private pools; null if none. */
-    private String missingPool(DonorLink link, DonorConnection conn) {
-        for (PoolRef pool : pools) {
-            int id = pool.idOn(link.index);
-            if (id != PoolRef.NO_POOL && !pool.spec().shared() && !ClientThreads.join(poolIntact(conn, id))) {
-                return "answers again without pool " + id + " (restarted, or the lease ran out)";
-            }
-        }
-        return null;
-    }
-
     /**
      * Flushes on a readmitted donor the shared pool's pages this client put or flushed while it was out of
      * service: it may hold older versions of them. On the watcher thread, which may wait.
@@ -748,13 +679,13 @@ final class DonorSet implements AutoCloseable {
         return connection(link).thenCompose(FrameCalls::stats);
     }
 
-    private void onDonorRequest(DonorConnection conn, dev.pagepool.protocol.FrameHeader header, io.netty.buffer.ByteBuf body) {
+    private void onDonorRequest(DonorConnection conn, FrameHeader header, ByteBuf body) {
         DonorLink link = linkOf(conn);
         if (link == null) {
             body.release();
             return;
         }
-        handbacks.onRequest(link, conn, header, body);
+        requests.onRequest(link, conn, header, body);
     }
 
     /**
@@ -813,8 +744,6 @@ final class DonorSet implements AutoCloseable {
     @Override
     public void close() {
         closed = true;
-        lanes.close();
-        handbacks.close();
         watcher.shutdownNow();
         for (int d = 0; d < linkCount; d++) {
             links[d].closeConnections();

@@ -24,13 +24,13 @@ import java.util.logging.Logger;
 final class HandbackTaker implements AutoCloseable {
     private static final Logger LOG = Logger.getLogger(HandbackTaker.class.getName());
 
-    private final DonorSet donors;
+    private final ClientPools pools;
     private final ExecutorService worker = Executors.newSingleThreadExecutor(ClientThreads.daemon(ClientThreads.HANDBACK_WORKER));
     private final PageChecksum crc = new PageChecksum();
     private volatile HandbackReceiver receiver;
 
-    HandbackTaker(DonorSet donors) {
-        this.donors = donors;
+    HandbackTaker(ClientPools pools) {
+        this.pools = pools;
     }
 
     void receiver(HandbackReceiver receiver) {
@@ -61,7 +61,7 @@ final class HandbackTaker implements AutoCloseable {
 
     private ByteBuf answer(DonorLink link, FrameHeader header, ByteBuf body) {
         int count = Math.min(Bodies.count(body), Frame.MAX_HANDBACK_PAGES);
-        PoolRef pool = donors.poolWithId(link.index, Bodies.pool(body));
+        PoolRef pool = pools.withId(link.index, Bodies.pool(body));
         HandbackReceiver to = receiver;
         byte[] statuses = new byte[count];
         for (int i = 0; i < count; i++) {

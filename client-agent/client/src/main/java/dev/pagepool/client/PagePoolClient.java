@@ -30,7 +30,10 @@ import java.util.concurrent.TimeUnit;
 public final class PagePoolClient implements AutoCloseable {
     private final Vertx vertx;
     private final boolean ownsVertx;
+    private final ClientConfig config;
     private final ClientCounters counters = new ClientCounters();
+    private final HandbackTaker handbacks;
+    private final CallerLanes lanes;
     private final DonorSet donors;
     private final RequestCoalescer coalescer;
     private final ReReplicator reReplicator;
@@ -38,16 +41,34 @@ public final class PagePoolClient implements AutoCloseable {
     private PagePoolClient(ClientConfig config, Vertx vertx, boolean ownsVertx, NanoClock clock) {
         this.vertx = vertx;
         this.ownsVertx = ownsVertx;
-        this.donors = new DonorSet(config, vertx, clock, counters);
+        this.config = config;
+        ClientPools pools = new ClientPools();
+        PoolCheck poolCheck = new PoolCheck(pools);
+        this.handbacks = new HandbackTaker(pools);
+        this.lanes = new CallerLanes(config, vertx, clock, poolCheck);
+        this.donors = new DonorSet(config, vertx, clock, counters, pools, poolCheck, handbacks::onRequest,
+            lanes::closeLanesTo);
         try {
             donors.start();
         } catch (RuntimeException e) {
-            donors.close();
+            closeParts();
             closeVertx();
             throw e;
         }
-        this.coalescer = new RequestCoalescer(this, vertx);
-        this.reReplicator = new ReReplicator(donors);
+        this.coalescer = new RequestCoalescer(vertx, new RequestCoalescer.VectorCalls() {
+            @Override
+            public CompletableFuture<PageStatus[]> put(PoolRef pool, long[] objects, int[] indexes, long[] versions,
+                                                       PageSlots pages, int n) {
+                return putOn(donors, pool, objects, indexes, versions, pages, n);
+            }
+
+            @Override
+            public CompletableFuture<PageStatus[]> get(PoolRef pool, long[] objects, int[] indexes, int n, boolean exclusive,
+                                                       PageSlots dst) {
+                return getOn(donors, pool, objects, indexes, n, exclusive, dst);
+            }
+        });
+        this.reReplicator = new ReReplicator(donors, pools, counters);
     }
 
     /** Connects to every donor of the config (blocking, bounded by the connect timeout). */
@@ -112,7 +133,7 @@ public final class PagePoolClient implements AutoCloseable {
     }
 
     public ClientConfig config() {
-        return donors.config();
+        return config;
     }
 
     /** The name each donor gave in its HELLO reply. */
@@ -129,7 +150,7 @@ public final class PagePoolClient implements AutoCloseable {
      * keep them (and keep rejecting puts).
      */
     public void onHandback(HandbackReceiver receiver) {
-        donors.handbacks().receiver(receiver);
+        handbacks.receiver(receiver);
     }
 
     /** Extents of persistent pools with fewer complete copies than their pool wants, lost ones included. */
@@ -209,7 +230,7 @@ public final class PagePoolClient implements AutoCloseable {
 
     /** Puts {@code n} pages from wherever {@code pages} says they are. */
     public CompletableFuture<PageStatus[]> putBatchAsync(PoolRef pool, long[] objects, int[] indexes, PageSlots pages, int n) {
-        return putVersioned(pool, objects, indexes, null, pages, n);
+        return putOn(donors, pool, objects, indexes, null, pages, n);
     }
 
     /**
@@ -220,16 +241,17 @@ public final class PagePoolClient implements AutoCloseable {
                                                          long version, int n) {
         long[] versions = new long[n];
         java.util.Arrays.fill(versions, version);
-        return putVersioned(pool, objects, indexes, versions, pages, n);
+        return putOn(donors, pool, objects, indexes, versions, pages, n);
     }
 
-    CompletableFuture<PageStatus[]> putVersioned(PoolRef pool, long[] objects, int[] indexes, long[] versions,
-                                                 PageSlots pages, int n) {
+    /** A put whose frames go out on {@code wires}. */
+    private CompletableFuture<PageStatus[]> putOn(WireSource wires, PoolRef pool, long[] objects, int[] indexes,
+                                                         long[] versions, PageSlots pages, int n) {
         if (pool.destroyed()) {
             return CompletableFuture.failedFuture(destroyed(pool));
         }
         PageStatus[] result = new PageStatus[n];
-        return new ReplicatedPut(donors, pool, objects, indexes, versions, pages, result).run(all(n), n, 0)
+        return new ReplicatedPut(donors, wires, counters, pool, objects, indexes, versions, pages, result).run(all(n), n, 0)
             .thenApply(v -> result);
     }
 
@@ -246,11 +268,17 @@ public final class PagePoolClient implements AutoCloseable {
     /** Gets {@code n} pages into wherever {@code dst} says. */
     public CompletableFuture<PageStatus[]> getBatchAsync(PoolRef pool, long[] objects, int[] indexes, int n, boolean exclusive,
                                                          PageSlots dst) {
+        return getOn(donors, pool, objects, indexes, n, exclusive, dst);
+    }
+
+    /** A get whose frames go out on {@code wires}. */
+    private CompletableFuture<PageStatus[]> getOn(WireSource wires, PoolRef pool, long[] objects, int[] indexes,
+                                                         int n, boolean exclusive, PageSlots dst) {
         if (pool.destroyed()) {
             return CompletableFuture.failedFuture(destroyed(pool));
         }
         PageStatus[] result = new PageStatus[n];
-        CompletableFuture<Void> got = new ReplicatedGet(donors, pool, objects, indexes, dst, result, exclusive)
+        CompletableFuture<Void> got = new ReplicatedGet(donors, wires, counters, pool, objects, indexes, dst, result, exclusive)
             .run(all(n), n, 0);
         if (!exclusive || pool.replicas() == 1) {
             return got.thenApply(v -> result);
@@ -265,7 +293,7 @@ public final class PagePoolClient implements AutoCloseable {
                 }
             }
             PageStatus[] flushed = new PageStatus[n];
-            return new ReplicatedFlush(donors, pool, objects, indexes, flushed).run(found, hits);
+            return new ReplicatedFlush(donors, wires, pool, objects, indexes, flushed).run(found, hits);
         }).thenApply(v -> result);
     }
 
@@ -279,7 +307,7 @@ public final class PagePoolClient implements AutoCloseable {
             return CompletableFuture.failedFuture(destroyed(pool));
         }
         PageStatus[] result = new PageStatus[n];
-        return new ReplicatedFlush(donors, pool, objects, indexes, result).run(all(n), n).thenApply(v -> result);
+        return new ReplicatedFlush(donors, donors, pool, objects, indexes, result).run(all(n), n).thenApply(v -> result);
     }
 
     public boolean flushPage(PoolRef pool, long object, int index) {
@@ -320,8 +348,8 @@ public final class PagePoolClient implements AutoCloseable {
         if (page.length < Frame.PAGE_BYTES) {
             throw new IllegalArgumentException("a page is " + Frame.PAGE_BYTES + " bytes, the array has " + page.length);
         }
-        return donors.lanes().call(!pool.spec().shared(),
-            () -> putVersioned(pool, new long[] {object}, new int[] {index}, null, PageSlots.contiguous(page), 1)
+        return lanes.call(!pool.spec().shared(), donors,
+            wires -> putOn(wires, pool, new long[] {object}, new int[] {index}, null, PageSlots.contiguous(page), 1)
                 .thenApply(statuses -> statuses[0]),
             () -> putAsync(pool, object, index, page));
     }
@@ -342,8 +370,8 @@ public final class PagePoolClient implements AutoCloseable {
         if (dst.length < Frame.PAGE_BYTES) {
             throw new IllegalArgumentException("destination must hold " + Frame.PAGE_BYTES + " bytes");
         }
-        return donors.lanes().call(!pool.spec().shared(),
-            () -> getBatchAsync(pool, new long[] {object}, new int[] {index}, 1, exclusive, PageSlots.contiguous(dst))
+        return lanes.call(!pool.spec().shared(), donors,
+            wires -> getOn(wires, pool, new long[] {object}, new int[] {index}, 1, exclusive, PageSlots.contiguous(dst))
                 .thenApply(statuses -> statuses[0]),
             () -> getAsync(pool, object, index, exclusive, dst));
     }
@@ -363,8 +391,14 @@ public final class PagePoolClient implements AutoCloseable {
     @Override
     public void close() {
         reReplicator.close();
-        donors.close();
+        closeParts();
         closeVertx();
+    }
+
+    private void closeParts() {
+        donors.close();
+        lanes.close();
+        handbacks.close();
     }
 
     private void closeVertx() {
@@ -376,6 +410,10 @@ public final class PagePoolClient implements AutoCloseable {
 
     DonorSet donorsForTest() {
         return donors;
+    }
+
+    CallerLanes lanesForTest() {
+        return lanes;
     }
 
     // ---------------------------------------------------------------- helpers

@@ -34,6 +34,8 @@ final class ReReplicator implements AutoCloseable {
     private static final long IDLE_MILLIS = 100;
 
     private final DonorSet donors;
+    private final ClientPools pools;
+    private final ClientCounters counters;
     private final Thread thread;
     /** Copy rate cap: re-replication must leave the donors and the wire to foreground traffic. */
     private static final long BYTES_PER_SECOND = 256L << 20;
@@ -51,8 +53,10 @@ final class ReReplicator implements AutoCloseable {
     /** Extents being copied now: a sliding window of them, so a slow copy does not hold up the others. */
     private final Set<Key> busy = ConcurrentHashMap.newKeySet();
 
-    ReReplicator(DonorSet donors) {
+    ReReplicator(DonorSet donors, ClientPools pools, ClientCounters counters) {
         this.donors = donors;
+        this.pools = pools;
+        this.counters = counters;
         this.thread = new Thread(this::loop, ClientThreads.RE_REPLICATOR);
         thread.setDaemon(true);
         thread.start();
@@ -64,7 +68,7 @@ final class ReReplicator implements AutoCloseable {
      */
     int underReplicated() {
         int n = 0;
-        for (PoolRef pool : donors.pools()) {
+        for (PoolRef pool : pools) {
             if (pool.replicas() < 2) {
                 continue;
             }
@@ -128,7 +132,7 @@ final class ReReplicator implements AutoCloseable {
         List<Job> jobs = new ArrayList<>();
         DonorLink[] links = donors.links();
         int count = donors.count();
-        for (PoolRef pool : donors.pools()) {
+        for (PoolRef pool : pools) {
             if (pool.replicas() < 2) {
                 continue;
             }
@@ -291,7 +295,7 @@ final class ReReplicator implements AutoCloseable {
                     }
                     map.markComplete(job.entry(), job.target());
                 }
-                donors.counters().reReplicated(hitCount);
+                counters.reReplicated(hitCount);
                 return Math.max(1, hitCount);
             });
         }).exceptionally(error -> {

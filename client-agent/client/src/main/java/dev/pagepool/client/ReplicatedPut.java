@@ -24,6 +24,9 @@ final class ReplicatedPut {
     static final long STALL_POLL_MILLIS = 50;
 
     private final DonorSet donors;
+    /** The connections this call's frames go out on, as its caller chose. */
+    private final WireSource wires;
+    private final ClientCounters counters;
     private final PoolRef pool;
     private final long[] objects;
     private final int[] indexes;
@@ -48,10 +51,12 @@ final class ReplicatedPut {
     /** A refusal that is about the request, not a donor (BAD_SECRET, INVALID): the caller gets it. */
     private volatile Throwable refused;
 
-    ReplicatedPut(DonorSet donors, PoolRef pool, long[] objects, int[] indexes, long[] versions, PageSlots pages,
+    ReplicatedPut(DonorSet donors, WireSource wires, ClientCounters counters, PoolRef pool, long[] objects, int[] indexes, long[] versions, PageSlots pages,
                   PageStatus[] result) {
         this.versions = versions;
         this.donors = donors;
+        this.wires = wires;
+        this.counters = counters;
         this.pool = pool;
         this.objects = objects;
         this.indexes = indexes;
@@ -117,7 +122,7 @@ final class ReplicatedPut {
             int id = pool.idOn(d);
             CompletableFuture<Void> sent = id == PoolRef.NO_POOL
                 ? CompletableFuture.failedFuture(new DonorUnavailableException("pool not on donor " + link.name()))
-                : donors.connection(link).thenCompose(conn -> FrameCalls.put(conn, id, objects, indexes, versions, pages, picks, k,
+                : wires.connection(link).thenCompose(conn -> FrameCalls.put(conn, id, objects, indexes, versions, pages, picks, k,
                     (i, status) -> record(i, d, status)));
             return sent.handle((v, error) -> {
                 if (error != null) {
@@ -269,7 +274,7 @@ final class ReplicatedPut {
             DonorLink link = links[d];
             int id = pool.idOn(d);
             CompletableFuture<Void> flushed = id == PoolRef.NO_POOL ? CompletableFuture.completedFuture(null)
-                : donors.connection(link).thenCompose(conn -> FrameCalls.flush(conn, id, objects, indexes, picks, k, (i, s) -> { }));
+                : wires.connection(link).thenCompose(conn -> FrameCalls.flush(conn, id, objects, indexes, picks, k, (i, s) -> { }));
             return flushed.handle((v, error) -> {
                 if (error != null && donors.copyFailed(pool, link, entryOf, indexes, picks, k, error, true)
                         == CopyFailure.CALLERS) {
@@ -292,7 +297,7 @@ final class ReplicatedPut {
             CompletableFuture<Void> retried = again == 0 ? CompletableFuture.completedFuture(null)
                 : run(retry, again, attempt + 1);
             if (again > 0) {
-                donors.counters().failover(again);
+                counters.failover(again);
             }
             if (waitCount == 0) {
                 return retried;
