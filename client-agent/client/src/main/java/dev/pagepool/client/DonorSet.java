@@ -22,17 +22,17 @@ import java.util.logging.Logger;
  * the rules by which a donor leaves service and comes back.
  *
  * <p>What a failure means is decided by one rule ({@link CopyFailure}). A donor that stops answering (a timeout, a
- * closed connection) becomes suspect ({@link #markSuspect}): its copies stay on the map, unused, and what is
+ * closed connection) becomes suspect ({@link #treatAsSuspect}): its copies stay on the map, unused, and what is
  * written meanwhile is marked stale on them. When it answers again ({@link #readmit}, on the watcher thread) it is
  * fenced (no write still queued on an older connection can land afterwards), its pools are checked, and it serves
  * its copies again; the re-replicator copies its stale pages. A donor that is gone (it lost this client's pools,
  * broke the protocol, refuses connections, left the cluster, or stayed silent past the stall bound) goes out of
- * service ({@link #markDown}): its copies are forgotten first and its connections closed after, so the requests
+ * service ({@link #takeOutOfService}): its copies are forgotten first and its connections closed after, so the requests
  * that fail on the close are placed again on donors still in service, and it comes back only with whatever it
  * still holds of this client's pools wiped. A donor that left the cluster is removed and its index given to the
  * next donor that joins.
  *
- * <p>Threads: {@link #connection} and {@link #markDown} are called from event loops and never wait (markDown
+ * <p>Threads: {@link #connection} and {@link #takeOutOfService} are called from event loops and never wait (it
  * takes a monitor held only for in-memory bookkeeping). Readmission and load polling run on the watcher thread,
  * which may wait for replies because no reply depends on it.
  */
@@ -161,6 +161,15 @@ final class DonorSet implements WireSource, AutoCloseable {
         return linkCount;
     }
 
+    /** Donors followed, whatever their state; a donor that left is not one. */
+    int known() {
+        int n = 0;
+        for (int d = 0; d < linkCount; d++) {
+            n += links[d].isRemoved() ? 0 : 1;
+        }
+        return n;
+    }
+
     int upCount() {
         int n = 0;
         for (int d = 0; d < linkCount; d++) {
@@ -213,7 +222,7 @@ final class DonorSet implements WireSource, AutoCloseable {
         if (link == null) {
             return;
         }
-        markDown(link, "left the cluster");
+        takeOutOfService(link, "left the cluster");
         synchronized (this) {
             link.remove();
             for (PoolRef pool : pools) {
@@ -258,7 +267,7 @@ final class DonorSet implements WireSource, AutoCloseable {
                     try {
                         pool.setIdOn(link, ClientThreads.join(createOn(link, pool.spec())));
                     } catch (DonorUnavailableException e) {
-                        markDown(link, e.getMessage());
+                        takeOutOfService(link, e.getMessage());
                     }
                 }
             }
@@ -339,7 +348,7 @@ final class DonorSet implements WireSource, AutoCloseable {
                     try {
                         removed += ClientThreads.join(connection(links[d]).thenCompose(c -> FrameCalls.destroyPool(c, id)));
                     } catch (DonorUnavailableException e) {
-                        markDown(links[d], e.getMessage());
+                        takeOutOfService(links[d], e.getMessage());
                     }
                 }
                 pool.clearIdOn(d);
@@ -379,12 +388,12 @@ final class DonorSet implements WireSource, AutoCloseable {
      * Takes a donor out of service. Its copies are forgotten at once (reads go elsewhere; extents left without a
      * copy are lost) before its connections are closed, and it comes back only through {@link #readmit}.
      */
-    void markDown(DonorLink link, String reason) {
+    void takeOutOfService(DonorLink link, String reason) {
         int lostExtents = 0;
         // One at a time, and callers wait for the drop to finish: a request that failed on the same donor must not
         // be placed again while the map still names it.
         synchronized (downLock) {
-            if (!link.markDown()) {
+            if (!link.enterDown()) {
                 return;
             }
             for (PoolRef pool : pools) {
@@ -407,9 +416,9 @@ final class DonorSet implements WireSource, AutoCloseable {
      * until it answers again; its filling copies are given up (their copying cannot finish). Its connections are
      * closed, so the requests under way on them fail now and go to the other copies. Never waits.
      */
-    void markSuspect(DonorLink link, String reason) {
+    void treatAsSuspect(DonorLink link, String reason) {
         synchronized (downLock) {
-            if (!link.markSuspect()) {
+            if (!link.enterSuspect()) {
                 return;
             }
             for (PoolRef pool : pools) {
@@ -439,7 +448,7 @@ final class DonorSet implements WireSource, AutoCloseable {
         }
         if (pool.spec().shared() || (outcome == CopyFailure.GONE && CopyFailure.wholeDonor(cause))) {
             // A shared pool has no map of copies to keep: its donor goes, as does one that is gone as a whole.
-            markDown(link, cause.getMessage());
+            takeOutOfService(link, cause.getMessage());
         } else if (outcome == CopyFailure.GONE) {
             dropCopies(pool, link.index, entryOf, picks, k);
         } else {
@@ -447,7 +456,7 @@ final class DonorSet implements WireSource, AutoCloseable {
                 markStale(pool, link.index, entryOf, indexes, picks, k);
             }
             if (CopyFailure.silent(cause)) {
-                markSuspect(link, cause.getMessage());
+                treatAsSuspect(link, cause.getMessage());
             }
         }
         return outcome;
@@ -488,7 +497,7 @@ final class DonorSet implements WireSource, AutoCloseable {
     void lostPool(long mask, PoolRef pool) {
         for (int d = 0; mask != 0 && d < linkCount; d++) {
             if ((mask & (1L << d)) != 0) {
-                markDown(links[d], "no longer has pool " + pool.idOn(d) + " (restarted, or the lease ran out)");
+                takeOutOfService(links[d], "no longer has pool " + pool.idOn(d) + " (restarted, or the lease ran out)");
             }
         }
     }
@@ -497,9 +506,9 @@ final class DonorSet implements WireSource, AutoCloseable {
     void failed(DonorLink link, Throwable error) {
         Throwable cause = PagePoolException.causeOf(error);
         if (cause instanceof ProtocolViolationException) {
-            markDown(link, cause.getMessage());
+            takeOutOfService(link, cause.getMessage());
         } else if (CopyFailure.silent(cause)) {
-            markSuspect(link, cause.getMessage());
+            treatAsSuspect(link, cause.getMessage());
         }
     }
 
@@ -508,7 +517,7 @@ final class DonorSet implements WireSource, AutoCloseable {
         for (int d = 0; d < linkCount && !closed; d++) {
             DonorLink link = links[d];
             if (link.suspectLongerThan(bound)) {
-                markDown(link, "silent for longer than the stall bound of " + config.stallTimeout().toMillis() + " ms");
+                takeOutOfService(link, "silent for longer than the stall bound of " + config.stallTimeout().toMillis() + " ms");
             }
             if (link.attemptDue()) {
                 readmit(link);
@@ -540,7 +549,7 @@ final class DonorSet implements WireSource, AutoCloseable {
                     ClientThreads.join(FrameCalls.fence(conn));
                     String missing = poolCheck.missingPrivatePool(link, conn);
                     if (missing != null) {
-                        markDown(link, missing);
+                        takeOutOfService(link, missing);
                         link.closeConnections();
                         return;
                     }
@@ -576,7 +585,7 @@ final class DonorSet implements WireSource, AutoCloseable {
                         flushOwed(link, pool); // what was owed while the first pass ran
                     }
                 } catch (PagePoolException e) {
-                    markDown(link, "flushing what it owes failed: " + e.getMessage());
+                    takeOutOfService(link, "flushing what it owes failed: " + e.getMessage());
                     return;
                 }
                 if (suspect) {
@@ -716,7 +725,7 @@ final class DonorSet implements WireSource, AutoCloseable {
                 return;
             }
             if (ar.failed()) {
-                markDown(link, "closed its connection and refuses new ones: " + ar.cause().getMessage());
+                takeOutOfService(link, "closed its connection and refuses new ones: " + ar.cause().getMessage());
             } else if (again) {
                 vertx.setTimer(PROBE_AGAIN_MILLIS, id -> probe(link, false));
             }

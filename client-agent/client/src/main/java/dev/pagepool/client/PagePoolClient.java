@@ -114,8 +114,16 @@ public final class PagePoolClient implements AutoCloseable {
         donors.reportFree(address, freeBytes, true);
     }
 
-    /** Donor indexes in use or once used; indexes of donors that left are given to donors that join later. */
+    /** The donors this client follows: in service, suspect or out of service; a donor that left is not counted. */
     public int donorCount() {
+        return donors.known();
+    }
+
+    /**
+     * Donor indexes run from 0 to this, exclusive: the bound of a loop over {@link #donorUp}, {@link #donorName} or
+     * {@link #stats}. An index whose donor left is not up until a donor that joins later is given it.
+     */
+    public int donorIndexLimit() {
         return donors.count();
     }
 

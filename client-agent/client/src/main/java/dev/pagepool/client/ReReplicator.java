@@ -303,9 +303,9 @@ final class ReReplicator implements AutoCloseable {
             CopyFailure outcome = CopyFailure.of(cause);
             if (outcome == CopyFailure.GONE && CopyFailure.wholeDonor(cause)) {
                 // The side that failed is taken out of service; the job is found again on the next pass.
-                donors.markDown(blamed[0], cause.getMessage());
+                donors.takeOutOfService(blamed[0], cause.getMessage());
             } else if (CopyFailure.silent(cause)) {
-                donors.markSuspect(blamed[0], cause.getMessage());
+                donors.treatAsSuspect(blamed[0], cause.getMessage());
             } else if (blamed[0] == target) {
                 // The filling copy's content is unknown (a put or flush refused): it is never made complete, and a
                 // new one is placed on the next pass.

@@ -155,11 +155,11 @@ final class ReplicatedFlush {
                         return null;
                     }
                     if (CopyFailure.of(cause) == CopyFailure.GONE || pool.spec().shared()) {
-                        donors.markDown(link, "flush_object failed: " + cause.getMessage());
+                        donors.takeOutOfService(link, "flush_object failed: " + cause.getMessage());
                     } else {
                         map.markObjectStale(object, donor);
                         if (CopyFailure.silent(cause)) {
-                            donors.markSuspect(link, "flush_object unanswered: " + cause.getMessage());
+                            donors.treatAsSuspect(link, "flush_object unanswered: " + cause.getMessage());
                         }
                     }
                     return null;

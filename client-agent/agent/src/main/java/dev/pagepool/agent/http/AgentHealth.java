@@ -67,7 +67,7 @@ public final class AgentHealth {
 
     /** The name of the first donor in service that answers a ping, or null when none does. */
     private static String answering(PagePoolClient client) {
-        for (int d = 0; d < client.donorCount(); d++) {
+        for (int d = 0; d < client.donorIndexLimit(); d++) {
             if (!client.donorUp(d)) {
                 continue;
             }
