@@ -154,11 +154,20 @@ public final class PagePoolClient implements AutoCloseable {
     }
 
     /**
-     * Who takes the persistent pages donors give back under pressure or when draining; until one is set, donors
-     * keep them (and keep rejecting puts).
+     * Who takes the persistent pages donors give back under pressure or when draining, of every pool that has no
+     * receiver of its own; until one is set, donors keep them (and keep rejecting puts). One per client: a second
+     * is refused with {@link IllegalStateException}.
      */
     public void onHandback(HandbackReceiver receiver) {
         handbacks.receiver(receiver);
+    }
+
+    /**
+     * Who takes the pages of {@code pool} that donors give back: several stores on one client each take their own
+     * pool's. One per pool, until the pool is destroyed: a second is refused with {@link IllegalStateException}.
+     */
+    public void onHandback(PoolRef pool, HandbackReceiver receiver) {
+        handbacks.receiver(pool, receiver);
     }
 
     /** Extents of persistent pools with fewer complete copies than their pool wants, lost ones included. */
@@ -222,6 +231,7 @@ public final class PagePoolClient implements AutoCloseable {
 
     /** Destroys the pool on every donor; returns the pages removed (each page counted once, not per copy). */
     public long destroyPool(PoolRef pool) {
+        handbacks.forget(pool);
         return donors.destroy(pool) / pool.replicas();
     }
 
