@@ -28,6 +28,10 @@ import java.util.concurrent.TimeUnit;
  * synchronous methods wait and are for the application's own threads, the {@code Async} ones never wait.
  */
 public final class PagePoolClient implements AutoCloseable {
+    static {
+        NettyBufferCache.apply(); // before the client makes a Vert.x, and so loads Netty's allocator
+    }
+
     private final Vertx vertx;
     private final boolean ownsVertx;
     private final ClientConfig config;
