@@ -14,6 +14,8 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
+import java.util.function.IntConsumer;
+import java.util.function.IntPredicate;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 
@@ -491,6 +493,37 @@ final class DonorSet implements WireSource, AutoCloseable {
             }
         }
         counters.extentsLost(lost);
+    }
+
+    /**
+     * Reads the NO_SUCH_POOL answers a call got for the pages {@code positions[0..m)} of {@code pool}, once every
+     * copy answered: {@code noPool[i]}, by donor bit, the copies of page i that answered it (read under
+     * {@code lock}, the call's own). A page whose every copy asked answered it ({@code everyCopy}) means the pool is
+     * not the caller's (another client's, or destroyed): the exception the call fails with is returned. Where
+     * another copy had the pool, the donors that answered it lost it (restarted, or a lease ran out): each such
+     * page is given to {@code lostElsewhere}, and those donors go out of service. Null if no page was refused.
+     */
+    NoSuchPoolException settleNoPool(PoolRef pool, Object lock, int[] positions, int m, long[] noPool,
+                                     IntPredicate everyCopy, IntConsumer lostElsewhere) {
+        NoSuchPoolException refused = null;
+        long lost = 0;
+        synchronized (lock) {
+            for (int j = 0; j < m; j++) {
+                int i = positions[j];
+                if (noPool[i] == 0) {
+                    continue;
+                }
+                if (everyCopy.test(i)) {
+                    refused = new NoSuchPoolException("no donor holding the pool has it: it is not this client's, "
+                        + "or it was destroyed");
+                } else {
+                    lost |= noPool[i];
+                    lostElsewhere.accept(i);
+                }
+            }
+        }
+        lostPool(lost, pool);
+        return refused;
     }
 
     /** The donors of {@code mask} answered NO_SUCH_POOL where another copy had the pool: they lost it. */

@@ -125,7 +125,10 @@ final class ReplicatedGet {
                 again = retries[0];
             }
             if (again == 0) {
-                return settleNoPool(positions, m);
+                NoSuchPoolException notTheCallers = donors.settleNoPool(pool, noPool, positions, m, noPool,
+                    i -> noPool[i] == tried[i], i -> { });
+                return notTheCallers == null ? CompletableFuture.<Void>completedFuture(null)
+                    : CompletableFuture.<Void>failedFuture(notTheCallers);
             }
             counters.failover(again);
             return run(retry, again, attempt + 1);
@@ -162,30 +165,6 @@ final class ReplicatedGet {
 
     private boolean onSuspectDonor(ExtentMap map, DonorLink[] links, int e, int i) {
         return pool.spec().persistent() && (refusedForNow[i] != 0 || onSuspectDonorOf(map, links, e, indexes[i]));
-    }
-
-    /**
-     * Copies that answered NO_SUCH_POOL: if no copy of a page had the pool, the pool is not the caller's (another
-     * client's, or destroyed) and the call fails with NO_SUCH_POOL; if another copy answered, those donors lost
-     * the pool (restarted, or a lease ran out) and go out of service.
-     */
-    private CompletableFuture<Void> settleNoPool(int[] positions, int m) {
-        long lostPool = 0;
-        synchronized (noPool) {
-            for (int j = 0; j < m; j++) {
-                int i = positions[j];
-                if (noPool[i] == 0) {
-                    continue;
-                }
-                if (noPool[i] == tried[i]) {
-                    return CompletableFuture.failedFuture(new NoSuchPoolException(
-                        "no donor holding the pool has it: it is not this client's, or it was destroyed"));
-                }
-                lostPool |= noPool[i];
-            }
-        }
-        donors.lostPool(lostPool, pool);
-        return CompletableFuture.completedFuture(null);
     }
 
     /** What the failure means for the copy, by the one rule: see {@link DonorSet#copyFailed}. */

@@ -226,7 +226,11 @@ final class ReplicatedPut {
     }
 
     private CompletableFuture<Void> settle(int[] positions, int m, int attempt, DonorLink[] links, int count) {
-        settleNoPool(positions, m);
+        NoSuchPoolException notTheCallers = donors.settleNoPool(pool, this, positions, m, noPool,
+            i -> stored[i] == 0 && unknown[i] == 0 && Long.bitCount(noPool[i]) == targets[i], i -> failed[i] |= noPool[i]);
+        if (notTheCallers != null) {
+            refused = notTheCallers;
+        }
         int[] retry = new int[m];
         int retries = 0;
         int[] undone = new int[m];
@@ -307,31 +311,6 @@ final class ReplicatedPut {
             return retried.thenCompose(w -> donors.pause(STALL_POLL_MILLIS))
                 .thenCompose(w -> run(waiting, waitCount, 0));
         });
-    }
-
-    /**
-     * NO_SUCH_POOL from every copy of a page: the pool is not the caller's (another client's, or destroyed), and
-     * the call is refused with it. From some copies only: those donors lost the pool (restarted, a lease ran
-     * out); they go out of service and the page is placed again like any other that met a failed donor.
-     */
-    private void settleNoPool(int[] positions, int m) {
-        long lostPool = 0;
-        synchronized (this) {
-            for (int j = 0; j < m; j++) {
-                int i = positions[j];
-                if (noPool[i] == 0) {
-                    continue;
-                }
-                if (stored[i] == 0 && unknown[i] == 0 && Long.bitCount(noPool[i]) == targets[i]) {
-                    refused = new NoSuchPoolException("no donor holding the pool has it: it is not this client's, "
-                        + "or it was destroyed");
-                } else {
-                    lostPool |= noPool[i];
-                    failed[i] |= noPool[i];
-                }
-            }
-        }
-        donors.lostPool(lostPool, pool);
     }
 
     private void forgetCopies(int d, int[] picks, int k) {
