@@ -10,7 +10,7 @@ import java.util.concurrent.atomic.AtomicIntegerArray;
  */
 public final class PoolRef {
     /** No pool on that donor (yet, or any more). */
-    public static final int NO_POOL = -1;
+    public static final int NO_POOL = PoolMemory.NO_POOL_ID;
 
     private final PoolSpec spec;
     private final int replicas;
