@@ -119,8 +119,19 @@ public final class PagePoolClient implements AutoCloseable {
     }
 
     /** The donors this client follows: in service, suspect or out of service; a donor that left is not counted. */
-    public int donorCount() {
+    public int knownDonors() {
         return donors.known();
+    }
+
+    /**
+     * Not a count: the bound of donor indexes, the same as {@link #donorIndexLimit}, which counts a donor that left
+     * until its index is given to another.
+     *
+     * @deprecated a loop over indexes runs to {@link #donorIndexLimit}; the donors followed are {@link #knownDonors}
+     */
+    @Deprecated
+    public int donorCount() {
+        return donorIndexLimit();
     }
 
     /**
