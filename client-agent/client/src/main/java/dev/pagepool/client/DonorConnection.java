@@ -485,6 +485,17 @@ public final class DonorConnection implements DonorWire, AutoCloseable {
         };
     }
 
+    /**
+     * A BUSY pause on a Vert.x timer (rounded up to whole milliseconds, its unit): it holds no thread, and the frame
+     * goes again from an event loop, never from a pool thread the threading contract does not list.
+     */
+    @Override
+    public CompletableFuture<Void> after(long micros) {
+        CompletableFuture<Void> done = new CompletableFuture<>();
+        vertx.setTimer(Math.max(1, (micros + 999) / 1000), id -> done.complete(null));
+        return done;
+    }
+
     /** Runs {@code action} with the reply body and releases it. */
     public static <T> T withBody(Reply reply, java.util.function.Function<ByteBuf, T> action) {
         try {
