@@ -50,6 +50,8 @@ final class CallerLanes implements AutoCloseable {
         final boolean[] openFailed = new boolean[DonorIndexes.MAX_DONORS];
         /** Whether this thread is in a call on these lanes (a call made from one of its steps does not use them). */
         boolean inCall;
+        /** The wires of this thread's calls: one object, valid while a call runs, so a call allocates none. */
+        final CallWires wires = new CallWires(this);
     }
 
     /**
@@ -61,12 +63,12 @@ final class CallerLanes implements AutoCloseable {
     private static final class CallWires implements WireSource {
         private final Lanes lanes;
         private final Thread caller = Thread.currentThread();
-        private final WireSource shared;
-        private volatile boolean running = true;
+        /** The event-loop connections; set by the caller before each call. */
+        private volatile WireSource shared;
+        private volatile boolean running;
 
-        CallWires(Lanes lanes, WireSource shared) {
+        CallWires(Lanes lanes) {
             this.lanes = lanes;
-            this.shared = shared;
         }
 
         @Override
@@ -134,7 +136,9 @@ final class CallerLanes implements AutoCloseable {
             return call.apply(shared);
         }
         lanes.inCall = true;
-        CallWires wires = new CallWires(lanes, shared);
+        CallWires wires = lanes.wires;
+        wires.shared = shared;
+        wires.running = true;
         try {
             prepare(lanes);
             CompletableFuture<T> future = call.apply(wires);
