@@ -2,7 +2,6 @@ package dev.pagepool.client;
 
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
@@ -11,8 +10,7 @@ class BusyPauseTest {
     @Test
     void aFrameAnsweredBusyGoesAgainFromAnEventLoopNotAThreadTheContractDoesNotList() throws Exception {
         try (FakeCluster cluster = new FakeCluster(1)) {
-            ClientConfig config = new ClientConfig(cluster.nodes(), "", 21, 1, 64, Duration.ofSeconds(2),
-                Duration.ofSeconds(2), Duration.ofSeconds(20));
+            ClientConfig config = cluster.config();
             DonorConnection conn = DonorConnection.open(cluster.guard.vertx(), cluster.fakes.get(0).address(), config,
                 null, NanoClock.SYSTEM).get(10, TimeUnit.SECONDS);
             try {

@@ -7,7 +7,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.pagepool.protocol.Frame;
 import dev.pagepool.protocol.Opcode;
 import dev.pagepool.protocol.PoolSpec;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -44,8 +43,7 @@ class CallRoutingTest {
     }
 
     private PagePoolClient connect() {
-        PagePoolClient client = PagePoolClient.connect(new ClientConfig(cluster.nodes(), "", 21, 1, 64,
-            Duration.ofSeconds(2), Duration.ofSeconds(2), Duration.ofSeconds(20)), cluster.guard.vertx());
+        PagePoolClient client = cluster.connect();
         clients.add(client);
         return client;
     }

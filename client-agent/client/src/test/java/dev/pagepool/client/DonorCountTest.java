@@ -3,7 +3,6 @@ package dev.pagepool.client;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 
-import java.time.Duration;
 import org.junit.jupiter.api.Test;
 
 /** What the client reports of its donors: how many it follows, and apart from it the bound of their indexes. */
@@ -11,8 +10,7 @@ class DonorCountTest {
     @Test
     void aDonorThatLeftIsNoLongerCountedThoughItsIndexStaysUntilReused() throws Exception {
         try (FakeCluster cluster = new FakeCluster(3);
-             PagePoolClient client = PagePoolClient.connect(new ClientConfig(cluster.nodes(), "", 21, 1, 64,
-                 Duration.ofSeconds(2), Duration.ofSeconds(2), Duration.ofSeconds(20)), cluster.guard.vertx())) {
+             PagePoolClient client = cluster.connect()) {
             assertEquals(3, client.knownDonors());
             client.donorLeft(cluster.fakes.get(1).address());
             assertEquals(2, client.knownDonors(), "a donor that left the cluster is not one of the client's");

@@ -1,6 +1,7 @@
 package dev.pagepool.client;
 
 import java.net.InetSocketAddress;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -22,6 +23,17 @@ final class FakeCluster implements AutoCloseable {
             nodes.add(fake.address());
         }
         return nodes;
+    }
+
+    /** A client config of every fake: client id 21, 1 connection each, 64 in flight, 2 s timeouts, 20 s keep-alive. */
+    ClientConfig config() {
+        return new ClientConfig(nodes(), "", 21, 1, 64, Duration.ofSeconds(2), Duration.ofSeconds(2),
+            Duration.ofSeconds(20));
+    }
+
+    /** A client of every fake, on the guarded Vert.x. */
+    PagePoolClient connect() {
+        return PagePoolClient.connect(config(), guard.vertx());
     }
 
     /** The fake behind a client's donor index, by the name it gave in HELLO. */

@@ -6,7 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.pagepool.protocol.Opcode;
 import dev.pagepool.protocol.PoolSpec;
 import dev.pagepool.protocol.Status;
-import java.time.Duration;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -17,8 +16,7 @@ class FlushNoSuchPoolTest {
     @Test
     void aFlushAnsweredNoSuchPoolByEveryCopyCompletesAndTakesNoDonorOutOfService() throws Exception {
         try (FakeCluster cluster = new FakeCluster(2);
-             PagePoolClient client = PagePoolClient.connect(new ClientConfig(cluster.nodes(), "", 21, 1, 64,
-                 Duration.ofSeconds(2), Duration.ofSeconds(2), Duration.ofSeconds(20)), cluster.guard.vertx())) {
+             PagePoolClient client = cluster.connect()) {
             PoolRef pool = client.newPool(PoolSpec.privatePool(true), 2);
             assertEquals(PageStatus.OK, client.putBatch(pool, new long[] {1}, new int[] {0}, TestPage.of(1, 0, 1), 1)[0]);
             for (FakeDonor fake : cluster.fakes) {
