@@ -37,8 +37,8 @@ final class BusyRetry {
             if (error == null) {
                 return CompletableFuture.completedFuture(value);
             }
-            if (!(PagePoolClient.unwrap(error) instanceof BusyException) || tries + 1 >= ATTEMPTS) {
-                return CompletableFuture.<T>failedFuture(PagePoolClient.unwrap(error));
+            if (!(PagePoolException.causeOf(error) instanceof BusyException) || tries + 1 >= ATTEMPTS) {
+                return CompletableFuture.<T>failedFuture(PagePoolException.causeOf(error));
             }
             RETRIES.increment();
             return wire.after(pauseMicros)

@@ -26,7 +26,7 @@ import java.util.concurrent.locks.LockSupport;
  * is told in HELLO ({@link Frame#HELLO_CALLS_ONLY}) to send no requests of its own here, since nobody reads the
  * socket between calls. Other threads only close it: the client's sweeper when a reply is overdue (the owner's
  * blocked read then fails, as a timed-out request fails on an event-loop connection) or the lane has been idle
- * past the keep-alive, and {@code markDown} when the donor leaves service, so that a request under way here
+ * past the keep-alive, and {@code takeOutOfService} when the donor leaves service, so that a request under way here
  * fails and is placed again, exactly as on the donor's other connections.
  */
 final class CallerLane implements DonorWire {

@@ -8,6 +8,7 @@ import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
 import java.util.function.Supplier;
 import java.util.logging.Level;
 import java.util.logging.Logger;
@@ -41,19 +42,51 @@ final class CallerLanes implements AutoCloseable {
 
     /** One thread's lanes of one client, by donor index; touched by that thread only. */
     private static final class Lanes {
-        final CallerLane[] byDonor = new CallerLane[DonorSet.MAX_DONORS];
-        final boolean[] wanted = new boolean[DonorSet.MAX_DONORS];
+        final CallerLane[] byDonor = new CallerLane[DonorIndexes.MAX_DONORS];
+        /** The donors a call of this thread found no lane to: lanes opened before its next call. */
+        final DonorLink[] wanted = new DonorLink[DonorIndexes.MAX_DONORS];
         /** When a lane that failed to open may be tried again; meaningful where {@code openFailed}. */
-        final long[] retryAt = new long[DonorSet.MAX_DONORS];
-        final boolean[] openFailed = new boolean[DonorSet.MAX_DONORS];
+        final long[] retryAt = new long[DonorIndexes.MAX_DONORS];
+        final boolean[] openFailed = new boolean[DonorIndexes.MAX_DONORS];
+        /** Whether this thread is in a call on these lanes (a call made from one of its steps does not use them). */
+        boolean inCall;
+        /** The wires of this thread's calls: one object, valid while a call runs, so a call allocates none. */
+        final CallWires wires = new CallWires(this);
     }
 
-    /** The lanes of the call the current thread is in, or null. */
-    private static final ThreadLocal<Lanes> IN_CALL = new ThreadLocal<>();
+    /**
+     * The wires of one call on its caller's thread: that thread's lane to a donor where it has one, else the
+     * event-loop connections. Only while the call runs on its thread: a step that continues on an event loop
+     * after {@link #run} returned, or on another thread, goes over the event-loop connections, since nobody reads
+     * the lanes then.
+     */
+    private static final class CallWires implements WireSource {
+        private final Lanes lanes;
+        private final Thread caller = Thread.currentThread();
+        /** The event-loop connections; set by the caller before each call. */
+        private volatile WireSource shared;
+        private volatile boolean running;
+
+        CallWires(Lanes lanes) {
+            this.lanes = lanes;
+        }
+
+        @Override
+        public CompletableFuture<DonorWire> connection(DonorLink link) {
+            if (running && Thread.currentThread() == caller && link.isUp()) {
+                CallerLane lane = lanes.byDonor[link.index];
+                if (lane != null && lane.link == link && lane.isOpen()) {
+                    return CompletableFuture.completedFuture(lane); // on its caller's own connection
+                }
+                lanes.wanted[link.index] = link;
+            }
+            return shared.connection(link);
+        }
+    }
 
     private final ClientConfig config;
     private final NanoClock clock;
-    private final DonorSet donors;
+    private final PoolCheck poolCheck;
     private final Vertx vertx;
     private final boolean enabled;
     private final ThreadLocal<Lanes> mine = ThreadLocal.withInitial(Lanes::new);
@@ -63,10 +96,10 @@ final class CallerLanes implements AutoCloseable {
     private final long sweeper;
     private volatile boolean closed;
 
-    CallerLanes(ClientConfig config, Vertx vertx, NanoClock clock, DonorSet donors) {
+    CallerLanes(ClientConfig config, Vertx vertx, NanoClock clock, PoolCheck poolCheck) {
         this.config = config;
         this.clock = clock;
-        this.donors = donors;
+        this.poolCheck = poolCheck;
         this.vertx = vertx;
         this.enabled = !config.tls().enabled();
         this.sweeper = enabled ? vertx.setPeriodic(SWEEP_MILLIS, id -> sweep()) : -1;
@@ -75,12 +108,14 @@ final class CallerLanes implements AutoCloseable {
     /**
      * A synchronous single-page call: on this thread's lanes when it is the only such call under way, else
      * {@code together}, the coalescer, so that the pages of threads calling at once still share frames (a batch is
-     * one request). Lanes buy a lone caller its latency; many callers gain more from vectors.
+     * one request). Lanes buy a lone caller its latency; many callers gain more from vectors. {@code onLanes} is
+     * given the wires its frames go out on; {@code shared} are the event-loop connections.
      */
-    <T> T call(boolean eligible, Supplier<CompletableFuture<T>> onLanes, Supplier<CompletableFuture<T>> together) {
+    <T> T call(boolean eligible, WireSource shared, Function<WireSource, CompletableFuture<T>> onLanes,
+               Supplier<CompletableFuture<T>> together) {
         boolean alone = callsUnderWay.incrementAndGet() == 1;
         try {
-            return PagePoolClient.join(eligible && alone ? run(onLanes) : together.get());
+            return ClientThreads.join(eligible && alone ? run(shared, onLanes) : together.get());
         } finally {
             callsUnderWay.decrementAndGet();
         }
@@ -90,50 +125,34 @@ final class CallerLanes implements AutoCloseable {
      * Starts {@code call} on this thread and carries it as far as its lanes go; the future is then done, or waits
      * on the event-loop connections only.
      */
-    <T> CompletableFuture<T> run(Supplier<CompletableFuture<T>> call) {
-        Lanes outer = IN_CALL.get();
-        if (outer != null) {
-            // A call made from inside another one's step: its frames go over the event loops, since nobody would
-            // read this thread's lanes while it waits for it.
-            IN_CALL.remove();
-            try {
-                return call.get();
-            } finally {
-                IN_CALL.set(outer);
-            }
-        }
+    <T> CompletableFuture<T> run(WireSource shared, Function<WireSource, CompletableFuture<T>> call) {
         if (!enabled || closed || Context.isOnEventLoopThread()) {
-            return call.get();
+            return call.apply(shared);
         }
         Lanes lanes = mine.get();
-        IN_CALL.set(lanes);
+        if (lanes.inCall) {
+            // A call made from inside another one's step: its frames go over the event loops, since nobody would
+            // read this thread's lanes while it waits for it.
+            return call.apply(shared);
+        }
+        lanes.inCall = true;
+        CallWires wires = lanes.wires;
+        wires.shared = shared;
+        wires.running = true;
         try {
             prepare(lanes);
-            CompletableFuture<T> future = call.get();
+            CompletableFuture<T> future = call.apply(wires);
             pump(lanes, future);
             return future;
         } finally {
-            IN_CALL.remove();
+            wires.running = false;
+            lanes.inCall = false;
             for (CallerLane lane : lanes.byDonor) {
                 if (lane != null) {
                     lane.release();
                 }
             }
         }
-    }
-
-    /** This thread's lane to {@code link} when it is in a call and has one; otherwise null, and one is opened. */
-    DonorWire laneTo(DonorLink link) {
-        Lanes lanes = IN_CALL.get();
-        if (lanes == null) {
-            return null;
-        }
-        CallerLane lane = lanes.byDonor[link.index];
-        if (lane != null && lane.link == link && lane.isOpen()) {
-            return lane;
-        }
-        lanes.wanted[link.index] = true;
-        return null;
     }
 
     /** The donor left service: its lanes close, and requests under way on them fail. Any thread. */
@@ -166,16 +185,20 @@ final class CallerLanes implements AutoCloseable {
         long now = clock.nanoTime();
         for (int d = 0; d < lanes.byDonor.length; d++) {
             CallerLane lane = lanes.byDonor[d];
-            if (lane != null && (lane.link != donors.link(d) || !lane.acquire())) {
+            if (lane != null && (lane.link.isRemoved() || !lane.acquire())) {
+                // Closed (its donor left service), or the index now names a donor that joined since.
                 lanes.byDonor[d] = null;
-                lanes.wanted[d] = true;
+                lanes.wanted[d] = lane.link.isRemoved() ? lanes.wanted[d] : lane.link;
                 lane.dispose();
                 all.remove(lane);
             }
-            if (lanes.wanted[d] && lanes.byDonor[d] == null && (!lanes.openFailed[d] || now - lanes.retryAt[d] >= 0)
+            DonorLink wanted = lanes.wanted[d];
+            if (wanted != null && wanted.isRemoved()) {
+                lanes.wanted[d] = null;
+            } else if (wanted != null && lanes.byDonor[d] == null && (!lanes.openFailed[d] || now - lanes.retryAt[d] >= 0)
                     && all.size() < MAX_LANES) {
-                lanes.wanted[d] = false;
-                lanes.byDonor[d] = open(donors.link(d));
+                lanes.wanted[d] = null;
+                lanes.byDonor[d] = open(wanted);
                 lanes.openFailed[d] = lanes.byDonor[d] == null;
                 lanes.retryAt[d] = now + RETRY_OPEN_NANOS;
             }
@@ -184,7 +207,7 @@ final class CallerLanes implements AutoCloseable {
 
     /** Connects, says HELLO for a calls-only connection and checks the pools, on this thread; null if that fails. */
     private CallerLane open(DonorLink link) {
-        if (link == null || !link.isUp()) {
+        if (!link.isUp()) {
             return null;
         }
         CallerLane lane;
@@ -197,7 +220,7 @@ final class CallerLanes implements AutoCloseable {
         all.add(lane);
         CompletableFuture<CallerLane> ready = ClientHandshake.run(link.name(), config.token(), config.clientId(),
                 lane::nextRequestId, lane::send, Frame.HELLO_CALLS_ONLY)
-            .thenCompose(result -> donors.verifyPools(link, lane));
+            .thenCompose(result -> poolCheck.verify(link, lane));
         lane.readUntil(ready);
         if (!ready.isDone() || ready.isCompletedExceptionally() || !link.isUp() || closed) {
             // A donor that lost this client's pools is the event-loop connections' to find out about: they check

@@ -23,7 +23,7 @@ enum CopyFailure {
     CALLERS;
 
     static CopyFailure of(Throwable error) {
-        Throwable cause = PagePoolClient.unwrap(error);
+        Throwable cause = PagePoolException.causeOf(error);
         if (cause instanceof BadSecretException || cause instanceof UnauthenticatedException) {
             return CALLERS;
         }
@@ -39,12 +39,12 @@ enum CopyFailure {
      * this request, is suspect until it answers again. A donor that answered BUSY or refused a frame is alive.
      */
     static boolean silent(Throwable error) {
-        return PagePoolClient.unwrap(error) instanceof DonorUnavailableException;
+        return PagePoolException.causeOf(error) instanceof DonorUnavailableException;
     }
 
     /** Whether the failure is about the donor as a whole rather than the copies of one request's extents. */
     static boolean wholeDonor(Throwable error) {
-        Throwable cause = PagePoolClient.unwrap(error);
+        Throwable cause = PagePoolException.causeOf(error);
         return cause instanceof ProtocolViolationException || cause instanceof NoSuchPoolException;
     }
 }

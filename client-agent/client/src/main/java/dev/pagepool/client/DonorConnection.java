@@ -162,7 +162,7 @@ public final class DonorConnection implements DonorWire, AutoCloseable {
                     done.complete(null);
                 } else {
                     close(); // a donor that failed the handshake gets nothing more on this connection
-                    done.completeExceptionally(PagePoolClient.unwrap(error));
+                    done.completeExceptionally(PagePoolException.causeOf(error));
                 }
             });
         });
@@ -490,10 +490,33 @@ public final class DonorConnection implements DonorWire, AutoCloseable {
         if (header.status() != Status.OK) {
             String message = Bodies.errorMessage(body);
             body.release();
-            future.completeExceptionally(PagePoolException.of(header.status(), donor, message));
+            future.completeExceptionally(refusal(header.status(), donor, message));
         } else {
             future.complete(new Reply(header, body));
         }
+    }
+
+    /** The exception for a non-OK request status from a donor. */
+    private static PagePoolException refusal(int status, String donor, String message) {
+        String text = message + " (donor " + donor + ")";
+        return switch (status) {
+            case Status.UNAUTHENTICATED -> new UnauthenticatedException(text);
+            case Status.NO_SUCH_POOL -> new NoSuchPoolException(text);
+            case Status.BAD_SECRET -> new BadSecretException(text);
+            case Status.BUSY -> new BusyException(text);
+            default -> new PagePoolException(status, text);
+        };
+    }
+
+    /**
+     * A BUSY pause on a Vert.x timer (rounded up to whole milliseconds, its unit): it holds no thread, and the frame
+     * goes again from an event loop, never from a pool thread the threading contract does not list.
+     */
+    @Override
+    public CompletableFuture<Void> after(long micros) {
+        CompletableFuture<Void> done = new CompletableFuture<>();
+        vertx.setTimer(Math.max(1, (micros + 999) / 1000), id -> done.complete(null));
+        return done;
     }
 
     /** Runs {@code action} with the reply body and releases it. */

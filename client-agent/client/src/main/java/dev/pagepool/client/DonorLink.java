@@ -134,7 +134,7 @@ final class DonorLink {
                 }
             }
             if (error != null) {
-                throw new java.util.concurrent.CompletionException(PagePoolClient.unwrap(error));
+                throw new java.util.concurrent.CompletionException(PagePoolException.causeOf(error));
             }
             return null;
         });
@@ -148,11 +148,11 @@ final class DonorLink {
     }
 
     /**
-     * Takes the donor out of service as gone (from UP or SUSPECT); returns false if it already was. Its
-     * connections stay open: the caller forgets the donor's copies first and closes them after, so that requests
+     * The link's state only: DOWN, from UP or SUSPECT; returns false if it already was. Its connections stay open:
+     * {@link DonorSet#takeOutOfService} forgets the donor's copies first and closes them after, so that requests
      * failing on the close are placed again on donors that are still in service, never on this one.
      */
-    synchronized boolean markDown() {
+    synchronized boolean enterDown() {
         if (state != State.UP && state != State.SUSPECT) {
             return false;
         }
@@ -161,8 +161,11 @@ final class DonorLink {
         return true;
     }
 
-    /** An UP donor stopped answering; returns false if it was not UP. Its copies are kept, unused. */
-    synchronized boolean markSuspect() {
+    /**
+     * The link's state only: SUSPECT, from UP (the donor stopped answering); returns false if it was not UP. What
+     * that means for its copies is {@link DonorSet#treatAsSuspect}'s business.
+     */
+    synchronized boolean enterSuspect() {
         if (state != State.UP) {
             return false;
         }

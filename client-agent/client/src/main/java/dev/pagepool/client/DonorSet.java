@@ -1,6 +1,8 @@
 package dev.pagepool.client;
 
 import dev.pagepool.protocol.Frame;
+import dev.pagepool.protocol.FrameHeader;
+import io.netty.buffer.ByteBuf;
 import io.vertx.core.Vertx;
 import io.vertx.core.net.NetClient;
 import io.vertx.core.net.NetClientOptions;
@@ -8,10 +10,12 @@ import java.net.InetSocketAddress;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
+import java.util.function.IntConsumer;
+import java.util.function.IntPredicate;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 
@@ -20,23 +24,23 @@ import java.util.logging.Logger;
  * the rules by which a donor leaves service and comes back.
  *
  * <p>What a failure means is decided by one rule ({@link CopyFailure}). A donor that stops answering (a timeout, a
- * closed connection) becomes suspect ({@link #markSuspect}): its copies stay on the map, unused, and what is
+ * closed connection) becomes suspect ({@link #treatAsSuspect}): its copies stay on the map, unused, and what is
  * written meanwhile is marked stale on them. When it answers again ({@link #readmit}, on the watcher thread) it is
  * fenced (no write still queued on an older connection can land afterwards), its pools are checked, and it serves
  * its copies again; the re-replicator copies its stale pages. A donor that is gone (it lost this client's pools,
  * broke the protocol, refuses connections, left the cluster, or stayed silent past the stall bound) goes out of
- * service ({@link #markDown}): its copies are forgotten first and its connections closed after, so the requests
+ * service ({@link #takeOutOfService}): its copies are forgotten first and its connections closed after, so the requests
  * that fail on the close are placed again on donors still in service, and it comes back only with whatever it
  * still holds of this client's pools wiped. A donor that left the cluster is removed and its index given to the
  * next donor that joins.
  *
- * <p>Threads: {@link #connection} and {@link #markDown} are called from event loops and never wait (markDown
+ * <p>Threads: {@link #connection} and {@link #takeOutOfService} are called from event loops and never wait (it
  * takes a monitor held only for in-memory bookkeeping). Readmission and load polling run on the watcher thread,
  * which may wait for replies because no reply depends on it.
  */
-final class DonorSet implements AutoCloseable {
-    /** Donor indexes fit the bit masks placement uses. */
-    static final int MAX_DONORS = 64;
+final class DonorSet implements WireSource, AutoCloseable {
+    /** A client follows at most this many donors at once: one per donor index. */
+    static final int MAX_DONORS = DonorIndexes.MAX_DONORS;
     private static final Logger LOG = Logger.getLogger(DonorSet.class.getName());
     private static final long WATCH_PERIOD_MILLIS = 200;
     private static final long PROBE_AGAIN_MILLIS = 100;
@@ -49,8 +53,9 @@ final class DonorSet implements AutoCloseable {
     private final DonorLink[] links = new DonorLink[MAX_DONORS];
     /** Indexes in use or once used: every loop over donors runs to here. */
     private volatile int linkCount;
-    private final List<PoolRef> pools = new CopyOnWriteArrayList<>();
-    private final HandbackTaker handbacks;
+    private final ClientPools pools;
+    private final PoolCheck poolCheck;
+    private final DonorRequests requests;
     private final ScheduledExecutorService watcher;
     private final Object downLock = new Object();
     /**
@@ -59,19 +64,30 @@ final class DonorSet implements AutoCloseable {
      */
     private final Object admission = new Object();
     private final DonorLink.Connector connector;
-    private final CallerLanes lanes;
+    /** Closes the other wires to a donor taken out of service: the callers' lanes. */
+    private final Consumer<DonorLink> closeOtherWires;
     private volatile boolean loadsFromCluster;
     private volatile boolean closed;
 
-    DonorSet(ClientConfig config, Vertx vertx, NanoClock clock, ClientCounters counters) {
+    /** Where the requests a donor sends this client go (hand-backs), with the donor they came from. */
+    interface DonorRequests {
+        /** On the connection's event loop; owns {@code body}. */
+        void onRequest(DonorLink link, DonorConnection conn, FrameHeader header, ByteBuf body);
+    }
+
+    DonorSet(ClientConfig config, Vertx vertx, NanoClock clock, ClientCounters counters, ClientPools pools,
+             PoolCheck poolCheck, DonorRequests requests, Consumer<DonorLink> closeOtherWires) {
         this.config = config;
         this.vertx = vertx;
         this.clock = clock;
         this.counters = counters;
-        this.handbacks = new HandbackTaker(this);
+        this.pools = pools;
+        this.poolCheck = poolCheck;
+        this.requests = requests;
+        this.closeOtherWires = closeOtherWires;
         this.connector = address -> DonorConnection.open(vertx, address, config, new DonorConnection.DonorRequests() {
             @Override
-            public void onRequest(DonorConnection conn, dev.pagepool.protocol.FrameHeader header, io.netty.buffer.ByteBuf body) {
+            public void onRequest(DonorConnection conn, FrameHeader header, ByteBuf body) {
                 onDonorRequest(conn, header, body);
             }
 
@@ -80,13 +96,7 @@ final class DonorSet implements AutoCloseable {
                 probe(conn);
             }
         }, clock);
-        this.watcher = Executors.newSingleThreadScheduledExecutor(PagePoolClient.daemon("pagepool-donors"));
-        this.lanes = new CallerLanes(config, vertx, clock, this);
-    }
-
-    /** The application threads' own connections, for synchronous calls. */
-    CallerLanes lanes() {
-        return lanes;
+        this.watcher = Executors.newSingleThreadScheduledExecutor(ClientThreads.daemon(ClientThreads.DONOR_WATCHER));
     }
 
     /** Opens the configured donors (the caller's thread waits); fails if none can be reached. */
@@ -95,7 +105,7 @@ final class DonorSet implements AutoCloseable {
         for (InetSocketAddress address : config.nodes()) {
             DonorLink link = add(address);
             try {
-                PagePoolClient.join(link.open(connector));
+                ClientThreads.join(link.open(connector));
                 if (isAlias(link)) {
                     continue;
                 }
@@ -112,10 +122,6 @@ final class DonorSet implements AutoCloseable {
         watcher.scheduleWithFixedDelay(this::pollLoads, 0, LOAD_POLL_MILLIS, TimeUnit.MILLISECONDS);
     }
 
-    ClientConfig config() {
-        return config;
-    }
-
     NanoClock clock() {
         return clock;
     }
@@ -125,6 +131,11 @@ final class DonorSet implements AutoCloseable {
         CompletableFuture<Void> done = new CompletableFuture<>();
         vertx.setTimer(Math.max(1, millis), id -> done.complete(null));
         return done;
+    }
+
+    /** How long a request may wait for a copy on a suspect donor. */
+    long stallTimeoutMillis() {
+        return config.stallTimeout().toMillis();
     }
 
     /**
@@ -139,14 +150,6 @@ final class DonorSet implements AutoCloseable {
         return may;
     }
 
-    ClientCounters counters() {
-        return counters;
-    }
-
-    HandbackTaker handbacks() {
-        return handbacks;
-    }
-
     DonorLink link(int donor) {
         return links[donor];
     }
@@ -158,6 +161,15 @@ final class DonorSet implements AutoCloseable {
     /** Indexes in use or once used; every loop over donors runs to here. */
     int count() {
         return linkCount;
+    }
+
+    /** Donors followed, whatever their state; a donor that left is not one. */
+    int known() {
+        int n = 0;
+        for (int d = 0; d < linkCount; d++) {
+            n += links[d].isRemoved() ? 0 : 1;
+        }
+        return n;
     }
 
     int upCount() {
@@ -174,20 +186,6 @@ final class DonorSet implements AutoCloseable {
             n += links[d].isSuspect() ? 1 : 0;
         }
         return n;
-    }
-
-    List<PoolRef> pools() {
-        return pools;
-    }
-
-    /** The pool with id {@code id} on donor {@code donor}, or null. */
-    PoolRef poolWithId(int donor, int id) {
-        for (PoolRef pool : pools) {
-            if (pool.idOn(donor) == id) {
-                return pool;
-            }
-        }
-        return null;
     }
 
     // ---------------------------------------------------------------- membership
@@ -226,7 +224,7 @@ final class DonorSet implements AutoCloseable {
         if (link == null) {
             return;
         }
-        markDown(link, "left the cluster");
+        takeOutOfService(link, "left the cluster");
         synchronized (this) {
             link.remove();
             for (PoolRef pool : pools) {
@@ -269,9 +267,9 @@ final class DonorSet implements AutoCloseable {
                 DonorLink link = links[d];
                 if (link.isUp()) {
                     try {
-                        pool.setIdOn(link, PagePoolClient.join(createOn(link, pool.spec())));
+                        pool.setIdOn(link, ClientThreads.join(createOn(link, pool.spec())));
                     } catch (DonorUnavailableException e) {
-                        markDown(link, e.getMessage());
+                        takeOutOfService(link, e.getMessage());
                     }
                 }
             }
@@ -350,9 +348,9 @@ final class DonorSet implements AutoCloseable {
                 int id = pool.idOn(d);
                 if (id != PoolRef.NO_POOL && links[d].isUp()) {
                     try {
-                        removed += PagePoolClient.join(connection(links[d]).thenCompose(c -> FrameCalls.destroyPool(c, id)));
+                        removed += ClientThreads.join(connection(links[d]).thenCompose(c -> FrameCalls.destroyPool(c, id)));
                     } catch (DonorUnavailableException e) {
-                        markDown(links[d], e.getMessage());
+                        takeOutOfService(links[d], e.getMessage());
                     }
                 }
                 pool.clearIdOn(d);
@@ -368,66 +366,21 @@ final class DonorSet implements AutoCloseable {
      * opened again first; if the donor meanwhile lost this client's pools (it restarted, or a shared pool came
      * back under another id), it is taken out of service instead.
      */
-    CompletableFuture<DonorWire> connection(DonorLink link) {
+    @Override
+    public CompletableFuture<DonorWire> connection(DonorLink link) {
         if (!link.isUp()) {
             return CompletableFuture.failedFuture(new DonorUnavailableException("donor " + link.name() + " is out of service"));
-        }
-        DonorWire lane = lanes.laneTo(link);
-        if (lane != null) {
-            return CompletableFuture.completedFuture(lane); // a synchronous call, on its caller's own connection
         }
         int c = link.pickSlot();
         DonorConnection conn = link.slot(c);
         if (conn != null && conn.isOpen()) {
             return CompletableFuture.completedFuture(conn);
         }
-        return link.reopen(c, connector, fresh -> verifyPools(link, fresh)).<DonorWire>thenApply(fresh -> fresh)
+        return link.reopen(c, connector, fresh -> poolCheck.verify(link, fresh)).<DonorWire>thenApply(fresh -> fresh)
             .whenComplete((fresh, error) -> {
                 if (error != null) {
                     failed(link, error);
                 }
-            });
-    }
-
-    /** Checks that a fresh connection reaches the same pools as before, one pool after the other. */
-    <W extends DonorWire> CompletableFuture<W> verifyPools(DonorLink link, W fresh) {
-        CompletableFuture<Void> checked = CompletableFuture.completedFuture(null);
-        for (PoolRef pool : pools) {
-            int id = pool.idOn(link.index);
-            if (id == PoolRef.NO_POOL) {
-                continue;
-            }
-            checked = checked.thenCompose(v -> pool.spec().shared()
-                // A shared pool is presented again on the new connection; the donor must answer with the id this
-                // client uses, or the client would read another pool's pages under the old id.
-                ? FrameCalls.newPool(fresh, pool.spec()).thenAccept(again -> {
-                    if (again != id) {
-                        throw new DonorUnavailableException("donor " + link.name() + " now gives shared pool id "
-                            + again + " where it gave " + id + " (restarted)");
-                    }
-                })
-                : poolIntact(fresh, id).thenAccept(intact -> {
-                    if (!intact) {
-                        throw new DonorUnavailableException("donor " + link.name() + " no longer has pool " + id
-                            + " (restarted, or the lease ran out)");
-                    }
-                }));
-        }
-        return checked.thenApply(v -> fresh);
-    }
-
-    /** Whether the donor still has the private pool: a one-page GET answers NO_SUCH_POOL if not. */
-    private static CompletableFuture<Boolean> poolIntact(DonorWire conn, int id) {
-        return FrameCalls.get(conn, id, false, new long[] {0}, new int[] {0},
-                PageSlots.contiguous(new byte[Frame.PAGE_BYTES]), new int[] {0}, 1, (i, s) -> { })
-            .handle((v, error) -> {
-                if (error == null) {
-                    return true;
-                }
-                if (PagePoolClient.unwrap(error) instanceof NoSuchPoolException) {
-                    return false;
-                }
-                throw new java.util.concurrent.CompletionException(PagePoolClient.unwrap(error));
             });
     }
 
@@ -437,12 +390,12 @@ final class DonorSet implements AutoCloseable {
      * Takes a donor out of service. Its copies are forgotten at once (reads go elsewhere; extents left without a
      * copy are lost) before its connections are closed, and it comes back only through {@link #readmit}.
      */
-    void markDown(DonorLink link, String reason) {
+    void takeOutOfService(DonorLink link, String reason) {
         int lostExtents = 0;
         // One at a time, and callers wait for the drop to finish: a request that failed on the same donor must not
         // be placed again while the map still names it.
         synchronized (downLock) {
-            if (!link.markDown()) {
+            if (!link.enterDown()) {
                 return;
             }
             for (PoolRef pool : pools) {
@@ -457,7 +410,7 @@ final class DonorSet implements AutoCloseable {
         LOG.log(Level.WARNING, "donor " + link.name() + " out of service: " + reason
             + (lostExtents > 0 ? "; " + lostExtents + " extents lost their last copy" : ""));
         link.closeConnections();
-        lanes.closeLanesTo(link);
+        closeOtherWires.accept(link);
     }
 
     /**
@@ -465,9 +418,9 @@ final class DonorSet implements AutoCloseable {
      * until it answers again; its filling copies are given up (their copying cannot finish). Its connections are
      * closed, so the requests under way on them fail now and go to the other copies. Never waits.
      */
-    void markSuspect(DonorLink link, String reason) {
+    void treatAsSuspect(DonorLink link, String reason) {
         synchronized (downLock) {
-            if (!link.markSuspect()) {
+            if (!link.enterSuspect()) {
                 return;
             }
             for (PoolRef pool : pools) {
@@ -478,7 +431,7 @@ final class DonorSet implements AutoCloseable {
         LOG.log(Level.WARNING, "donor " + link.name() + " suspect: " + reason + "; its copies are kept until it answers, "
             + "for at most " + config.stallTimeout().toMillis() + " ms");
         link.closeConnections();
-        lanes.closeLanesTo(link);
+        closeOtherWires.accept(link);
     }
 
     /**
@@ -491,13 +444,13 @@ final class DonorSet implements AutoCloseable {
     CopyFailure copyFailed(PoolRef pool, DonorLink link, int[] entryOf, int[] indexes, int[] picks, int k,
                            Throwable error, boolean changing) {
         CopyFailure outcome = CopyFailure.of(error);
-        Throwable cause = PagePoolClient.unwrap(error);
+        Throwable cause = PagePoolException.causeOf(error);
         if (outcome == CopyFailure.CALLERS) {
             return outcome;
         }
         if (pool.spec().shared() || (outcome == CopyFailure.GONE && CopyFailure.wholeDonor(cause))) {
             // A shared pool has no map of copies to keep: its donor goes, as does one that is gone as a whole.
-            markDown(link, cause.getMessage());
+            takeOutOfService(link, cause.getMessage());
         } else if (outcome == CopyFailure.GONE) {
             dropCopies(pool, link.index, entryOf, picks, k);
         } else {
@@ -505,7 +458,7 @@ final class DonorSet implements AutoCloseable {
                 markStale(pool, link.index, entryOf, indexes, picks, k);
             }
             if (CopyFailure.silent(cause)) {
-                markSuspect(link, cause.getMessage());
+                treatAsSuspect(link, cause.getMessage());
             }
         }
         return outcome;
@@ -542,22 +495,53 @@ final class DonorSet implements AutoCloseable {
         counters.extentsLost(lost);
     }
 
+    /**
+     * Reads the NO_SUCH_POOL answers a call got for the pages {@code positions[0..m)} of {@code pool}, once every
+     * copy answered: {@code noPool[i]}, by donor bit, the copies of page i that answered it (read under
+     * {@code lock}, the call's own). A page whose every copy asked answered it ({@code everyCopy}) means the pool is
+     * not the caller's (another client's, or destroyed): the exception the call fails with is returned. Where
+     * another copy had the pool, the donors that answered it lost it (restarted, or a lease ran out): each such
+     * page is given to {@code lostElsewhere}, and those donors go out of service. Null if no page was refused.
+     */
+    NoSuchPoolException settleNoPool(PoolRef pool, Object lock, int[] positions, int m, long[] noPool,
+                                     IntPredicate everyCopy, IntConsumer lostElsewhere) {
+        NoSuchPoolException refused = null;
+        long lost = 0;
+        synchronized (lock) {
+            for (int j = 0; j < m; j++) {
+                int i = positions[j];
+                if (noPool[i] == 0) {
+                    continue;
+                }
+                if (everyCopy.test(i)) {
+                    refused = new NoSuchPoolException("no donor holding the pool has it: it is not this client's, "
+                        + "or it was destroyed");
+                } else {
+                    lost |= noPool[i];
+                    lostElsewhere.accept(i);
+                }
+            }
+        }
+        lostPool(lost, pool);
+        return refused;
+    }
+
     /** The donors of {@code mask} answered NO_SUCH_POOL where another copy had the pool: they lost it. */
     void lostPool(long mask, PoolRef pool) {
         for (int d = 0; mask != 0 && d < linkCount; d++) {
             if ((mask & (1L << d)) != 0) {
-                markDown(links[d], "no longer has pool " + pool.idOn(d) + " (restarted, or the lease ran out)");
+                takeOutOfService(links[d], "no longer has pool " + pool.idOn(d) + " (restarted, or the lease ran out)");
             }
         }
     }
 
     /** A request that touched no page failed (stats, say): a silent donor is suspect, a broken one gone. */
     void failed(DonorLink link, Throwable error) {
-        Throwable cause = PagePoolClient.unwrap(error);
+        Throwable cause = PagePoolException.causeOf(error);
         if (cause instanceof ProtocolViolationException) {
-            markDown(link, cause.getMessage());
+            takeOutOfService(link, cause.getMessage());
         } else if (CopyFailure.silent(cause)) {
-            markSuspect(link, cause.getMessage());
+            treatAsSuspect(link, cause.getMessage());
         }
     }
 
@@ -566,7 +550,7 @@ final class DonorSet implements AutoCloseable {
         for (int d = 0; d < linkCount && !closed; d++) {
             DonorLink link = links[d];
             if (link.suspectLongerThan(bound)) {
-                markDown(link, "silent for longer than the stall bound of " + config.stallTimeout().toMillis() + " ms");
+                takeOutOfService(link, "silent for longer than the stall bound of " + config.stallTimeout().toMillis() + " ms");
             }
             if (link.attemptDue()) {
                 readmit(link);
@@ -589,16 +573,16 @@ final class DonorSet implements AutoCloseable {
             }
             boolean suspect = link.isSuspect();
             try {
-                PagePoolClient.join(link.open(connector));
+                ClientThreads.join(link.open(connector));
                 if (isAlias(link)) {
                     return;
                 }
                 DonorConnection conn = link.slot(0);
                 if (suspect) {
-                    PagePoolClient.join(FrameCalls.fence(conn));
-                    String missing = missingPool(link, conn);
+                    ClientThreads.join(FrameCalls.fence(conn));
+                    String missing = poolCheck.missingPrivatePool(link, conn);
                     if (missing != null) {
-                        markDown(link, missing);
+                        takeOutOfService(link, missing);
                         link.closeConnections();
                         return;
                     }
@@ -610,7 +594,7 @@ final class DonorSet implements AutoCloseable {
                     }
                     if (old != PoolRef.NO_POOL && !pool.spec().shared() && conn != null) {
                         try {
-                            PagePoolClient.join(FrameCalls.destroyPool(conn, old));
+                            ClientThreads.join(FrameCalls.destroyPool(conn, old));
                         } catch (NoSuchPoolException gone) {
                             // restarted, or its lease ran out: nothing stale to wipe
                         }
@@ -620,12 +604,12 @@ final class DonorSet implements AutoCloseable {
                         // Too much was put elsewhere meanwhile to flush page by page: the pool's copy there goes.
                         pool.owedFlushes().take(link.index);
                         try {
-                            PagePoolClient.join(FrameCalls.destroyPool(conn, old));
+                            ClientThreads.join(FrameCalls.destroyPool(conn, old));
                         } catch (NoSuchPoolException gone) {
                             // nothing stale to wipe
                         }
                     }
-                    pool.setIdOn(link, PagePoolClient.join(createOn(link, pool.spec())));
+                    pool.setIdOn(link, ClientThreads.join(createOn(link, pool.spec())));
                     flushOwed(link, pool);
                 }
                 link.markUp();
@@ -634,7 +618,7 @@ final class DonorSet implements AutoCloseable {
                         flushOwed(link, pool); // what was owed while the first pass ran
                     }
                 } catch (PagePoolException e) {
-                    markDown(link, "flushing what it owes failed: " + e.getMessage());
+                    takeOutOfService(link, "flushing what it owes failed: " + e.getMessage());
                     return;
                 }
                 if (suspect) {
@@ -676,17 +660,6 @@ final class DonorSet implements AutoCloseable {
         return false;
     }
 
-    /** Why a suspect donor that answers again no longer has one of this client's private pools; null if none. */
-    private String missingPool(DonorLink link, DonorConnection conn) {
-        for (PoolRef pool : pools) {
-            int id = pool.idOn(link.index);
-            if (id != PoolRef.NO_POOL && !pool.spec().shared() && !PagePoolClient.join(poolIntact(conn, id))) {
-                return "answers again without pool " + id + " (restarted, or the lease ran out)";
-            }
-        }
-        return null;
-    }
-
     /**
      * Flushes on a readmitted donor the shared pool's pages this client put or flushed while it was out of
      * service: it may hold older versions of them. On the watcher thread, which may wait.
@@ -709,7 +682,7 @@ final class DonorSet implements AutoCloseable {
                 picks[j] = j;
             }
             try {
-                PagePoolClient.join(FrameCalls.flush(conn, id, objects, indexes, picks, k, (i, s) -> { }));
+                ClientThreads.join(FrameCalls.flush(conn, id, objects, indexes, picks, k, (i, s) -> { }));
             } catch (PagePoolException e) {
                 pool.owedFlushes().overflow(link.index); // what was taken is not flushed: wipe the pool next time
                 throw e;
@@ -732,7 +705,7 @@ final class DonorSet implements AutoCloseable {
                 continue;
             }
             try {
-                Map<String, Long> s = PagePoolClient.join(stats(link));
+                Map<String, Long> s = ClientThreads.join(stats(link));
                 Long capacity = s.get("capacity_bytes");
                 Long used = s.get("used_bytes");
                 if (capacity != null && used != null) {
@@ -748,13 +721,13 @@ final class DonorSet implements AutoCloseable {
         return connection(link).thenCompose(FrameCalls::stats);
     }
 
-    private void onDonorRequest(DonorConnection conn, dev.pagepool.protocol.FrameHeader header, io.netty.buffer.ByteBuf body) {
+    private void onDonorRequest(DonorConnection conn, FrameHeader header, ByteBuf body) {
         DonorLink link = linkOf(conn);
         if (link == null) {
             body.release();
             return;
         }
-        handbacks.onRequest(link, conn, header, body);
+        requests.onRequest(link, conn, header, body);
     }
 
     /**
@@ -785,7 +758,7 @@ final class DonorSet implements AutoCloseable {
                 return;
             }
             if (ar.failed()) {
-                markDown(link, "closed its connection and refuses new ones: " + ar.cause().getMessage());
+                takeOutOfService(link, "closed its connection and refuses new ones: " + ar.cause().getMessage());
             } else if (again) {
                 vertx.setTimer(PROBE_AGAIN_MILLIS, id -> probe(link, false));
             }
@@ -813,8 +786,6 @@ final class DonorSet implements AutoCloseable {
     @Override
     public void close() {
         closed = true;
-        lanes.close();
-        handbacks.close();
         watcher.shutdownNow();
         for (int d = 0; d < linkCount; d++) {
             links[d].closeConnections();

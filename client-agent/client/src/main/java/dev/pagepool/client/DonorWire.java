@@ -22,10 +22,8 @@ interface DonorWire {
 
     /**
      * Completes after a pause of {@code micros}, on the thread that may write to this wire next: a frame the donor
-     * answered BUSY goes again then ({@link BusyRetry}). Event-loop connections take any thread, so a timer's does.
+     * answered BUSY goes again then ({@link BusyRetry}). An event-loop connection pauses on a Vert.x timer; a
+     * caller's lane on its caller's thread.
      */
-    default CompletableFuture<Void> after(long micros) {
-        return CompletableFuture.runAsync(() -> { },
-            CompletableFuture.delayedExecutor(micros, java.util.concurrent.TimeUnit.MICROSECONDS));
-    }
+    CompletableFuture<Void> after(long micros);
 }

@@ -26,9 +26,10 @@ import java.nio.ByteBuffer;
  * callers take the lock once per batch through {@link #lock()} for the routing of many pages.
  */
 final class ExtentMap {
-    static final int EXTENT_PAGES = 64;
-    static final int MAX_REPLICAS = 3;
-    static final int NONE = -1;
+    static final int EXTENT_PAGES = PoolMemory.EXTENT_PAGES;
+    static final int MAX_REPLICAS = PoolMemory.MAX_REPLICAS;
+    /** No entry, no donor: what a free donor slot of an entry holds. */
+    static final int NONE = PoolMemory.NO_DONOR;
 
     private final PoolMemory memory;
     /** The memory's buffer; replaced when a heap memory grows. */

@@ -10,13 +10,15 @@ import dev.pagepool.protocol.Status;
 import io.netty.buffer.ByteBuf;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 
 /**
- * The client's side of HANDBACK: pages a donor gives back are checked, handed to the {@link HandbackReceiver} on
- * a thread of their own (it writes to disk; event loops must not wait for that), and answered page by page. A
+ * The client's side of HANDBACK: pages a donor gives back are checked, handed to their pool's
+ * {@link HandbackReceiver} (or the client's receiver for every pool) on a thread of their own (it writes to disk; event loops must not wait for that), and answered page by page. A
  * page is answered OK only once the receiver holds it; without a receiver, or for a pool this client does not
  * know, every page stays with the donor. The frame's own buffer is what the receiver reads: taking a page back
  * allocates nothing per page.
@@ -24,17 +26,37 @@ import java.util.logging.Logger;
 final class HandbackTaker implements AutoCloseable {
     private static final Logger LOG = Logger.getLogger(HandbackTaker.class.getName());
 
-    private final DonorSet donors;
-    private final ExecutorService worker = Executors.newSingleThreadExecutor(PagePoolClient.daemon("pagepool-handback"));
+    private final ClientPools pools;
+    private final ExecutorService worker = Executors.newSingleThreadExecutor(ClientThreads.daemon(ClientThreads.HANDBACK_WORKER));
     private final PageChecksum crc = new PageChecksum();
-    private volatile HandbackReceiver receiver;
+    /** Each pool's own receiver: two stores on one client each take their own pool's pages. */
+    private final ConcurrentHashMap<PoolRef, HandbackReceiver> byPool = new ConcurrentHashMap<>();
+    /** The receiver of every pool without one of its own, or null. */
+    private final AtomicReference<HandbackReceiver> forEveryPool = new AtomicReference<>();
 
-    HandbackTaker(DonorSet donors) {
-        this.donors = donors;
+    HandbackTaker(ClientPools pools) {
+        this.pools = pools;
     }
 
+    /** Sets the receiver of every pool without one of its own; refuses a second one rather than drop the first. */
     void receiver(HandbackReceiver receiver) {
-        this.receiver = receiver;
+        if (!forEveryPool.compareAndSet(null, receiver)) {
+            throw new IllegalStateException("this client already has a hand-back receiver for every pool: a second "
+                + "one would silently take its pages; give each store its receiver for its own pool instead");
+        }
+    }
+
+    /** Sets {@code pool}'s receiver; refuses a second one, which would take the first one's pages. */
+    void receiver(PoolRef pool, HandbackReceiver receiver) {
+        if (byPool.putIfAbsent(pool, receiver) != null) {
+            throw new IllegalStateException("the " + pool.spec().kind() + " pool already has a hand-back receiver: "
+                + "a second one would silently take the first one's pages");
+        }
+    }
+
+    /** The pool was destroyed: its receiver goes with it. */
+    void forget(PoolRef pool) {
+        byPool.remove(pool);
     }
 
     /** Called on the connection's event loop. */
@@ -61,8 +83,8 @@ final class HandbackTaker implements AutoCloseable {
 
     private ByteBuf answer(DonorLink link, FrameHeader header, ByteBuf body) {
         int count = Math.min(Bodies.count(body), Frame.MAX_HANDBACK_PAGES);
-        PoolRef pool = donors.poolWithId(link.index, Bodies.pool(body));
-        HandbackReceiver to = receiver;
+        PoolRef pool = pools.withId(link.index, Bodies.pool(body));
+        HandbackReceiver to = pool == null ? null : byPool.getOrDefault(pool, forEveryPool.get());
         byte[] statuses = new byte[count];
         for (int i = 0; i < count; i++) {
             boolean held = false;

@@ -17,8 +17,8 @@ final class OwedFlushes {
 
     @SuppressWarnings("unchecked")
     OwedFlushes() {
-        owed = new List[DonorSet.MAX_DONORS];
-        overflowed = new boolean[DonorSet.MAX_DONORS];
+        owed = new List[DonorIndexes.MAX_DONORS];
+        overflowed = new boolean[DonorIndexes.MAX_DONORS];
     }
 
     synchronized void owe(int donor, long object, int index) {

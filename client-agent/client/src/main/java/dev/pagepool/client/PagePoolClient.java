@@ -2,15 +2,11 @@ package dev.pagepool.client;
 
 import dev.pagepool.protocol.Frame;
 import dev.pagepool.protocol.PoolSpec;
-import dev.pagepool.protocol.Status;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
 import java.net.InetSocketAddress;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -27,9 +23,16 @@ import java.util.concurrent.TimeUnit;
  * synchronous methods wait and are for the application's own threads, the {@code Async} ones never wait.
  */
 public final class PagePoolClient implements AutoCloseable {
+    static {
+        NettyBufferCache.apply(); // before the client makes a Vert.x, and so loads Netty's allocator
+    }
+
     private final Vertx vertx;
     private final boolean ownsVertx;
+    private final ClientConfig config;
     private final ClientCounters counters = new ClientCounters();
+    private final HandbackTaker handbacks;
+    private final CallerLanes lanes;
     private final DonorSet donors;
     private final RequestCoalescer coalescer;
     private final ReReplicator reReplicator;
@@ -37,16 +40,34 @@ public final class PagePoolClient implements AutoCloseable {
     private PagePoolClient(ClientConfig config, Vertx vertx, boolean ownsVertx, NanoClock clock) {
         this.vertx = vertx;
         this.ownsVertx = ownsVertx;
-        this.donors = new DonorSet(config, vertx, clock, counters);
+        this.config = config;
+        ClientPools pools = new ClientPools();
+        PoolCheck poolCheck = new PoolCheck(pools);
+        this.handbacks = new HandbackTaker(pools);
+        this.lanes = new CallerLanes(config, vertx, clock, poolCheck);
+        this.donors = new DonorSet(config, vertx, clock, counters, pools, poolCheck, handbacks::onRequest,
+            lanes::closeLanesTo);
         try {
             donors.start();
         } catch (RuntimeException e) {
-            donors.close();
+            closeParts();
             closeVertx();
             throw e;
         }
-        this.coalescer = new RequestCoalescer(this, vertx);
-        this.reReplicator = new ReReplicator(donors);
+        this.coalescer = new RequestCoalescer(vertx, new RequestCoalescer.VectorCalls() {
+            @Override
+            public CompletableFuture<PageStatus[]> put(PoolRef pool, long[] objects, int[] indexes, long[] versions,
+                                                       PageSlots pages, int n) {
+                return putOn(donors, pool, objects, indexes, versions, pages, n);
+            }
+
+            @Override
+            public CompletableFuture<PageStatus[]> get(PoolRef pool, long[] objects, int[] indexes, int n, boolean exclusive,
+                                                       PageSlots dst) {
+                return getOn(donors, pool, objects, indexes, n, exclusive, dst);
+            }
+        });
+        this.reReplicator = new ReReplicator(donors, pools, counters);
     }
 
     /** Connects to every donor of the config (blocking, bounded by the connect timeout). */
@@ -92,8 +113,27 @@ public final class PagePoolClient implements AutoCloseable {
         donors.reportFree(address, freeBytes, true);
     }
 
-    /** Donor indexes in use or once used; indexes of donors that left are given to donors that join later. */
+    /** The donors this client follows: in service, suspect or out of service; a donor that left is not counted. */
+    public int knownDonors() {
+        return donors.known();
+    }
+
+    /**
+     * Not a count: the bound of donor indexes, the same as {@link #donorIndexLimit}, which counts a donor that left
+     * until its index is given to another.
+     *
+     * @deprecated a loop over indexes runs to {@link #donorIndexLimit}; the donors followed are {@link #knownDonors}
+     */
+    @Deprecated
     public int donorCount() {
+        return donorIndexLimit();
+    }
+
+    /**
+     * Donor indexes run from 0 to this, exclusive: the bound of a loop over {@link #donorUp}, {@link #donorName} or
+     * {@link #stats}. An index whose donor left is not up until a donor that joins later is given it.
+     */
+    public int donorIndexLimit() {
         return donors.count();
     }
 
@@ -111,7 +151,7 @@ public final class PagePoolClient implements AutoCloseable {
     }
 
     public ClientConfig config() {
-        return donors.config();
+        return config;
     }
 
     /** The name each donor gave in its HELLO reply. */
@@ -124,11 +164,20 @@ public final class PagePoolClient implements AutoCloseable {
     }
 
     /**
-     * Who takes the persistent pages donors give back under pressure or when draining; until one is set, donors
-     * keep them (and keep rejecting puts).
+     * Who takes the persistent pages donors give back under pressure or when draining, of every pool that has no
+     * receiver of its own; until one is set, donors keep them (and keep rejecting puts). One per client: a second
+     * is refused with {@link IllegalStateException}.
      */
     public void onHandback(HandbackReceiver receiver) {
-        donors.handbacks().receiver(receiver);
+        handbacks.receiver(receiver);
+    }
+
+    /**
+     * Who takes the pages of {@code pool} that donors give back: several stores on one client each take their own
+     * pool's. One per pool, until the pool is destroyed: a second is refused with {@link IllegalStateException}.
+     */
+    public void onHandback(PoolRef pool, HandbackReceiver receiver) {
+        handbacks.receiver(pool, receiver);
     }
 
     /** Extents of persistent pools with fewer complete copies than their pool wants, lost ones included. */
@@ -192,6 +241,7 @@ public final class PagePoolClient implements AutoCloseable {
 
     /** Destroys the pool on every donor; returns the pages removed (each page counted once, not per copy). */
     public long destroyPool(PoolRef pool) {
+        handbacks.forget(pool);
         return donors.destroy(pool) / pool.replicas();
     }
 
@@ -199,7 +249,7 @@ public final class PagePoolClient implements AutoCloseable {
 
     /** Puts {@code n} pages, page i at {@code pages[i * 4096]}; a status per page. */
     public PageStatus[] putBatch(PoolRef pool, long[] objects, int[] indexes, byte[] pages, int n) {
-        return join(putBatchAsync(pool, objects, indexes, pages, n));
+        return ClientThreads.join(putBatchAsync(pool, objects, indexes, pages, n));
     }
 
     public CompletableFuture<PageStatus[]> putBatchAsync(PoolRef pool, long[] objects, int[] indexes, byte[] pages, int n) {
@@ -208,7 +258,7 @@ public final class PagePoolClient implements AutoCloseable {
 
     /** Puts {@code n} pages from wherever {@code pages} says they are. */
     public CompletableFuture<PageStatus[]> putBatchAsync(PoolRef pool, long[] objects, int[] indexes, PageSlots pages, int n) {
-        return putVersioned(pool, objects, indexes, null, pages, n);
+        return putOn(donors, pool, objects, indexes, null, pages, n);
     }
 
     /**
@@ -219,22 +269,23 @@ public final class PagePoolClient implements AutoCloseable {
                                                          long version, int n) {
         long[] versions = new long[n];
         java.util.Arrays.fill(versions, version);
-        return putVersioned(pool, objects, indexes, versions, pages, n);
+        return putOn(donors, pool, objects, indexes, versions, pages, n);
     }
 
-    CompletableFuture<PageStatus[]> putVersioned(PoolRef pool, long[] objects, int[] indexes, long[] versions,
-                                                 PageSlots pages, int n) {
+    /** A put whose frames go out on {@code wires}. */
+    private CompletableFuture<PageStatus[]> putOn(WireSource wires, PoolRef pool, long[] objects, int[] indexes,
+                                                         long[] versions, PageSlots pages, int n) {
         if (pool.destroyed()) {
             return CompletableFuture.failedFuture(destroyed(pool));
         }
         PageStatus[] result = new PageStatus[n];
-        return new ReplicatedPut(donors, pool, objects, indexes, versions, pages, result).run(all(n), n, 0)
+        return new ReplicatedPut(donors, wires, counters, pool, objects, indexes, versions, pages, result).run(all(n), n, 0)
             .thenApply(v -> result);
     }
 
     /** Gets {@code n} pages into {@code dst[i * 4096]}; a status per page (OK filled, MISS or LOST untouched). */
     public PageStatus[] getBatch(PoolRef pool, long[] objects, int[] indexes, int n, boolean exclusive, byte[] dst) {
-        return join(getBatchAsync(pool, objects, indexes, n, exclusive, dst));
+        return ClientThreads.join(getBatchAsync(pool, objects, indexes, n, exclusive, dst));
     }
 
     public CompletableFuture<PageStatus[]> getBatchAsync(PoolRef pool, long[] objects, int[] indexes, int n,
@@ -245,11 +296,17 @@ public final class PagePoolClient implements AutoCloseable {
     /** Gets {@code n} pages into wherever {@code dst} says. */
     public CompletableFuture<PageStatus[]> getBatchAsync(PoolRef pool, long[] objects, int[] indexes, int n, boolean exclusive,
                                                          PageSlots dst) {
+        return getOn(donors, pool, objects, indexes, n, exclusive, dst);
+    }
+
+    /** A get whose frames go out on {@code wires}. */
+    private CompletableFuture<PageStatus[]> getOn(WireSource wires, PoolRef pool, long[] objects, int[] indexes,
+                                                         int n, boolean exclusive, PageSlots dst) {
         if (pool.destroyed()) {
             return CompletableFuture.failedFuture(destroyed(pool));
         }
         PageStatus[] result = new PageStatus[n];
-        CompletableFuture<Void> got = new ReplicatedGet(donors, pool, objects, indexes, dst, result, exclusive)
+        CompletableFuture<Void> got = new ReplicatedGet(donors, wires, counters, pool, objects, indexes, dst, result, exclusive)
             .run(all(n), n, 0);
         if (!exclusive || pool.replicas() == 1) {
             return got.thenApply(v -> result);
@@ -264,13 +321,13 @@ public final class PagePoolClient implements AutoCloseable {
                 }
             }
             PageStatus[] flushed = new PageStatus[n];
-            return new ReplicatedFlush(donors, pool, objects, indexes, flushed).run(found, hits);
+            return new ReplicatedFlush(donors, wires, pool, objects, indexes, flushed).run(found, hits);
         }).thenApply(v -> result);
     }
 
     /** Removes pages from every copy; OK for each page that was there, MISS otherwise. */
     public PageStatus[] flushPages(PoolRef pool, long[] objects, int[] indexes, int n) {
-        return join(flushPagesAsync(pool, objects, indexes, n));
+        return ClientThreads.join(flushPagesAsync(pool, objects, indexes, n));
     }
 
     public CompletableFuture<PageStatus[]> flushPagesAsync(PoolRef pool, long[] objects, int[] indexes, int n) {
@@ -278,7 +335,7 @@ public final class PagePoolClient implements AutoCloseable {
             return CompletableFuture.failedFuture(destroyed(pool));
         }
         PageStatus[] result = new PageStatus[n];
-        return new ReplicatedFlush(donors, pool, objects, indexes, result).run(all(n), n).thenApply(v -> result);
+        return new ReplicatedFlush(donors, donors, pool, objects, indexes, result).run(all(n), n).thenApply(v -> result);
     }
 
     public boolean flushPage(PoolRef pool, long object, int index) {
@@ -290,7 +347,7 @@ public final class PagePoolClient implements AutoCloseable {
         if (pool.destroyed()) {
             throw destroyed(pool);
         }
-        return join(ReplicatedFlush.object(donors, pool, object)) / pool.replicas();
+        return ClientThreads.join(ReplicatedFlush.object(donors, pool, object)) / pool.replicas();
     }
 
     // ---------------------------------------------------------------- single pages, coalesced
@@ -319,8 +376,8 @@ public final class PagePoolClient implements AutoCloseable {
         if (page.length < Frame.PAGE_BYTES) {
             throw new IllegalArgumentException("a page is " + Frame.PAGE_BYTES + " bytes, the array has " + page.length);
         }
-        return donors.lanes().call(!pool.spec().shared(),
-            () -> putVersioned(pool, new long[] {object}, new int[] {index}, null, PageSlots.contiguous(page), 1)
+        return lanes.call(!pool.spec().shared(), donors,
+            wires -> putOn(wires, pool, new long[] {object}, new int[] {index}, null, PageSlots.contiguous(page), 1)
                 .thenApply(statuses -> statuses[0]),
             () -> putAsync(pool, object, index, page));
     }
@@ -341,8 +398,8 @@ public final class PagePoolClient implements AutoCloseable {
         if (dst.length < Frame.PAGE_BYTES) {
             throw new IllegalArgumentException("destination must hold " + Frame.PAGE_BYTES + " bytes");
         }
-        return donors.lanes().call(!pool.spec().shared(),
-            () -> getBatchAsync(pool, new long[] {object}, new int[] {index}, 1, exclusive, PageSlots.contiguous(dst))
+        return lanes.call(!pool.spec().shared(), donors,
+            wires -> getOn(wires, pool, new long[] {object}, new int[] {index}, 1, exclusive, PageSlots.contiguous(dst))
                 .thenApply(statuses -> statuses[0]),
             () -> getAsync(pool, object, index, exclusive, dst));
     }
@@ -351,19 +408,25 @@ public final class PagePoolClient implements AutoCloseable {
 
     /** The donor's counters, by name (the same names as its /admin/stats). */
     public Map<String, Long> stats(int donor) {
-        return join(donors.stats(donors.link(donor)));
+        return ClientThreads.join(donors.stats(donors.link(donor)));
     }
 
     /** Round-trip time to a donor, in nanoseconds. */
     public long ping(int donor) {
-        return join(donors.connection(donors.link(donor)).thenCompose(FrameCalls::ping));
+        return ClientThreads.join(donors.connection(donors.link(donor)).thenCompose(FrameCalls::ping));
     }
 
     @Override
     public void close() {
         reReplicator.close();
-        donors.close();
+        closeParts();
         closeVertx();
+    }
+
+    private void closeParts() {
+        donors.close();
+        lanes.close();
+        handbacks.close();
     }
 
     private void closeVertx() {
@@ -375,6 +438,10 @@ public final class PagePoolClient implements AutoCloseable {
 
     DonorSet donorsForTest() {
         return donors;
+    }
+
+    CallerLanes lanesForTest() {
+        return lanes;
     }
 
     // ---------------------------------------------------------------- helpers
@@ -389,40 +456,5 @@ public final class PagePoolClient implements AutoCloseable {
             positions[i] = i;
         }
         return positions;
-    }
-
-    /**
-     * Waits for a call, on an application thread (or the client's own control threads), never on an event loop.
-     * No overall timeout: every frame it sent is bounded by the request timeout, so the call completes; a failure
-     * is unwrapped into the exception the donor's status names.
-     */
-    static <T> T join(CompletableFuture<T> future) {
-        try {
-            return future.get();
-        } catch (ExecutionException e) {
-            Throwable cause = unwrap(e);
-            if (cause instanceof PagePoolException p) {
-                throw p;
-            }
-            throw new PagePoolException(Status.INTERNAL, String.valueOf(cause));
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new DonorUnavailableException("interrupted");
-        }
-    }
-
-    static Throwable unwrap(Throwable t) {
-        while ((t instanceof ExecutionException || t instanceof CompletionException) && t.getCause() != null) {
-            t = t.getCause();
-        }
-        return t;
-    }
-
-    static ThreadFactory daemon(String name) {
-        return r -> {
-            Thread t = new Thread(r, name);
-            t.setDaemon(true);
-            return t;
-        };
     }
 }

@@ -1,6 +1,8 @@
 package dev.pagepool.client;
 
 import dev.pagepool.protocol.Status;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ExecutionException;
 
 /**
  * A request the donor refused as a whole. Carries the request status and the donor's reason; subclasses name
@@ -18,15 +20,15 @@ public class PagePoolException extends RuntimeException {
         return status;
     }
 
-    /** The exception for a non-OK request status from a donor. */
-    static PagePoolException of(int status, String donor, String message) {
-        String text = message + " (donor " + donor + ")";
-        return switch (status) {
-            case Status.UNAUTHENTICATED -> new UnauthenticatedException(text);
-            case Status.NO_SUCH_POOL -> new NoSuchPoolException(text);
-            case Status.BAD_SECRET -> new BadSecretException(text);
-            case Status.BUSY -> new BusyException(text);
-            default -> new PagePoolException(status, text);
-        };
+    /**
+     * The failure a call ended with: {@code failure} without the wrappers a future puts around it
+     * ({@link CompletionException}, {@link ExecutionException}). What a caller tests with {@code instanceof}.
+     */
+    public static Throwable causeOf(Throwable failure) {
+        Throwable t = failure;
+        while ((t instanceof ExecutionException || t instanceof CompletionException) && t.getCause() != null) {
+            t = t.getCause();
+        }
+        return t;
     }
 }

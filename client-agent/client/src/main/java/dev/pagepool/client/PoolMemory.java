@@ -46,8 +46,16 @@ public final class PoolMemory {
      * Half the bookkeeping per page of a 64-bit version (5 bytes a page in all, not 9).
      */
     static final int VERSION_BYTES = 4;
+    /** Pages of an extent: an entry keeps the version of each. */
+    static final int EXTENT_PAGES = 64;
+    /** Copies an entry names: its donor slots. */
+    static final int MAX_REPLICAS = 3;
+    /** A donor slot that names no donor (0xFFFF as u16). */
+    static final int NO_DONOR = -1;
+    /** The donor table's pool id where the pool has no id on that donor. */
+    static final int NO_POOL_ID = -1;
     static final int DONORS_OFFSET = HEADER_BYTES;
-    static final int ENTRIES_OFFSET = DONORS_OFFSET + DonorSet.MAX_DONORS * DONOR_BYTES;
+    static final int ENTRIES_OFFSET = DONORS_OFFSET + DonorIndexes.MAX_DONORS * DONOR_BYTES;
 
     static final int OBJECT = 0;
     static final int EXTENT = 8;
@@ -73,7 +81,7 @@ public final class PoolMemory {
 
     /** The bytes a region for {@code entries} extents takes. */
     public static long bytesFor(int entries) {
-        return ENTRIES_OFFSET + (long) entries * (ENTRY_BYTES + ExtentMap.EXTENT_PAGES * (long) VERSION_BYTES);
+        return ENTRIES_OFFSET + (long) entries * (ENTRY_BYTES + EXTENT_PAGES * (long) VERSION_BYTES);
     }
 
     /** Bookkeeping on the heap, growing as it needs. */
@@ -115,14 +123,14 @@ public final class PoolMemory {
         buf.putInt(0, MAGIC);
         buf.putInt(SIZE_OFFSET, 0);
         buf.putInt(CAPACITY_OFFSET, entries);
-        for (int d = 0; d < DonorSet.MAX_DONORS; d++) {
+        for (int d = 0; d < DonorIndexes.MAX_DONORS; d++) {
             int at = DONORS_OFFSET + d * DONOR_BYTES;
             buf.put(at, (byte) 0);
-            buf.putInt(at + POOL_ID, PoolRef.NO_POOL);
+            buf.putInt(at + POOL_ID, NO_POOL_ID);
         }
         for (int e = 0; e < entries; e++) {
-            for (int k = 0; k < ExtentMap.MAX_REPLICAS; k++) {
-                buf.putShort(entry(e) + DONOR + 2 * k, (short) ExtentMap.NONE);
+            for (int k = 0; k < MAX_REPLICAS; k++) {
+                buf.putShort(entry(e) + DONOR + 2 * k, (short) NO_DONOR);
             }
         }
     }
@@ -153,12 +161,12 @@ public final class PoolMemory {
         ByteBuffer bigger = ByteBuffer.allocate((int) bytesFor(n)).order(ByteOrder.LITTLE_ENDIAN);
         int old = capacity();
         bigger.put(0, buf, 0, (int) (ENTRIES_OFFSET + (long) old * ENTRY_BYTES));
-        bigger.put(versionsOffset(n), buf, versionsOffset(old), old * ExtentMap.EXTENT_PAGES * VERSION_BYTES);
+        bigger.put(versionsOffset(n), buf, versionsOffset(old), old * EXTENT_PAGES * VERSION_BYTES);
         buf = bigger;
         buf.putInt(CAPACITY_OFFSET, n);
         for (int x = old; x < n; x++) {
-            for (int k = 0; k < ExtentMap.MAX_REPLICAS; k++) {
-                buf.putShort(entry(x) + DONOR + 2 * k, (short) ExtentMap.NONE);
+            for (int k = 0; k < MAX_REPLICAS; k++) {
+                buf.putShort(entry(x) + DONOR + 2 * k, (short) NO_DONOR);
             }
         }
     }
@@ -177,7 +185,7 @@ public final class PoolMemory {
 
     /** Byte offset of the version of page {@code p} of entry {@code e}. */
     int version(int e, int p) {
-        return versionsOffset(capacity()) + (e * ExtentMap.EXTENT_PAGES + p) * VERSION_BYTES;
+        return versionsOffset(capacity()) + (e * EXTENT_PAGES + p) * VERSION_BYTES;
     }
 
     // ---------------------------------------------------------------- the donor table
@@ -192,7 +200,7 @@ public final class PoolMemory {
         int at = DONORS_OFFSET + d * DONOR_BYTES;
         byte[] a = addressKey.getBytes(StandardCharsets.US_ASCII);
         int n = Math.min(a.length, MAX_ADDRESS_BYTES);
-        buf.putInt(at + POOL_ID, PoolRef.NO_POOL);
+        buf.putInt(at + POOL_ID, NO_POOL_ID);
         buf.put(at + 1, a, 0, n);
         buf.put(at, (byte) n);
         buf.putInt(at + POOL_ID, poolId);

@@ -10,11 +10,11 @@ import java.util.concurrent.atomic.AtomicIntegerArray;
  */
 public final class PoolRef {
     /** No pool on that donor (yet, or any more). */
-    public static final int NO_POOL = -1;
+    public static final int NO_POOL = PoolMemory.NO_POOL_ID;
 
     private final PoolSpec spec;
     private final int replicas;
-    private final AtomicIntegerArray donorPoolIds = new AtomicIntegerArray(DonorSet.MAX_DONORS);
+    private final AtomicIntegerArray donorPoolIds = new AtomicIntegerArray(DonorIndexes.MAX_DONORS);
     final ExtentMap extents;
     private final OwedFlushes owedFlushes = new OwedFlushes();
     private volatile boolean destroyed;
@@ -28,7 +28,7 @@ public final class PoolRef {
         this.spec = spec;
         this.replicas = replicas;
         this.extents = new ExtentMap(memory);
-        for (int d = 0; d < DonorSet.MAX_DONORS; d++) {
+        for (int d = 0; d < DonorIndexes.MAX_DONORS; d++) {
             donorPoolIds.set(d, memory.poolId(d));
         }
     }

@@ -34,6 +34,8 @@ final class ReReplicator implements AutoCloseable {
     private static final long IDLE_MILLIS = 100;
 
     private final DonorSet donors;
+    private final ClientPools pools;
+    private final ClientCounters counters;
     private final Thread thread;
     /** Copy rate cap: re-replication must leave the donors and the wire to foreground traffic. */
     private static final long BYTES_PER_SECOND = 256L << 20;
@@ -51,9 +53,11 @@ final class ReReplicator implements AutoCloseable {
     /** Extents being copied now: a sliding window of them, so a slow copy does not hold up the others. */
     private final Set<Key> busy = ConcurrentHashMap.newKeySet();
 
-    ReReplicator(DonorSet donors) {
+    ReReplicator(DonorSet donors, ClientPools pools, ClientCounters counters) {
         this.donors = donors;
-        this.thread = new Thread(this::loop, "pagepool-rereplicate");
+        this.pools = pools;
+        this.counters = counters;
+        this.thread = new Thread(this::loop, ClientThreads.RE_REPLICATOR);
         thread.setDaemon(true);
         thread.start();
     }
@@ -64,7 +68,7 @@ final class ReReplicator implements AutoCloseable {
      */
     int underReplicated() {
         int n = 0;
-        for (PoolRef pool : donors.pools()) {
+        for (PoolRef pool : pools) {
             if (pool.replicas() < 2) {
                 continue;
             }
@@ -128,7 +132,7 @@ final class ReReplicator implements AutoCloseable {
         List<Job> jobs = new ArrayList<>();
         DonorLink[] links = donors.links();
         int count = donors.count();
-        for (PoolRef pool : donors.pools()) {
+        for (PoolRef pool : pools) {
             if (pool.replicas() < 2) {
                 continue;
             }
@@ -291,17 +295,17 @@ final class ReReplicator implements AutoCloseable {
                     }
                     map.markComplete(job.entry(), job.target());
                 }
-                donors.counters().reReplicated(hitCount);
+                counters.reReplicated(hitCount);
                 return Math.max(1, hitCount);
             });
         }).exceptionally(error -> {
-            Throwable cause = PagePoolClient.unwrap(error);
+            Throwable cause = PagePoolException.causeOf(error);
             CopyFailure outcome = CopyFailure.of(cause);
             if (outcome == CopyFailure.GONE && CopyFailure.wholeDonor(cause)) {
                 // The side that failed is taken out of service; the job is found again on the next pass.
-                donors.markDown(blamed[0], cause.getMessage());
+                donors.takeOutOfService(blamed[0], cause.getMessage());
             } else if (CopyFailure.silent(cause)) {
-                donors.markSuspect(blamed[0], cause.getMessage());
+                donors.treatAsSuspect(blamed[0], cause.getMessage());
             } else if (blamed[0] == target) {
                 // The filling copy's content is unknown (a put or flush refused): it is never made complete, and a
                 // new one is placed on the next pass.

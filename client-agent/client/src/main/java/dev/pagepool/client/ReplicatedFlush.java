@@ -15,14 +15,17 @@ import java.util.concurrent.atomic.AtomicLong;
  */
 final class ReplicatedFlush {
     private final DonorSet donors;
+    /** The connections this call's frames go out on, as its caller chose. */
+    private final WireSource wires;
     private final PoolRef pool;
     private final long[] objects;
     private final int[] indexes;
     private final PageStatus[] result;
     private final int[] entryOf;
 
-    ReplicatedFlush(DonorSet donors, PoolRef pool, long[] objects, int[] indexes, PageStatus[] result) {
+    ReplicatedFlush(DonorSet donors, WireSource wires, PoolRef pool, long[] objects, int[] indexes, PageStatus[] result) {
         this.donors = donors;
+        this.wires = wires;
         this.pool = pool;
         this.objects = objects;
         this.indexes = indexes;
@@ -69,10 +72,10 @@ final class ReplicatedFlush {
             DonorLink link = links[d];
             int id = pool.idOn(d);
             CompletableFuture<Void> sent = id == PoolRef.NO_POOL ? CompletableFuture.completedFuture(null)
-                : donors.connection(link).thenCompose(conn -> FrameCalls.flush(conn, id, objects, indexes, picks, k, this::record));
+                : wires.connection(link).thenCompose(conn -> FrameCalls.flush(conn, id, objects, indexes, picks, k, this::record));
             return sent.handle((v, error) -> {
                 if (error != null) {
-                    forget(link, d, picks, k, PagePoolClient.unwrap(error));
+                    forget(link, d, picks, k, PagePoolException.causeOf(error));
                 } else if (id != PoolRef.NO_POOL && map.mayHaveStale()) {
                     known(d, picks, k);
                 }
@@ -147,16 +150,16 @@ final class ReplicatedFlush {
                         removed.addAndGet(n);
                         return null;
                     }
-                    Throwable cause = PagePoolClient.unwrap(error);
+                    Throwable cause = PagePoolException.causeOf(error);
                     if (cause instanceof NoSuchPoolException) {
                         return null;
                     }
                     if (CopyFailure.of(cause) == CopyFailure.GONE || pool.spec().shared()) {
-                        donors.markDown(link, "flush_object failed: " + cause.getMessage());
+                        donors.takeOutOfService(link, "flush_object failed: " + cause.getMessage());
                     } else {
                         map.markObjectStale(object, donor);
                         if (CopyFailure.silent(cause)) {
-                            donors.markSuspect(link, "flush_object unanswered: " + cause.getMessage());
+                            donors.treatAsSuspect(link, "flush_object unanswered: " + cause.getMessage());
                         }
                     }
                     return null;

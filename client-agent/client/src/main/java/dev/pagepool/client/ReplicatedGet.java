@@ -17,6 +17,9 @@ import java.util.concurrent.CompletableFuture;
  */
 final class ReplicatedGet {
     private final DonorSet donors;
+    /** The connections this call's frames go out on, as its caller chose. */
+    private final WireSource wires;
+    private final ClientCounters counters;
     private final PoolRef pool;
     private final long[] objects;
     private final int[] indexes;
@@ -31,10 +34,12 @@ final class ReplicatedGet {
     private final boolean exclusive;
     private final long startedNanos;
 
-    ReplicatedGet(DonorSet donors, PoolRef pool, long[] objects, int[] indexes, PageSlots dst, PageStatus[] result,
+    ReplicatedGet(DonorSet donors, WireSource wires, ClientCounters counters, PoolRef pool, long[] objects, int[] indexes, PageSlots dst, PageStatus[] result,
                   boolean exclusive) {
         this.exclusive = exclusive;
         this.donors = donors;
+        this.wires = wires;
+        this.counters = counters;
         this.pool = pool;
         this.objects = objects;
         this.indexes = indexes;
@@ -94,13 +99,13 @@ final class ReplicatedGet {
             int id = pool.idOn(d);
             CompletableFuture<Void> sent = id == PoolRef.NO_POOL
                 ? CompletableFuture.failedFuture(new DonorUnavailableException("pool not on donor " + link.name()))
-                : donors.connection(link).thenCompose(conn -> FrameCalls.get(conn, id, exclusive, objects, indexes, dst,
+                : wires.connection(link).thenCompose(conn -> FrameCalls.get(conn, id, exclusive, objects, indexes, dst,
                     picks, k, (i, status) -> result[i] = status == Status.PAGE_OK ? PageStatus.OK : missOrLost(i)));
             return sent.handle((v, error) -> {
                 if (error == null) {
                     return null;
                 }
-                Throwable cause = PagePoolClient.unwrap(error);
+                Throwable cause = PagePoolException.causeOf(error);
                 if (CopyFailure.of(cause) == CopyFailure.CALLERS) {
                     throw new java.util.concurrent.CompletionException(cause); // about the request: the caller's
                 }
@@ -120,9 +125,12 @@ final class ReplicatedGet {
                 again = retries[0];
             }
             if (again == 0) {
-                return settleNoPool(positions, m);
+                NoSuchPoolException notTheCallers = donors.settleNoPool(pool, noPool, positions, m, noPool,
+                    i -> noPool[i] == tried[i], i -> { });
+                return notTheCallers == null ? CompletableFuture.<Void>completedFuture(null)
+                    : CompletableFuture.<Void>failedFuture(notTheCallers);
             }
-            donors.counters().failover(again);
+            counters.failover(again);
             return run(retry, again, attempt + 1);
         });
         return waitCount == 0 ? read : read.thenCompose(v -> waitForSuspect(waiting, waitCount));
@@ -135,7 +143,7 @@ final class ReplicatedGet {
     private CompletableFuture<Void> waitForSuspect(int[] waiting, int n) {
         if (!donors.mayWaitForSuspect(startedNanos)) {
             return CompletableFuture.failedFuture(new DonorUnavailableException("every copy of " + n + " page(s) is on a "
-                + "donor that has not answered for the stall bound of " + donors.config().stallTimeout().toMillis() + " ms"));
+                + "donor that has not answered for the stall bound of " + donors.stallTimeoutMillis() + " ms"));
         }
         for (int j = 0; j < n; j++) {
             tried[waiting[j]] = 0; // the suspect donors may answer now; nothing was read from them
@@ -157,30 +165,6 @@ final class ReplicatedGet {
 
     private boolean onSuspectDonor(ExtentMap map, DonorLink[] links, int e, int i) {
         return pool.spec().persistent() && (refusedForNow[i] != 0 || onSuspectDonorOf(map, links, e, indexes[i]));
-    }
-
-    /**
-     * Copies that answered NO_SUCH_POOL: if no copy of a page had the pool, the pool is not the caller's (another
-     * client's, or destroyed) and the call fails with NO_SUCH_POOL; if another copy answered, those donors lost
-     * the pool (restarted, or a lease ran out) and go out of service.
-     */
-    private CompletableFuture<Void> settleNoPool(int[] positions, int m) {
-        long lostPool = 0;
-        synchronized (noPool) {
-            for (int j = 0; j < m; j++) {
-                int i = positions[j];
-                if (noPool[i] == 0) {
-                    continue;
-                }
-                if (noPool[i] == tried[i]) {
-                    return CompletableFuture.failedFuture(new NoSuchPoolException(
-                        "no donor holding the pool has it: it is not this client's, or it was destroyed"));
-                }
-                lostPool |= noPool[i];
-            }
-        }
-        donors.lostPool(lostPool, pool);
-        return CompletableFuture.completedFuture(null);
     }
 
     /** What the failure means for the copy, by the one rule: see {@link DonorSet#copyFailed}. */
@@ -236,7 +220,7 @@ final class ReplicatedGet {
     private PageStatus missOrLost(int i) {
         int e = entryOf[i];
         if (e != ExtentMap.NONE && pool.spec().persistent() && pool.extents.pageLost(e, indexes[i])) {
-            donors.counters().pageLost();
+            counters.pageLost();
             return PageStatus.LOST;
         }
         return PageStatus.MISS;
@@ -247,7 +231,7 @@ final class ReplicatedGet {
         boolean hadCopies = map.pageLost(e, indexes[i]) || tried[i] != 0;
         if (pool.spec().persistent() && hadCopies) {
             result[i] = PageStatus.LOST;
-            donors.counters().pageLost();
+            counters.pageLost();
         } else {
             result[i] = PageStatus.MISS;
         }

@@ -14,6 +14,9 @@ final class ReplicatedPut {
     static final long STALL_POLL_MILLIS = 50;
 
     private final DonorSet donors;
+    /** The connections this call's frames go out on, as its caller chose. */
+    private final WireSource wires;
+    private final ClientCounters counters;
     private final PoolRef pool;
     private final long[] objects;
     private final int[] indexes;
@@ -38,10 +41,12 @@ final class ReplicatedPut {
     /** A refusal that is about the request, not a donor (BAD_SECRET, INVALID): the caller gets it. */
     private volatile Throwable refused;
 
-    ReplicatedPut(DonorSet donors, PoolRef pool, long[] objects, int[] indexes, long[] versions, PageSlots pages,
+    ReplicatedPut(DonorSet donors, WireSource wires, ClientCounters counters, PoolRef pool, long[] objects, int[] indexes, long[] versions, PageSlots pages,
                   PageStatus[] result) {
         this.versions = versions;
         this.donors = donors;
+        this.wires = wires;
+        this.counters = counters;
         this.pool = pool;
         this.objects = objects;
         this.indexes = indexes;
@@ -107,11 +112,11 @@ final class ReplicatedPut {
             int id = pool.idOn(d);
             CompletableFuture<Void> sent = id == PoolRef.NO_POOL
                 ? CompletableFuture.failedFuture(new DonorUnavailableException("pool not on donor " + link.name()))
-                : donors.connection(link).thenCompose(conn -> FrameCalls.put(conn, id, objects, indexes, versions, pages, picks, k,
+                : wires.connection(link).thenCompose(conn -> FrameCalls.put(conn, id, objects, indexes, versions, pages, picks, k,
                     (i, status) -> record(i, d, status)));
             return sent.handle((v, error) -> {
                 if (error != null) {
-                    frameFailed(link, d, picks, k, PagePoolClient.unwrap(error));
+                    frameFailed(link, d, picks, k, PagePoolException.causeOf(error));
                 }
                 return null;
             });
@@ -211,7 +216,11 @@ final class ReplicatedPut {
     }
 
     private CompletableFuture<Void> settle(int[] positions, int m, int attempt, DonorLink[] links, int count) {
-        settleNoPool(positions, m);
+        NoSuchPoolException notTheCallers = donors.settleNoPool(pool, this, positions, m, noPool,
+            i -> stored[i] == 0 && unknown[i] == 0 && Long.bitCount(noPool[i]) == targets[i], i -> failed[i] |= noPool[i]);
+        if (notTheCallers != null) {
+            refused = notTheCallers;
+        }
         int[] retry = new int[m];
         int retries = 0;
         int[] undone = new int[m];
@@ -259,7 +268,7 @@ final class ReplicatedPut {
             DonorLink link = links[d];
             int id = pool.idOn(d);
             CompletableFuture<Void> flushed = id == PoolRef.NO_POOL ? CompletableFuture.completedFuture(null)
-                : donors.connection(link).thenCompose(conn -> FrameCalls.flush(conn, id, objects, indexes, picks, k, (i, s) -> { }));
+                : wires.connection(link).thenCompose(conn -> FrameCalls.flush(conn, id, objects, indexes, picks, k, (i, s) -> { }));
             return flushed.handle((v, error) -> {
                 if (error != null && donors.copyFailed(pool, link, entryOf, indexes, picks, k, error, true)
                         == CopyFailure.CALLERS) {
@@ -282,7 +291,7 @@ final class ReplicatedPut {
             CompletableFuture<Void> retried = again == 0 ? CompletableFuture.completedFuture(null)
                 : run(retry, again, attempt + 1);
             if (again > 0) {
-                donors.counters().failover(again);
+                counters.failover(again);
             }
             if (waitCount == 0) {
                 return retried;
@@ -292,31 +301,6 @@ final class ReplicatedPut {
             return retried.thenCompose(w -> donors.pause(STALL_POLL_MILLIS))
                 .thenCompose(w -> run(waiting, waitCount, 0));
         });
-    }
-
-    /**
-     * NO_SUCH_POOL from every copy of a page: the pool is not the caller's (another client's, or destroyed), and
-     * the call is refused with it. From some copies only: those donors lost the pool (restarted, a lease ran
-     * out); they go out of service and the page is placed again like any other that met a failed donor.
-     */
-    private void settleNoPool(int[] positions, int m) {
-        long lostPool = 0;
-        synchronized (this) {
-            for (int j = 0; j < m; j++) {
-                int i = positions[j];
-                if (noPool[i] == 0) {
-                    continue;
-                }
-                if (stored[i] == 0 && unknown[i] == 0 && Long.bitCount(noPool[i]) == targets[i]) {
-                    refused = new NoSuchPoolException("no donor holding the pool has it: it is not this client's, "
-                        + "or it was destroyed");
-                } else {
-                    lostPool |= noPool[i];
-                    failed[i] |= noPool[i];
-                }
-            }
-        }
-        donors.lostPool(lostPool, pool);
     }
 
     private void forgetCopies(int d, int[] picks, int k) {

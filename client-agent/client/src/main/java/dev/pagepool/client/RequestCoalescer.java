@@ -32,7 +32,16 @@ final class RequestCoalescer {
                         CompletableFuture<PageStatus> future) {
     }
 
-    private final PagePoolClient client;
+    /** The vector calls a batch leaves as: what the coalescer needs of the client that owns it, and nothing more. */
+    interface VectorCalls {
+        CompletableFuture<PageStatus[]> put(PoolRef pool, long[] objects, int[] indexes, long[] versions, PageSlots pages,
+                                            int n);
+
+        CompletableFuture<PageStatus[]> get(PoolRef pool, long[] objects, int[] indexes, int n, boolean exclusive,
+                                            PageSlots dst);
+    }
+
+    private final VectorCalls calls;
     /** The loop that takes the calls of threads that are not event loops. */
     private final Context home;
     /** Pages handed to {@link #home} and not yet in its tick's batch. */
@@ -46,8 +55,8 @@ final class RequestCoalescer {
 
     private final ThreadLocal<TickBatch> ticks = ThreadLocal.withInitial(TickBatch::new);
 
-    RequestCoalescer(PagePoolClient client, Vertx vertx) {
-        this.client = client;
+    RequestCoalescer(Vertx vertx, VectorCalls calls) {
+        this.calls = calls;
         this.home = vertx.getOrCreateContext();
     }
 
@@ -149,8 +158,8 @@ final class RequestCoalescer {
         Item lead = group.get(0);
         PageSlots slots = PageSlots.separate(pages, offsets);
         CompletableFuture<PageStatus[]> call = lead.put()
-            ? client.putVersioned(lead.pool(), objects, indexes, versions, slots, n)
-            : client.getBatchAsync(lead.pool(), objects, indexes, n, lead.exclusive(), slots);
+            ? calls.put(lead.pool(), objects, indexes, versions, slots, n)
+            : calls.get(lead.pool(), objects, indexes, n, lead.exclusive(), slots);
         call.whenComplete((statuses, error) -> completeAll(group, statuses, error));
     }
 
@@ -162,9 +171,7 @@ final class RequestCoalescer {
 
     private static void complete(Item it, PageStatus status, Throwable error) {
         if (error != null) {
-            Throwable cause = error instanceof java.util.concurrent.CompletionException && error.getCause() != null
-                ? error.getCause() : error;
-            it.future().completeExceptionally(cause);
+            it.future().completeExceptionally(PagePoolException.causeOf(error));
         } else {
             it.future().complete(status);
         }

@@ -22,7 +22,9 @@
  *   <li>Only these may wait: the public synchronous methods of {@code PagePoolClient} (for the application's own
  *       threads), and the client's own control threads, which no reply depends on: the donor watcher
  *       (readmission, load polling), the re-replicator's pacing and the hand-back worker
- *       (which writes to disk). Every wait is bounded by the request or connect timeout.</li>
+ *       (which writes to disk). Every wait is bounded by the request or connect timeout. A synchronous method
+ *       called on an event loop does not wait: it throws {@code IllegalStateException} at once
+ *       ({@code ClientThreads#join}).</li>
  *   <li>A single-page call made on an event loop stays on it: its page joins that loop's batch for the tick and
  *       leaves, with the tick's other pages, in one frame per donor sent from the same loop
  *       ({@code RequestCoalescer}); replies complete the callers there. A call from any other thread is handed to one
@@ -35,7 +37,9 @@
  *       its own. A reply overdue past the request timeout closes it (the request fails as a timed-out one does on
  *       an event-loop connection), a donor taken out of service has these connections closed with its others, and a
  *       BUSY pause is taken on the caller's thread. A lane is opened before the thread's next call, never in the
- *       middle of one. Not used on event loops, nor with TLS, nor for shared pools.</li>
+ *       middle of one. Not used on event loops, nor with TLS, nor for shared pools. Which connection carries a
+ *       frame is the call's choice, handed down to the replicated code as its {@code WireSource}: nothing about
+ *       the thread, and nothing shared between two clients, decides it.</li>
  *   <li>Tests run every Vert.x instance with the blocked-thread checker at 100 ms ({@code -Deventloop.max-millis}
  *       raises it on a loaded machine) and fail on its first warning.</li>
  * </ul>

@@ -30,7 +30,7 @@ final class CpuMeter {
     Sample sample() {
         long donors = 0;
         long compile = jit != null && jit.isCompilationTimeMonitoringSupported() ? jit.getTotalCompilationTime() : 0;
-        for (int d = 0; d < client.donorCount(); d++) {
+        for (int d = 0; d < client.donorIndexLimit(); d++) {
             if (client.donorUp(d)) {
                 var stats = client.stats(d);
                 donors += stats.getOrDefault("process_cpu_nanos", 0L);

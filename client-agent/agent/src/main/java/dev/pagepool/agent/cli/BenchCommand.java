@@ -77,7 +77,7 @@ final class BenchCommand implements Callable<Integer> {
             client.destroyPool(ref);
             System.out.printf("%,d pages (%s pool, %d cop%s, batch %d, %d threads, %.0f%% compressible) on %d donor(s)%n",
                 r.pages(), pool, ref.replicas(), ref.replicas() == 1 ? "y" : "ies", batch, threads, compressible * 100,
-                client.donorCount());
+                client.knownDonors());
             System.out.printf("put: %,.0f pages/s (%.0f MB/s)  p50 %d us  p99 %d us  p99.9 %d us  rejected %,d%n",
                 r.putsPerSecond(), r.putsPerSecond() * Frame.PAGE_BYTES / 1e6, r.p50UsPut(), r.p99UsPut(), r.p999UsPut(), r.rejected());
             System.out.printf("get: %,.0f pages/s (%.0f MB/s)  p50 %d us  p99 %d us  p99.9 %d us%n",

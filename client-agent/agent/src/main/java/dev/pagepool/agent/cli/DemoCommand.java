@@ -82,7 +82,7 @@ final class DemoCommand implements Callable<Integer> {
                         DemoCommand.this.skip(rule, why);
                     }
                 });
-                for (int d = 0; d < client.donorCount(); d++) {
+                for (int d = 0; d < client.donorIndexLimit(); d++) {
                     Map<String, Long> s = client.stats(d);
                     long pagesStored = s.get("pages");
                     double ratio = s.get("stored_bytes") == 0 ? 1 : (double) pagesStored * 4096 / Math.max(1, s.get("stored_bytes"));

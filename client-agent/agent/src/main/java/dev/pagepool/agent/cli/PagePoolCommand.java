@@ -1,6 +1,7 @@
 package dev.pagepool.agent.cli;
 
 import dev.pagepool.agent.host.HostProtection;
+import dev.pagepool.client.NettyBufferCache;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -19,8 +20,6 @@ public final class PagePoolCommand implements Runnable {
         spec.commandLine().usage(System.out);
     }
 
-    private static final String NETTY_CACHE_PROPERTY = "io.netty.allocator.maxCachedBufferCapacity";
-
     /** Held so the level sticks: java.util.logging keeps loggers only weakly. */
     private static final java.util.logging.Logger HAZELCAST_LOG = java.util.logging.Logger.getLogger("com.hazelcast");
 
@@ -28,13 +27,9 @@ public final class PagePoolCommand implements Runnable {
         if (args.length > 0 && args[0].equals("agent")) {
             HostProtection.restartFlaggedIfPossible(); // does not return when it restarts the JVM
         }
-        // Frames are up to 1 MiB; Netty's thread caches keep only buffers up to 32 KiB by default, so every larger
-        // frame went to the shared arena, whose chunks were freed when traffic paused and allocated (and zeroed)
-        // again on the next burst. Caching frame-sized buffers per thread tripled the agent's 4 KiB write IOPS.
-        // Must be set before Netty's allocator class is loaded, hence here and first.
-        if (System.getProperty(NETTY_CACHE_PROPERTY) == null) {
-            System.setProperty(NETTY_CACHE_PROPERTY, Integer.toString(2 << 20));
-        }
+        // Before anything loads Netty's allocator (a command may start a donor or a server before it makes a
+        // client), hence here and first.
+        NettyBufferCache.apply();
         // The Hazelcast client narrates every connection at INFO; a command's user wants warnings only.
         HAZELCAST_LOG.setLevel(java.util.logging.Level.WARNING);
         System.exit(new CommandLine(new PagePoolCommand())

@@ -30,7 +30,7 @@ public final class AgentHealth {
             // of service, as the next swap-out would have. On a worker: a frozen donor answers nothing for seconds.
             .register("donors", DONORS_TIMEOUT_MILLIS, promise -> vertx.executeBlocking(() -> answering(client), false)
                 .onComplete(answered -> {
-                    JsonObject data = new JsonObject().put("up", client.upCount()).put("known", client.donorCount());
+                    JsonObject data = new JsonObject().put("up", client.upCount()).put("known", client.knownDonors());
                     if (answered.succeeded() && answered.result() != null) {
                         promise.complete(Status.OK(data.put("answered", answered.result())));
                     } else {
@@ -67,7 +67,7 @@ public final class AgentHealth {
 
     /** The name of the first donor in service that answers a ping, or null when none does. */
     private static String answering(PagePoolClient client) {
-        for (int d = 0; d < client.donorCount(); d++) {
+        for (int d = 0; d < client.donorIndexLimit(); d++) {
             if (!client.donorUp(d)) {
                 continue;
             }

@@ -102,7 +102,7 @@ public final class AgentMetrics {
             .description("Donors known to the agent, by state").tag("state", "up").register(registry);
         Gauge.builder("pagepool.agent.donors", client, PagePoolClient::suspectCount)
             .description("Donors known to the agent, by state").tag("state", "suspect").register(registry);
-        Gauge.builder("pagepool.agent.donors", client, cl -> cl.donorCount() - cl.upCount() - cl.suspectCount())
+        Gauge.builder("pagepool.agent.donors", client, cl -> cl.knownDonors() - cl.upCount() - cl.suspectCount())
             .description("Donors known to the agent, by state").tag("state", "down").register(registry);
         counter("pagepool.agent.donors.suspect", "Times a donor stopped answering and its copies were kept, unused",
             c, ClientCounters::donorsSuspect);

@@ -4,8 +4,6 @@ import dev.pagepool.agent.swap.SlotLostException;
 import dev.pagepool.client.PagePoolException;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.util.concurrent.CompletionException;
-import java.util.concurrent.ExecutionException;
 
 /**
  * Why the export answered EIO, as the operator needs to tell it apart: a page lost with every copy (a cluster
@@ -24,10 +22,7 @@ enum EioCause {
     }
 
     static EioCause of(Throwable failure) {
-        Throwable t = failure;
-        while ((t instanceof CompletionException || t instanceof ExecutionException) && t.getCause() != null) {
-            t = t.getCause();
-        }
+        Throwable t = PagePoolException.causeOf(failure);
         if (t instanceof SlotLostException) {
             return LOST;
         }

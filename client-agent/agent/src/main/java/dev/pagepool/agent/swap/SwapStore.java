@@ -114,7 +114,7 @@ public final class SwapStore implements BlockDevice, AutoCloseable {
     /** This agent is the disk-writing peer of its own pool: donors under pressure give its pages back here. */
     private static SwapStore attach(PagePoolClient client, SwapStore store) {
         PoolRef pool = store.pool;
-        client.onHandback((p, object, index, version, page) -> p == pool && object == OBJECT
+        client.onHandback(pool, (p, object, index, version, page) -> object == OBJECT
             && store.takeHandedBack(index & 0xFFFFFFFFL, version, page));
         return store;
     }
