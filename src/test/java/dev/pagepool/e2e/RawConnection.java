@@ -97,11 +97,14 @@ final class RawConnection implements AutoCloseable {
             Frame.HELLO_REPLY_NONCE_OFFSET + Frame.NONCE_BYTES);
         byte[] donorProof = java.util.Arrays.copyOfRange(r.body(), Frame.HELLO_REPLY_PROOF_OFFSET,
             Frame.HELLO_REPLY_PROOF_OFFSET + Frame.PROOF_BYTES);
-        if (!HandshakeProof.matches(proof.donorProof(clientId, clientNonce, donorNonce), donorProof)) {
+        java.util.UUID donorId = dev.pagepool.protocol.Bodies.helloReplyDonorId(Unpooled.wrappedBuffer(r.body()));
+        if (!HandshakeProof.matches(proof.donorProof(clientId, donorId, clientNonce, donorNonce), donorProof)) {
             throw new AssertionError("the donor's proof does not match the token");
         }
         ByteBuf auth = Unpooled.buffer();
-        FrameWriter.auth(auth, 2, proof.clientProof(clientId, clientNonce, donorNonce));
+        // A raw connection's owner key is its client id's, so raw connections of one id share their private pools.
+        FrameWriter.auth(auth, 2, proof.clientProof(clientId, donorId, clientNonce, donorNonce),
+            new dev.pagepool.protocol.OwnerKey(clientId, ~clientId));
         send(auth);
         Reply ok = next();
         if (ok.header().status() != Status.OK) {

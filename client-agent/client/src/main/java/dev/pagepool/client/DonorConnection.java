@@ -205,7 +205,7 @@ public final class DonorConnection implements DonorWire, AutoCloseable {
     }
 
     private CompletableFuture<Void> hello() {
-        return ClientHandshake.run(name, config.token(), config.clientId(), this::nextRequestId,
+        return ClientHandshake.run(name, config.token(), config.clientId(), config.poolSecret(), this::nextRequestId,
                 (id, frame) -> send(id, frame, config.connectTimeout()))
             .thenAccept(result -> {
                 donorName = result.donorName();

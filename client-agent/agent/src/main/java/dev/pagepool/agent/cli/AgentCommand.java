@@ -102,7 +102,8 @@ final class AgentCommand implements Callable<Integer> {
         try {
             try (DonorNodes donors = donorOptions.resolve();
                  AgentState state = StartState.of(stateDir, new AgentState.Export(export, bytes, disk), fresh, replicas);
-                 PagePoolClient client = donorOptions.connect(donors, 2, vertx, stallTimeout, state.clientId());
+                 PagePoolClient client = donorOptions.connect(donors, 2, vertx, stallTimeout, state.clientId(),
+                     state.poolSecret());
                  SwapStore swap = SwapStore.open(client, state, new AgentState.Export(export, bytes, disk))) {
                 AgentMetrics metrics = new AgentMetrics(swap, client);
                 NbdServer server = new NbdServer(vertx, swap, export, nbdAt.address(), ByteSize.parse(reserve).bytes())

@@ -34,8 +34,9 @@ final class DonorOptions {
      * belong to (an agent's, kept in its state so that a restarted agent finds them).
      */
     PagePoolClient connect(DonorNodes donors, int connections, io.vertx.core.Vertx vertx, java.time.Duration stallTimeout,
-                           long clientId) {
-        return donors.connect(config(donors, connections).withStallTimeout(stallTimeout).withClientId(clientId), vertx);
+                           long clientId, dev.pagepool.client.PoolSecret poolSecret) {
+        return donors.connect(config(donors, connections).withStallTimeout(stallTimeout).withClientId(clientId)
+            .withPoolSecret(poolSecret), vertx);
     }
 
     private ClientConfig config(DonorNodes donors, int connections) {
