@@ -84,6 +84,14 @@ final class RawConnection implements AutoCloseable {
      * connection that then sends what no client would.
      */
     void authenticate(long clientId, String token) throws IOException {
+        authenticate(clientId, null, token);
+    }
+
+    /**
+     * The handshake proving the owner key {@code poolSecret} gives on this donor, as the client with that secret
+     * would; null: a key of this connection's own (the client id's, so raw connections of one id share pools).
+     */
+    void authenticate(long clientId, dev.pagepool.client.PoolSecret poolSecret, String token) throws IOException {
         HandshakeProof proof = HandshakeProof.of(token);
         byte[] clientNonce = HandshakeProof.newNonce();
         ByteBuf hello = Unpooled.buffer();
@@ -102,9 +110,8 @@ final class RawConnection implements AutoCloseable {
             throw new AssertionError("the donor's proof does not match the token");
         }
         ByteBuf auth = Unpooled.buffer();
-        // A raw connection's owner key is its client id's, so raw connections of one id share their private pools.
-        FrameWriter.auth(auth, 2, proof.clientProof(clientId, donorId, clientNonce, donorNonce),
-            new dev.pagepool.protocol.OwnerKey(clientId, ~clientId));
+        FrameWriter.auth(auth, 2, proof.clientProof(clientId, donorId, clientNonce, donorNonce), poolSecret == null
+            ? new dev.pagepool.protocol.OwnerKey(clientId, ~clientId) : poolSecret.ownerKeyOn(donorId));
         send(auth);
         Reply ok = next();
         if (ok.header().status() != Status.OK) {
