@@ -296,6 +296,22 @@ class SecurityTest {
         return e.getMessage();
     }
 
+    /** Frames of {@code opcode} in a recorded byte stream, read header by header. */
+    private static int framesOf(byte[] stream, int opcode) {
+        ByteBuf b = Unpooled.wrappedBuffer(stream);
+        int n = 0;
+        while (b.readableBytes() >= Frame.HEADER_BYTES) {
+            int op = b.getUnsignedByte(b.readerIndex() + Frame.OPCODE_OFFSET);
+            long length = b.getUnsignedInt(b.readerIndex() + Frame.BODY_LENGTH_OFFSET);
+            n += op == opcode ? 1 : 0;
+            if (b.readableBytes() < Frame.HEADER_BYTES + length) {
+                break;
+            }
+            b.skipBytes((int) (Frame.HEADER_BYTES + length));
+        }
+        return n;
+    }
+
     /**
      * An endpoint that speaks just enough of the protocol to answer HELLO, without the token: its proof is random.
      * It records every byte it is sent.
@@ -352,18 +368,7 @@ class SecurityTest {
 
         /** Frames of {@code opcode} among what was heard, read header by header. */
         synchronized int framesOf(int opcode) {
-            ByteBuf b = Unpooled.wrappedBuffer(heard.toByteArray());
-            int n = 0;
-            while (b.readableBytes() >= Frame.HEADER_BYTES) {
-                int op = b.getUnsignedByte(b.readerIndex() + Frame.OPCODE_OFFSET);
-                long length = b.getUnsignedInt(b.readerIndex() + Frame.BODY_LENGTH_OFFSET);
-                n += op == opcode ? 1 : 0;
-                if (b.readableBytes() < Frame.HEADER_BYTES + length) {
-                    break;
-                }
-                b.skipBytes((int) (Frame.HEADER_BYTES + length));
-            }
-            return n;
+            return SecurityTest.framesOf(heard.toByteArray(), opcode);
         }
 
         @Override
@@ -454,18 +459,7 @@ class SecurityTest {
         }
 
         synchronized int framesToDonor(int opcode) {
-            ByteBuf b = Unpooled.wrappedBuffer(toDonor.toByteArray());
-            int n = 0;
-            while (b.readableBytes() >= Frame.HEADER_BYTES) {
-                int op = b.getUnsignedByte(b.readerIndex() + Frame.OPCODE_OFFSET);
-                long length = b.getUnsignedInt(b.readerIndex() + Frame.BODY_LENGTH_OFFSET);
-                n += op == opcode ? 1 : 0;
-                if (b.readableBytes() < Frame.HEADER_BYTES + length) {
-                    break;
-                }
-                b.skipBytes((int) (Frame.HEADER_BYTES + length));
-            }
-            return n;
+            return SecurityTest.framesOf(toDonor.toByteArray(), opcode);
         }
 
         private static void closeQuietly(Socket s) {

@@ -136,6 +136,10 @@ public final class DonorConnection implements DonorWire, AutoCloseable {
             if (config.tls().trustPem() != null) {
                 options.setTrustOptions(new PemTrustOptions().addCertPath(config.tls().trustPem().toString()));
             }
+            if (config.tls().certPem() != null) {
+                options.setKeyCertOptions(new io.vertx.core.net.PemKeyCertOptions()
+                    .setCertPath(config.tls().certPem().toString()).setKeyPath(config.tls().keyPem().toString()));
+            }
         }
         netClient = vertx.createNetClient(options);
         netClient.connect(address.getPort(), address.getHostString()).onComplete(ar -> {

@@ -178,6 +178,9 @@ public interface NodeConfig {
 
         /** PEM private key (PKCS#8 or PKCS#1) of that certificate. */
         Optional<String> key();
+
+        /** PEM CA that clients' certificates must chain to: set, a client without such a certificate is refused. */
+        Optional<String> clientCa();
     }
 
     interface Auth {

@@ -134,7 +134,7 @@ public record NodeSettings(
         if (node.maxPages() < 0) {
             problems.add("pagepool.node.max-pages must not be negative (0: derived from the heap)");
         }
-        DataTls tls = DataTls.from(config.tls().cert(), config.tls().key(), problems);
+        DataTls tls = DataTls.from(config.tls().cert(), config.tls().key(), config.tls().clientCa(), problems);
         if (!problems.isEmpty()) {
             throw new IllegalArgumentException("impossible configuration: " + String.join("; ", problems));
         }

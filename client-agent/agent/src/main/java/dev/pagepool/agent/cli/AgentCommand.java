@@ -95,6 +95,11 @@ final class AgentCommand implements Callable<Integer> {
             throw new picocli.CommandLine.ParameterException(new picocli.CommandLine(this),
                 "--event-loops must be at least 1, got " + eventLoops);
         }
+        try {
+            donorOptions.tls();
+        } catch (IllegalArgumentException e) {
+            throw new picocli.CommandLine.ParameterException(new picocli.CommandLine(this), e.getMessage());
+        }
         CountDownLatch stopped = new CountDownLatch(1);
         // One Vert.x for the export and the client: an NBD request, its frames to the donors and its reply then
         // stay on the event loop that read it, with no hand-off to another thread on the way.
