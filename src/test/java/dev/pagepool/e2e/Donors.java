@@ -21,9 +21,19 @@ final class Donors {
         System.setProperty("pagepool.home", Path.of(System.getProperty("pagepool.root", "..")).toAbsolutePath().normalize().toString());
     }
 
-    /** Settings of a lone donor (no Hazelcast member) with the given token and capacity. */
+    /**
+     * Settings of a lone donor (no Hazelcast member) with the given token and capacity; with a token, its admin token
+     * is {@link #adminToken} of it.
+     */
     static DonorSettings lone(String name, String token, String capacity) {
-        return DonorSettings.defaults(name).withToken(token).withCapacity(capacity).with("pagepool.cluster.enabled", "false");
+        DonorSettings settings = DonorSettings.defaults(name).withToken(token).withCapacity(capacity)
+            .with("pagepool.cluster.enabled", "false");
+        return token.isEmpty() ? settings : settings.with("pagepool.admin.token", adminToken(token));
+    }
+
+    /** The admin token of a test donor whose data token is {@code token}: only it changes the donor. */
+    static String adminToken(String token) {
+        return token + "-admin";
     }
 
     /** A lone donor, started and ready. */

@@ -188,8 +188,8 @@ class HostileClientTest {
         PoolRef own = good.newPool(PoolSpec.privatePool(true));
         assertEquals(PageStatus.OK, good.put(own, 5, 5, PAGE));
         try (RawConnection c = new RawConnection(donor.dataAddress())) {
-            // Private pools belong to a client id: this raw connection speaks for the good client.
-            c.authenticate(good.config().clientId(), TOKEN);
+            // Private pools open to their owner's pool secret: this raw connection proves the good client's.
+            c.authenticate(good.config().clientId(), good.config().poolSecret(), TOKEN);
             ByteBuf put = Unpooled.buffer();
             FrameWriter.vector(put, Opcode.PUT, 0, 50, own.idOn(0), 1);
             int crc = new PageChecksum().of(PAGE, 0, Frame.PAGE_BYTES);

@@ -11,6 +11,7 @@ import dev.pagepool.client.ClientConfig;
 import dev.pagepool.client.PagePoolClient;
 import dev.pagepool.client.PageStatus;
 import dev.pagepool.client.PoolRef;
+import dev.pagepool.client.PoolSecret;
 import dev.pagepool.agent.launch.DonorProcess;
 import dev.pagepool.protocol.PoolSpec;
 import java.util.List;
@@ -31,11 +32,13 @@ class LeaseTest {
     }
 
     private static ClientConfig config(DonorProcess donor, long clientId) {
-        return ClientConfig.of(List.of(donor.dataAddress()), TOKEN).withClientId(clientId);
+        // The pool secret is the client's, as its id is: a client that comes back presents both.
+        return ClientConfig.of(List.of(donor.dataAddress()), TOKEN).withClientId(clientId)
+            .withPoolSecret(new PoolSecret(clientId, 0x1ea5e));
     }
 
     private static boolean poolExists(DonorProcess donor, int id) throws Exception {
-        JsonNode pools = new ObjectMapper().readTree(Donors.http(donor, "GET", "/admin/pools", TOKEN, null).body());
+        JsonNode pools = new ObjectMapper().readTree(Donors.http(donor, "GET", "/admin/pools", Donors.adminToken(TOKEN), null).body());
         for (JsonNode p : pools) {
             if (p.get("id").asInt() == id) {
                 return true;

@@ -42,7 +42,7 @@ class PressureTest {
             }
             assertEquals(blocks, swap.census()[1], "everything is in the cluster before the cut");
 
-            assertEquals(200, Donors.http(donor, "PUT", "/admin/capacity", TOKEN, "{\"bytes\": " + (32L << 20) + "}").statusCode());
+            assertEquals(200, Donors.http(donor, "PUT", "/admin/capacity", Donors.adminToken(TOKEN), "{\"bytes\": " + (32L << 20) + "}").statusCode());
             // A steady workload goes on: rewrites of old slots and new slots.
             SplittableRandom random = new SplittableRandom(3);
             long deadline = System.nanoTime() + 60_000_000_000L;
@@ -58,7 +58,7 @@ class PressureTest {
             assertTrue(swap.census()[2] > 0, "slots moved to the disk file");
             verify(swap, version);
 
-            assertEquals(200, Donors.http(donor, "PUT", "/admin/capacity", TOKEN, "{\"bytes\": " + (128L << 20) + "}").statusCode());
+            assertEquals(200, Donors.http(donor, "PUT", "/admin/capacity", Donors.adminToken(TOKEN), "{\"bytes\": " + (128L << 20) + "}").statusCode());
             long spilled = swap.counters().spilledToDisk();
             long inCluster = swap.census()[1];
             for (int first = 20480; first < 20480 + 1024; first += 64) {

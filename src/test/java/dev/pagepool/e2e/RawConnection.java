@@ -84,6 +84,14 @@ final class RawConnection implements AutoCloseable {
      * connection that then sends what no client would.
      */
     void authenticate(long clientId, String token) throws IOException {
+        authenticate(clientId, null, token);
+    }
+
+    /**
+     * The handshake proving the owner key {@code poolSecret} gives on this donor, as the client with that secret
+     * would; null: a key of this connection's own (the client id's, so raw connections of one id share pools).
+     */
+    void authenticate(long clientId, dev.pagepool.client.PoolSecret poolSecret, String token) throws IOException {
         HandshakeProof proof = HandshakeProof.of(token);
         byte[] clientNonce = HandshakeProof.newNonce();
         ByteBuf hello = Unpooled.buffer();
@@ -97,11 +105,13 @@ final class RawConnection implements AutoCloseable {
             Frame.HELLO_REPLY_NONCE_OFFSET + Frame.NONCE_BYTES);
         byte[] donorProof = java.util.Arrays.copyOfRange(r.body(), Frame.HELLO_REPLY_PROOF_OFFSET,
             Frame.HELLO_REPLY_PROOF_OFFSET + Frame.PROOF_BYTES);
-        if (!HandshakeProof.matches(proof.donorProof(clientId, clientNonce, donorNonce), donorProof)) {
+        java.util.UUID donorId = dev.pagepool.protocol.Bodies.helloReplyDonorId(Unpooled.wrappedBuffer(r.body()));
+        if (!HandshakeProof.matches(proof.donorProof(clientId, donorId, clientNonce, donorNonce), donorProof)) {
             throw new AssertionError("the donor's proof does not match the token");
         }
         ByteBuf auth = Unpooled.buffer();
-        FrameWriter.auth(auth, 2, proof.clientProof(clientId, clientNonce, donorNonce));
+        FrameWriter.auth(auth, 2, proof.clientProof(clientId, donorId, clientNonce, donorNonce), poolSecret == null
+            ? new dev.pagepool.protocol.OwnerKey(clientId, ~clientId) : poolSecret.ownerKeyOn(donorId));
         send(auth);
         Reply ok = next();
         if (ok.header().status() != Status.OK) {

@@ -14,7 +14,9 @@ import dev.pagepool.client.ClientTls;
 import dev.pagepool.client.PagePoolClient;
 import dev.pagepool.client.PagePoolException;
 import dev.pagepool.client.PageStatus;
+import dev.pagepool.client.PoolMemory;
 import dev.pagepool.client.PoolRef;
+import dev.pagepool.client.PoolSecret;
 import dev.pagepool.discovery.ClusterSettings;
 import dev.pagepool.discovery.ClusterView;
 import dev.pagepool.discovery.DonorEndpoint;
@@ -31,6 +33,7 @@ import java.io.InputStream;
 import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -187,6 +190,101 @@ class SecurityTest {
     }
 
     @Test
+    @Timeout(120)
+    void anImpostorWithTheTokenAndTheVictimsClientIdCanNeitherReadWriteFlushDestroyNorReattachItsPool() throws Exception {
+        int extents = 4;
+        try (DonorProcess donor = Donors.start("pool-secret", TOKEN, "64m")) {
+            ClientConfig base = new ClientConfig(List.of(donor.dataAddress()), TOKEN, 7, 1, 64, java.time.Duration.ofSeconds(5),
+                java.time.Duration.ofSeconds(5), java.time.Duration.ofSeconds(20)).withStallTimeout(java.time.Duration.ofSeconds(3));
+            ByteBuffer book = ByteBuffer.allocateDirect((int) PoolMemory.bytesFor(extents));
+            byte[] page = new byte[Frame.PAGE_BYTES];
+            new Random(30).nextBytes(page);
+            try (PagePoolClient victim = PagePoolClient.connect(base.withPoolSecret(PoolSecret.random()))) {
+                PoolRef pool = victim.newPool(PoolSpec.privatePool(true), 1, PoolMemory.in(book, extents, true));
+                for (int i = 0; i < 8; i++) {
+                    assertEquals(PageStatus.OK, victim.put(pool, 0, i, page));
+                }
+                // The same token, the same client id, its own secret: what anyone on an agent host could do.
+                try (RawConnection impostor = new RawConnection(donor.dataAddress())) {
+                    impostor.authenticate(7, PoolSecret.random(), TOKEN);
+                    int id = pool.idOn(0);
+                    for (int opcode : new int[] {Opcode.GET, Opcode.FLUSH_PAGE, Opcode.FLUSH_OBJECT, Opcode.PUT}) {
+                        ByteBuf frame = Unpooled.buffer();
+                        FrameWriter.vector(frame, opcode, 0, 10 + opcode, id, 1);
+                        if (opcode == Opcode.FLUSH_OBJECT) {
+                            frame.writeLong(0);
+                        } else if (opcode == Opcode.PUT) {
+                            FrameWriter.putEntry(frame, 0, 0, 0, 0, new byte[Frame.PAGE_BYTES], 0);
+                        } else {
+                            FrameWriter.keyEntry(frame, 0, 0);
+                        }
+                        impostor.send(frame);
+                        assertRefusedForTheSecret(impostor.next(), Opcode.name(opcode));
+                    }
+                    ByteBuf destroy = Unpooled.buffer();
+                    FrameWriter.destroyPool(destroy, 20, id);
+                    impostor.send(destroy);
+                    assertRefusedForTheSecret(impostor.next(), "DESTROY_POOL");
+                }
+                // Re-attaching as the agent does after a restart, with a copy of the victim's bookkeeping: the donor
+                // refuses the pool to another secret, and the impostor reads nothing.
+                ByteBuffer stolen = ByteBuffer.allocateDirect(book.capacity());
+                stolen.put(book.duplicate().clear()).clear();
+                try (PagePoolClient impostor = PagePoolClient.connect(base.withPoolSecret(PoolSecret.random()))) {
+                    PoolRef resumed = impostor.resumePool(PoolSpec.privatePool(true), 1, PoolMemory.in(stolen, extents, false));
+                    byte[] got = new byte[Frame.PAGE_BYTES];
+                    // The donor answers the resumed pool's check with BAD_SECRET: the impostor takes it out of
+                    // service ("refuses pool N to this client's pool secret") and has no copy left to read.
+                    PageStatus status;
+                    try {
+                        status = impostor.get(resumed, 0, 0, false, got);
+                    } catch (PagePoolException refused) {
+                        status = null;
+                    }
+                    assertTrue(status != PageStatus.OK, "the resumed pool opened to another secret");
+                    assertFalse(java.util.Arrays.equals(page, got), "no page of the victim's reached the impostor");
+                }
+                byte[] got = new byte[Frame.PAGE_BYTES];
+                for (int i = 0; i < 8; i++) {
+                    assertEquals(PageStatus.OK, victim.get(pool, 0, i, false, got), "the victim's page " + i + " is still there");
+                    assertArrayEquals(page, got);
+                }
+            }
+            assertTrue(donor.isAlive());
+        }
+    }
+
+    private static void assertRefusedForTheSecret(RawConnection.Reply r, String what) {
+        String message = new String(r.body(), StandardCharsets.UTF_8);
+        assertEquals(dev.pagepool.protocol.Status.BAD_SECRET, r.header().status(), what + ": " + message);
+        assertTrue(message.contains("did not prove its secret"), what + ": " + message);
+    }
+
+    @Test
+    @Timeout(120)
+    void aRelayThatPassesARealDonorsHandshakeOffAsItsOwnIsRefusedWithAProofMismatch() throws Exception {
+        try (DonorProcess donor = Donors.start("relayed", TOKEN, "32m");
+             Relay relay = new Relay(donor.dataAddress())) {
+            ClientConfig viaRelay = new ClientConfig(List.of(new java.net.InetSocketAddress("127.0.0.1", relay.port())), TOKEN, 8, 1,
+                64, java.time.Duration.ofSeconds(5), java.time.Duration.ofSeconds(5), java.time.Duration.ofSeconds(20));
+            PagePoolException e = assertThrows(PagePoolException.class, () -> {
+                try (PagePoolClient client = PagePoolClient.connect(viaRelay)) {
+                    client.newPool(PoolSpec.privatePool(true));
+                }
+            });
+            assertTrue(relay.relayedHellos.get() > 0, "the client did go through the relay");
+            assertTrue(String.valueOf(e.getMessage()).contains("proof mismatch"), String.valueOf(e.getMessage()));
+            assertEquals(0, relay.framesToDonor(Opcode.AUTH), "no proof, no owner key went through the relay");
+            assertEquals(0, relay.framesToDonor(Opcode.PUT), "no page went through the relay");
+            // The donor and a direct client are none the worse for it.
+            try (PagePoolClient direct = PagePoolClient.connect(ClientConfig.of(List.of(donor.dataAddress()), TOKEN))) {
+                PoolRef pool = direct.newPool(PoolSpec.privatePool(true));
+                assertEquals(PageStatus.OK, direct.put(pool, 1, 1, new byte[Frame.PAGE_BYTES]));
+            }
+        }
+    }
+
+    @Test
     void anAdminApiOnTheNetworkWithoutATokenIsRefused() {
         String log = refusal(Donors.lone("admin-open", "", "32m").with("quarkus.http.host", "0.0.0.0"));
         assertTrue(log.contains("quarkus.http.host=0.0.0.0 is not loopback"), log);
@@ -196,6 +294,22 @@ class SecurityTest {
         IllegalStateException e = assertThrows(IllegalStateException.class, () -> Donors.start(settings).close());
         assertTrue(e.getMessage().contains("exited"), "the process ends rather than serving: " + e.getMessage());
         return e.getMessage();
+    }
+
+    /** Frames of {@code opcode} in a recorded byte stream, read header by header. */
+    private static int framesOf(byte[] stream, int opcode) {
+        ByteBuf b = Unpooled.wrappedBuffer(stream);
+        int n = 0;
+        while (b.readableBytes() >= Frame.HEADER_BYTES) {
+            int op = b.getUnsignedByte(b.readerIndex() + Frame.OPCODE_OFFSET);
+            long length = b.getUnsignedInt(b.readerIndex() + Frame.BODY_LENGTH_OFFSET);
+            n += op == opcode ? 1 : 0;
+            if (b.readableBytes() < Frame.HEADER_BYTES + length) {
+                break;
+            }
+            b.skipBytes((int) (Frame.HEADER_BYTES + length));
+        }
+        return n;
     }
 
     /**
@@ -230,7 +344,8 @@ class SecurityTest {
                         byte[] guess = new byte[Frame.PROOF_BYTES];
                         new Random().nextBytes(guess);
                         ByteBuf reply = Unpooled.buffer();
-                        FrameWriter.helloReply(reply, id, 256, Frame.MAX_BODY_BYTES, new byte[Frame.NONCE_BYTES], guess, "impostor");
+                        FrameWriter.helloReply(reply, id, 256, Frame.MAX_BODY_BYTES, new byte[Frame.NONCE_BYTES], guess, "impostor",
+                            java.util.UUID.randomUUID());
                         byte[] out = new byte[reply.readableBytes()];
                         reply.readBytes(out);
                         s.getOutputStream().write(out);
@@ -253,23 +368,114 @@ class SecurityTest {
 
         /** Frames of {@code opcode} among what was heard, read header by header. */
         synchronized int framesOf(int opcode) {
-            ByteBuf b = Unpooled.wrappedBuffer(heard.toByteArray());
-            int n = 0;
-            while (b.readableBytes() >= Frame.HEADER_BYTES) {
-                int op = b.getUnsignedByte(b.readerIndex() + Frame.OPCODE_OFFSET);
-                long length = b.getUnsignedInt(b.readerIndex() + Frame.BODY_LENGTH_OFFSET);
-                n += op == opcode ? 1 : 0;
-                if (b.readableBytes() < Frame.HEADER_BYTES + length) {
-                    break;
-                }
-                b.skipBytes((int) (Frame.HEADER_BYTES + length));
-            }
-            return n;
+            return SecurityTest.framesOf(heard.toByteArray(), opcode);
         }
 
         @Override
         public void close() throws Exception {
             server.close();
+        }
+    }
+
+    /**
+     * A relay in front of a real donor that passes the donor's handshake off as its own: it forwards every byte both
+     * ways, but names itself in the HELLO reply (a donor id of its own), as a relay advertised through the membership
+     * would, to be counted as a donor of its own and be sent copies. It counts the frames it forwards to the donor.
+     */
+    private static final class Relay implements AutoCloseable {
+        final ServerSocket server = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
+        final AtomicInteger relayedHellos = new AtomicInteger();
+        private final java.net.InetSocketAddress donor;
+        private final ByteArrayOutputStream toDonor = new ByteArrayOutputStream();
+        private final java.util.UUID ownId = java.util.UUID.randomUUID();
+        private final List<Socket> sockets = new java.util.concurrent.CopyOnWriteArrayList<>();
+
+        Relay(java.net.InetSocketAddress donor) throws Exception {
+            this.donor = donor;
+            Thread acceptor = new Thread(this::accept, "relay");
+            acceptor.setDaemon(true);
+            acceptor.start();
+        }
+
+        int port() {
+            return server.getLocalPort();
+        }
+
+        private void accept() {
+            while (!server.isClosed()) {
+                try {
+                    Socket client = server.accept();
+                    Socket upstream = new Socket(donor.getAddress(), donor.getPort());
+                    sockets.add(client);
+                    sockets.add(upstream);
+                    Thread up = new Thread(() -> pump(client, upstream), "relay-up");
+                    up.setDaemon(true);
+                    up.start();
+                    Thread down = new Thread(() -> rewriteHelloThenPump(upstream, client), "relay-down");
+                    down.setDaemon(true);
+                    down.start();
+                } catch (Exception e) {
+                    // closed: the end
+                }
+            }
+        }
+
+        private void pump(Socket from, Socket to) {
+            try {
+                byte[] buf = new byte[8192];
+                int n;
+                while ((n = from.getInputStream().read(buf)) > 0) {
+                    synchronized (this) {
+                        toDonor.write(buf, 0, n);
+                    }
+                    to.getOutputStream().write(buf, 0, n);
+                }
+            } catch (Exception e) {
+                // either side closed
+            } finally {
+                closeQuietly(to);
+            }
+        }
+
+        private void rewriteHelloThenPump(Socket from, Socket to) {
+            try {
+                InputStream in = from.getInputStream();
+                byte[] header = in.readNBytes(Frame.HEADER_BYTES);
+                int length = Unpooled.wrappedBuffer(header).getInt(Frame.BODY_LENGTH_OFFSET);
+                byte[] body = in.readNBytes(length);
+                if (body.length >= Frame.HELLO_REPLY_FIXED_BYTES + Frame.HELLO_REPLY_DONOR_ID_BYTES) {
+                    Unpooled.wrappedBuffer(body).setLong(body.length - 16, ownId.getMostSignificantBits())
+                        .setLong(body.length - 8, ownId.getLeastSignificantBits());
+                    relayedHellos.incrementAndGet();
+                }
+                to.getOutputStream().write(header);
+                to.getOutputStream().write(body);
+                in.transferTo(to.getOutputStream());
+            } catch (Exception e) {
+                // either side closed
+            } finally {
+                closeQuietly(to);
+            }
+        }
+
+        synchronized int framesToDonor(int opcode) {
+            return SecurityTest.framesOf(toDonor.toByteArray(), opcode);
+        }
+
+        private static void closeQuietly(Socket s) {
+            try {
+                s.close();
+            } catch (java.io.IOException ignored) {
+                // closing
+            }
+        }
+
+        @Override
+        public void close() throws Exception {
+            server.close();
+            for (Socket s : sockets) {
+                closeQuietly(s);
+            }
         }
     }
 }

@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.pagepool.agent.bench.PageContent;
 import dev.pagepool.client.ClientConfig;
+import dev.pagepool.client.BadSecretException;
 import dev.pagepool.client.NoSuchPoolException;
 import dev.pagepool.client.PagePoolClient;
 import dev.pagepool.client.PageStatus;
@@ -61,7 +62,7 @@ class TmemRulesTest {
     }
 
     private void setCapacity(long bytes) throws Exception {
-        assertEquals(200, Donors.http(donor, "PUT", "/admin/capacity", TOKEN, "{\"bytes\": " + bytes + "}").statusCode());
+        assertEquals(200, Donors.http(donor, "PUT", "/admin/capacity", Donors.adminToken(TOKEN), "{\"bytes\": " + bytes + "}").statusCode());
     }
 
     @Test
@@ -239,11 +240,12 @@ class TmemRulesTest {
     }
 
     @Test
-    void anotherClientsPrivatePoolDoesNotExistForYou() {
+    void anotherClientsPrivatePoolIsClosedToYou() {
         PoolRef mine = client.newPool(PoolSpec.privatePool(true));
         client.put(mine, 1, 1, page(1, 1));
         try (PagePoolClient other = PagePoolClient.connect(config(3))) {
-            assertThrows(NoSuchPoolException.class, () -> other.get(mine, 1, 1, false, new byte[P]));
+            BadSecretException e = assertThrows(BadSecretException.class, () -> other.get(mine, 1, 1, false, new byte[P]));
+            assertTrue(e.getMessage().contains("did not prove its secret"), e.getMessage());
         }
         client.destroyPool(mine);
         assertThrows(NoSuchPoolException.class, () -> client.get(mine, 1, 1, false, new byte[P]),

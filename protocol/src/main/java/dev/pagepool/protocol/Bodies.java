@@ -19,7 +19,8 @@ public final class Bodies {
         switch (header.opcode()) {
             case Opcode.HELLO -> need(length == Frame.HELLO_BYTES, "HELLO body must be " + Frame.HELLO_BYTES
                 + " bytes (version " + Frame.VERSION + ": version, reserved, client id, nonce), got " + length);
-            case Opcode.AUTH -> need(length == Frame.AUTH_BYTES, "AUTH body must be " + Frame.AUTH_BYTES + " bytes, got " + length);
+            case Opcode.AUTH -> need(length == Frame.AUTH_BYTES, "AUTH body must be " + Frame.AUTH_BYTES
+                + " bytes (client proof, owner key), got " + length);
             case Opcode.NEW_POOL -> {
                 need(length == Frame.NEW_POOL_BYTES, "NEW_POOL body must be " + Frame.NEW_POOL_BYTES + " bytes");
                 int persistent = body.getUnsignedByte(body.readerIndex());
@@ -138,8 +139,14 @@ public final class Bodies {
     /** The client proof of a checked AUTH body. */
     public static byte[] authProof(ByteBuf body) {
         byte[] proof = new byte[Frame.PROOF_BYTES];
-        body.getBytes(body.readerIndex(), proof);
+        body.getBytes(body.readerIndex() + Frame.AUTH_PROOF_OFFSET, proof);
         return proof;
+    }
+
+    /** The owner key of a checked AUTH body: the secret of the private pools this connection may use. */
+    public static OwnerKey authOwnerKey(ByteBuf body) {
+        int at = body.readerIndex() + Frame.AUTH_OWNER_KEY_OFFSET;
+        return new OwnerKey(body.getLong(at), body.getLong(at + Long.BYTES));
     }
 
     public static PoolSpec newPoolSpec(ByteBuf body) {

@@ -135,8 +135,20 @@ public final class Frame {
     public static final int HELLO_REPLY_NONCE_OFFSET = 8;
     public static final int HELLO_REPLY_PROOF_OFFSET = HELLO_REPLY_NONCE_OFFSET + NONCE_BYTES;
     public static final int HELLO_REPLY_NAME_LENGTH_OFFSET = HELLO_REPLY_PROOF_OFFSET + PROOF_BYTES;
-    /** AUTH request: the client's proof. Its OK reply has an empty body. */
-    public static final int AUTH_BYTES = PROOF_BYTES;
+    /**
+     * AUTH request: the client's proof, then its owner key ({@link OwnerKey}), the secret of the private pools it
+     * creates on this donor. Its OK reply has an empty body.
+     * <pre>
+     *  0                              32                 48
+     *  +------------------------------+------------------+
+     *  | client proof (HMAC-SHA256)   | owner key        |
+     *  | 32 bytes                     | u64 high, u64 low|
+     *  +------------------------------+------------------+
+     * </pre>
+     */
+    public static final int AUTH_BYTES = PROOF_BYTES + OwnerKey.BYTES;
+    public static final int AUTH_PROOF_OFFSET = 0;
+    public static final int AUTH_OWNER_KEY_OFFSET = PROOF_BYTES;
     /** The largest body a peer may send before it has authenticated: a HELLO or an AUTH. */
     public static final int MAX_PREAUTH_BODY_BYTES = Math.max(HELLO_BYTES, AUTH_BYTES);
 

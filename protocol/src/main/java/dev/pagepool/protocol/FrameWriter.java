@@ -81,11 +81,13 @@ public final class FrameWriter {
         return start;
     }
 
-    /** AUTH: the client's proof, sent only after it has checked the donor's. */
-    public static int auth(ByteBuf out, long requestId, byte[] clientProof) {
+    /** AUTH: the client's proof and owner key, sent only after it has checked the donor's proof. */
+    public static int auth(ByteBuf out, long requestId, byte[] clientProof, OwnerKey ownerKey) {
         checkLength(clientProof, Frame.PROOF_BYTES, "client proof");
         int start = header(out, Opcode.AUTH, 0, requestId, Frame.AUTH_BYTES, Status.OK);
         out.writeBytes(clientProof);
+        out.writeLong(ownerKey.high());
+        out.writeLong(ownerKey.low());
         return start;
     }
 

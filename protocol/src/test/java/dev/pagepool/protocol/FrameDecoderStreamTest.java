@@ -23,7 +23,7 @@ class FrameDecoderStreamTest {
             encode(out -> FrameWriter.hello(out, 1, 77, java.util.Arrays.copyOf(page, Frame.NONCE_BYTES))),
             encode(out -> FrameWriter.helloReply(out, 1, 256, Frame.MAX_BODY_BYTES, new byte[Frame.NONCE_BYTES],
                 java.util.Arrays.copyOf(page, Frame.PROOF_BYTES), "donor-a")),
-            encode(out -> FrameWriter.auth(out, 1, java.util.Arrays.copyOf(page, Frame.PROOF_BYTES))),
+            encode(out -> FrameWriter.auth(out, 1, java.util.Arrays.copyOf(page, Frame.PROOF_BYTES), new OwnerKey(5, 6))),
             encode(out -> FrameWriter.authReply(out, 1)),
             encode(out -> FrameWriter.newPool(out, 2, PoolSpec.sharedPool(false, new UUID(3, 4)))),
             encode(out -> FrameWriter.newPoolReply(out, 2, 9)),

@@ -73,9 +73,11 @@ class FrameRoundTripTest {
     @Test
     void authRoundTripsTheProof() {
         byte[] proof = java.util.Arrays.copyOf(TestPages.page(9), Frame.PROOF_BYTES);
-        Delivered frame = checkedRequest(out -> FrameWriter.auth(out, REQUEST_ID, proof));
+        OwnerKey key = new OwnerKey(0x0102030405060708L, -2);
+        Delivered frame = checkedRequest(out -> FrameWriter.auth(out, REQUEST_ID, proof, key));
         assertEquals(Opcode.AUTH, frame.header().opcode());
         assertArrayEquals(proof, Bodies.authProof(frame.bodyBuf()));
+        assertEquals(key, Bodies.authOwnerKey(frame.bodyBuf()));
         Delivered ok = reply(out -> FrameWriter.authReply(out, REQUEST_ID), Opcode.AUTH);
         assertEquals(0, ok.header().bodyLength());
     }

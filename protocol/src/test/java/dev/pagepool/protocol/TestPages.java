@@ -44,6 +44,8 @@ final class TestPages {
                 byte[] proof = new byte[Frame.PROOF_BYTES];
                 random.nextBytes(proof);
                 out.writeBytes(proof);
+                out.writeLong(random.nextLong());
+                out.writeLong(random.nextLong());
             }
             case Opcode.NEW_POOL -> {
                 out.writeByte(random.nextInt(2));
@@ -102,7 +104,10 @@ final class TestPages {
                 values.add(Bodies.helloClientId(body));
                 values.add(java.util.HexFormat.of().formatHex(Bodies.helloNonce(body)));
             }
-            case Opcode.AUTH -> values.add(java.util.HexFormat.of().formatHex(Bodies.authProof(body)));
+            case Opcode.AUTH -> {
+                values.add(java.util.HexFormat.of().formatHex(Bodies.authProof(body)));
+                values.add(Bodies.authOwnerKey(body));
+            }
             case Opcode.NEW_POOL -> {
                 values.add(Bodies.newPoolSpec(body));
                 values.add(Bodies.newPoolPageSize(body));

@@ -217,8 +217,12 @@ class ManifestsTest {
         assertTrue(command.contains("/admin/drain"), command);
         assertTrue(command.contains("-X POST") || command.contains("--request POST") || command.contains("--post"),
             "POST /admin/drain: " + command);
-        assertTrue(command.contains("Authorization: Bearer ${PAGEPOOL_AUTH_TOKEN}")
-            || command.contains("Authorization: Bearer $PAGEPOOL_AUTH_TOKEN"), "admin endpoints need the token: " + command);
+        assertTrue(command.contains("Authorization: Bearer ${PAGEPOOL_ADMIN_TOKEN}")
+            || command.contains("Authorization: Bearer $PAGEPOOL_ADMIN_TOKEN"),
+            "a drain needs the admin token: the data token every agent host holds cannot drain: " + command);
+        assertTrue(donor.getEnv().stream().anyMatch(e -> e.getName().equals("PAGEPOOL_ADMIN_TOKEN")
+                && e.getValueFrom() != null && e.getValueFrom().getSecretKeyRef() != null),
+            "the admin token comes from a secret");
         Matcher url = Pattern.compile("https?://[^/:]+:(\\d+)/admin/drain").matcher(command);
         assertTrue(url.find(), "drain URL with an explicit port: " + command);
         assertEquals(httpPort(), Integer.parseInt(url.group(1)), "drain goes to the http port");

@@ -218,7 +218,7 @@ final class CallerLanes implements AutoCloseable {
             return null;
         }
         all.add(lane);
-        CompletableFuture<CallerLane> ready = ClientHandshake.run(link.name(), config.token(), config.clientId(),
+        CompletableFuture<CallerLane> ready = ClientHandshake.run(link.name(), config.token(), config.clientId(), config.poolSecret(),
                 lane::nextRequestId, lane::send, Frame.HELLO_CALLS_ONLY)
             .thenCompose(result -> poolCheck.verify(link, lane));
         lane.readUntil(ready);

@@ -23,12 +23,22 @@ import java.util.concurrent.ThreadLocalRandom;
  *                           for one of them to answer again before it fails; after that long a silent donor is
  *                           taken for gone. Compare with the kernel's NBD request timeout, and keep the donors'
  *                           lease well above it.
+ * @param poolSecret         the secret of this client's private pools: only connections that prove it reach them, so
+ *                           keep it (with the client id) to resume them after a restart
  */
 public record ClientConfig(List<InetSocketAddress> nodes, String token, long clientId, int connectionsPerNode,
                            int maxInflight, Duration connectTimeout, Duration requestTimeout, Duration keepAlive,
-                           ClientTls tls, Duration stallTimeout) {
+                           ClientTls tls, Duration stallTimeout, PoolSecret poolSecret) {
     /** The default stall bound: the Linux kernel's NBD request timeout is 30 s. */
     public static final Duration DEFAULT_STALL_TIMEOUT = Duration.ofSeconds(30);
+
+    /** With a fresh random pool secret. */
+    public ClientConfig(List<InetSocketAddress> nodes, String token, long clientId, int connectionsPerNode,
+                        int maxInflight, Duration connectTimeout, Duration requestTimeout, Duration keepAlive,
+                        ClientTls tls, Duration stallTimeout) {
+        this(nodes, token, clientId, connectionsPerNode, maxInflight, connectTimeout, requestTimeout, keepAlive, tls,
+            stallTimeout, PoolSecret.random());
+    }
 
     /** With the default stall bound. */
     public ClientConfig(List<InetSocketAddress> nodes, String token, long clientId, int connectionsPerNode,
@@ -45,6 +55,9 @@ public record ClientConfig(List<InetSocketAddress> nodes, String token, long cli
     }
 
     public ClientConfig {
+        if (poolSecret == null) {
+            poolSecret = PoolSecret.random();
+        }
         if (tls == null) {
             tls = ClientTls.OFF;
         }
@@ -86,23 +99,28 @@ public record ClientConfig(List<InetSocketAddress> nodes, String token, long cli
     }
 
     public ClientConfig withClientId(long id) {
-        return new ClientConfig(nodes, token, id, connectionsPerNode, maxInflight, connectTimeout, requestTimeout, keepAlive, tls, stallTimeout);
+        return new ClientConfig(nodes, token, id, connectionsPerNode, maxInflight, connectTimeout, requestTimeout, keepAlive, tls, stallTimeout, poolSecret);
     }
 
     public ClientConfig withConnectionsPerNode(int n) {
-        return new ClientConfig(nodes, token, clientId, n, maxInflight, connectTimeout, requestTimeout, keepAlive, tls, stallTimeout);
+        return new ClientConfig(nodes, token, clientId, n, maxInflight, connectTimeout, requestTimeout, keepAlive, tls, stallTimeout, poolSecret);
     }
 
     public ClientConfig withKeepAlive(Duration every) {
-        return new ClientConfig(nodes, token, clientId, connectionsPerNode, maxInflight, connectTimeout, requestTimeout, every, tls, stallTimeout);
+        return new ClientConfig(nodes, token, clientId, connectionsPerNode, maxInflight, connectTimeout, requestTimeout, every, tls, stallTimeout, poolSecret);
     }
 
     public ClientConfig withTls(ClientTls t) {
-        return new ClientConfig(nodes, token, clientId, connectionsPerNode, maxInflight, connectTimeout, requestTimeout, keepAlive, t, stallTimeout);
+        return new ClientConfig(nodes, token, clientId, connectionsPerNode, maxInflight, connectTimeout, requestTimeout, keepAlive, t, stallTimeout, poolSecret);
     }
 
     public ClientConfig withStallTimeout(Duration bound) {
-        return new ClientConfig(nodes, token, clientId, connectionsPerNode, maxInflight, connectTimeout, requestTimeout, keepAlive, tls, bound);
+        return new ClientConfig(nodes, token, clientId, connectionsPerNode, maxInflight, connectTimeout, requestTimeout, keepAlive, tls, bound, poolSecret);
+    }
+
+    /** The same client with {@code secret} for its private pools (the one its pools were made with, to resume them). */
+    public ClientConfig withPoolSecret(PoolSecret secret) {
+        return new ClientConfig(nodes, token, clientId, connectionsPerNode, maxInflight, connectTimeout, requestTimeout, keepAlive, tls, stallTimeout, secret);
     }
 
     /** Parses "host:port,host:port". */

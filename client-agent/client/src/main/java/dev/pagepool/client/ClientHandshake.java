@@ -26,7 +26,6 @@ public final class ClientHandshake {
         CompletableFuture<DonorConnection.Reply> send(long requestId, ByteBuf frame);
     }
 
-    /** What the donor said of itself once both sides are proven. */
     /** What the donor said of itself: its name, its limits, and its id (null from a donor that sends none). */
     public record Result(String donorName, int maxPagesPerFrame, int maxBodyBytes, java.util.UUID donorId) {
     }
@@ -39,14 +38,17 @@ public final class ClientHandshake {
      * {@link UnauthenticatedException} (the donor's proof is wrong, or it refused this client's),
      * {@link ProtocolViolationException} (a malformed reply), or the exchange's own failure.
      */
-    public static CompletableFuture<Result> run(String donor, String token, long clientId, LongSupplier requestIds,
-                                                Exchange exchange) {
-        return run(donor, token, clientId, requestIds, exchange, 0);
+    public static CompletableFuture<Result> run(String donor, String token, long clientId, PoolSecret poolSecret,
+                                                LongSupplier requestIds, Exchange exchange) {
+        return run(donor, token, clientId, poolSecret, requestIds, exchange, 0);
     }
 
-    /** The handshake with HELLO flags ({@code Frame.HELLO_CALLS_ONLY} for a connection that carries calls only). */
-    public static CompletableFuture<Result> run(String donor, String token, long clientId, LongSupplier requestIds,
-                                                Exchange exchange, int helloFlags) {
+    /**
+     * The handshake with HELLO flags ({@code Frame.HELLO_CALLS_ONLY} for a connection that carries calls only). AUTH
+     * proves the owner key {@code poolSecret} gives on this donor, which opens this client's private pools there.
+     */
+    public static CompletableFuture<Result> run(String donor, String token, long clientId, PoolSecret poolSecret,
+                                                LongSupplier requestIds, Exchange exchange, int helloFlags) {
         HandshakeProof proof = HandshakeProof.of(token);
         byte[] clientNonce = HandshakeProof.newNonce();
         long helloId = requestIds.getAsLong();
@@ -55,6 +57,7 @@ public final class ClientHandshake {
         return exchange.send(helloId, hello).thenCompose(reply -> {
             Result result;
             byte[] clientProof;
+            dev.pagepool.protocol.OwnerKey ownerKey;
             try {
                 ByteBuf b = reply.body();
                 if (reply.header().opcode() != Opcode.HELLO || b.readableBytes() < Frame.HELLO_REPLY_FIXED_BYTES) {
@@ -66,13 +69,21 @@ public final class ClientHandshake {
                 b.getBytes(r + Frame.HELLO_REPLY_NONCE_OFFSET, donorNonce);
                 byte[] donorProof = new byte[Frame.PROOF_BYTES];
                 b.getBytes(r + Frame.HELLO_REPLY_PROOF_OFFSET, donorProof);
-                if (!HandshakeProof.matches(proof.donorProof(clientId, clientNonce, donorNonce), donorProof)) {
-                    throw new UnauthenticatedException("donor " + donor + " could not prove that it knows the cluster token "
-                        + "(an impostor, or a donor started with another token): nothing was sent to it");
+                java.util.UUID donorId = Bodies.helloReplyDonorId(b);
+                if (donorId == null) {
+                    throw new ProtocolViolationException("HELLO reply from donor " + donor + " names no donor id, which the"
+                        + " proof must cover: a donor older than this client; upgrade it");
+                }
+                if (!HandshakeProof.matches(proof.donorProof(clientId, donorId, clientNonce, donorNonce), donorProof)) {
+                    throw new UnauthenticatedException("donor " + donor + " could not prove that it knows the cluster token:"
+                        + " proof mismatch for the donor id it claims (" + donorId + ") and this connection's nonces (an"
+                        + " impostor, a relay passing another donor's handshake off as its own, or a donor started with"
+                        + " another token): nothing was sent to it");
                 }
                 result = new Result(Bodies.helloReplyName(b), b.getUnsignedShort(r + 2),
-                    (int) Math.min(Integer.MAX_VALUE, b.getUnsignedInt(r + 4)), Bodies.helloReplyDonorId(b));
-                clientProof = proof.clientProof(clientId, clientNonce, donorNonce);
+                    (int) Math.min(Integer.MAX_VALUE, b.getUnsignedInt(r + 4)), donorId);
+                clientProof = proof.clientProof(clientId, donorId, clientNonce, donorNonce);
+                ownerKey = poolSecret.ownerKeyOn(donorId);
             } catch (PagePoolException e) {
                 throw new CompletionException(e);
             } finally {
@@ -80,7 +91,7 @@ public final class ClientHandshake {
             }
             long authId = requestIds.getAsLong();
             ByteBuf auth = DonorConnection.allocate(Frame.HEADER_BYTES + Frame.AUTH_BYTES);
-            FrameWriter.auth(auth, authId, clientProof);
+            FrameWriter.auth(auth, authId, clientProof, ownerKey);
             return exchange.send(authId, auth).thenApply(ok -> {
                 ok.body().release();
                 return result;

@@ -146,6 +146,10 @@ public final class DonorConnection implements DonorWire, AutoCloseable {
             if (config.tls().trustPem() != null) {
                 options.setTrustOptions(new PemTrustOptions().addCertPath(config.tls().trustPem().toString()));
             }
+            if (config.tls().certPem() != null) {
+                options.setKeyCertOptions(new io.vertx.core.net.PemKeyCertOptions()
+                    .setCertPath(config.tls().certPem().toString()).setKeyPath(config.tls().keyPem().toString()));
+            }
         }
         netClient = vertx.createNetClient(options);
         netClient.connect(address.getPort(), address.getHostString()).onComplete(ar -> {
@@ -215,7 +219,7 @@ public final class DonorConnection implements DonorWire, AutoCloseable {
     }
 
     private CompletableFuture<Void> hello() {
-        return ClientHandshake.run(name, config.token(), config.clientId(), this::nextRequestId,
+        return ClientHandshake.run(name, config.token(), config.clientId(), config.poolSecret(), this::nextRequestId,
                 (id, frame) -> send(id, frame, config.connectTimeout()))
             .thenAccept(result -> {
                 donorName = result.donorName();

@@ -51,8 +51,13 @@ final class PoolCheck {
     String missingPrivatePool(DonorLink link, DonorWire conn) {
         for (PoolRef pool : pools) {
             int id = pool.idOn(link.index);
-            if (id != PoolRef.NO_POOL && !pool.spec().shared() && !ClientThreads.join(intact(conn, id))) {
-                return "answers again without pool " + id + " (restarted, or the lease ran out)";
+            try {
+                if (id != PoolRef.NO_POOL && !pool.spec().shared() && !ClientThreads.join(intact(conn, id))) {
+                    return "answers again without pool " + id + " (restarted, or the lease ran out)";
+                }
+            } catch (BadSecretException e) {
+                return "refuses pool " + id + " to this client's pool secret, which is not the one the pool was made with"
+                    + " (another client's pool, or the secret was not kept): " + e.getMessage();
             }
         }
         return null;

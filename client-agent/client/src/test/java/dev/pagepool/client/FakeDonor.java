@@ -301,7 +301,7 @@ public final class FakeDonor implements AutoCloseable {
             case Opcode.HELLO -> {
                 // The version-2 handshake with the empty token: the donor proves itself, then takes AUTH on trust.
                 byte[] donorNonce = HandshakeProof.newNonce();
-                byte[] proof = HandshakeProof.of("").donorProof(Bodies.helloClientId(body), Bodies.helloNonce(body), donorNonce);
+                byte[] proof = HandshakeProof.of("").donorProof(Bodies.helloClientId(body), id, Bodies.helloNonce(body), donorNonce);
                 FrameWriter.helloReply(out, h.requestId(), Frame.MAX_PAGES_PER_FRAME, Frame.MAX_BODY_BYTES, donorNonce, proof, name,
                     id);
             }

@@ -1,5 +1,6 @@
 package dev.pagepool.node.admin;
 
+import dev.pagepool.node.config.NodeSettings;
 import dev.pagepool.node.drain.DonorDrain;
 import dev.pagepool.node.drain.DrainSummary;
 import dev.pagepool.node.metrics.NodeStatsView;
@@ -12,6 +13,7 @@ import jakarta.inject.Inject;
 import jakarta.ws.rs.BadRequestException;
 import jakarta.ws.rs.Consumes;
 import jakarta.ws.rs.GET;
+import jakarta.ws.rs.HeaderParam;
 import jakarta.ws.rs.POST;
 import jakarta.ws.rs.PUT;
 import jakarta.ws.rs.Path;
@@ -41,12 +43,14 @@ public class AdminResource {
     PressureSampler sampler;
     @Inject
     DonorDrain drain;
+    @Inject
+    NodeSettings settings;
 
     public record PoolView(int id, String kind, boolean persistent, boolean shared, String owner_client_id,
                            long created_at_millis) {
-        static PoolView of(Pool p) {
+        static PoolView of(Pool p, boolean withOwner) {
             return new PoolView(p.id(), p.spec().kind(), p.persistent(), p.shared(),
-                p.shared() ? null : Long.toUnsignedString(p.ownerClientId()), p.createdAtMillis());
+                p.shared() || !withOwner ? null : Long.toUnsignedString(p.ownerClientId()), p.createdAtMillis());
         }
     }
 
@@ -68,8 +72,9 @@ public class AdminResource {
 
     @GET
     @Path("/pools")
-    public List<PoolView> pools() {
-        return pools.all().stream().sorted(Comparator.comparingInt(Pool::id)).map(PoolView::of).toList();
+    public List<PoolView> pools(@HeaderParam("Authorization") String authorization) {
+        boolean withOwner = AdminCaller.of(settings, authorization).seesOwners();
+        return pools.all().stream().sorted(Comparator.comparingInt(Pool::id)).map(p -> PoolView.of(p, withOwner)).toList();
     }
 
     @PUT

@@ -18,6 +18,8 @@ public interface NodeConfig {
 
     Auth auth();
 
+    Admin admin();
+
     Cluster cluster();
 
     Pressure pressure();
@@ -176,10 +178,22 @@ public interface NodeConfig {
 
         /** PEM private key (PKCS#8 or PKCS#1) of that certificate. */
         Optional<String> key();
+
+        /** PEM CA that clients' certificates must chain to: set, a client without such a certificate is refused. */
+        Optional<String> clientCa();
     }
 
     interface Auth {
         /** Shared token clients present in HELLO. Empty disables auth, allowed only on a loopback data host. */
+        Optional<String> token();
+    }
+
+    interface Admin {
+        /**
+         * Token of the admin API ({@code Authorization: Bearer}), apart from the data token every agent host holds: only
+         * it changes the donor (capacity, drain) and sees who owns which pool. Unset: nobody changes a donor that
+         * has a data token, and a donor with neither token serves its admin API on loopback only.
+         */
         Optional<String> token();
     }
 

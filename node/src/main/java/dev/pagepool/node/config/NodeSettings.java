@@ -26,6 +26,7 @@ public record NodeSettings(
     int maxConnections,
     long leaseMillis,
     String token,
+    String adminToken,
     long drainTimeoutMillis,
     long handbackAckTimeoutMillis,
     Watermarks watermarks,
@@ -101,7 +102,12 @@ public record NodeSettings(
             problems.add("pagepool.auth.token is empty but pagepool.node.data-host=" + node.dataHost()
                 + " is not loopback: set a token, or bind the data port to 127.0.0.1");
         }
-        if (token.isEmpty() && !isLoopback(httpHost)) {
+        String adminToken = config.admin().token().orElse("").trim();
+        if (!adminToken.isEmpty() && adminToken.equals(token)) {
+            problems.add("pagepool.admin.token equals pagepool.auth.token: every agent host holds the data token, so the"
+                + " admin token must be another secret (openssl rand -base64 32)");
+        }
+        if (token.isEmpty() && adminToken.isEmpty() && !isLoopback(httpHost)) {
             problems.add("pagepool.auth.token is empty but quarkus.http.host=" + httpHost
                 + " is not loopback: the admin API would be open to the network; set a token, or bind HTTP to 127.0.0.1");
         }
@@ -128,13 +134,13 @@ public record NodeSettings(
         if (node.maxPages() < 0) {
             problems.add("pagepool.node.max-pages must not be negative (0: derived from the heap)");
         }
-        DataTls tls = DataTls.from(config.tls().cert(), config.tls().key(), problems);
+        DataTls tls = DataTls.from(config.tls().cert(), config.tls().key(), config.tls().clientCa(), problems);
         if (!problems.isEmpty()) {
             throw new IllegalArgumentException("impossible configuration: " + String.join("; ", problems));
         }
         String name = node.name().filter(n -> !n.isBlank()).orElseGet(() -> hostName() + ":" + node.dataPort());
         return new NodeSettings(name, node.dataHost(), node.dataPort(), capacity, reserve, (int) chunk,
-            node.compression(), node.maxInflightPerConnection(), (int) idle, node.maxConnections(), lease, token,
+            node.compression(), node.maxInflightPerConnection(), (int) idle, node.maxConnections(), lease, token, adminToken,
             drainTimeout, ackTimeout, watermarks, pressure,
             new ConnectionLimits(helloTimeout, idle * 1000, node.maxUnauthenticatedConnections(),
                 node.maxInflightPerConnection(), perConnection),
@@ -147,6 +153,15 @@ public record NodeSettings(
 
     public byte[] tokenBytes() {
         return token.getBytes(StandardCharsets.UTF_8);
+    }
+
+    /** Whether {@code pagepool.admin.token} is set. */
+    public boolean adminTokenSet() {
+        return !adminToken.isEmpty();
+    }
+
+    public byte[] adminTokenBytes() {
+        return adminToken.getBytes(StandardCharsets.UTF_8);
     }
 
     private static boolean isLoopback(String host) {
@@ -169,7 +184,7 @@ public record NodeSettings(
     public String toString() {
         return "NodeSettings[name=" + name + ", data=" + dataHost + ":" + dataPort + ", capacity=" + capacityBytes
             + ", reserve=" + reserveBytes + ", chunk=" + chunkBytes + ", compression=" + compression
-            + ", auth=" + (authRequired() ? "token" : "off (loopback)") + ", tls=" + (tls.enabled() ? "on" : "off")
+            + ", auth=" + (authRequired() ? "token" : "off (loopback)") + ", admin=" + (adminTokenSet() ? "own token" : "none") + ", tls=" + (tls.enabled() ? "on" : "off")
             + ", " + connections + ", " + clients + ", maxPages=" + (maxPages == 0 ? "from heap" : maxPages) + ", " + watermarks + ", " + pressure
             + ", drainTimeout=" + drainTimeoutMillis + "ms]";
     }

@@ -1,7 +1,10 @@
 package dev.pagepool.node.handback;
 
 import dev.pagepool.node.pool.Pool;
+import dev.pagepool.node.pool.PoolAccess;
+import dev.pagepool.node.pool.PoolRegistry;
 import dev.pagepool.node.pool.SharedPoolGrants;
+import dev.pagepool.protocol.OwnerKey;
 import dev.pagepool.node.store.HandbackPages;
 import dev.pagepool.node.store.PageStore;
 import dev.pagepool.protocol.Bodies;
@@ -52,6 +55,8 @@ public final class HandbackLink {
     private final HandbackSender sender;
     private final long clientId;
     private final SharedPoolGrants grants;
+    /** What the connection proved: a page of a private pool goes only to a connection that holds the pool's secret. */
+    private final OwnerKey ownerKey;
     private final Context context;
     private final Consumer<ByteBuf> out;
     private final Slot[] slots = new Slot[MAX_FRAMES_OUTSTANDING];
@@ -66,9 +71,11 @@ public final class HandbackLink {
     /** The last look found nothing to send: the drain counts this link as done. */
     private volatile boolean exhausted;
 
-    HandbackLink(HandbackSender sender, long clientId, SharedPoolGrants grants, Context context, Consumer<ByteBuf> out) {
+    HandbackLink(HandbackSender sender, long clientId, OwnerKey ownerKey, SharedPoolGrants grants, Context context,
+                 Consumer<ByteBuf> out) {
         this.sender = sender;
         this.clientId = clientId;
+        this.ownerKey = ownerKey;
         this.grants = grants;
         this.context = context;
         this.out = out;
@@ -98,7 +105,7 @@ public final class HandbackLink {
     }
 
     private boolean owns(Pool p) {
-        return p.shared() ? grants.contains(p.id()) : p.ownerClientId() == clientId;
+        return PoolRegistry.access(p, ownerKey, grants) == PoolAccess.GRANTED;
     }
 
     /** Sends frames while the sender wants pages back and this link and the donor have room for them. */

@@ -4,6 +4,7 @@ import dev.pagepool.node.metrics.NodeCounters;
 import dev.pagepool.node.net.BufferReserve;
 import dev.pagepool.node.pool.PoolRegistry;
 import dev.pagepool.node.pool.SharedPoolGrants;
+import dev.pagepool.protocol.OwnerKey;
 import dev.pagepool.node.store.PageStore;
 import io.netty.buffer.ByteBuf;
 import io.vertx.core.Context;
@@ -50,9 +51,10 @@ public final class HandbackSender {
         this.maxFrames = Math.max(1, reserve.largeBuffers() / 4);
     }
 
-    /** A link for a connection that just authenticated as {@code clientId}; call on its event loop. */
-    public HandbackLink open(long clientId, SharedPoolGrants grants, Context context, Consumer<ByteBuf> out) {
-        HandbackLink link = new HandbackLink(this, clientId, grants, context, out);
+    /** A link for a connection that just authenticated as {@code clientId} with {@code ownerKey}; call on its event loop. */
+    public HandbackLink open(long clientId, OwnerKey ownerKey, SharedPoolGrants grants, Context context,
+                             Consumer<ByteBuf> out) {
+        HandbackLink link = new HandbackLink(this, clientId, ownerKey, grants, context, out);
         links.add(link);
         if (mode != Mode.IDLE) {
             link.wake();

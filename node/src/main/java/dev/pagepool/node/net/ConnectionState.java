@@ -1,6 +1,7 @@
 package dev.pagepool.node.net;
 
 import dev.pagepool.node.pool.SharedPoolGrants;
+import dev.pagepool.protocol.OwnerKey;
 
 /** What the donor knows about one client connection once it has said HELLO. Confined to its event loop. */
 final class ConnectionState {
@@ -9,6 +10,7 @@ final class ConnectionState {
     private final SharedPoolGrants grants = new SharedPoolGrants();
     private boolean authenticated;
     private long clientId;
+    private OwnerKey ownerKey;
     private long sequence;
 
     boolean authenticated() {
@@ -17,6 +19,11 @@ final class ConnectionState {
 
     long clientId() {
         return clientId;
+    }
+
+    /** The key this connection proved in AUTH: the secret of the private pools it may use. */
+    OwnerKey ownerKey() {
+        return ownerKey;
     }
 
     SharedPoolGrants grants() {
@@ -28,8 +35,9 @@ final class ConnectionState {
         return sequence;
     }
 
-    void authenticate(long clientId) {
+    void authenticate(long clientId, OwnerKey ownerKey) {
         this.clientId = clientId;
+        this.ownerKey = ownerKey;
         this.sequence = SEQUENCE.incrementAndGet();
         this.authenticated = true;
     }

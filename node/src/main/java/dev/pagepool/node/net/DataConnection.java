@@ -236,7 +236,7 @@ final class DataConnection implements FrameDecoder.Listener {
             send(reply);
             return;
         }
-        state.authenticate(handshake.clientId());
+        state.authenticate(handshake.clientId(), handshake.ownerKey());
         leaveStrangers();
         leases.connected(state.clientId());
         decoder.maxBodyBytes(Frame.MAX_BODY_BYTES);
@@ -247,7 +247,7 @@ final class DataConnection implements FrameDecoder.Listener {
             callsOnly = true;
             counters.connectionsCallsOnly.increment();
         } else {
-            link = handback.open(state.clientId(), state.grants(), Vertx.currentContext(), this::send);
+            link = handback.open(state.clientId(), state.ownerKey(), state.grants(), Vertx.currentContext(), this::send);
         }
     }
 

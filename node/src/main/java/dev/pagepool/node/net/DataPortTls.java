@@ -28,6 +28,12 @@ final class DataPortTls {
                 + tls.key() + " for TLS on the data port: " + rootCause(e), e);
         }
         options.setSsl(true).setKeyCertOptions(pem);
+        if (tls.clientCa() != null) {
+            // On top of the token, not instead of it: the certificate says which host, the handshake still proves
+            // the token and the owner key.
+            options.setClientAuth(io.vertx.core.http.ClientAuth.REQUIRED)
+                .setTrustOptions(new io.vertx.core.net.PemTrustOptions().addCertPath(tls.clientCa().toString()));
+        }
     }
 
     private static String rootCause(Throwable t) {

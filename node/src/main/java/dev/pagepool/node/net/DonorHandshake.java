@@ -5,6 +5,7 @@ import dev.pagepool.protocol.Frame;
 import dev.pagepool.protocol.FrameHeader;
 import dev.pagepool.protocol.FrameWriter;
 import dev.pagepool.protocol.HandshakeProof;
+import dev.pagepool.protocol.OwnerKey;
 import dev.pagepool.protocol.Opcode;
 import dev.pagepool.protocol.ProtocolException;
 import dev.pagepool.protocol.Status;
@@ -36,6 +37,7 @@ final class DonorHandshake {
     private int helloFlags;
     private byte[] clientNonce;
     private byte[] donorNonce;
+    private OwnerKey ownerKey;
 
     DonorHandshake(HandshakeProof proof, String nodeName) {
         this.proof = proof;
@@ -48,6 +50,11 @@ final class DonorHandshake {
 
     long clientId() {
         return clientId;
+    }
+
+    /** The key the client proved in AUTH; null before. */
+    OwnerKey ownerKey() {
+        return ownerKey;
     }
 
     /** The client asked for a connection that carries its calls only: the donor sends no requests on it. */
@@ -82,7 +89,7 @@ final class DonorHandshake {
         helloFlags = Bodies.helloFlags(body);
         clientNonce = Bodies.helloNonce(body);
         donorNonce = HandshakeProof.newNonce();
-        byte[] donorProof = proof.donorProof(clientId, clientNonce, donorNonce);
+        byte[] donorProof = proof.donorProof(clientId, DONOR_ID, clientNonce, donorNonce);
         ByteBuf reply = Unpooled.buffer(Frame.HEADER_BYTES + Frame.HELLO_REPLY_FIXED_BYTES
             + nodeName.getBytes(StandardCharsets.UTF_8).length + Frame.HELLO_REPLY_DONOR_ID_BYTES);
         FrameWriter.helloReply(reply, header.requestId(), Frame.MAX_PAGES_PER_FRAME, Frame.MAX_BODY_BYTES, donorNonce,
@@ -93,10 +100,11 @@ final class DonorHandshake {
 
     private ByteBuf auth(FrameHeader header, ByteBuf body) throws ProtocolException {
         Bodies.checkRequest(header, body);
-        byte[] expected = proof.clientProof(clientId, clientNonce, donorNonce);
+        byte[] expected = proof.clientProof(clientId, DONOR_ID, clientNonce, donorNonce);
         if (!HandshakeProof.matches(expected, Bodies.authProof(body))) {
             throw new ProtocolException(Status.UNAUTHENTICATED, true, "wrong proof: the client does not know the cluster token");
         }
+        ownerKey = Bodies.authOwnerKey(body);
         step = Step.DONE;
         ByteBuf reply = Unpooled.buffer(Frame.HEADER_BYTES);
         FrameWriter.authReply(reply, header.requestId());

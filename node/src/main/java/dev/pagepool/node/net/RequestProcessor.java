@@ -94,12 +94,12 @@ final class RequestProcessor {
         }
         PoolSpec spec = Bodies.newPoolSpec(body);
         // Checked per request, so clients racing on several event loops may pass the cap by a pool or two.
-        if (!pools.joinsExisting(spec) && pools.countOwnedBy(conn.clientId()) >= limits.maxPools()) {
+        if (!pools.joinsExisting(spec) && pools.countOwnedBy(conn.ownerKey()) >= limits.maxPools()) {
             throw new ProtocolException(Status.OVER_LIMIT, false, "this client already has " + limits.maxPools()
                 + " pools on this donor (pagepool.node.max-pools-per-client): destroy one first");
         }
         ByteBuf reply = replyBuffer(Frame.HEADER_BYTES + 4);
-        Pool pool = pools.create(spec, conn.clientId());
+        Pool pool = pools.create(spec, conn.clientId(), conn.ownerKey());
         if (pool.shared() && !conn.grants().add(pool.id())) {
             reserve.release(reply);
             throw new ProtocolException(Status.INVALID, false, "this connection has joined too many shared pools");
@@ -134,7 +134,7 @@ final class RequestProcessor {
         // The owner's page limit, counted once per frame; a replaced page is counted as new, which errs on the
         // side of the other clients.
         long ownerRoom = limits.limitsPages()
-            ? limits.maxPages() - store.pagesInPools(ownedPools, pools.idsOwnedBy(pool.ownerClientId(), ownedPools))
+            ? limits.maxPages() - store.pagesInPools(ownedPools, pools.idsOwnedBy(pool.ownerKey(), ownedPools))
             : Long.MAX_VALUE;
         int overLimit = 0;
         // The reserve's buffers are plain direct buffers: their NIO view shares the ByteBuf's indexes, and
@@ -281,20 +281,22 @@ final class RequestProcessor {
 
     /** PING with FLAG_FENCE: the client's older connections may no longer change its private pools. */
     private void fence(ConnectionState conn) {
-        for (Pool pool : pools.ownedBy(conn.clientId())) {
+        for (Pool pool : pools.ownedBy(conn.ownerKey())) {
             pool.fence(conn.sequence());
         }
     }
 
     private void checkAccess(Pool pool, ConnectionState conn, int id) throws ProtocolException {
-        PoolAccess access = PoolRegistry.access(pool, conn.clientId(), conn.grants());
+        PoolAccess access = PoolRegistry.access(pool, conn.ownerKey(), conn.grants());
         switch (access) {
             case GRANTED -> {
             }
             case NO_SUCH_POOL -> throw new ProtocolException(Status.NO_SUCH_POOL, false,
                 "no pool " + Integer.toUnsignedString(id) + " for this client: create it with NEW_POOL first");
-            case BAD_SECRET -> throw new ProtocolException(Status.BAD_SECRET, false,
-                "pool " + id + " is shared: present its UUID with NEW_POOL on this connection before using it");
+            case BAD_SECRET -> throw new ProtocolException(Status.BAD_SECRET, false, pool.shared()
+                ? "pool " + Integer.toUnsignedString(id) + " is shared: present its UUID with NEW_POOL on this connection before using it"
+                : "pool " + Integer.toUnsignedString(id) + " is private and this connection did not prove its secret (the owner"
+                    + " key in AUTH, derived from the pool secret of the client that created it): only its creator may use it");
         }
     }
 

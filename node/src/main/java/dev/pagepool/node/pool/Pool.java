@@ -1,10 +1,12 @@
 package dev.pagepool.node.pool;
 
+import dev.pagepool.protocol.OwnerKey;
 import dev.pagepool.protocol.PoolSpec;
 
 /**
- * One tmem pool on this donor. A private pool belongs to the client id that created it; a shared pool to
- * whoever presents its UUID.
+ * One tmem pool on this donor. A private pool belongs to whoever proves the owner key its creator proved (its
+ * secret, see {@link OwnerKey}); the client id it was created under only names it (leases, logs, the admin view).
+ * A shared pool belongs to whoever presents its UUID.
  *
  * <p>A pool is marked destroyed before it leaves the registry and before its pages are freed. A request that
  * found the pool just before (a PUT on another event loop) checks the mark after it has stored its pages: if it
@@ -15,15 +17,17 @@ public final class Pool {
     private final int id;
     private final PoolSpec spec;
     private final long ownerClientId;
+    private final OwnerKey ownerKey;
     private final long createdAtMillis;
     private volatile boolean destroyed;
     /** Connections authenticated before this sequence number may no longer change the pool. */
     private volatile long fencedBefore;
 
-    public Pool(int id, PoolSpec spec, long ownerClientId, long createdAtMillis) {
+    public Pool(int id, PoolSpec spec, long ownerClientId, OwnerKey ownerKey, long createdAtMillis) {
         this.id = id;
         this.spec = spec;
         this.ownerClientId = ownerClientId;
+        this.ownerKey = ownerKey;
         this.createdAtMillis = createdAtMillis;
     }
 
@@ -37,6 +41,14 @@ public final class Pool {
 
     public long ownerClientId() {
         return ownerClientId;
+    }
+
+    /**
+     * The key its creator proved: the secret of a private pool, and for any pool what the per-client caps count it
+     * under (a client cannot shed its count by saying another client id).
+     */
+    public OwnerKey ownerKey() {
+        return ownerKey;
     }
 
     public long createdAtMillis() {

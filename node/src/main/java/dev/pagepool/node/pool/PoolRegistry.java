@@ -1,5 +1,6 @@
 package dev.pagepool.node.pool;
 
+import dev.pagepool.protocol.OwnerKey;
 import dev.pagepool.protocol.PoolSpec;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -25,16 +26,19 @@ public final class PoolRegistry {
     private record SharedKey(long high, long low, boolean persistent) {
     }
 
-    /** Creates a private pool, or creates or joins the shared pool with the spec's UUID. */
-    public Pool create(PoolSpec spec, long clientId) {
+    /**
+     * Creates a private pool whose secret is {@code ownerKey}, or creates or joins the shared pool with the spec's
+     * UUID.
+     */
+    public Pool create(PoolSpec spec, long clientId, OwnerKey ownerKey) {
         if (spec.shared()) {
             return shared.computeIfAbsent(new SharedKey(spec.uuidHigh(), spec.uuidLow(), spec.persistent()), key -> {
-                Pool pool = new Pool(nextId.getAndIncrement(), spec, clientId, System.currentTimeMillis());
+                Pool pool = new Pool(nextId.getAndIncrement(), spec, clientId, ownerKey, System.currentTimeMillis());
                 pools.put(pool.id(), pool);
                 return pool;
             });
         }
-        Pool pool = new Pool(nextId.getAndIncrement(), PoolSpec.privatePool(spec.persistent()), clientId,
+        Pool pool = new Pool(nextId.getAndIncrement(), PoolSpec.privatePool(spec.persistent()), clientId, ownerKey,
             System.currentTimeMillis());
         pools.put(pool.id(), pool);
         return pool;
@@ -45,17 +49,18 @@ public final class PoolRegistry {
     }
 
     /**
-     * Whether {@code clientId}, on a connection that has presented the UUIDs of {@code joinedShared}, may use
-     * {@code pool} (null when it does not exist).
+     * Whether a connection that proved {@code ownerKey} and has presented the UUIDs of {@code joinedShared} may use
+     * {@code pool} (null when it does not exist). The one rule for every use: requests and hand-back alike. The
+     * client id the connection said in HELLO plays no part: anyone who holds the token can say any id.
      */
-    public static PoolAccess access(Pool pool, long clientId, SharedPoolGrants joinedShared) {
+    public static PoolAccess access(Pool pool, OwnerKey ownerKey, SharedPoolGrants joinedShared) {
         if (pool == null) {
             return PoolAccess.NO_SUCH_POOL;
         }
         if (pool.shared()) {
             return joinedShared.contains(pool.id()) ? PoolAccess.GRANTED : PoolAccess.BAD_SECRET;
         }
-        return pool.ownerClientId() == clientId ? PoolAccess.GRANTED : PoolAccess.NO_SUCH_POOL;
+        return ownerKey != null && pool.ownerKey().sameAs(ownerKey) ? PoolAccess.GRANTED : PoolAccess.BAD_SECRET;
     }
 
     /**
@@ -82,24 +87,24 @@ public final class PoolRegistry {
     }
 
     /**
-     * Writes the ids of the pools {@code clientId} owns (the private ones and the shared ones it created) into
+     * Writes the ids of the pools created under {@code ownerKey} (the private ones and the shared ones) into
      * {@code into}, at most its length; returns how many. Once per PUT frame when a page limit is set, so no list.
      */
-    public int idsOwnedBy(long clientId, int[] into) {
+    public int idsOwnedBy(OwnerKey ownerKey, int[] into) {
         int n = 0;
         for (Pool pool : pools.values()) {
-            if (pool.ownerClientId() == clientId && n < into.length) {
+            if (pool.ownerKey().sameAs(ownerKey) && n < into.length) {
                 into[n++] = pool.id();
             }
         }
         return n;
     }
 
-    /** Pools {@code clientId} owns: private ones and the shared ones it created. */
-    public int countOwnedBy(long clientId) {
+    /** Pools created under {@code ownerKey}: private ones and the shared ones. */
+    public int countOwnedBy(OwnerKey ownerKey) {
         int n = 0;
         for (Pool pool : pools.values()) {
-            if (pool.ownerClientId() == clientId) {
+            if (pool.ownerKey().sameAs(ownerKey)) {
                 n++;
             }
         }
@@ -111,6 +116,18 @@ public final class PoolRegistry {
         return spec.shared() && shared.containsKey(new SharedKey(spec.uuidHigh(), spec.uuidLow(), spec.persistent()));
     }
 
+    /** The private pools whose secret is {@code ownerKey}. */
+    public List<Pool> ownedBy(OwnerKey ownerKey) {
+        List<Pool> owned = new ArrayList<>();
+        for (Pool pool : pools.values()) {
+            if (!pool.shared() && pool.ownerKey().sameAs(ownerKey)) {
+                owned.add(pool);
+            }
+        }
+        return owned;
+    }
+
+    /** The private pools created under {@code clientId}, for its lease. */
     public List<Pool> ownedBy(long clientId) {
         List<Pool> owned = new ArrayList<>();
         for (Pool pool : pools.values()) {

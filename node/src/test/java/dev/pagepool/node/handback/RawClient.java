@@ -57,6 +57,12 @@ final class RawClient implements AutoCloseable {
         this.clientId = clientId;
     }
 
+    /** The handshake proving {@code ownerKey} rather than the one the client id gives test clients. */
+    void hello(long clientId, dev.pagepool.protocol.OwnerKey ownerKey) throws IOException {
+        dev.pagepool.node.net.DataPortClient.handshake(in, out, clientId, ownerKey, "", nextId++, nextId++, 0);
+        this.clientId = clientId;
+    }
+
     /** The handshake for a connection that carries this client's calls only: the donor sends it no HANDBACK. */
     void helloCallsOnly(long clientId) throws IOException {
         dev.pagepool.node.net.DataPortClient.handshake(in, out, clientId, "", nextId++, nextId++, Frame.HELLO_CALLS_ONLY);

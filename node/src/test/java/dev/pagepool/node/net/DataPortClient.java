@@ -4,7 +4,9 @@ import dev.pagepool.protocol.Bodies;
 import dev.pagepool.protocol.Frame;
 import dev.pagepool.protocol.FrameHeader;
 import dev.pagepool.protocol.FrameWriter;
+import dev.pagepool.protocol.Bodies;
 import dev.pagepool.protocol.HandshakeProof;
+import dev.pagepool.protocol.OwnerKey;
 import dev.pagepool.protocol.Opcode;
 import dev.pagepool.protocol.PageChecksum;
 import dev.pagepool.protocol.PoolSpec;
@@ -61,20 +63,40 @@ public final class DataPortClient implements AutoCloseable {
         return socket;
     }
 
-    /** The whole handshake; fails the test if the donor's proof or any reply is wrong. Returns the donor's name. */
+    /**
+     * The whole handshake, proving the owner key that {@link #keyOf} gives the client id (so test clients of one id
+     * share their private pools, as one real client would); fails the test if the donor's proof or any reply is
+     * wrong. Returns the donor's name.
+     */
     public String authenticate(long clientId, String token) throws IOException {
-        return handshake(in, out, clientId, token, nextId++, nextId++);
+        return authenticate(clientId, keyOf(clientId), token);
+    }
+
+    /** The handshake proving {@code ownerKey}, whatever the client id. */
+    public String authenticate(long clientId, OwnerKey ownerKey, String token) throws IOException {
+        return handshake(in, out, clientId, ownerKey, token, nextId++, nextId++, 0);
+    }
+
+    /** The owner key test clients prove for {@code clientId} unless told another. */
+    public static OwnerKey keyOf(long clientId) {
+        return new OwnerKey(clientId, ~clientId);
     }
 
     /** The v2 handshake over any blocking stream pair, for test clients of their own. */
     public static String handshake(DataInputStream in, OutputStream out, long clientId, String token, long helloId, long authId)
         throws IOException {
-        return handshake(in, out, clientId, token, helloId, authId, 0);
+        return handshake(in, out, clientId, keyOf(clientId), token, helloId, authId, 0);
     }
 
     /** The handshake with HELLO flags ({@code Frame.HELLO_CALLS_ONLY}). */
     public static String handshake(DataInputStream in, OutputStream out, long clientId, String token, long helloId, long authId,
                                    int helloFlags) throws IOException {
+        return handshake(in, out, clientId, keyOf(clientId), token, helloId, authId, helloFlags);
+    }
+
+    /** The handshake proving {@code ownerKey}, with HELLO flags. */
+    public static String handshake(DataInputStream in, OutputStream out, long clientId, OwnerKey ownerKey, String token,
+                                   long helloId, long authId, int helloFlags) throws IOException {
         HandshakeProof proof = HandshakeProof.of(token);
         byte[] clientNonce = HandshakeProof.newNonce();
         ByteBuf hello = Unpooled.buffer();
@@ -87,11 +109,12 @@ public final class DataPortClient implements AutoCloseable {
         b.getBytes(Frame.HELLO_REPLY_NONCE_OFFSET, donorNonce);
         byte[] donorProof = new byte[Frame.PROOF_BYTES];
         b.getBytes(Frame.HELLO_REPLY_PROOF_OFFSET, donorProof);
-        if (!HandshakeProof.matches(proof.donorProof(clientId, clientNonce, donorNonce), donorProof)) {
+        java.util.UUID donorId = Bodies.helloReplyDonorId(b);
+        if (!HandshakeProof.matches(proof.donorProof(clientId, donorId, clientNonce, donorNonce), donorProof)) {
             throw new AssertionError("the donor's proof does not match the token");
         }
         ByteBuf auth = Unpooled.buffer();
-        FrameWriter.auth(auth, authId, proof.clientProof(clientId, clientNonce, donorNonce));
+        FrameWriter.auth(auth, authId, proof.clientProof(clientId, donorId, clientNonce, donorNonce), ownerKey);
         write(out, auth);
         expectOk(read(in), Opcode.AUTH);
         int nameLength = b.getUnsignedShort(Frame.HELLO_REPLY_NAME_LENGTH_OFFSET);
@@ -170,6 +193,17 @@ public final class DataPortClient implements AutoCloseable {
         FrameWriter.ping(buf, nextId++, 7, flags);
         send(buf);
         expectOk(next(), Opcode.PING);
+    }
+
+    /** Sends a whole request frame; returns its reply, for the test to inspect. */
+    public Received call(ByteBuf frame) throws IOException {
+        send(frame);
+        return next();
+    }
+
+    /** A fresh request id for frames the test builds itself. */
+    public long nextRequestId() {
+        return nextId++;
     }
 
     /** A PUT like {@link #put}, whose reply the test inspects. */

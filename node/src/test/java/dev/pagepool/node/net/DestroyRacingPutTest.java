@@ -71,7 +71,7 @@ class DestroyRacingPutTest {
 
     private static ConnectionState connectionOf(long clientId) {
         ConnectionState conn = new ConnectionState();
-        conn.authenticate(clientId);
+        conn.authenticate(clientId, DataPortClient.keyOf(clientId));
         return conn;
     }
 
@@ -127,7 +127,7 @@ class DestroyRacingPutTest {
     @Test
     @Timeout(value = 30, unit = TimeUnit.SECONDS)
     void aPutThatFoundThePoolBeforeItsDestroyLeavesNoPageBehind() throws Exception {
-        Pool pool = pools.create(PoolSpec.privatePool(true), CLIENT);
+        Pool pool = pools.create(PoolSpec.privatePool(true), CLIENT, DataPortClient.keyOf(CLIENT));
         Request put = put(pool.id());
         AtomicReference<Object> putOutcome = new AtomicReference<>();
         Thread putter = new Thread(() -> {

@@ -190,7 +190,7 @@ class StrangersTest {
             c.send(hello);
             assertEquals(Status.OK, c.next().header().status());
             ByteBuf auth = Unpooled.buffer();
-            FrameWriter.auth(auth, 2, new byte[Frame.PROOF_BYTES]);
+            FrameWriter.auth(auth, 2, new byte[Frame.PROOF_BYTES], new dev.pagepool.protocol.OwnerKey(1, 2));
             c.send(auth);
             DataPortClient.Received r = c.next();
             assertEquals(Status.UNAUTHENTICATED, r.header().status());
@@ -199,7 +199,7 @@ class StrangersTest {
         }
         try (DataPortClient c = new DataPortClient(server.port())) {
             ByteBuf auth = Unpooled.buffer();
-            FrameWriter.auth(auth, 2, new byte[Frame.PROOF_BYTES]);
+            FrameWriter.auth(auth, 2, new byte[Frame.PROOF_BYTES], new dev.pagepool.protocol.OwnerKey(1, 2));
             c.send(auth);
             assertEquals(Status.UNAUTHENTICATED, c.next().header().status(), "AUTH before HELLO");
             assertTrue(c.closedByDonor());

@@ -39,7 +39,7 @@ class LeaseSweepTest {
     }
 
     private Pool poolWithAPage() {
-        Pool pool = pools.create(PoolSpec.privatePool(true), CLIENT);
+        Pool pool = pools.create(PoolSpec.privatePool(true), CLIENT, new dev.pagepool.protocol.OwnerKey(CLIENT, 1));
         ByteBuffer page = ByteBuffer.allocateDirect(PageStore.PAGE_SIZE);
         page.putLong(0, pool.id());
         assertEquals(PageStore.STORED, store.put(scratch, pool.id(), true, 1, 1, 0, page, 0));

@@ -108,6 +108,11 @@ final class AgentCommand implements Callable<Integer> {
             throw new picocli.CommandLine.ParameterException(new picocli.CommandLine(this),
                 "--event-loops must be at least 1, got " + eventLoops);
         }
+        try {
+            donorOptions.tls();
+        } catch (IllegalArgumentException e) {
+            throw new picocli.CommandLine.ParameterException(new picocli.CommandLine(this), e.getMessage());
+        }
         CountDownLatch stopped = new CountDownLatch(1);
         // One Vert.x for the export and the client: an NBD request, its frames to the donors and its reply then
         // stay on the event loop that read it, with no hand-off to another thread on the way.
@@ -115,7 +120,8 @@ final class AgentCommand implements Callable<Integer> {
         try {
             try (DonorNodes donors = donorOptions.resolve();
                  AgentState state = StartState.of(stateDir, new AgentState.Export(export, bytes, disk), fresh, replicas);
-                 PagePoolClient client = donorOptions.connect(donors, 2, vertx, stallTimeout, state.clientId());
+                 PagePoolClient client = donorOptions.connect(donors, 2, vertx, stallTimeout, state.clientId(),
+                     state.poolSecret());
                  SwapStore swap = SwapStore.open(client, state, new AgentState.Export(export, bytes, disk))) {
                 AgentMetrics metrics = new AgentMetrics(swap, client);
                 NbdServer server = new NbdServer(vertx, swap, export, nbdAt.address(), ByteSize.parse(reserve).bytes())

@@ -1,6 +1,7 @@
 package dev.pagepool.agent.cli;
 
 import dev.pagepool.agent.state.AgentState;
+import dev.pagepool.client.PoolSecret;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.ThreadLocalRandom;
@@ -19,7 +20,7 @@ final class StartState {
     static AgentState of(Path dir, AgentState.Export export, boolean fresh, int replicas) {
         Path file = AgentState.file(dir, export.name());
         if (fresh || !Files.exists(file)) {
-            return AgentState.create(file, export, ThreadLocalRandom.current().nextLong(), replicas);
+            return AgentState.create(file, export, ThreadLocalRandom.current().nextLong(), PoolSecret.random(), replicas);
         }
         AgentState state = AgentState.open(file, export);
         if (state.replicas() != replicas) {

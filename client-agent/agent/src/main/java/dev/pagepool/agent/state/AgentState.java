@@ -1,6 +1,7 @@
 package dev.pagepool.agent.state;
 
 import dev.pagepool.client.PoolMemory;
+import dev.pagepool.client.PoolSecret;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
@@ -15,7 +16,7 @@ import java.util.zip.CRC32C;
 
 /**
  * The agent's state in one memory-mapped file, meant for tmpfs ({@code /run/pagepool} by default): which export it
- * serves, the client id its pools belong to, where each slot lives, and the pool's map of copies. A store into a
+ * serves, the client id and pool secret its pools belong to, where each slot lives, and the pool's map of copies. A store into a
  * mapped page of tmpfs is in the page cache the moment it is made, so it outlives the process at no fsync's cost;
  * swap need not outlive the host, only the agent. A restarted agent maps the same file and resumes the export.
  *
@@ -23,18 +24,23 @@ import java.util.zip.CRC32C;
  * <pre>
  *   0     HEADER_BYTES   header: magic u64 "PPSTATE1", format u32, CRC32C of bytes 16..HEADER_BYTES u32,
  *                          export size u64, slots u64, client id u64, replicas u32, extents u32,
- *                          export name (u16 length, up to 255 bytes), disk file (u16 length, up to 1023 bytes)
+ *                          export name (u16 length, up to 255 bytes), disk file (u16 length, up to 1023 bytes),
+ *                          pool secret (u64 high, u64 low; format 2 on)
  *   HEADER_BYTES         slot map: one u64 per 16 slots, 4 bits each ({@link SlotPlaces})
  *   then                 the pool's bookkeeping ({@link PoolMemory}), for one extent per 64 slots
  * </pre>
  * The header is written once, when the file is made, and checked whole when it is opened again: a file of
  * another export, size or disk file, a torn one (of the wrong length, or failing its CRC) is refused with what
  * differs, never reused, since a kernel may still have the export it describes open.
+ *
+ * <p>The pool secret is what opens the agent's pools on the donors ({@link PoolSecret}): the file is made readable
+ * by its owner alone (0600), and a format-1 file, which has none, is refused like any other format.
  */
 public final class AgentState implements AutoCloseable {
     public static final String SUFFIX = ".state";
     static final long MAGIC = 0x3145544154535050L; // "PPSTATE1", little-endian
-    static final int FORMAT = 1;
+    /** 2: the pool secret joined the header. */
+    static final int FORMAT = 2;
     static final int HEADER_BYTES = 4096;
     private static final int CRC_OFFSET = 12;
     private static final int SIZE_OFFSET = 16;
@@ -46,6 +52,7 @@ public final class AgentState implements AutoCloseable {
     private static final int MAX_NAME_BYTES = 255;
     private static final int DISK_OFFSET = NAME_OFFSET + 2 + MAX_NAME_BYTES + 1;
     private static final int MAX_DISK_BYTES = 1023;
+    private static final int SECRET_OFFSET = DISK_OFFSET + 2 + MAX_DISK_BYTES + 1;
 
     /** What the state is for: an export and its disk file. */
     public record Export(String name, long sizeBytes, Path disk) {
@@ -58,11 +65,16 @@ public final class AgentState implements AutoCloseable {
         }
     }
 
+    /** The pool secret is in the header: nobody but the agent's user reads it. */
+    private static final java.nio.file.attribute.FileAttribute<?> OWNER_ONLY =
+        java.nio.file.attribute.PosixFilePermissions.asFileAttribute(java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
+
     private final Path path;
     private final FileChannel channel;
     private final MappedByteBuffer map;
     private final boolean resumed;
     private final long clientId;
+    private final PoolSecret poolSecret;
     private final int replicas;
     private final SlotPlaces slots;
     private final PoolMemory pool;
@@ -74,6 +86,7 @@ public final class AgentState implements AutoCloseable {
         this.resumed = resumed;
         map.order(ByteOrder.LITTLE_ENDIAN);
         this.clientId = map.getLong(CLIENT_OFFSET);
+        this.poolSecret = new PoolSecret(map.getLong(SECRET_OFFSET), map.getLong(SECRET_OFFSET + Long.BYTES));
         this.replicas = map.getInt(REPLICAS_OFFSET);
         long slotBytes = SlotPlaces.bytesFor(export.slots());
         this.slots = new SlotPlaces(map.slice(HEADER_BYTES, (int) slotBytes), export.slots());
@@ -95,12 +108,12 @@ public final class AgentState implements AutoCloseable {
      * Makes a new state for {@code export} at {@code path}, replacing any file there: the caller decided to start
      * empty ({@code --fresh}, or there was no state).
      */
-    public static AgentState create(Path path, Export export, long clientId, int replicas) {
+    public static AgentState create(Path path, Export export, long clientId, PoolSecret poolSecret, int replicas) {
         try {
             Files.createDirectories(path.toAbsolutePath().getParent());
             Files.deleteIfExists(path);
-            FileChannel channel = FileChannel.open(path, StandardOpenOption.CREATE_NEW, StandardOpenOption.READ,
-                StandardOpenOption.WRITE);
+            FileChannel channel = FileChannel.open(path, java.util.Set.of(StandardOpenOption.CREATE_NEW,
+                StandardOpenOption.READ, StandardOpenOption.WRITE), OWNER_ONLY);
             long bytes = bytesFor(export);
             MappedByteBuffer map = channel.map(FileChannel.MapMode.READ_WRITE, 0, bytes);
             map.order(ByteOrder.LITTLE_ENDIAN);
@@ -108,6 +121,8 @@ public final class AgentState implements AutoCloseable {
             map.putLong(SLOTS_OFFSET, export.slots());
             map.putLong(CLIENT_OFFSET, clientId);
             map.putInt(REPLICAS_OFFSET, replicas);
+            map.putLong(SECRET_OFFSET, poolSecret.high());
+            map.putLong(SECRET_OFFSET + Long.BYTES, poolSecret.low());
             map.putInt(EXTENTS_OFFSET, export.extents());
             putString(map, NAME_OFFSET, export.name(), MAX_NAME_BYTES, "export name");
             putString(map, DISK_OFFSET, export.disk().toAbsolutePath().normalize().toString(), MAX_DISK_BYTES, "disk file path");
@@ -183,6 +198,11 @@ public final class AgentState implements AutoCloseable {
 
     public long clientId() {
         return clientId;
+    }
+
+    /** The secret of the pools this state's client made: with the client id, what resumes them. */
+    public PoolSecret poolSecret() {
+        return poolSecret;
     }
 
     public int replicas() {

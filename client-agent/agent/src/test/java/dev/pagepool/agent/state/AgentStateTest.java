@@ -5,11 +5,13 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.pagepool.client.PoolSecret;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.PosixFilePermissions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -20,18 +22,22 @@ class AgentStateTest {
     }
 
     @Test
-    void aStateMadeByOneAgentIsResumedByTheNextWithItsClientIdAndItsSlots(@TempDir Path dir) {
+    void aStateMadeByOneAgentIsResumedByTheNextWithItsClientIdPoolSecretAndSlots(@TempDir Path dir) throws Exception {
         AgentState.Export export = export(dir, "pagepool", 64L << 20);
         Path file = AgentState.file(dir, "pagepool");
-        try (AgentState made = AgentState.create(file, export, 77, 2)) {
+        PoolSecret secret = new PoolSecret(0x1111_2222_3333_4444L, -5);
+        try (AgentState made = AgentState.create(file, export, 77, secret, 2)) {
             assertFalse(made.resumed());
             made.slots().set(5, 0b11, 2);
             made.slots().set(16_383, 0b11, 1);
         }
         assertEquals(AgentState.bytesFor(export), file.toFile().length(), "the whole layout is on the file");
+        assertEquals(PosixFilePermissions.fromString("rw-------"), Files.getPosixFilePermissions(file),
+            "the pool secret is read by the agent's user alone");
         try (AgentState again = AgentState.open(file, export)) {
             assertTrue(again.resumed());
             assertEquals(77, again.clientId());
+            assertEquals(secret, again.poolSecret(), "the secret that opens the pools comes back with the state");
             assertEquals(2, again.replicas());
             assertEquals(2, again.slots().get(5));
             assertEquals(1, again.slots().get(16_383));
@@ -43,7 +49,7 @@ class AgentStateTest {
     void aStateOfAnotherExportSizeOrDiskFileIsRefusedAndLeftAsItWas(@TempDir Path dir) throws Exception {
         AgentState.Export export = export(dir, "pagepool", 64L << 20);
         Path file = AgentState.file(dir, "pagepool");
-        AgentState.create(file, export, 1, 2).close();
+        AgentState.create(file, export, 1, PoolSecret.random(), 2).close();
         byte[] before = Files.readAllBytes(file);
         StateRefusedException name = assertThrows(StateRefusedException.class,
             () -> AgentState.open(file, export(dir, "other", 64L << 20)));
@@ -62,7 +68,7 @@ class AgentStateTest {
     void aTornStateIsRefused(@TempDir Path dir) throws Exception {
         AgentState.Export export = export(dir, "pagepool", 64L << 20);
         Path file = AgentState.file(dir, "pagepool");
-        AgentState.create(file, export, 1, 2).close();
+        AgentState.create(file, export, 1, PoolSecret.random(), 2).close();
         byte[] whole = Files.readAllBytes(file);
 
         Files.write(file, java.util.Arrays.copyOf(whole, whole.length - 4096));
@@ -90,10 +96,24 @@ class AgentStateTest {
     }
 
     @Test
+    void aStateOfTheFormatBeforeThePoolSecretIsRefusedAndLeftAsItWas(@TempDir Path dir) throws Exception {
+        AgentState.Export export = export(dir, "pagepool", 1L << 20);
+        Path file = AgentState.file(dir, "pagepool");
+        AgentState.create(file, export, 1, PoolSecret.random(), 1).close();
+        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
+            ch.write(ByteBuffer.allocate(4).order(java.nio.ByteOrder.LITTLE_ENDIAN).putInt(0, 1), 8);
+        }
+        byte[] before = Files.readAllBytes(file);
+        StateRefusedException old = assertThrows(StateRefusedException.class, () -> AgentState.open(file, export));
+        assertTrue(old.getMessage().contains("format 1, this agent reads " + AgentState.FORMAT), old.getMessage());
+        assertTrue(java.util.Arrays.equals(before, Files.readAllBytes(file)), "a refused state is not touched");
+    }
+
+    @Test
     void aNewStateReplacesWhateverWasThere(@TempDir Path dir) throws Exception {
         Path file = AgentState.file(dir, "pagepool");
         Files.writeString(file, "not a state");
-        try (AgentState made = AgentState.create(file, export(dir, "pagepool", 1L << 20), 9, 1)) {
+        try (AgentState made = AgentState.create(file, export(dir, "pagepool", 1L << 20), 9, PoolSecret.random(), 1)) {
             assertFalse(made.resumed());
             assertEquals(9, made.clientId());
         }
