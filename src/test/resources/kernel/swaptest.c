@@ -209,7 +209,7 @@ static int run(int argc, char **argv) {
 static int is_error_line(const char *l) {
     static const char *needles[] = {"I/O error", "Read-error on swap", "Write-error on swap", "Buffer I/O error",
                                     "nbd0: ", "Out of memory", "blk_update_request", "bad swap", "swap_info_get",
-                                    "swap_dup", "Bad swap"};
+                                    "swap_dup", "Bad swap", "blocked for more than", "oom-kill"};
     for (unsigned i = 0; i < sizeof needles / sizeof needles[0]; i++) {
         if (strstr(l, needles[i]) != NULL) {
             /* nbd's own "nbd0: detected capacity change" at connect is not an error */

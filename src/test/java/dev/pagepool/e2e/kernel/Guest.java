@@ -26,8 +26,17 @@ public final class Guest implements AutoCloseable {
         /** {@code -drive file=nbd://...,if=virtio}: QEMU's NBD client, the guest swaps on /dev/vda. */
         QEMU_NBD,
         /** The guest's nbd module and Debian's nbd-client, the README's how-to, swapping on /dev/nbd0. */
-        KERNEL_NBD
+        KERNEL_NBD,
+        /**
+         * The agent runs inside the guest, from a read-only disk ({@link AgentDisk}), and reaches the donors on
+         * the host through QEMU's user network (the host's loopback is 10.0.2.2); the guest's nbd-client puts
+         * /dev/nbd0 on the agent's Unix socket. The kernel that swaps is the kernel the agent runs under.
+         */
+        AGENT_IN_GUEST
     }
+
+    /** The host's loopback as the guest of {@link Mode#AGENT_IN_GUEST} reaches it. */
+    public static final String HOST = "10.0.2.2";
 
     /**
      * @param memoryMib guest RAM
@@ -75,13 +84,7 @@ public final class Guest implements AutoCloseable {
 
     /** Boots the guest against the export at {@code host:port}, name {@code export}. */
     public static Guest boot(GuestImage image, Mode mode, int port, String export, Options options) throws IOException {
-        List<String> cmd = new ArrayList<>(List.of("qemu-system-x86_64", "-nodefaults", "-no-user-config",
-            "-machine", "pc", "-accel", "tcg", "-smp", "1", "-m", Integer.toString(options.memoryMib()),
-            "-kernel", image.kernel.toString(), "-initrd", image.initramfs.toString(),
-            "-append", "console=ttyS0 rootfstype=ramfs panic=-1 loglevel=4 swaptest.mode="
-                + (mode == Mode.QEMU_NBD ? "disk" : "nbd") + " swaptest.mib=" + options.programMib()
-                + " swaptest.passes=" + options.passes(),
-            "-display", "none", "-monitor", "none", "-serial", "stdio", "-no-reboot"));
+        List<String> cmd = command(image, 1, options, mode == Mode.QEMU_NBD ? "disk" : "nbd");
         if (mode == Mode.QEMU_NBD) {
             cmd.addAll(List.of("-nic", "none",
                 "-drive", options.reconnectSeconds() > 0
@@ -97,6 +100,42 @@ public final class Guest implements AutoCloseable {
                     + guest[1] + "-tcp:127.0.0.1:" + port,
                 "-device", "virtio-net-pci,netdev=n0"));
         }
+        return start(cmd);
+    }
+
+    /**
+     * Boots a guest that runs the agent from {@code disk} ({@link Mode#AGENT_IN_GUEST}). Two virtual CPUs: the
+     * agent's JVM and the program that swaps would otherwise take turns on one emulated CPU, which a host never
+     * makes them do.
+     *
+     * @param squeezeAfterSeconds 0, or the seconds after the program's start when init halves the memory limit of
+     *     the program's cgroup, so the guest's memory is squeezed further while it swaps
+     */
+    public static Guest bootWithAgent(GuestImage image, AgentDisk disk, Options options, int squeezeAfterSeconds)
+        throws IOException {
+        List<String> cmd = command(image, 2, options, "agent");
+        cmd.set(cmd.indexOf("-append") + 1, cmd.get(cmd.indexOf("-append") + 1) + " swaptest.squeeze=" + squeezeAfterSeconds);
+        // The user network without restrict: the agent must reach the donors' ports on the host's loopback. The
+        // guest runs nothing but the agent, nbd-client and the test program.
+        // -cpu max: the JVM picks its code for the CPU it sees, and the richest one TCG has is the nearest to a host's.
+        cmd.addAll(List.of("-cpu", "max",
+            "-netdev", "user,id=n0,ipv6=off,net=10.0.2.0/24", "-device", "virtio-net-pci,netdev=n0",
+            "-drive", "file=" + disk.image + ",format=raw,if=virtio,readonly=on",
+            "-drive", "file=" + disk.scratch + ",format=raw,if=virtio,cache=unsafe"));
+        return start(cmd);
+    }
+
+    private static List<String> command(GuestImage image, int cpus, Options options, String mode) {
+        return new ArrayList<>(List.of("qemu-system-x86_64", "-nodefaults", "-no-user-config",
+            "-machine", "pc", "-accel", "tcg", "-smp", Integer.toString(cpus),
+            "-m", Integer.toString(options.memoryMib()),
+            "-kernel", image.kernel.toString(), "-initrd", image.initramfs.toString(),
+            "-append", "console=ttyS0 rootfstype=ramfs panic=-1 loglevel=4 swaptest.mode=" + mode
+                + " swaptest.mib=" + options.programMib() + " swaptest.passes=" + options.passes(),
+            "-display", "none", "-monitor", "none", "-serial", "stdio", "-no-reboot"));
+    }
+
+    private static Guest start(List<String> cmd) throws IOException {
         Path console = Files.createTempFile("pagepool-guest-console-", ".log");
         Process p;
         try {
