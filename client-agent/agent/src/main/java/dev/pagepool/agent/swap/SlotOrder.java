@@ -10,13 +10,25 @@ import java.util.concurrent.ConcurrentHashMap;
  * reach the copies in different orders, or one write's undo flush could land after the other write. So each
  * operation enters the slots it touches and starts only once every earlier operation on them is done. Only slots
  * with an operation in flight have an entry; an idle device costs nothing. Never waits: an operation that must
- * follow another is chained on it.
+ * follow another is chained on it. A request registers all its slots at once, so two requests that share slots are
+ * in the same order on each of them and cannot wait on each other.
  */
 final class SlotOrder {
     private static final CompletableFuture<Void> NOTHING_BEFORE = CompletableFuture.completedFuture(null);
 
     /** The last operation that entered each busy slot; removed when it is done, unless another entered after it. */
-    private final ConcurrentHashMap<Long, CompletableFuture<Void>> last = new ConcurrentHashMap<>();
+    private final ConcurrentHashMap<Long, CompletableFuture<Void>> last;
+    /** Held while a request registers its slots, see {@link #enter}. */
+    private final Object registration = new Object();
+
+    SlotOrder() {
+        this(new ConcurrentHashMap<>());
+    }
+
+    /** With the map of busy slots given, so a test can step through the registrations. */
+    SlotOrder(ConcurrentHashMap<Long, CompletableFuture<Void>> last) {
+        this.last = last;
+    }
 
     /**
      * Enters slots {@code [first, first + count)} for an operation that completes {@code done} when it is over,
@@ -25,11 +37,17 @@ final class SlotOrder {
     CompletableFuture<Void> enter(long first, int count, CompletableFuture<Void> done) {
         CompletableFuture<?>[] before = null;
         int waiting = 0;
-        for (int j = 0; j < count; j++) {
-            CompletableFuture<Void> previous = last.put(first + j, done);
-            if (previous != null && !previous.isDone()) {
-                before = before == null ? new CompletableFuture<?>[count] : before;
-                before[waiting++] = previous;
+        // All slots of a request at once: requests from two event loops that registered slot by slot could each
+        // take some of the shared slots first, and then each would wait for the other. Under the lock the
+        // request that registers first is ahead on every shared slot. Held for a few map updates per slot, never
+        // across a wait, so an event loop that meets it is delayed, not blocked on I/O.
+        synchronized (registration) {
+            for (int j = 0; j < count; j++) {
+                CompletableFuture<Void> previous = last.put(first + j, done);
+                if (previous != null && !previous.isDone()) {
+                    before = before == null ? new CompletableFuture<?>[count] : before;
+                    before[waiting++] = previous;
+                }
             }
         }
         done.whenComplete((v, e) -> {
