@@ -106,7 +106,7 @@ public final class PageStore implements AutoCloseable {
             if (existing != PageTable.NONE) {
                 removeEntry(table, existing);
             }
-            if (!indexHasRoom()) {
+            if (!indexHasRoom(table, pool, object)) {
                 indexFullRejections++;
                 return REJECTED;
             }
@@ -581,11 +581,12 @@ public final class PageStore implements AutoCloseable {
     }
 
     /**
-     * Room in the index for one more page, evicting cold ephemeral pages if it is full: a same-filled page takes
-     * no slab, so the slab budget alone would never stop a flood of them.
+     * Room in the index for one more page of the object, evicting cold ephemeral pages if it is full: a same-filled
+     * page takes no slab, so the slab budget alone would never stop a flood of them. A page that makes a new object
+     * needs room for the object too (see {@link PageIndexBudget}).
      */
-    private boolean indexHasRoom() {
-        while ((long) persistent.size() + ephemeral.size() >= maxPages) {
+    private boolean indexHasRoom(PageTable table, int pool, long object) {
+        while (!indexFits(table, pool, object)) {
             int victim = ephemeral.clockVictim();
             if (victim == PageTable.NONE) {
                 return false;
@@ -594,6 +595,22 @@ public final class PageStore implements AutoCloseable {
             evictions++;
         }
         return true;
+    }
+
+    private boolean indexFits(PageTable table, int pool, long object) {
+        long pages = (long) persistent.size() + ephemeral.size();
+        if (pages >= maxPages) {
+            return false;
+        }
+        long cap = maxPages * PageIndexBudget.BYTES_PER_PAGE;
+        // As if the page made a new object: true for nearly every put, without a lookup of its object.
+        if (PageIndexBudget.indexBytes(pages + 1, persistent.objectCount() + 1, ephemeral.objectCount() + 1) <= cap) {
+            return true;
+        }
+        int newObject = table.hasObject(pool, object) ? 0 : 1;
+        int persistentObjects = persistent.objectCount() + (table == persistent ? newObject : 0);
+        int ephemeralObjects = ephemeral.objectCount() + (table == ephemeral ? newObject : 0);
+        return PageIndexBudget.indexBytes(pages + 1, persistentObjects, ephemeralObjects) <= cap;
     }
 
     private void countPage(int pool, int delta) {
