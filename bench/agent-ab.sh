@@ -11,8 +11,8 @@ ROUNDS="${1:?rounds}"; SECS="${2:?seconds}"; R="${3:?replicas}"; QD="${4:?queue 
 declare -A ARGS=([A]="${5?options of A}" [B]="${6?options of B}")
 MODES="${7:-randread randwrite}"
 command -v fio >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fio >/dev/null; }
-./mvnw -B -q -DskipTests install
 . bench/cluster.sh
+build_here
 bench_work
 start_donors ab "$WORK"
 declare -A URI

@@ -8,7 +8,11 @@
 # waits until it is ready, appends its pid to PIDS and sets DATA and HTTP to its ports.
 # start_redis DIR: a Redis with no persistence on a free port (log DIR/redis.log); appends its pid to PIDS and sets
 # RPORT and RPID.
-# ensure_built: builds the jars unless both are there. ensure_redis: installs redis-server and redis-tools if missing.
+# build_here: builds this checkout with the reactor (./mvnw package, tests skipped): the donor's quarkus-app, the
+# agent's shaded jar and the end-to-end test classes, with the class path of those in E2E_CP. Installs nothing into
+# ~/.m2 and reads no pagepool module from it, so a fresh clone, or one built with ./mvnw package, is enough, and
+# modules another checkout installed there are never measured.
+# ensure_built: build_here unless both jars are there. ensure_redis: installs redis-server and redis-tools if missing.
 # json_field JSON KEY: the number under KEY in a one-line JSON object, or nothing.
 # donor_frames PORT...: "PUT frames, pages put, GET frames, pages got" summed over the donors whose HTTP ports are
 # given (their /q/metrics): how many pages a donor's frame carried.
@@ -26,9 +30,17 @@ bench_work() {
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])' 2>/dev/null \
   || shuf -i 20000-60000 -n 1; }
 
+build_here() {
+  # dependency:build-classpath runs in each module after its package phase, so the modules it lists are this
+  # reactor's own jars; its relative outputFile lands in each module's target/.
+  ./mvnw -B -q -DskipTests package dependency:build-classpath -Dmdep.includeScope=test \
+    -Dmdep.outputFile=target/bench.classpath
+  E2E_CP="e2e/target/test-classes:$(cat e2e/target/bench.classpath)"
+}
+
 ensure_built() {
   [ -f client-agent/agent/target/pagepool-agent-0.1.0-SNAPSHOT-all.jar ] && [ -f node/target/quarkus-app/quarkus-run.jar ] \
-    || ./mvnw -B -q -DskipTests install
+    || build_here
 }
 
 ensure_redis() {

@@ -18,8 +18,8 @@ command -v perf >/dev/null || need+=(linux-perf)
 if [ ${#need[@]} -gt 0 ]; then
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null || true
 fi
-./mvnw -B -q -DskipTests install
 . bench/cluster.sh
+build_here
 bench_work
 
 ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }

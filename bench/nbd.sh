@@ -22,8 +22,8 @@ command -v python3 >/dev/null || need+=(python3)
 if [ ${#need[@]} -gt 0 ]; then
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
 fi
-./mvnw -B -q -DskipTests install
 . bench/cluster.sh
+build_here
 head -c $((SIZE_MIB << 20)) /dev/urandom >"$WORK/in.bin"
 
 # fio JSON -> "iops p99_us" of the read or write side

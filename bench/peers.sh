@@ -11,7 +11,7 @@ LAT_PAGES=20000
 source bench/cluster.sh
 bench_work
 ensure_redis
-ensure_built
+build_here
 
 # ---- pagepool donor
 start_lone_donor node/target/quarkus-app/quarkus-run.jar "$WORK"
@@ -56,10 +56,8 @@ redis-cli -p "$RPORT" shutdown nosave >/dev/null 2>&1 || true
 rcol() { grep "^\"$2\"" <<<"$1" | tr -d '"' | cut -d, -f"$3"; }   # rps=2 p50=5 p99=7 (ms)
 
 # ---- Hazelcast IMap
-# On a plain class path: the member JVM it starts reuses this JVM's class path.
-./mvnw -B -q -pl e2e test-compile dependency:build-classpath -Dmdep.includeScope=test \
-  -Dmdep.outputFile="$WORK/e2e.classpath" >/dev/null
-HZ=$(java -Xmx2g -cp "e2e/target/test-classes:$(cat "$WORK/e2e.classpath")" dev.pagepool.bench.ImapPeerBenchmark \
+# On a plain class path (build_here's): the member JVM it starts reuses this JVM's class path.
+HZ=$(java -Xmx2g -cp "$E2E_CP" dev.pagepool.bench.ImapPeerBenchmark \
   --pages "$PAGES" --batch 64 --threads 4 | tail -1)
 
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2fx", a / b; else print "n/a" }'; }

@@ -19,8 +19,8 @@ command -v nbdcopy >/dev/null || need+=(libnbd-bin)
 if [ ${#need[@]} -gt 0 ]; then
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
 fi
-./mvnw -B -q -DskipTests install
 . bench/cluster.sh
+build_here
 
 start_donors stall "$WORK"
 DONORS=("${PIDS[@]}")

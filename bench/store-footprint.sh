@@ -3,8 +3,9 @@
 # single-thread store speed, on a plain class path (so lz4-java loads its native codec).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-./mvnw -B -q -pl node -am test-compile -DskipTests >/dev/null
-./mvnw -B -q -pl node dependency:build-classpath -Dmdep.includeScope=test -Dmdep.outputFile="$PWD/node/target/bench.classpath" >/dev/null
+# One reactor run (-am): the class path lists the modules this run compiled, not copies installed in ~/.m2.
+./mvnw -B -q -pl node -am test-compile dependency:build-classpath -DskipTests -Dmdep.includeScope=test \
+  -Dmdep.outputFile=target/bench.classpath
 exec java -Xmx4g -XX:MaxDirectMemorySize=10g \
   -cp "node/target/classes:node/target/test-classes:$(cat node/target/bench.classpath)" \
   dev.pagepool.node.store.StoreFootprintBenchmark

@@ -21,12 +21,7 @@ import java.util.concurrent.TimeUnit;
  * have one page at a time; concurrent calls are coalesced by a {@link RequestCoalescer} into vectored frames,
  * since the frontswap review's lesson holds on a network even more than in a hypervisor.
  *
- * <p>Placement and durability. Extents of a pool are placed on donors by two random choices on free memory
- * ({@link TwoChoicePlacement}); a persistent pool keeps {@code replicas} copies on distinct donors and a put is
- * OK only when every copy is stored, REJECTED otherwise (copies that did store are flushed, so a rejected put
- * leaves nothing readable). Which donors are in service, and how one leaves and comes back, is the
- * {@link DonorSet}'s business; the {@link ReReplicator} restores the replica count in the background. A page
- * whose every copy is gone is reported {@link PageStatus#LOST}, never returned as other data.
+ * <p>Placement, copies, failover and re-replication follow the rules of the repository's docs/replication.md.
  *
  * <p>Every page carries a CRC32C end to end. Thread-safe; the threading contract is in the package comment: the
  * synchronous methods wait and are for the application's own threads, the {@code Async} ones never wait.

@@ -6,17 +6,7 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 
 /**
- * One vectored put over replicas. Each page goes to every copy of its extent on a donor in service (placing the
- * extent first if it is new or short of copies); it is OK when every such copy stored it. A copy on a suspect donor
- * is not written: the page is marked stale there ({@link ExtentMap#markStale}), never read from it until a later
- * write or the re-replicator brings it up to date. A page whose every copy is on a suspect donor waits for one to
- * answer, up to the stall bound, and is then REJECTED (the swap store writes it to disk).
- *
- * <p>A page some copy did not store is REJECTED, and every copy that may hold a version of it is flushed: the
- * copies that stored the new version, and the copies that refused the frame whole (BUSY, INTERNAL) and so may
- * still hold the older one. A rejected put thus leaves nothing readable anywhere (tmem's put-put-get rule), and
- * the copies never disagree. A copy whose flush fails too is forgotten ({@link ExtentMap#dropCopy}) and never read
- * again. A page that failed only because a donor went out of service is placed again once, on the survivors.
+ * One vectored put over replicas, by the rules of the repository's docs/replication.md ("Writing a page").
  * Never waits: every step continues in the callback of the one before.
  */
 final class ReplicatedPut {

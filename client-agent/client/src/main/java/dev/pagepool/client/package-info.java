@@ -41,32 +41,7 @@
  * </ul>
  *
  * <h3>2. A page has one order</h3>
- * <ul>
- *   <li>What a failed request means for a copy is decided in one place ({@code CopyFailure}): the copy is gone
- *       (the donor lost the pool, sent a damaged page, broke the protocol, refuses connections, left the cluster,
- *       or stayed silent past the stall bound), unreachable for now (no answer in time, a closed connection, BUSY,
- *       a refusal of its own), or the request was the caller's fault.</li>
- *   <li>A put is acknowledged when every copy on a donor in service stored it. A copy on a suspect donor (silent,
- *       not known gone) is not written: the page is marked stale on it, and a stale page is never read from that
- *       copy until a later write reaches it or the re-replicator copies the extent to it whole. A page whose every
- *       copy is suspect waits for one, up to the stall bound, then is refused. A put some copy refused is
- *       REJECTED, and every copy that may hold a version of it is flushed; a copy the flush cannot reach has the
- *       page marked stale. So after a rejected put no copy serves an older version.</li>
- *   <li>A flush whose outcome on a copy is unknown marks the page stale there: a flushed page is never readable
- *       afterwards.</li>
- *   <li>A suspect donor that answers again is fenced before anything else ({@code PING} with {@code FLAG_FENCE}:
- *       no write still queued on a connection the client gave up can land afterwards), its pools are checked, and
- *       it serves its copies again, stale pages excepted. A donor that is gone is forgotten before its connections
- *       are closed, so the requests that fail on the close are placed again on the survivors; it is readmitted only
- *       with its old pools wiped. A reconnect that finds a different pool (the donor restarted) takes the donor out
- *       of service instead of reading another pool's pages.</li>
- *   <li>A pool resumed by a new process from the bookkeeping its predecessor left ({@code PoolMemory}) starts with
- *       every donor suspect: fenced and checked like any other before its copies are read.</li>
- *   <li>A re-replication copy counts only if no write of the extent, nor a flush_object of its object, began or
- *       was under way while it ran ({@code ExtentMap#writeStamp}).</li>
- *   <li>The client orders the operations of one handle as its caller issues them: a caller that wants two writes
- *       of a handle applied in order issues the second after the first completed. The swap store does so for each
- *       slot.</li>
- * </ul>
+ * Writes, trims and flushes of one handle are applied in the order they were acknowledged, on every copy. The rules
+ * that keep it (placement, copies, failures, fencing, re-replication) are in the repository's docs/replication.md.
  */
 package dev.pagepool.client;
