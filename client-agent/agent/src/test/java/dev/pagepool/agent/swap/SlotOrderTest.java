@@ -30,6 +30,7 @@ class SlotOrderTest {
         volatile Thread a;
         volatile Thread b;
         volatile boolean bEntering;
+        volatile boolean bReturned;
 
         @Override
         public CompletableFuture<Void> put(Long slot, CompletableFuture<Void> operation) {
@@ -48,13 +49,13 @@ class SlotOrderTest {
 
         /**
          * A goes on once B has taken every slot, the first after A (the overlapping order), or once B is held back from
-         * registering at all while A is half-way (registration that is atomic per request).
+         * registering at all while A is half-way, waiting or queued (registration that is atomic per request).
          */
         private void awaitBRegisteredOrHeldBack() {
             long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
             while (slotsOfB.getCount() > 0) {
                 Thread.State state = b == null ? Thread.State.NEW : b.getState();
-                if (bEntering && (state == Thread.State.BLOCKED || state == Thread.State.WAITING)) {
+                if (bEntering && (bReturned || state == Thread.State.BLOCKED || state == Thread.State.WAITING)) {
                     return;
                 }
                 if (System.nanoTime() > deadline) {
@@ -84,6 +85,7 @@ class SlotOrderTest {
             }
             map.bEntering = true;
             beforeB.complete(order.enter(FIRST_SLOT, SLOTS, doneB));
+            map.bReturned = true;
         }, "loop-b");
         map.a = a;
         map.b = b;
