@@ -135,9 +135,85 @@ class FloodTest {
     @Test
     @Timeout(300)
     void aFloodOfSameFilledAndCompressiblePagesIsRejectedAtThePageCapAndTheDonorStaysUp() throws Exception {
-        long heap = 64L << 20;
-        long cap = (long) (heap * 0.5) / 40; // PageIndexBudget: half the heap at 40 bytes a page
-        try (DonorProcess donor = Donors.start(Donors.lone("flood-index", TOKEN, "64m").withHeap("64m"));
+        IndexFlood flood = floodTheIndex("flood-index", (thread, round, obj, idx, data) -> {
+            if (round == 0 && thread == 1) {
+                for (int j = 0; j < obj.length; j++) {
+                    data[j * P] = (byte) (j + 1); // one byte set, the rest zero: LZ4 makes it tiny
+                }
+            }
+            java.util.Arrays.fill(obj, 10 + thread);
+            for (int j = 0; j < idx.length; j++) {
+                idx[j] = (int) (round * idx.length + j);
+            }
+        });
+        JsonNode stats = flood.stats();
+        System.out.printf("[flood-index] %d tiny pages accepted, %d rejected at the cap of %d pages; donor RSS at "
+            + "most %d MiB with a %d MiB heap%n", flood.accepted(), flood.rejected() + flood.failed(),
+            stats.get("max_pages").asLong(), flood.maxRss() >> 20, INDEX_FLOOD_HEAP >> 20);
+        long maxPages = stats.get("max_pages").asLong();
+        long cap = indexFloodCap();
+        // The JVM reports a little less than -Xmx as its heap (a survivor space), so the cap is a little lower.
+        assertTrue(maxPages <= cap && maxPages > cap / 2, "the cap follows the heap: " + maxPages + " of " + cap);
+        assertTrue(stats.get("pages").asLong() <= maxPages, stats.toString());
+        assertTrue(flood.rejected() + flood.failed() > 0 && stats.get("puts_index_full").asLong() > 0,
+            "the flood met the cap: " + stats);
+        assertTrue(flood.accepted() <= maxPages, "no more pages than the cap were taken");
+        long bound = CAPACITY + stats.get("reserve_bytes").asLong() + INDEX_FLOOD_HEAP + OVERHEAD;
+        assertTrue(flood.maxRss() <= bound, "resident " + (flood.maxRss() >> 20) + " MiB within " + (bound >> 20) + " MiB");
+    }
+
+    /**
+     * Zero pages, each of an object of its own: the object table grows with the index, about 64 bytes more a page
+     * than the 40 the page cap assumes, so a cap on pages alone let the heap run out first (and the object table,
+     * caught half-grown by the OutOfMemoryError, failed every put after). Objects count against the same budget, so
+     * the donor rejects such a flood at well under the page cap, and stays up.
+     */
+    @Test
+    @Timeout(300)
+    void aFloodOfOnePagePerObjectIsRejectedBeforeTheHeapRunsOut() throws Exception {
+        long pagesPerThread = indexFloodCap() * 6 / 10;
+        IndexFlood flood = floodTheIndex("flood-objects", (thread, round, obj, idx, data) -> {
+            for (int j = 0; j < obj.length; j++) {
+                obj[j] = 1 + thread * pagesPerThread + round * obj.length + j;
+            }
+        });
+        JsonNode stats = flood.stats();
+        System.out.printf("[flood-objects] %d pages of their own object accepted, %d rejected, %d failed; page cap "
+            + "%d%n", flood.accepted(), flood.rejected(), flood.failed(), stats.get("max_pages").asLong());
+        assertTrue(!flood.log().contains("OutOfMemoryError"), "the heap never ran out:\n"
+            + flood.log().substring(Math.max(0, flood.log().indexOf("OutOfMemoryError") - 200)).lines().limit(20)
+                .collect(java.util.stream.Collectors.joining("\n")));
+        assertEquals(0, flood.failed(), "every page was stored or rejected, none failed");
+        assertTrue(flood.rejected() > 0 && stats.get("puts_index_full").asLong() > 0, "the flood met the cap: " + stats);
+        long maxPages = stats.get("max_pages").asLong();
+        // 40 bytes a page and 64 an object: 40 / 104 of the page cap, and a little more for the objects free.
+        assertTrue(flood.accepted() < maxPages / 2, flood.accepted() + " pages in as many objects, for a page cap of "
+            + maxPages + ": the objects counted against it");
+    }
+
+    private static final long INDEX_FLOOD_HEAP = 64L << 20;
+    private static final int INDEX_FLOOD_BATCH = 256;
+
+    /** PageIndexBudget's cap for the index floods' heap: half of it at 40 bytes a page. */
+    private static long indexFloodCap() {
+        return (long) (INDEX_FLOOD_HEAP * 0.5) / 40;
+    }
+
+    /** Sets a batch's handles (and, if it likes, its data, zeros to start with) for round {@code round} of a thread. */
+    private interface FloodBatch {
+        void fill(int thread, long round, long[] objects, int[] indexes, byte[] data);
+    }
+
+    /** What an index flood came to: page counts by status, the donor's stats and log after it, its peak RSS. */
+    private record IndexFlood(long accepted, long rejected, long failed, JsonNode stats, String log, long maxRss) {
+    }
+
+    /**
+     * Two threads put 1.2 times the page cap of a donor with a small heap, in batches made by {@code batches}, while
+     * this thread checks that a page stored before stays readable; the donor must be up and serving afterwards.
+     */
+    private static IndexFlood floodTheIndex(String name, FloodBatch batches) throws Exception {
+        try (DonorProcess donor = Donors.start(Donors.lone(name, TOKEN, "64m").withHeap("64m"));
              PagePoolClient client = PagePoolClient.connect(ClientConfig.of(List.of(donor.dataAddress()), TOKEN)
                  .withConnectionsPerNode(2))) {
             PoolRef pool = client.newPool(PoolSpec.privatePool(true));
@@ -146,28 +222,20 @@ class FloodTest {
             assertEquals(PageStatus.OK, client.put(pool, 0, 0, kept));
             AtomicLong rejected = new AtomicLong();
             AtomicLong accepted = new AtomicLong();
-            int batch = 256;
-            long pagesPerThread = cap * 6 / 10; // 1.2x the cap in all
+            AtomicLong failed = new AtomicLong();
+            long pagesPerThread = indexFloodCap() * 6 / 10; // 1.2x the cap in all
             CompletableFuture<?>[] flooders = new CompletableFuture<?>[2];
             for (int t = 0; t < flooders.length; t++) {
-                long object = 10 + t;
-                boolean compressible = t == 1;
+                int thread = t;
                 flooders[t] = CompletableFuture.runAsync(() -> {
-                    byte[] data = new byte[batch * P];
-                    if (compressible) {
-                        for (int j = 0; j < batch; j++) {
-                            data[j * P] = (byte) (j + 1); // one byte set, the rest zero: LZ4 makes it tiny
-                        }
-                    }
-                    long[] obj = new long[batch];
-                    int[] idx = new int[batch];
-                    java.util.Arrays.fill(obj, object);
-                    for (long round = 0; round * batch < pagesPerThread; round++) {
-                        for (int j = 0; j < batch; j++) {
-                            idx[j] = (int) (round * batch + j);
-                        }
-                        for (PageStatus s : client.putBatch(pool, obj, idx, data, batch)) {
-                            (s == PageStatus.OK ? accepted : rejected).incrementAndGet();
+                    byte[] data = new byte[INDEX_FLOOD_BATCH * P];
+                    long[] obj = new long[INDEX_FLOOD_BATCH];
+                    int[] idx = new int[INDEX_FLOOD_BATCH];
+                    for (long round = 0; round * INDEX_FLOOD_BATCH < pagesPerThread; round++) {
+                        batches.fill(thread, round, obj, idx, data);
+                        for (PageStatus s : client.putBatch(pool, obj, idx, data, INDEX_FLOOD_BATCH)) {
+                            (s == PageStatus.OK ? accepted : s == PageStatus.REJECTED ? rejected : failed)
+                                .incrementAndGet();
                         }
                     }
                 });
@@ -181,19 +249,11 @@ class FloodTest {
             }
             CompletableFuture.allOf(flooders).join();
             assertTrue(donor.isAlive(), "the donor survived the flood:\n" + donor.logTail(20));
+            assertEquals(PageStatus.OK, client.get(pool, 0, 0, false, got), "the page stored before the flood");
             assertArrayEquals(kept, got);
             JsonNode stats = new ObjectMapper().readTree(Donors.http(donor, "GET", "/admin/stats", TOKEN, null).body());
-            System.out.printf("[flood-index] %d tiny pages accepted, %d rejected at the cap of %d pages; donor RSS at "
-                + "most %d MiB with a %d MiB heap%n", accepted.get(), rejected.get(), stats.get("max_pages").asLong(),
-                maxRss >> 20, heap >> 20);
-            long maxPages = stats.get("max_pages").asLong();
-            // The JVM reports a little less than -Xmx as its heap (a survivor space), so the cap is a little lower.
-            assertTrue(maxPages <= cap && maxPages > cap / 2, "the cap follows the heap: " + maxPages + " of " + cap);
-            assertTrue(stats.get("pages").asLong() <= maxPages, stats.toString());
-            assertTrue(rejected.get() > 0 && stats.get("puts_index_full").asLong() > 0, "the flood met the cap: " + stats);
-            assertTrue(accepted.get() <= maxPages, "no more pages than the cap were taken");
-            long bound = CAPACITY + stats.get("reserve_bytes").asLong() + heap + OVERHEAD;
-            assertTrue(maxRss <= bound, "resident " + (maxRss >> 20) + " MiB within " + (bound >> 20) + " MiB");
+            return new IndexFlood(accepted.get(), rejected.get(), failed.get(), stats, Files.readString(donor.log()),
+                maxRss);
         }
     }
 

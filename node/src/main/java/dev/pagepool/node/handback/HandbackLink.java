@@ -19,8 +19,6 @@ import io.vertx.core.Context;
 import java.nio.ByteBuffer;
 import java.util.Arrays;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.function.Consumer;
-import java.util.function.IntPredicate;
 import org.jboss.logging.Logger;
 
 /**
@@ -34,6 +32,12 @@ import org.jboss.logging.Logger;
  * page stays. No reply within the ack timeout, or the connection closing, forgets the frame: its pages stay and
  * are sent again later. So a crash of either side loses nothing: the donor frees nothing unacknowledged, and
  * the client acknowledges only what it holds.
+ *
+ * <p>A frame holds a reserve buffer, and one of the sender's frames, until its bytes have left the process, not
+ * only until it is answered or timed out: a frame that timed out may still sit in the socket's queue behind an
+ * owner that stopped reading. And no frame is sent while the socket's queue is full, so such an owner holds at
+ * most the frame that found the queue empty, until the idle timeout closes its connection, and the other owners
+ * keep the rest of the hand-back's share of the reserve.
  */
 public final class HandbackLink {
     private static final Logger LOG = Logger.getLogger(HandbackLink.class);
@@ -47,7 +51,10 @@ public final class HandbackLink {
     /** One frame's worth of hand-back: reused, so sending allocates nothing per page. */
     private static final class Slot {
         final HandbackPages pages = new HandbackPages(Frame.MAX_HANDBACK_PAGES);
+        /** Its pages are out: waiting for the reply or the ack timeout. */
         boolean busy;
+        /** Its frame has not left the process yet. */
+        boolean writing;
         long requestId;
         long timer = -1;
     }
@@ -58,21 +65,22 @@ public final class HandbackLink {
     /** What the connection proved: a page of a private pool goes only to a connection that holds the pool's secret. */
     private final OwnerKey ownerKey;
     private final Context context;
-    private final Consumer<ByteBuf> out;
+    private final HandbackOutput out;
     private final Slot[] slots = new Slot[MAX_FRAMES_OUTSTANDING];
     private final PageChecksum checksum = new PageChecksum();
     private final AtomicBoolean wakeQueued = new AtomicBoolean();
-    private final IntPredicate eligible = this::eligible;
     private int[] eligiblePools = new int[8];
     private int eligibleCount;
     private long nextRequestId = 1;
     private long pausedUntilMillis;
     private boolean closed;
+    /** A drain of the socket's write queue will wake this link. */
+    private boolean awaitingDrain;
     /** The last look found nothing to send: the drain counts this link as done. */
     private volatile boolean exhausted;
 
     HandbackLink(HandbackSender sender, long clientId, OwnerKey ownerKey, SharedPoolGrants grants, Context context,
-                 Consumer<ByteBuf> out) {
+                 HandbackOutput out) {
         this.sender = sender;
         this.clientId = clientId;
         this.ownerKey = ownerKey;
@@ -114,15 +122,25 @@ public final class HandbackLink {
             return;
         }
         refreshEligiblePools();
-        if (eligibleCount == 0) {
+        // Counted, not searched: a link with nothing to take must cost the store's lock next to nothing.
+        if (eligibleCount == 0 || sender.store().handbackCandidates(eligiblePools, eligibleCount) == 0) {
             exhausted = true;
             return;
         }
         for (Slot slot : slots) {
-            if (slot.busy) {
+            if (slot.busy || slot.writing) {
                 continue;
             }
-            if (!sender.wantsMore() || !sender.tryTakeFrame()) {
+            if (!sender.wantsMore()) {
+                return;
+            }
+            if (out.writeQueueFull()) {
+                // The owner has not taken the last frame yet: another would only wait in the queue, on a buffer.
+                awaitDrain();
+                return;
+            }
+            if (!sender.tryTakeFrame()) {
+                sender.waitForFrame(this);
                 return;
             }
             if (!send(slot)) {
@@ -139,7 +157,7 @@ public final class HandbackLink {
         }
         ByteBuffer nio = frame.internalNioBuffer(0, frame.capacity());
         HandbackPages pages = slot.pages;
-        int n = sender.store().takeForHandback(eligible, sender.secondChance(), pages, nio,
+        int n = sender.store().takeForHandback(eligiblePools, eligibleCount, sender.secondChance(), pages, nio,
             FIRST_ENTRY_OFFSET + Frame.PUT_ENTRY_DATA_OFFSET, Frame.PUT_ENTRY_BYTES);
         if (n == 0) {
             sender.reserve().release(frame);
@@ -159,11 +177,40 @@ public final class HandbackLink {
             frame.writerIndex(entry + Frame.PUT_ENTRY_BYTES);
         }
         slot.busy = true;
+        slot.writing = true;
         slot.requestId = requestId;
         slot.timer = context.owner().setTimer(sender.ackTimeoutMillis(), id -> timedOut(slot, requestId));
         sender.counters().handbackFrames.increment();
-        out.accept(frame); // the connection releases the buffer to the reserve once written
+        // The connection gives the buffer back to the reserve once written; the frame counts until then.
+        out.write(frame).onComplete(ar -> written(slot));
         return true;
+    }
+
+    /** The frame's bytes left the process (or the connection closed): its buffer is back in the reserve. */
+    private void written(Slot slot) {
+        slot.writing = false;
+        if (!slot.busy) {
+            sender.frameDone();
+            pump();
+        }
+    }
+
+    private void awaitDrain() {
+        if (!awaitingDrain) {
+            awaitingDrain = true;
+            out.whenDrained(() -> {
+                awaitingDrain = false;
+                pump();
+            });
+        }
+    }
+
+    /** The frame's pages are answered or forgotten; the frame itself is done once it has also been written. */
+    private void settled(Slot slot) {
+        slot.busy = false;
+        if (!slot.writing) {
+            sender.frameDone();
+        }
     }
 
     /** A HANDBACK reply from the client: frees what it holds now, keeps the rest. */
@@ -211,9 +258,11 @@ public final class HandbackLink {
         if (refused == pages.count()) {
             backOff();
         }
+        if (refused > 0) {
+            sender.pagesReturned();
+        }
         exhausted = false;
-        slot.busy = false;
-        sender.frameDone();
+        settled(slot);
         pump();
     }
 
@@ -264,8 +313,8 @@ public final class HandbackLink {
         }
         // Its pages are eligible again: until a look says otherwise, this link has work.
         exhausted = false;
-        slot.busy = false;
-        sender.frameDone();
+        settled(slot);
+        sender.pagesReturned();
     }
 
     private Slot pending(long requestId) {
@@ -289,9 +338,5 @@ public final class HandbackLink {
             }
         }
         Arrays.sort(eligiblePools, 0, eligibleCount);
-    }
-
-    private boolean eligible(int pool) {
-        return Arrays.binarySearch(eligiblePools, 0, eligibleCount, pool) >= 0;
     }
 }

@@ -6,12 +6,10 @@ import dev.pagepool.node.pool.PoolRegistry;
 import dev.pagepool.node.pool.SharedPoolGrants;
 import dev.pagepool.protocol.OwnerKey;
 import dev.pagepool.node.store.PageStore;
-import io.netty.buffer.ByteBuf;
 import io.vertx.core.Context;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.function.Consumer;
 import org.jboss.logging.Logger;
 
 /**
@@ -38,6 +36,8 @@ public final class HandbackSender {
     private final int maxFrames;
     private final AtomicInteger framesOut = new AtomicInteger();
     private final Set<HandbackLink> links = ConcurrentHashMap.newKeySet();
+    /** Links that had pages to send and found every frame taken: the only ones a freed frame wakes. */
+    private final Set<HandbackLink> waitingForFrame = ConcurrentHashMap.newKeySet();
     private volatile Mode mode = Mode.IDLE;
     private volatile long targetUsedBytes;
 
@@ -53,7 +53,7 @@ public final class HandbackSender {
 
     /** A link for a connection that just authenticated as {@code clientId} with {@code ownerKey}; call on its event loop. */
     public HandbackLink open(long clientId, OwnerKey ownerKey, SharedPoolGrants grants, Context context,
-                             Consumer<ByteBuf> out) {
+                             HandbackOutput out) {
         HandbackLink link = new HandbackLink(this, clientId, ownerKey, grants, context, out);
         links.add(link);
         if (mode != Mode.IDLE) {
@@ -64,6 +64,7 @@ public final class HandbackSender {
 
     void closed(HandbackLink link) {
         links.remove(link);
+        waitingForFrame.remove(link);
     }
 
     /** Pressure: hand back coldest first until slab use is below {@code usedBytes} (the low watermark). */
@@ -99,7 +100,7 @@ public final class HandbackSender {
         }
     }
 
-    /** Frames sent and not yet answered, timed out or abandoned. */
+    /** Frames sent and not yet both written and answered (or timed out, or abandoned). */
     public int framesOutstanding() {
         return framesOut.get();
     }
@@ -158,11 +159,39 @@ public final class HandbackSender {
         }
     }
 
+    /** The link has pages to send but every frame is out: {@link #frameDone} wakes it. */
+    void waitForFrame(HandbackLink link) {
+        waitingForFrame.add(link);
+        // A frame may have come free between the link's try and its joining the set.
+        if (framesOut.get() < maxFrames) {
+            wakeWaiting();
+        }
+    }
+
     void frameDone() {
         framesOut.decrementAndGet();
-        // A frame slot came free: links that were held back by the global limit may go on.
+        // A frame came free: only links held back by the global limit need a look; a link with nothing to send
+        // would only take the store's lock to learn so.
+        if (mode != Mode.IDLE) {
+            wakeWaiting();
+        }
+    }
+
+    /**
+     * Pages went back to the store unsent or refused: another link of their owner (a second connection, or a
+     * member of a shared pool) may take them now, so every link looks. Rare: a timeout, a refusal, a closed link.
+     */
+    void pagesReturned() {
         if (mode != Mode.IDLE) {
             wakeAll();
+        }
+    }
+
+    private void wakeWaiting() {
+        for (HandbackLink link : waitingForFrame) {
+            if (waitingForFrame.remove(link)) {
+                link.wake();
+            }
         }
     }
 

@@ -2,6 +2,7 @@ package dev.pagepool.node.net;
 
 import dev.pagepool.node.config.ConnectionLimits;
 import dev.pagepool.node.handback.HandbackLink;
+import dev.pagepool.node.handback.HandbackOutput;
 import dev.pagepool.node.handback.HandbackSender;
 import dev.pagepool.node.metrics.NodeCounters;
 import dev.pagepool.node.metrics.RequestTimers;
@@ -16,6 +17,7 @@ import dev.pagepool.protocol.Status;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.vertx.core.Context;
+import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import java.util.ArrayDeque;
 import io.vertx.core.buffer.Buffer;
@@ -247,7 +249,8 @@ final class DataConnection implements FrameDecoder.Listener {
             callsOnly = true;
             counters.connectionsCallsOnly.increment();
         } else {
-            link = handback.open(state.clientId(), state.ownerKey(), state.grants(), Vertx.currentContext(), this::send);
+            link = handback.open(state.clientId(), state.ownerKey(), state.grants(), Vertx.currentContext(),
+                handbackOutput());
         }
     }
 
@@ -316,13 +319,37 @@ final class DataConnection implements FrameDecoder.Listener {
         }
     }
 
-    private void send(ByteBuf reply) {
+    /** This connection's socket as the hand-back link sees it: frames written like replies, and its back-pressure. */
+    private HandbackOutput handbackOutput() {
+        return new HandbackOutput() {
+            @Override
+            public Future<Void> write(ByteBuf frame) {
+                return send(frame);
+            }
+
+            @Override
+            public boolean writeQueueFull() {
+                return socket.writeQueueFull();
+            }
+
+            @Override
+            public void whenDrained(Runnable then) {
+                socket.drainHandler(v -> {
+                    socket.drainHandler(null);
+                    then.run();
+                });
+            }
+        };
+    }
+
+    /** Writes a frame; the future completes once it has left the process (a reserve buffer is back by then). */
+    private Future<Void> send(ByteBuf reply) {
         // Reserve buffers are direct; error and handshake replies are heap and go to the garbage collector.
         boolean fromReserve = reply.isDirect();
         int held = fromReserve ? reply.capacity() : 0;
         inflight++;
         heldReplyBytes += held;
-        socket.write(Buffer.buffer(reply)).onComplete(ar -> {
+        Future<Void> written = socket.write(Buffer.buffer(reply)).onComplete(ar -> {
             if (fromReserve) {
                 reserve.release(reply);
             }
@@ -336,6 +363,7 @@ final class DataConnection implements FrameDecoder.Listener {
             decoder.pause();
             readFromSocket(false);
         }
+        return written;
     }
 
     /** Reads again once the connection is back within its limits; called when a write completes. */

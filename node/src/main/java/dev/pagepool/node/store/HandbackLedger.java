@@ -66,11 +66,12 @@ final class HandbackLedger {
         size++;
     }
 
-    void remove(int entry) {
+    /** Drops the entry's record; false if it had none. */
+    boolean remove(int entry) {
         int s = slot(entry);
         while (entries[s] != entry) {
             if (entries[s] == EMPTY) {
-                return;
+                return false;
             }
             s = (s + 1) & (SLOTS - 1);
         }
@@ -87,6 +88,7 @@ final class HandbackLedger {
         entries[hole] = EMPTY;
         tokens[hole] = NO_TOKEN;
         size--;
+        return true;
     }
 
     private static int slot(int entry) {

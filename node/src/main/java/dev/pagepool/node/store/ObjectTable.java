@@ -14,7 +14,8 @@ final class ObjectTable {
     static final int NONE = -1;
     /** The page count of an id on the free list: tells free ids from live objects that have no page yet. */
     private static final int FREE = -1;
-    private static final int INITIAL_CAPACITY = 64;
+    /** Objects the table holds in the arrays it starts with: their memory is spent whatever the pages. */
+    static final int INITIAL_CAPACITY = 64;
     private static final double MAX_LOAD = 0.8;
     private static final double RESIZED_LOAD = 0.6;
 
@@ -36,6 +37,11 @@ final class ObjectTable {
 
     private static long hash(int poolId, long objectId) {
         return Hashing.mix(objectId * 0x9E3779B97F4A7C15L + poolId);
+    }
+
+    /** Live objects. */
+    int size() {
+        return size;
     }
 
     int find(int poolId, long objectId) {

@@ -2,9 +2,9 @@ package dev.pagepool.node.store;
 
 import io.netty.util.collection.IntObjectHashMap;
 import java.nio.ByteBuffer;
+import java.util.Arrays;
 import java.util.Objects;
 import java.util.concurrent.locks.ReentrantLock;
-import java.util.function.IntPredicate;
 
 /**
  * The donor's page store: tmem pools' pages in off-heap memory within a byte budget.
@@ -60,8 +60,16 @@ public final class PageStore implements AutoCloseable {
     /** Pages the index may hold at most (persistent and ephemeral together); see {@link PageIndexBudget}. */
     private final long maxPages;
     private long indexFullRejections;
-    /** Pages per pool id, for per-client limits: one array per pool, nothing per page. */
+    /**
+     * Per pool id: its pages ({@link #PAGES}, for per-client limits) and those of them out for hand-back
+     * ({@link #IN_FLIGHT}, so a hand-back link learns it has nothing to take without a scan). One array per pool,
+     * nothing per page.
+     */
     private final IntObjectHashMap<long[]> poolPages = new IntObjectHashMap<>();
+    private static final int PAGES = 0;
+    private static final int IN_FLIGHT = 1;
+    /** Entries the hand-back hand has looked at, over the store's life: what hand-back costs under the lock. */
+    private long handbackEntriesExamined;
     /** Source of hand-back tokens; 0 is {@link HandbackLedger#NO_TOKEN}. */
     private long handbackSequence;
     /** Where the next hand-back scan of the persistent table starts: a CLOCK hand of its own. */
@@ -98,7 +106,7 @@ public final class PageStore implements AutoCloseable {
             if (existing != PageTable.NONE) {
                 removeEntry(table, existing);
             }
-            if (!indexHasRoom()) {
+            if (!indexHasRoom(table, pool, object)) {
                 indexFullRejections++;
                 return REJECTED;
             }
@@ -325,32 +333,41 @@ public final class PageStore implements AutoCloseable {
     }
 
     /**
-     * Copies up to {@code pages.capacity()} cold persistent pages of ONE pool accepted by {@code eligiblePools}
-     * into a frame being built: page i's 4096 uncompressed bytes go to {@code dst[firstDataOffset + i * stride]},
-     * its handle, the version of its last put and its token to {@code pages}. Pages already in flight are skipped. Nothing is freed: each page
-     * stays readable until {@link #releaseIfUnchanged} (client said it holds it) or {@link #forgetHandback}
-     * (no answer; it may be sent again). Returns the number of pages.
+     * Copies up to {@code pages.capacity()} cold persistent pages of ONE of the pools {@code pools[0..poolCount)}
+     * (sorted) into a frame being built: page i's 4096 uncompressed bytes go to
+     * {@code dst[firstDataOffset + i * stride]}, its handle, the version of its last put and its token to
+     * {@code pages}. Pages already in flight are skipped. Nothing is freed: each page stays readable until
+     * {@link #releaseIfUnchanged} (client said it holds it) or {@link #forgetHandback} (no answer; it may be sent
+     * again). Returns the number of pages.
      *
      * <p>Order: a CLOCK hand of its own walks the persistent table; with {@code secondChance} a page read since
      * the hand last passed keeps its place once (its bit is cleared), so the coldest go first; a drain passes
      * false and takes everything. Pages of other eligible pools are passed over without losing their bit, and the
      * hand comes back to the first of them next time, so each pool gets its turn in hand order.
+     *
+     * <p>Cost: every connected owner's link asks whenever a frame comes free, and the walk holds the store's lock,
+     * so it must not cost a lap of the table to learn there is nothing to take. The pools' counts of pages not in
+     * flight answer that without a walk, and the walk ends once it has taken every such page or passed each of them
+     * twice (a page whose bit was cleared is taken the second time).
      */
-    public int takeForHandback(IntPredicate eligiblePools, boolean secondChance, HandbackPages pages, ByteBuffer dst,
+    public int takeForHandback(int[] pools, int poolCount, boolean secondChance, HandbackPages pages, ByteBuffer dst,
                                int firstDataOffset, int stride) {
         Objects.checkFromIndexSize(firstDataOffset, (pages.capacity() - 1) * stride + PAGE_SIZE, dst.limit());
         pages.clear();
         lock.lock();
         try {
             ensureOpen();
-            int max = Math.min(pages.capacity(), handbackLedger.free());
+            long candidates = handbackCandidates(pools, poolCount);
+            int max = (int) Math.min(Math.min(pages.capacity(), handbackLedger.free()), candidates);
             int highWater = persistent.highWater();
-            if (max == 0 || persistent.size() == 0) {
+            if (max == 0) {
                 return 0;
             }
             int hand = handbackHand;
             int resumeAt = -1;
-            for (long steps = 2L * highWater + 1; steps > 0 && pages.count < max; steps--) {
+            long seen = 0;
+            long steps = 2L * highWater + 1;
+            for (; steps > 0 && pages.count < max && seen < 2 * candidates; steps--) {
                 if (hand >= highWater) {
                     hand = 0;
                 }
@@ -359,13 +376,14 @@ public final class PageStore implements AutoCloseable {
                     continue;
                 }
                 int pool = persistent.poolOf(e);
-                if (pages.count > 0 && pool != pages.pool) {
-                    if (resumeAt < 0 && eligiblePools.test(pool)) {
-                        resumeAt = e;
-                    }
+                if (handbackLedger.token(e) != HandbackLedger.NO_TOKEN || !eligible(pools, poolCount, pool)) {
                     continue;
                 }
-                if (handbackLedger.token(e) != HandbackLedger.NO_TOKEN || !eligiblePools.test(pool)) {
+                seen++;
+                if (pages.count > 0 && pool != pages.pool) {
+                    if (resumeAt < 0) {
+                        resumeAt = e;
+                    }
                     continue;
                 }
                 long loc = persistent.location(e);
@@ -376,14 +394,47 @@ public final class PageStore implements AutoCloseable {
                 decode(loc, dst, firstDataOffset + pages.count * stride);
                 long token = ++handbackSequence;
                 handbackLedger.put(e, token);
+                poolPages.get(pool)[IN_FLIGHT]++;
                 pages.pool = pool;
                 pages.add(persistent.objectOf(e), persistent.indexOf(e), persistent.version(e), token);
             }
+            handbackEntriesExamined += 2L * highWater + 1 - steps;
             handbackHand = resumeAt >= 0 ? resumeAt : hand;
             return pages.count;
         } finally {
             lock.unlock();
         }
+    }
+
+    /** Persistent pages of the pools {@code pools[0..poolCount)} that are not out for hand-back already. */
+    public long handbackCandidates(int[] pools, int poolCount) {
+        lock.lock();
+        try {
+            long candidates = 0;
+            for (int i = 0; i < poolCount; i++) {
+                long[] count = poolPages.get(pools[i]);
+                if (count != null) {
+                    candidates += count[PAGES] - count[IN_FLIGHT];
+                }
+            }
+            return candidates;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Entries of the persistent table the hand-back hand has looked at so far. */
+    public long handbackEntriesExamined() {
+        lock.lock();
+        try {
+            return handbackEntriesExamined;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private static boolean eligible(int[] pools, int poolCount, int pool) {
+        return Arrays.binarySearch(pools, 0, poolCount, pool) >= 0;
     }
 
     /**
@@ -416,6 +467,7 @@ public final class PageStore implements AutoCloseable {
             int e = persistent.find(pool, object, index);
             if (e != PageTable.NONE && handbackLedger.token(e) == token) {
                 handbackLedger.remove(e);
+                poolPages.get(pool)[IN_FLIGHT]--;
             }
         } finally {
             lock.unlock();
@@ -529,11 +581,12 @@ public final class PageStore implements AutoCloseable {
     }
 
     /**
-     * Room in the index for one more page, evicting cold ephemeral pages if it is full: a same-filled page takes
-     * no slab, so the slab budget alone would never stop a flood of them.
+     * Room in the index for one more page of the object, evicting cold ephemeral pages if it is full: a same-filled
+     * page takes no slab, so the slab budget alone would never stop a flood of them. A page that makes a new object
+     * needs room for the object too (see {@link PageIndexBudget}).
      */
-    private boolean indexHasRoom() {
-        while ((long) persistent.size() + ephemeral.size() >= maxPages) {
+    private boolean indexHasRoom(PageTable table, int pool, long object) {
+        while (!indexFits(table, pool, object)) {
             int victim = ephemeral.clockVictim();
             if (victim == PageTable.NONE) {
                 return false;
@@ -544,14 +597,30 @@ public final class PageStore implements AutoCloseable {
         return true;
     }
 
+    private boolean indexFits(PageTable table, int pool, long object) {
+        long pages = (long) persistent.size() + ephemeral.size();
+        if (pages >= maxPages) {
+            return false;
+        }
+        long cap = maxPages * PageIndexBudget.BYTES_PER_PAGE;
+        // As if the page made a new object: true for nearly every put, without a lookup of its object.
+        if (PageIndexBudget.indexBytes(pages + 1, persistent.objectCount() + 1, ephemeral.objectCount() + 1) <= cap) {
+            return true;
+        }
+        int newObject = table.hasObject(pool, object) ? 0 : 1;
+        int persistentObjects = persistent.objectCount() + (table == persistent ? newObject : 0);
+        int ephemeralObjects = ephemeral.objectCount() + (table == ephemeral ? newObject : 0);
+        return PageIndexBudget.indexBytes(pages + 1, persistentObjects, ephemeralObjects) <= cap;
+    }
+
     private void countPage(int pool, int delta) {
         long[] count = poolPages.get(pool);
         if (count == null) {
-            count = new long[1];
+            count = new long[2];
             poolPages.put(pool, count);
         }
-        count[0] += delta;
-        if (count[0] <= 0) {
+        count[PAGES] += delta;
+        if (count[PAGES] <= 0) {
             poolPages.remove(pool);
         }
     }
@@ -563,7 +632,7 @@ public final class PageStore implements AutoCloseable {
             long pages = 0;
             for (int i = 0; i < n; i++) {
                 long[] count = poolPages.get(pools[i]);
-                pages += count == null ? 0 : count[0];
+                pages += count == null ? 0 : count[PAGES];
             }
             return pages;
         } finally {
@@ -587,7 +656,13 @@ public final class PageStore implements AutoCloseable {
     }
 
     private void removeEntry(PageTable table, int e) {
-        countPage(table.poolOf(e), -1);
+        int pool = table.poolOf(e);
+        // Any change to a persistent page (replace, flush, exclusive get, destroy, release) ends its hand-back
+        // record: a later acknowledgement of the copy in flight must then free nothing.
+        if (table == persistent && handbackLedger.size() > 0 && handbackLedger.remove(e)) {
+            poolPages.get(pool)[IN_FLIGHT]--;
+        }
+        countPage(pool, -1);
         long loc = table.location(e);
         int encoding = Location.encoding(loc);
         if (encoding == PageCodec.SAME_FILLED) {
@@ -598,11 +673,6 @@ public final class PageStore implements AutoCloseable {
             if (encoding == PageCodec.LZ4) {
                 compressedPages--;
             }
-        }
-        // Any change to a persistent page (replace, flush, exclusive get, destroy, release) ends its hand-back
-        // record: a later acknowledgement of the copy in flight must then free nothing.
-        if (table == persistent && handbackLedger.size() > 0) {
-            handbackLedger.remove(e);
         }
         table.remove(e);
     }

@@ -80,6 +80,15 @@ final class PageTable {
         return size;
     }
 
+    /** Objects that have pages here. */
+    int objectCount() {
+        return objects.size();
+    }
+
+    boolean hasObject(int pool, long object) {
+        return objects.find(pool, object) != ObjectTable.NONE;
+    }
+
     /** The entry of a handle, or NONE. */
     int find(int pool, long object, int index) {
         int objectId = objects.find(pool, object);

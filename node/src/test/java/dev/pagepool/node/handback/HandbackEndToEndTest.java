@@ -1,5 +1,7 @@
 package dev.pagepool.node.handback;
 
+import static dev.pagepool.node.handback.AdminCalls.capacity;
+import static dev.pagepool.node.handback.AdminCalls.stat;
 import static io.restassured.RestAssured.given;
 import static org.hamcrest.Matchers.equalTo;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
@@ -15,14 +17,12 @@ import dev.pagepool.protocol.Frame;
 import dev.pagepool.protocol.Status;
 import io.quarkus.test.junit.QuarkusTest;
 import io.quarkus.test.junit.TestProfile;
-import io.restassured.http.ContentType;
 import jakarta.inject.Inject;
 import java.io.IOException;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Set;
-import java.util.SplittableRandom;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -69,23 +69,6 @@ class HandbackEndToEndTest {
         return pool;
     }
 
-    private static void capacity(long bytes) {
-        given().contentType(ContentType.JSON).body("{\"bytes\": " + bytes + "}").when().put("/admin/capacity")
-            .then().statusCode(200);
-    }
-
-    private static long stat(String key) {
-        return given().when().get("/admin/stats").then().statusCode(200).extract().jsonPath().getLong(key);
-    }
-
-    private static byte[][] pages(int n, long seed) {
-        SplittableRandom random = new SplittableRandom(seed);
-        byte[][] pages = new byte[n][Frame.PAGE_BYTES];
-        for (byte[] page : pages) {
-            random.nextBytes(page); // incompressible: one 4 KiB slot each
-        }
-        return pages;
-    }
 
     private static void assertAllOk(int[] statuses) {
         for (int status : statuses) {
@@ -96,7 +79,7 @@ class HandbackEndToEndTest {
     @Test
     @Timeout(value = 60, unit = TimeUnit.SECONDS)
     void acknowledgedPagesAreFreedAndRefusedOnesStay() throws Exception {
-        byte[][] data = pages(PAGES, 1);
+        byte[][] data = RandomPages.of(PAGES, 1);
         long handedBackBefore = stat("handed_back");
         long bytesBefore = stat("handed_back_bytes");
         try (RawClient client = new RawClient(server.port())) {
@@ -150,7 +133,7 @@ class HandbackEndToEndTest {
     @Test
     @Timeout(value = 60, unit = TimeUnit.SECONDS)
     void aCallsOnlyConnectionGetsNoHandbackAndTheClientsOtherConnectionDoes() throws Exception {
-        byte[][] data = pages(8, 7);
+        byte[][] data = RandomPages.of(8, 7);
         try (RawClient calls = new RawClient(server.port()); RawClient other = new RawClient(server.port())) {
             calls.helloCallsOnly(1007);
             other.hello(1007);
@@ -174,7 +157,7 @@ class HandbackEndToEndTest {
     @Test
     @Timeout(value = 60, unit = TimeUnit.SECONDS)
     void pagesOfAClientThatNeverAnswersStay() throws Exception {
-        byte[][] data = pages(8, 2);
+        byte[][] data = RandomPages.of(8, 2);
         long timeoutsBefore = stat("handback_timeouts");
         try (RawClient client = new RawClient(server.port())) {
             client.hello(1002);
@@ -198,8 +181,8 @@ class HandbackEndToEndTest {
     @Test
     @Timeout(value = 60, unit = TimeUnit.SECONDS)
     void aNewerVersionPutWhileItsOldCopyTravelsIsKept() throws Exception {
-        byte[][] v1 = pages(4, 3);
-        byte[][] v2 = pages(1, 4);
+        byte[][] v1 = RandomPages.of(4, 3);
+        byte[][] v2 = RandomPages.of(1, 4);
         try (RawClient client = new RawClient(server.port())) {
             client.hello(1003);
             int pool = newPool(client);
@@ -221,8 +204,8 @@ class HandbackEndToEndTest {
     @Test
     @Timeout(value = 60, unit = TimeUnit.SECONDS)
     void handedBackPagesCarryTheVersionOfTheirLastPut() throws Exception {
-        byte[][] first = pages(4, 8);
-        byte[][] last = pages(4, 9);
+        byte[][] first = RandomPages.of(4, 8);
+        byte[][] last = RandomPages.of(4, 9);
         last[3] = new byte[Frame.PAGE_BYTES]; // a zero page: stored without a slab, its version kept all the same
         long[] lastVersions = {-1L, Long.MIN_VALUE, 0x0123_4567_89AB_CDEFL, 42L};
         try (RawClient client = new RawClient(server.port())) {
@@ -252,7 +235,7 @@ class HandbackEndToEndTest {
     @Test
     @Timeout(value = 30, unit = TimeUnit.SECONDS)
     void aReplyToNoRequestIsIgnoredAndTheConnectionLives() throws Exception {
-        byte[][] data = pages(1, 5);
+        byte[][] data = RandomPages.of(1, 5);
         try (RawClient client = new RawClient(server.port())) {
             client.hello(1004);
             int pool = newPool(client);
@@ -265,7 +248,7 @@ class HandbackEndToEndTest {
     @Test
     @Timeout(value = 30, unit = TimeUnit.SECONDS)
     void aDonorAtTheLowWatermarkRejectsPutsAndIsNotReady() throws Exception {
-        byte[][] data = pages(32, 6); // two 64 KiB slabs
+        byte[][] data = RandomPages.of(32, 6); // two 64 KiB slabs
         try (RawClient client = new RawClient(server.port())) {
             client.hello(1005);
             int pool = newPool(client);
@@ -275,7 +258,7 @@ class HandbackEndToEndTest {
             given().when().get("/admin/stats").then().body("watermark_level", equalTo(2)).body("watermark", equalTo("LOW"));
             given().when().get("/q/health/ready").then().statusCode(503);
             given().when().get("/q/health/live").then().statusCode(200);
-            assertEquals(Status.PAGE_REJECTED, client.put(pool, 2, 0, pages(1, 7))[0]);
+            assertEquals(Status.PAGE_REJECTED, client.put(pool, 2, 0, RandomPages.of(1, 7))[0]);
             assertArrayEquals(data[0], client.get(pool, 1, 0), "gets are served at LOW");
             capacity(CAPACITY);
             given().when().get("/admin/stats").then().body("watermark_level", equalTo(0));

@@ -45,7 +45,19 @@ final class RawClient implements AutoCloseable {
     private long clientId;
 
     RawClient(int port) throws IOException {
-        socket = new Socket("127.0.0.1", port);
+        this(port, 0);
+    }
+
+    /**
+     * With a receive buffer of {@code receiveBufferBytes} (0: the system's), set before connecting so the window
+     * the donor sees is that small: a client that stops reading then stops the donor's writes at once.
+     */
+    RawClient(int port, int receiveBufferBytes) throws IOException {
+        socket = new Socket();
+        if (receiveBufferBytes > 0) {
+            socket.setReceiveBufferSize(receiveBufferBytes);
+        }
+        socket.connect(new java.net.InetSocketAddress("127.0.0.1", port));
         socket.setSoTimeout(10_000);
         in = new DataInputStream(socket.getInputStream());
         out = socket.getOutputStream();

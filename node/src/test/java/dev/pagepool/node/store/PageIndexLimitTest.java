@@ -57,6 +57,32 @@ class PageIndexLimitTest {
         assertEquals(MAX_PAGES / 2 + 1, store.stats().pagesPersistent(), "no persistent page was dropped");
     }
 
+    /**
+     * One page per object: the object table's share is more than the page's 40 bytes cover, so counting pages alone
+     * would let the heap run out before the cap. The objects count against the same bytes.
+     */
+    @Test
+    void onePagePerObjectCountsTheObjectsAgainstTheCap() {
+        int stored = 0;
+        while (store.put(scratch, 1, true, stored, 0, 0, zero, 0) == PageStore.STORED) {
+            stored++;
+            assertTrue(stored <= MAX_PAGES, "more pages than the cap");
+        }
+        // 40 bytes a page and 64 an object beyond the 64 the table starts with, within 1,000 x 40 bytes.
+        long expected = (MAX_PAGES * PageIndexBudget.BYTES_PER_PAGE + 64L * PageIndexBudget.BYTES_PER_OBJECT)
+            / (PageIndexBudget.BYTES_PER_PAGE + PageIndexBudget.BYTES_PER_OBJECT);
+        assertEquals(expected, stored, "pages of an object each");
+        assertEquals(1, store.indexFullRejections(), "the first page beyond was rejected, and counted");
+        assertEquals(1, store.flushObject(1, true, 1), "a flushed object gives back its page and itself");
+        assertEquals(PageStore.STORED, store.put(scratch, 1, true, 0, 1, 0, zero, 0),
+            "a page of an object that is there already needs room for itself only");
+        assertEquals(PageStore.REJECTED, store.put(scratch, 1, true, 1_000_000, 0, 0, zero, 0),
+            "what is left is too little for a page and its object");
+        assertEquals(1, store.flushObject(1, true, 2));
+        assertEquals(PageStore.STORED, store.put(scratch, 1, true, 1_000_000, 0, 0, zero, 0),
+            "a second flushed object makes room for a new one");
+    }
+
     @Test
     void pagesAreCountedPerPoolForClientLimits() {
         for (int i = 0; i < 10; i++) {
@@ -72,7 +98,8 @@ class PageIndexLimitTest {
 
     @Test
     void theDefaultCapFollowsTheHeap() {
-        // The figure the README gives: half the heap at 40 bytes a page, 3.3 million pages with 256 MiB.
+        // The figure the README gives: half the heap at 40 bytes a page, 3.3 million pages with 256 MiB (objects
+        // of many pages each; one page per object holds 40 / 104 of it).
         assertEquals(3_355_443, PageIndexBudget.forHeap(256L << 20));
     }
 }

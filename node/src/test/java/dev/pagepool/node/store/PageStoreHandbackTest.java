@@ -18,6 +18,8 @@ class PageStoreHandbackTest {
     private static final int MIB = 1 << 20;
     /** The PUT entry stride of a HANDBACK frame; data at offset 24 of each entry. */
     private static final int STRIDE = 24 + P;
+    /** Every pool id the tests use, sorted: a link whose client owns them all. */
+    private static final int[] ALL_POOLS = {1, 2, 3, 4, 5, 6, 7, 8, 9};
 
     private final PageStore store = new PageStore(new StoreSettings(64L * MIB, MIB, true));
     private final Scratch scratch = store.newScratch();
@@ -50,7 +52,7 @@ class PageStoreHandbackTest {
     }
 
     private int take(boolean secondChance) {
-        return store.takeForHandback(p -> true, secondChance, batch, frame, 24, STRIDE);
+        return store.takeForHandback(ALL_POOLS, ALL_POOLS.length, secondChance, batch, frame, 24, STRIDE);
     }
 
     @Test
@@ -138,7 +140,7 @@ class PageStoreHandbackTest {
             present(1, 4, i); // hot
         }
         HandbackPages first = new HandbackPages(4);
-        assertEquals(4, store.takeForHandback(p -> true, true, first, frame, 16, STRIDE));
+        assertEquals(4, store.takeForHandback(ALL_POOLS, ALL_POOLS.length, true, first, frame, 16, STRIDE));
         Set<Integer> cold = new HashSet<>();
         for (int i = 0; i < 4; i++) {
             cold.add(first.index(i));
@@ -153,7 +155,8 @@ class PageStoreHandbackTest {
         }
         Set<Integer> pools = new HashSet<>();
         int total = 0;
-        for (int n; (n = store.takeForHandback(p -> p != 3, false, batch, frame, 16, STRIDE)) > 0; ) {
+        int[] notThree = {1, 2};
+        for (int n; (n = store.takeForHandback(notThree, notThree.length, false, batch, frame, 16, STRIDE)) > 0; ) {
             for (int i = 0; i < n; i++) {
                 assertNotEquals(3, batch.pool());
             }
@@ -217,5 +220,60 @@ class PageStoreHandbackTest {
         byte[] data = new byte[P];
         b.get(0, data);
         return data;
+    }
+
+    /** Puts a distinct slab page (not same-filled) of a persistent pool. */
+    private void putDistinct(int pool, long object, int index) {
+        page.putInt(0, pool);
+        page.putInt(4, index);
+        page.putLong(8, object + 1);
+        assertEquals(PageStore.STORED, store.put(scratch, pool, true, object, index, 0, page, 0));
+    }
+
+    private int takeOf(int... pools) {
+        return store.takeForHandback(pools, pools.length, true, batch, frame, 24, STRIDE);
+    }
+
+    /** Many owners' pages, one page table: 100 pools of 100 pages. */
+    private void fillOtherOwners() {
+        for (int pool = 1; pool <= 100; pool++) {
+            for (int i = 0; i < 100; i++) {
+                putDistinct(pool, 7, i);
+            }
+        }
+    }
+
+    /**
+     * Every connected owner's link looks whenever a frame comes free, under the store's lock: a look that finds
+     * nothing must examine no entry, or many owners stall every put and get.
+     */
+    @Test
+    void aLookWithNothingToTakeExaminesNoEntryHoweverManyOwnersThereAre() {
+        fillOtherOwners();
+        int few = 1000;
+        putDistinct(few, 1, 0);
+        putDistinct(few, 1, 1);
+        int none = 2000;
+
+        assertEquals(2, takeOf(few), "the owner with two pages gets both");
+        long examined = store.handbackEntriesExamined();
+        for (int look = 0; look < 1000; look++) {
+            assertEquals(0, takeOf(few), "its two pages are in flight");
+            assertEquals(0, takeOf(none), "an owner with no page has nothing to take");
+        }
+        assertEquals(examined, store.handbackEntriesExamined(),
+            "2000 looks that found nothing examined entries of a table of " + store.persistentPages() + " pages");
+    }
+
+    @Test
+    void aLookEndsOnceItHasTakenEveryPageThereIs() {
+        putDistinct(1000, 1, 0); // the first entry
+        fillOtherOwners();
+        long before = store.handbackEntriesExamined();
+        assertEquals(1, takeOf(1000));
+        long examined = store.handbackEntriesExamined() - before;
+        assertTrue(examined <= 2, "one page found at the hand cost " + examined + " entries, not a lap of the table");
+        store.forgetHandback(1000, 1, 0, batch.token(0));
+        assertEquals(1, takeOf(1000), "a forgotten page can be taken again");
     }
 }
