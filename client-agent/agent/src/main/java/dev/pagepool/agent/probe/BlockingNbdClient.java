@@ -3,9 +3,9 @@ package dev.pagepool.agent.probe;
 import dev.pagepool.nbd.Nbd;
 import java.io.BufferedInputStream;
 import java.io.BufferedOutputStream;
+import java.io.Closeable;
 import java.io.DataInputStream;
 import java.io.DataOutputStream;
-import java.io.Closeable;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -23,8 +23,8 @@ import java.nio.file.Path;
  * {@code NBD_OPT_GO}, then WRITE, READ, FLUSH and DISC with simple replies, one request at a time, over a
  * blocking socket. It lets the demo check its export on a machine with no NBD client installed, and the agent
  * warm its own export up before it publishes it ({@link ExportWarmUp}); the protocol is {@code doc/proto.md} of
- * NetworkBlockDevice/nbd. Every answer is checked, and anything the
- * server says that a client could not go on from is an {@link IOException} naming it.
+ * NetworkBlockDevice/nbd. Every answer is checked, and anything the server says that a client could not go on
+ * from is an {@link IOException} naming it.
  */
 public final class BlockingNbdClient implements AutoCloseable {
     private static final int TIMEOUT_MILLIS = 30_000;
