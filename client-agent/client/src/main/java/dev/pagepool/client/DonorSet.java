@@ -194,14 +194,17 @@ final class DonorSet implements WireSource, AutoCloseable {
 
     /** Adds a donor (out of service until the watcher admits it); a known donor keeps its index. */
     synchronized DonorLink add(InetSocketAddress address) {
-        return add(address, null);
+        return add(address, null, null);
     }
 
-    /** Adds a donor that cluster member {@code member} (null: none) advertises; a known donor keeps its index. */
-    synchronized DonorLink add(InetSocketAddress address, UUID member) {
+    /**
+     * Adds a donor that cluster member {@code member} (null: none) advertises, with the donor id it published (null:
+     * none); a known donor keeps its index.
+     */
+    synchronized DonorLink add(InetSocketAddress address, UUID member, UUID donorId) {
         DonorLink link = findOrAdd(address);
         if (member != null) {
-            link.advertisers.claim(member);
+            link.advertisers.claim(member, donorId);
         }
         return link;
     }
@@ -253,8 +256,8 @@ final class DonorSet implements WireSource, AutoCloseable {
         if (link == null) {
             return;
         }
-        UUID advertiser = link.advertisers.advertiser();
-        if (link.advertisers.leave(member) == Advertisers.Departure.OTHER) {
+        UUID advertiser = link.advertisers.advertiser(link.donorId());
+        if (link.advertisers.leave(member, link.donorId()) == Advertisers.Departure.OTHER) {
             counters.membershipEventIgnored();
             LOG.warning("cluster member " + member + " left advertising " + link.addressKey() + ", where donor "
                 + link.name() + " is advertised by " + (advertiser == null ? "no member" : "member " + advertiser)
@@ -292,7 +295,7 @@ final class DonorSet implements WireSource, AutoCloseable {
         if (link == null) {
             return;
         }
-        if (member != null && !link.advertisers.speaksFor(member)) {
+        if (member != null && !link.advertisers.speaksFor(member, link.donorId())) {
             counters.membershipEventIgnored();
             return;
         }

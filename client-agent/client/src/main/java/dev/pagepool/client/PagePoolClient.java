@@ -95,16 +95,17 @@ public final class PagePoolClient implements AutoCloseable {
      * for loads instead of asking donors itself. The donor is admitted in the background.
      */
     public void addDonor(InetSocketAddress address, long publishedFree) {
-        addDonor(address, null, publishedFree);
+        addDonor(address, null, null, publishedFree);
     }
 
     /**
-     * Like {@link #addDonor(InetSocketAddress, long)}, for a donor that cluster member {@code member} advertises. The
-     * first member to advertise an address speaks for the donor there ({@link #memberLeft}, {@link #reportFree});
-     * what another member publishes of it is ignored.
+     * Like {@link #addDonor(InetSocketAddress, long)}, for a donor that cluster member {@code member} advertises with
+     * {@code donorId} (null: it published none). The first member to advertise an address, among those that
+     * published the id the donor proves in its handshake or none, speaks for the donor there ({@link #memberLeft},
+     * {@link #reportFree}); what another member publishes of it is ignored.
      */
-    public void addDonor(InetSocketAddress address, UUID member, long publishedFree) {
-        donors.add(address, member);
+    public void addDonor(InetSocketAddress address, UUID member, UUID donorId, long publishedFree) {
+        donors.add(address, member, donorId);
         if (publishedFree >= 0) {
             donors.reportFree(address, member, publishedFree, true);
         }

@@ -31,7 +31,7 @@ public final class ClusterFollower implements DonorListener {
 
     @Override
     public void donorAdded(DonorInfo donor) {
-        client.addDonor(address(donor), donor.memberUuid(), donor.freeBytes());
+        client.addDonor(address(donor), donor.memberUuid(), donor.donorId(), donor.freeBytes());
     }
 
     @Override

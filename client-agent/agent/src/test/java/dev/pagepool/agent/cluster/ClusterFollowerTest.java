@@ -86,7 +86,7 @@ class ClusterFollowerTest {
     void aRogueLoadForADonorsAddressIsIgnored() {
         follower.donorAdded(info(rogue, real.address()));
         follower.loadChanged(new DonorInfo("rogue", rogue, real.address().getHostString(), real.address().getPort(),
-            0, Long.MAX_VALUE / 2, 0, DonorLoad.PRESSURE_NONE, System.currentTimeMillis()));
+            0, Long.MAX_VALUE / 2, 0, DonorLoad.PRESSURE_NONE, System.currentTimeMillis(), null));
         assertEquals(FREE, client.donorFreeBytes(0), "the load the advertising member published stands");
     }
 
@@ -137,8 +137,31 @@ class ClusterFollowerTest {
             "only the load it published while the old member still spoke for the donor");
     }
 
+    @Test
+    void aMemberThatPublishedAnotherDonorIdSpeaksOfAnotherProcess() throws Exception {
+        try (FakeDonor third = new FakeDonor(guard.vertx(), "fake-2")) {
+            // The first member to advertise the address published the id of a process no longer listening there.
+            UUID stale = UUID.randomUUID();
+            follower.donorAdded(info(stale, third.address(), UUID.randomUUID()));
+            await(() -> client.upCount() == 3, "the donor that answers there is admitted");
+            UUID current = UUID.randomUUID();
+            follower.donorAdded(info(current, third.address(), third.id()));
+            long ignored = client.counters().membershipEventsIgnored();
+            follower.donorRemoved(info(stale, third.address(), null));
+            assertEquals(0, client.counters().donorsSuspect(), "the stale member's departure changes nothing");
+            assertEquals(ignored + 1, client.counters().membershipEventsIgnored(), "and is counted");
+            assertTrue(client.donorUp(2));
+            follower.donorRemoved(info(current, third.address(), third.id()));
+            assertEquals(1, client.counters().donorsSuspect(), "the member that published the proven id speaks for it");
+        }
+    }
+
     private static DonorInfo info(UUID member, InetSocketAddress address) {
-        return DonorInfo.of(member, new DonorEndpoint("donor", address.getHostString(), address.getPort(), 0),
+        return info(member, address, null);
+    }
+
+    private static DonorInfo info(UUID member, InetSocketAddress address, UUID donorId) {
+        return DonorInfo.of(member, new DonorEndpoint("donor", address.getHostString(), address.getPort(), 0, donorId),
             new DonorLoad(FREE, 0, DonorLoad.PRESSURE_NONE, 0, System.currentTimeMillis()));
     }
 
