@@ -270,12 +270,37 @@ final class DonorSet implements WireSource, AutoCloseable {
     private void remove(DonorLink link, String reason) {
         takeOutOfService(link, reason);
         synchronized (this) {
-            link.remove();
-            for (PoolRef pool : pools) {
-                pool.clearIdOn(link.index);
-            }
+            markRemoved(link);
         }
-        // A readmission that was under way may have put it back in service between the two steps above and placed
+        forgetCopiesPlacedMeanwhile(link);
+    }
+
+    /**
+     * A donor out of service that no cluster member advertises any more is forgotten, so that its index serves the
+     * next donor that joins and the watcher stops trying its address. Checked and done under this set's monitor,
+     * which {@link #add} holds too: a member that advertises the address meanwhile either keeps the link or gets
+     * a fresh one.
+     */
+    private void forgetIfUnadvertised(DonorLink link) {
+        synchronized (this) {
+            if (link.state() != DonorLink.State.DOWN || !link.advertisers.allLeft()) {
+                return;
+            }
+            markRemoved(link);
+        }
+        LOG.info("donor " + link.name() + " forgotten: out of service, and every cluster member that advertised it left");
+        forgetCopiesPlacedMeanwhile(link);
+    }
+
+    private void markRemoved(DonorLink link) {
+        link.remove();
+        for (PoolRef pool : pools) {
+            pool.clearIdOn(link.index);
+        }
+    }
+
+    private void forgetCopiesPlacedMeanwhile(DonorLink link) {
+        // A readmission that was under way may have put it back in service before it was marked removed and placed
         // copies on it; a removed donor is never in service again, so what it got meanwhile is forgotten now.
         int lost = 0;
         for (PoolRef pool : pools) {
@@ -605,11 +630,7 @@ final class DonorSet implements WireSource, AutoCloseable {
             if (link.suspectLongerThan(bound)) {
                 takeOutOfService(link, "silent for longer than the stall bound of " + config.stallTimeout().toMillis() + " ms");
             }
-            if (link.state() == DonorLink.State.DOWN && link.advertisers.allLeft()) {
-                // Out of service and no member advertises it any more: its index goes to the next donor that joins.
-                remove(link, "out of service after every member that advertised it left the cluster");
-                continue;
-            }
+            forgetIfUnadvertised(link);
             if (link.attemptDue()) {
                 readmit(link);
             }
