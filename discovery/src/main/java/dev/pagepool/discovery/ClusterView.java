@@ -49,6 +49,7 @@ public final class ClusterView implements AutoCloseable {
     private final Map<UUID, DonorEndpoint> endpoints = new ConcurrentHashMap<>();
     private final Map<UUID, DonorLoad> loads = new ConcurrentHashMap<>();
     private final List<DonorListener> listeners = new CopyOnWriteArrayList<>();
+    private final LoadBounds loadBounds = new LoadBounds(System::currentTimeMillis);
     private volatile boolean connected = true;
     private UUID membershipRegistration;
     private UUID loadRegistration;
@@ -158,6 +159,11 @@ public final class ClusterView implements AutoCloseable {
         return connected && hazelcast.getLifecycleService().isRunning();
     }
 
+    /** Loads published for a donor that were ignored as implausible: dated in the future ({@link LoadBounds}). */
+    public long ignoredLoads() {
+        return loadBounds.ignored();
+    }
+
     public HazelcastInstance hazelcast() {
         return hazelcast;
     }
@@ -187,7 +193,11 @@ public final class ClusterView implements AutoCloseable {
 
     private void refreshLoads() {
         try {
-            DonorDirectory.loads(hazelcast).forEach((uuid, load) -> loads.merge(uuid, load, ClusterView::newer));
+            DonorDirectory.loads(hazelcast).forEach((uuid, load) -> {
+                if (loadBounds.admit(uuid, load)) {
+                    loads.merge(uuid, load, ClusterView::newer);
+                }
+            });
         } catch (RuntimeException e) {
             LOG.log(System.Logger.Level.WARNING, "could not read donor loads: " + e);
         }
@@ -229,6 +239,7 @@ public final class ClusterView implements AutoCloseable {
     private void removed(Member member) {
         DonorEndpoint endpoint = endpoints.remove(member.getUuid());
         DonorLoad last = loads.remove(member.getUuid());
+        loadBounds.forget(member.getUuid());
         if (endpoint != null) {
             DonorInfo info = DonorInfo.of(member.getUuid(), endpoint, last == null ? DonorLoad.UNKNOWN : last);
             LOG.log(System.Logger.Level.INFO, "donor left: " + info.name() + " " + info.dataAddress());
@@ -291,6 +302,9 @@ public final class ClusterView implements AutoCloseable {
 
         private void changed(EntryEvent<UUID, DonorLoad> event) {
             UUID uuid = event.getKey();
+            if (!loadBounds.admit(uuid, event.getValue())) {
+                return;
+            }
             loads.merge(uuid, event.getValue(), ClusterView::newer);
             DonorEndpoint endpoint = endpoints.get(uuid);
             if (endpoint != null && !listeners.isEmpty()) {

@@ -1,9 +1,11 @@
 package dev.pagepool.discovery;
 
 import com.hazelcast.cluster.Member;
+import java.util.HashMap;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.UUID;
 
 /**
  * Where a donor takes pages: published once, as attributes of its Hazelcast member, so that every member and
@@ -14,8 +16,10 @@ import java.util.Optional;
  * @param host     host or IP clients connect to for the data port
  * @param dataPort the pagepool TCP data port
  * @param httpPort the REST admin / health / metrics port
+ * @param donorId  the id the donor process proves in its handshake, or null (a donor that publishes none): lets a
+ *                 client tell whether news about this endpoint is about the process it is connected to
  */
-public record DonorEndpoint(String name, String host, int dataPort, int httpPort) {
+public record DonorEndpoint(String name, String host, int dataPort, int httpPort, UUID donorId) {
     /** Marks a member as a donor; other members (tools, future roles) carry no such attribute. */
     public static final String ATTR_ROLE = "pagepool.role";
     public static final String ROLE_DONOR = "donor";
@@ -23,6 +27,11 @@ public record DonorEndpoint(String name, String host, int dataPort, int httpPort
     public static final String ATTR_HOST = "pagepool.data-host";
     public static final String ATTR_DATA_PORT = "pagepool.data-port";
     public static final String ATTR_HTTP_PORT = "pagepool.http-port";
+    public static final String ATTR_DONOR_ID = "pagepool.donor-id";
+
+    public DonorEndpoint(String name, String host, int dataPort, int httpPort) {
+        this(name, host, dataPort, httpPort, null);
+    }
 
     public DonorEndpoint {
         Objects.requireNonNull(name, "name");
@@ -36,12 +45,16 @@ public record DonorEndpoint(String name, String host, int dataPort, int httpPort
     }
 
     public Map<String, String> toAttributes() {
-        return Map.of(
+        Map<String, String> attributes = new HashMap<>(Map.of(
             ATTR_ROLE, ROLE_DONOR,
             ATTR_NAME, name,
             ATTR_HOST, host,
             ATTR_DATA_PORT, Integer.toString(dataPort),
-            ATTR_HTTP_PORT, Integer.toString(httpPort));
+            ATTR_HTTP_PORT, Integer.toString(httpPort)));
+        if (donorId != null) {
+            attributes.put(ATTR_DONOR_ID, donorId.toString());
+        }
+        return Map.copyOf(attributes);
     }
 
     /** The endpoint a donor member published, or empty for a member that is not a donor (or a malformed one). */
@@ -54,10 +67,16 @@ public record DonorEndpoint(String name, String host, int dataPort, int httpPort
                 member.getAttribute(ATTR_NAME),
                 advertisedHost(member),
                 Integer.parseInt(member.getAttribute(ATTR_DATA_PORT)),
-                Integer.parseInt(member.getAttribute(ATTR_HTTP_PORT))));
+                Integer.parseInt(member.getAttribute(ATTR_HTTP_PORT)),
+                donorId(member)));
         } catch (RuntimeException malformed) {
             return Optional.empty();
         }
+    }
+
+    private static UUID donorId(Member member) {
+        String id = member.getAttribute(ATTR_DONOR_ID);
+        return id == null ? null : UUID.fromString(id); // a malformed id makes the whole endpoint malformed
     }
 
     /**

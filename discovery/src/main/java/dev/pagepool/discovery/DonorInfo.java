@@ -15,11 +15,12 @@ public record DonorInfo(
     long capacityBytes,
     long usedBytes,
     int pressureLevel,
-    long updatedAtMillis) {
+    long updatedAtMillis,
+    UUID donorId) {
 
     public static DonorInfo of(UUID memberUuid, DonorEndpoint endpoint, DonorLoad load) {
         return new DonorInfo(endpoint.name(), memberUuid, endpoint.host(), endpoint.dataPort(), endpoint.httpPort(),
-            load.capacityBytes(), load.usedBytes(), load.pressureLevel(), load.updatedAtMillis());
+            load.capacityBytes(), load.usedBytes(), load.pressureLevel(), load.updatedAtMillis(), endpoint.donorId());
     }
 
     public long freeBytes() {

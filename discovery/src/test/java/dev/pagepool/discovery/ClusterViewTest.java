@@ -154,6 +154,24 @@ class ClusterViewTest {
     }
 
     @Test
+    void aLoadFromTheFutureIsIgnoredAndCountedSoItCannotPinTheDonorsLoad() {
+        cluster = new TestCluster(1);
+        cluster.startAll();
+        view = ClusterView.of(cluster.members.get(0).hazelcast());
+        UUID donor = cluster.members.get(0).uuid();
+        await(STARTUP, "1 donor with a load", () -> view.donor(donor).filter(DonorInfo::loadKnown).isPresent());
+        // Any client of the cluster can write the map: a load dated an hour ahead would win over every real one.
+        long anHourAhead = System.currentTimeMillis() + Duration.ofHours(1).toMillis();
+        DonorDirectory.loads(cluster.members.get(0).hazelcast())
+            .put(donor, new DonorLoad(1L << 40, 0, DonorLoad.PRESSURE_NONE, 0, anHourAhead));
+        await(Duration.ofSeconds(5), "the load counted as ignored", () -> view.ignoredLoads() == 1);
+        cluster.loads.get(0).set(DonorLoad.now(2_000_000, 1_500_000, 2, 42));
+        await(Duration.ofSeconds(5), "the donor's own next load", () -> view.donor(donor)
+            .filter(d -> d.usedBytes() == 1_500_000).isPresent());
+        assertTrue(view.donors().stream().noneMatch(d -> d.capacityBytes() == 1L << 40), "never shown");
+    }
+
+    @Test
     void aDonorBoundToEveryInterfaceIsAdvertisedAtItsMemberAddress() {
         cluster = new TestCluster(1);
         cluster.start(0, "0.0.0.0");

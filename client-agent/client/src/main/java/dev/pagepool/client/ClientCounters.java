@@ -17,6 +17,7 @@ public final class ClientCounters {
     private final LongAdder failovers = new LongAdder();
     private final LongAdder pagesReReplicated = new LongAdder();
     private final LongAdder bytesReReplicated = new LongAdder();
+    private final LongAdder membershipEventsIgnored = new LongAdder();
 
     void donorDown() {
         donorsDown.increment();
@@ -39,6 +40,14 @@ public final class ClientCounters {
     /** A request paused (50 ms) because every copy it needed was on a suspect donor. */
     void stallWait() {
         stallWaits.increment();
+    }
+
+    /**
+     * A cluster member that did not advertise a donor sent news of it (it left, or published a load for its
+     * address): ignored, since any member can claim any address.
+     */
+    void membershipEventIgnored() {
+        membershipEventsIgnored.increment();
     }
 
     void extentsLost(int n) {
@@ -97,6 +106,10 @@ public final class ClientCounters {
         return pagesReReplicated.sum();
     }
 
+    public long membershipEventsIgnored() {
+        return membershipEventsIgnored.sum();
+    }
+
     public long bytesReReplicated() {
         return bytesReReplicated.sum();
     }
@@ -113,6 +126,7 @@ public final class ClientCounters {
         m.put("failover_pages", failovers.sum());
         m.put("pages_rereplicated", pagesReReplicated.sum());
         m.put("bytes_rereplicated", bytesReReplicated.sum());
+        m.put("membership_events_ignored", membershipEventsIgnored.sum());
         return m;
     }
 }

@@ -11,7 +11,8 @@ import java.util.concurrent.atomic.AtomicLong;
  * memory. A donor is UP (placement and reads may use it), SUSPECT (it stopped answering: its copies stay on the
  * map but are neither read nor written until it answers again and is checked), DOWN (gone: it lost the client's
  * pools, broke the protocol, or stayed silent past the stall bound; its copies were forgotten), or REMOVED (it
- * left the cluster; its index may be given to a new donor). A SUSPECT donor comes back fenced and checked
+ * was removed, or went out of service after every member that advertised it left the cluster; its index may be
+ * given to a new donor). A SUSPECT donor comes back fenced and checked
  * ({@link CopyFailure}); a DOWN one is readmitted only with whatever it still holds wiped.
  */
 final class DonorLink {
@@ -32,6 +33,8 @@ final class DonorLink {
     /** A reconnect under way per slot, so that concurrent requests share it instead of each opening one. */
     private final CompletableFuture<DonorConnection>[] reopening;
     private final AtomicInteger roundRobin = new AtomicInteger();
+    /** The cluster members that advertise this donor's address; the first one speaks for it. */
+    final Advertisers advertisers = new Advertisers();
     private final NanoClock clock;
     private volatile State state = State.DOWN;
     private volatile String name;

@@ -9,6 +9,7 @@ import io.vertx.core.net.NetClientOptions;
 import java.net.InetSocketAddress;
 import java.util.List;
 import java.util.Map;
+import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -31,8 +32,9 @@ import java.util.logging.Logger;
  * broke the protocol, refuses connections, left the cluster, or stayed silent past the stall bound) goes out of
  * service ({@link #takeOutOfService}): its copies are forgotten first and its connections closed after, so the requests
  * that fail on the close are placed again on donors still in service, and it comes back only with whatever it
- * still holds of this client's pools wiped. A donor that left the cluster is removed and its index given to the
- * next donor that joins.
+ * still holds of this client's pools wiped. A donor whose advertising cluster member left is only suspect (any
+ * member may claim any address, see {@link Advertisers}); once out of service with no member advertising it, it is
+ * removed and its index given to the next donor that joins.
  *
  * <p>Threads: {@link #connection} and {@link #takeOutOfService} are called from event loops and never wait (it
  * takes a monitor held only for in-memory bookkeeping). Readmission and load polling run on the watcher thread,
@@ -192,6 +194,22 @@ final class DonorSet implements WireSource, AutoCloseable {
 
     /** Adds a donor (out of service until the watcher admits it); a known donor keeps its index. */
     synchronized DonorLink add(InetSocketAddress address) {
+        return add(address, null, null);
+    }
+
+    /**
+     * Adds a donor that cluster member {@code member} (null: none) advertises, with the donor id it published (null:
+     * none); a known donor keeps its index.
+     */
+    synchronized DonorLink add(InetSocketAddress address, UUID member, UUID donorId) {
+        DonorLink link = findOrAdd(address);
+        if (member != null) {
+            link.advertisers.claim(member, donorId);
+        }
+        return link;
+    }
+
+    private DonorLink findOrAdd(InetSocketAddress address) {
         DonorLink existing = find(DonorLink.addressKey(address));
         if (existing != null) {
             return existing;
@@ -216,22 +234,73 @@ final class DonorSet implements WireSource, AutoCloseable {
     }
 
     /**
-     * The donor left the cluster: out of service at once and removed, so that its index can serve a donor that
-     * joins later and the watcher stops trying its address. Never waits.
+     * The donor is gone for good (its owner says so): out of service at once and removed, so that its index can
+     * serve a donor that joins later and the watcher stops trying its address. Never waits.
      */
     void remove(InetSocketAddress address) {
+        DonorLink link = find(DonorLink.addressKey(address));
+        if (link != null) {
+            remove(link, "removed");
+        }
+    }
+
+    /**
+     * The cluster member {@code member}, which advertised {@code address}, left. Only the member that speaks for
+     * the donor there counts, and even it only makes the donor suspect: the donor keeps its copies, is readmitted
+     * if it answers with its pools intact, and is forgotten once out of service (past the stall bound, say) if no
+     * member advertises it by then. Any other member can claim any address, so its departure is ignored and
+     * counted. Never waits.
+     */
+    void memberLeft(InetSocketAddress address, java.util.UUID member) {
         DonorLink link = find(DonorLink.addressKey(address));
         if (link == null) {
             return;
         }
-        takeOutOfService(link, "left the cluster");
-        synchronized (this) {
-            link.remove();
-            for (PoolRef pool : pools) {
-                pool.clearIdOn(link.index);
-            }
+        UUID advertiser = link.advertisers.advertiser(link.donorId());
+        if (link.advertisers.leave(member, link.donorId()) == Advertisers.Departure.OTHER) {
+            counters.membershipEventIgnored();
+            LOG.warning("cluster member " + member + " left advertising " + link.addressKey() + ", where donor "
+                + link.name() + " is advertised by " + (advertiser == null ? "no member" : "member " + advertiser)
+                + ": ignored");
+            return;
         }
-        // A readmission that was under way may have put it back in service between the two steps above and placed
+        treatAsSuspect(link, "cluster member " + member + ", which advertised it, left the cluster");
+    }
+
+    private void remove(DonorLink link, String reason) {
+        takeOutOfService(link, reason);
+        synchronized (this) {
+            markRemoved(link);
+        }
+        forgetCopiesPlacedMeanwhile(link);
+    }
+
+    /**
+     * A donor out of service that no cluster member advertises any more is forgotten, so that its index serves the
+     * next donor that joins and the watcher stops trying its address. Checked and done under this set's monitor,
+     * which {@link #add} holds too: a member that advertises the address meanwhile either keeps the link or gets
+     * a fresh one.
+     */
+    private void forgetIfUnadvertised(DonorLink link) {
+        synchronized (this) {
+            if (link.state() != DonorLink.State.DOWN || !link.advertisers.allLeft()) {
+                return;
+            }
+            markRemoved(link);
+        }
+        LOG.info("donor " + link.name() + " forgotten: out of service, and every cluster member that advertised it left");
+        forgetCopiesPlacedMeanwhile(link);
+    }
+
+    private void markRemoved(DonorLink link) {
+        link.remove();
+        for (PoolRef pool : pools) {
+            pool.clearIdOn(link.index);
+        }
+    }
+
+    private void forgetCopiesPlacedMeanwhile(DonorLink link) {
+        // A readmission that was under way may have put it back in service before it was marked removed and placed
         // copies on it; a removed donor is never in service again, so what it got meanwhile is forgotten now.
         int lost = 0;
         for (PoolRef pool : pools) {
@@ -241,12 +310,21 @@ final class DonorSet implements WireSource, AutoCloseable {
         counters.extentsLost(lost);
     }
 
-    void reportFree(InetSocketAddress address, long freeBytes, boolean fromCluster) {
+    /**
+     * A donor's free memory, from {@code member} (null: not from the cluster); ignored and counted when another
+     * member speaks for the donor.
+     */
+    void reportFree(InetSocketAddress address, UUID member, long freeBytes, boolean fromCluster) {
         loadsFromCluster |= fromCluster;
         DonorLink link = find(DonorLink.addressKey(address));
-        if (link != null) {
-            link.reportFree(freeBytes);
+        if (link == null) {
+            return;
         }
+        if (member != null && !link.advertisers.speaksFor(member, link.donorId())) {
+            counters.membershipEventIgnored();
+            return;
+        }
+        link.reportFree(freeBytes);
     }
 
     private synchronized DonorLink find(String addressKey) {
@@ -552,6 +630,7 @@ final class DonorSet implements WireSource, AutoCloseable {
             if (link.suspectLongerThan(bound)) {
                 takeOutOfService(link, "silent for longer than the stall bound of " + config.stallTimeout().toMillis() + " ms");
             }
+            forgetIfUnadvertised(link);
             if (link.attemptDue()) {
                 readmit(link);
             }
@@ -644,7 +723,7 @@ final class DonorSet implements WireSource, AutoCloseable {
      * a page never land on one process.
      */
     private boolean isAlias(DonorLink link) {
-        java.util.UUID id = link.donorId();
+        UUID id = link.donorId();
         for (int d = 0; id != null && d < linkCount; d++) {
             DonorLink other = links[d];
             if (other != link && !other.isRemoved() && id.equals(other.donorId())) {

@@ -6,6 +6,7 @@ import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
 import java.net.InetSocketAddress;
 import java.util.Map;
+import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
@@ -94,23 +95,49 @@ public final class PagePoolClient implements AutoCloseable {
      * for loads instead of asking donors itself. The donor is admitted in the background.
      */
     public void addDonor(InetSocketAddress address, long publishedFree) {
-        donors.add(address);
+        addDonor(address, null, null, publishedFree);
+    }
+
+    /**
+     * Like {@link #addDonor(InetSocketAddress, long)}, for a donor that cluster member {@code member} advertises with
+     * {@code donorId} (null: it published none). The first member to advertise an address, among those that
+     * published the id the donor proves in its handshake or none, speaks for the donor there ({@link #memberLeft},
+     * {@link #reportFree}); what another member publishes of it is ignored.
+     */
+    public void addDonor(InetSocketAddress address, UUID member, UUID donorId, long publishedFree) {
+        donors.add(address, member, donorId);
         if (publishedFree >= 0) {
-            donors.reportFree(address, publishedFree, true);
+            donors.reportFree(address, member, publishedFree, true);
         }
     }
 
     /**
-     * The donor left the cluster or was declared dead: out of service at once, rather than at its first timeout,
-     * and forgotten, so the client neither tries its address again nor runs out of donor slots. Never waits.
+     * The donor is gone for good, as the caller knows (an operator removed it): out of service at once, rather than
+     * at its first timeout, and forgotten, so the client neither tries its address again nor runs out of donor
+     * slots. Never waits. A cluster member that leaves is {@link #memberLeft}: any member may claim any address.
      */
     public void donorLeft(InetSocketAddress address) {
         donors.remove(address);
     }
 
+    /**
+     * Cluster member {@code member}, which advertised a donor at {@code address}, left. If it is the member that
+     * speaks for the donor, the donor becomes suspect: its copies are kept, it is readmitted if it answers with its
+     * pools intact, and it is forgotten once out of service with no member advertising it. A departure of any other
+     * member changes nothing and is counted ({@link ClientCounters#membershipEventsIgnored}). Never waits.
+     */
+    public void memberLeft(InetSocketAddress address, UUID member) {
+        donors.memberLeft(address, member);
+    }
+
     /** The free memory a donor published; placement prefers donors with more. */
     public void reportFree(InetSocketAddress address, long freeBytes) {
-        donors.reportFree(address, freeBytes, true);
+        donors.reportFree(address, null, freeBytes, true);
+    }
+
+    /** Like {@link #reportFree(InetSocketAddress, long)}, ignored unless {@code member} speaks for the donor. */
+    public void reportFree(InetSocketAddress address, UUID member, long freeBytes) {
+        donors.reportFree(address, member, freeBytes, true);
     }
 
     /** The donors this client follows: in service, suspect or out of service; a donor that left is not counted. */
@@ -148,6 +175,11 @@ public final class PagePoolClient implements AutoCloseable {
     /** Donors that stopped answering and are not known gone: their copies are kept until they answer again. */
     public int suspectCount() {
         return donors.suspectCount();
+    }
+
+    /** The free memory placement counts on for a donor: its last report minus what was placed on it since. */
+    public long donorFreeBytes(int donor) {
+        return donors.link(donor).freeBytes();
     }
 
     public ClientConfig config() {

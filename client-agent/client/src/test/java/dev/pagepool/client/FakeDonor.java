@@ -82,6 +82,11 @@ public final class FakeDonor implements AutoCloseable {
         server.listen().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
     }
 
+    /** The id this fake proves in its HELLO replies. */
+    public java.util.UUID id() {
+        return id;
+    }
+
     public InetSocketAddress address() {
         return InetSocketAddress.createUnresolved("127.0.0.1", server.actualPort());
     }

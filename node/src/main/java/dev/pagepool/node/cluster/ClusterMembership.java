@@ -161,7 +161,7 @@ public class ClusterMembership {
     }
 
     private DonorEndpoint endpoint() {
-        return new DonorEndpoint(settings.name(), settings.dataHost(), dataServer.port(), httpPort());
+        return new DonorEndpoint(settings.name(), settings.dataHost(), dataServer.port(), httpPort(), DataServer.donorId());
     }
 
     /** The bound HTTP port: from the start event, else from config (Quarkus updates it once a random port is bound). */

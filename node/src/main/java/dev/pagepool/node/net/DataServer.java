@@ -185,4 +185,9 @@ public class DataServer {
     public int port() {
         return port;
     }
+
+    /** The id this process proves in every handshake; published with its endpoint so clients can match the two. */
+    public static java.util.UUID donorId() {
+        return DonorHandshake.DONOR_ID;
+    }
 }

@@ -77,6 +77,7 @@ class ClusterMembershipTest {
             assertEquals(RestAssured.port, donor.httpPort(), "the http port actually bound");
             assertEquals(64L << 20, donor.capacityBytes(), "the test profile's capacity");
             assertEquals(membership.member().orElseThrow().uuid(), donor.memberUuid());
+            assertEquals(DataServer.donorId(), donor.donorId(), "the id it proves in its handshake is published");
         }
     }
 

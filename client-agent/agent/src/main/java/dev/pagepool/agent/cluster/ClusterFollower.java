@@ -7,14 +7,16 @@ import dev.pagepool.discovery.DonorListener;
 import java.net.InetSocketAddress;
 
 /**
- * Feeds a client its donors from the cluster's Hazelcast membership: donors that join are followed, donors that
- * leave or are declared dead are taken out of service at once (rather than at their first timeout), and the loads
- * donors publish drive placement. It lives in the agent so that the client library needs no Hazelcast.
+ * Feeds a client its donors from the cluster's Hazelcast membership: donors that join are followed, and the loads
+ * donors publish drive placement. Every event names the member it came from: any member may advertise any
+ * address, so only the member that advertised a donor first speaks for it, and its departure makes the donor
+ * suspect (copies kept, readmitted if it still answers), never gone. It lives in the agent so that the client
+ * library needs no Hazelcast.
  */
 public final class ClusterFollower implements DonorListener {
     private final PagePoolClient client;
 
-    private ClusterFollower(PagePoolClient client) {
+    ClusterFollower(PagePoolClient client) {
         this.client = client;
     }
 
@@ -29,18 +31,18 @@ public final class ClusterFollower implements DonorListener {
 
     @Override
     public void donorAdded(DonorInfo donor) {
-        client.addDonor(address(donor), donor.freeBytes());
+        client.addDonor(address(donor), donor.memberUuid(), donor.donorId(), donor.freeBytes());
     }
 
     @Override
     public void donorRemoved(DonorInfo donor) {
-        client.donorLeft(address(donor));
+        client.memberLeft(address(donor), donor.memberUuid());
     }
 
     @Override
     public void loadChanged(DonorInfo donor) {
         if (donor.loadKnown()) {
-            client.reportFree(address(donor), donor.freeBytes());
+            client.reportFree(address(donor), donor.memberUuid(), donor.freeBytes());
         }
     }
 

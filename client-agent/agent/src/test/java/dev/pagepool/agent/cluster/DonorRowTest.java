@@ -15,7 +15,7 @@ import org.junit.jupiter.api.Test;
 /** How {@code pagepool cluster} joins what a donor published with its STATS, and prints it. */
 class DonorRowTest {
     private static final DonorInfo DONOR = new DonorInfo("blade-07", UUID.randomUUID(), "10.0.0.7", 7410, 8080,
-        0, 0, 0, 0);
+        0, 0, 0, 0, null);
     private static final Map<String, Long> STATS = Map.of(
         "operator_capacity_bytes", 8L << 30, "capacity_bytes", 6L << 30, "used_bytes", 1L << 30, "pages", 524_288L,
         "stored_bytes", 1L << 30, "watermark_level", 1L, "connections", 6L, "puts_rejected", 12L, "handed_back", 34L);
