@@ -16,6 +16,8 @@ import com.sun.jna.StringArray;
  */
 final class IoFlusher {
     static final String NAME = "io_flusher";
+    /** Whether this JVM's first thread already had the flag: then every thread of the JVM has it. */
+    private static volatile boolean startedFlagged;
 
     private IoFlusher() {
     }
@@ -26,8 +28,9 @@ final class IoFlusher {
      * #markThisThread()} reports what holds.
      */
     static void restartFlagged() {
+        startedFlagged = isMarked();
         String[] command = ProcSelf.commandLine();
-        if (command == null || isMarked() || !markThisThread().held()) {
+        if (command == null || startedFlagged || !markThisThread().held()) {
             return;
         }
         try {
@@ -41,7 +44,7 @@ final class IoFlusher {
 
     /** Sets the flag on the calling thread, or says why it could not be set. */
     static Safeguard markThisThread() {
-        boolean fromTheStart = isMarked();
+        boolean fromTheStart = startedFlagged;
         try {
             Libc.load().prctl(Libc.PR_SET_IO_FLUSHER, 1, 0, 0, 0);
             return Safeguard.holds(NAME, fromTheStart
