@@ -16,7 +16,8 @@ import java.util.regex.Pattern;
  * One boot of the test guest under QEMU's TCG emulation (no KVM needed): a small Linux whose only swap device is
  * an NBD export on 127.0.0.1, running the page-verifying program of {@code swaptest.c}. The guest has no network
  * of its own; either QEMU is the NBD client and the guest sees a virtio disk, or (for the kernel's own NBD
- * client) a restricted user-mode network whose one forwarded address leads to the export. Closing it kills QEMU.
+ * client) a restricted user-mode network whose one forwarded address leads to the export, or (with the agent
+ * inside the guest) a user-mode network to the donors on the host. Closing it kills QEMU.
  */
 public final class Guest implements AutoCloseable {
     /** The guest's NBD server address in {@link Mode#KERNEL_NBD}, forwarded by QEMU to the export. */
@@ -84,7 +85,7 @@ public final class Guest implements AutoCloseable {
 
     /** Boots the guest against the export at {@code host:port}, name {@code export}. */
     public static Guest boot(GuestImage image, Mode mode, int port, String export, Options options) throws IOException {
-        List<String> cmd = command(image, 1, options, mode == Mode.QEMU_NBD ? "disk" : "nbd");
+        List<String> cmd = command(image, 1, options, mode == Mode.QEMU_NBD ? "disk" : "nbd", "");
         if (mode == Mode.QEMU_NBD) {
             cmd.addAll(List.of("-nic", "none",
                 "-drive", options.reconnectSeconds() > 0
@@ -113,8 +114,7 @@ public final class Guest implements AutoCloseable {
      */
     public static Guest bootWithAgent(GuestImage image, AgentDisk disk, Options options, int squeezeAfterSeconds)
         throws IOException {
-        List<String> cmd = command(image, 2, options, "agent");
-        cmd.set(cmd.indexOf("-append") + 1, cmd.get(cmd.indexOf("-append") + 1) + " swaptest.squeeze=" + squeezeAfterSeconds);
+        List<String> cmd = command(image, 2, options, "agent", " swaptest.squeeze=" + squeezeAfterSeconds);
         // The user network without restrict: the agent must reach the donors' ports on the host's loopback. The
         // guest runs nothing but the agent, nbd-client and the test program.
         // -cpu max: the JVM picks its code for the CPU it sees, and the richest one TCG has is the nearest to a host's.
@@ -125,13 +125,13 @@ public final class Guest implements AutoCloseable {
         return start(cmd);
     }
 
-    private static List<String> command(GuestImage image, int cpus, Options options, String mode) {
+    private static List<String> command(GuestImage image, int cpus, Options options, String mode, String moreAppend) {
         return new ArrayList<>(List.of("qemu-system-x86_64", "-nodefaults", "-no-user-config",
             "-machine", "pc", "-accel", "tcg", "-smp", Integer.toString(cpus),
             "-m", Integer.toString(options.memoryMib()),
             "-kernel", image.kernel.toString(), "-initrd", image.initramfs.toString(),
             "-append", "console=ttyS0 rootfstype=ramfs panic=-1 loglevel=4 swaptest.mode=" + mode
-                + " swaptest.mib=" + options.programMib() + " swaptest.passes=" + options.passes(),
+                + " swaptest.mib=" + options.programMib() + " swaptest.passes=" + options.passes() + moreAppend,
             "-display", "none", "-monitor", "none", "-serial", "stdio", "-no-reboot"));
     }
 
