@@ -24,12 +24,7 @@ for x in A B; do
   PIDS+=($!)
   for _ in $(seq 150); do grep -q "serving nbd://" "$WORK/agent$x.log" && break; sleep 0.2; done
   URI[$x]="nbd://127.0.0.1:$AP/pagepool"
-  # Every slot written once, then the JIT warmed on the loads measured, not counted.
-  fio --name=fill --ioengine=nbd --uri="${URI[$x]}" --rw=write --bs=1m --iodepth=4 --size=256m --output=/dev/null
-  fio --name=warm --ioengine=nbd --uri="${URI[$x]}" --rw=randrw --bs=4k --iodepth=32 --size=256m --time_based \
-    --runtime=8 --output=/dev/null
-  fio --name=warm --ioengine=nbd --uri="${URI[$x]}" --rw=randrw --bs=4k --iodepth=1 --size=256m --time_based \
-    --runtime=5 --output=/dev/null
+  fill_and_warm "${URI[$x]}"
 done
 for r in $(seq "$ROUNDS"); do for x in A B; do for rw in $MODES; do
   fio --name=m --ioengine=nbd --uri="${URI[$x]}" --rw="$rw" --bs=4k --iodepth="$QD" --size=256m --time_based \

@@ -40,11 +40,7 @@ start_agent() {
   for _ in $(seq 150); do grep -q "serving nbd://" "$WORK/agent-$name.log" && break; sleep 0.2; done
   grep -q "serving nbd://" "$WORK/agent-$name.log" || { cat "$WORK/agent-$name.log" >&2; exit 1; }
   URI[$name]="nbd://127.0.0.1:$ap/pagepool"
-  fio --name=fill --ioengine=nbd --uri="${URI[$name]}" --rw=write --bs=1m --iodepth=4 --size=256m --output=/dev/null
-  fio --name=warm --ioengine=nbd --uri="${URI[$name]}" --rw=randrw --bs=4k --iodepth=32 --size=256m --time_based \
-    --runtime=8 --output=/dev/null
-  fio --name=warm --ioengine=nbd --uri="${URI[$name]}" --rw=randrw --bs=4k --iodepth=1 --size=256m --time_based \
-    --runtime=5 --output=/dev/null
+  fill_and_warm "${URI[$name]}"
 }
 
 start_donor plain

@@ -13,6 +13,8 @@
 # ~/.m2 and reads no pagepool module from it, so a fresh clone, or one built with ./mvnw package, is enough, and
 # modules another checkout installed there are never measured.
 # ensure_built: build_here unless both jars are there. ensure_redis: installs redis-server and redis-tools if missing.
+# fill_and_warm URI: writes every block of a 256 MiB export at URI once, then warms the agent's JIT on the loads the
+# scripts measure (randrw at depth 32, then at depth 1), unmeasured.
 # json_field JSON KEY: the number under KEY in a one-line JSON object, or nothing.
 # donor_frames PORT...: "PUT frames, pages put, GET frames, pages got" summed over the donors whose HTTP ports are
 # given (their /q/metrics): how many pages a donor's frame carried.
@@ -41,6 +43,14 @@ build_here() {
 ensure_built() {
   [ -f client-agent/agent/target/pagepool-agent-0.1.0-SNAPSHOT-all.jar ] && [ -f node/target/quarkus-app/quarkus-run.jar ] \
     || build_here
+}
+
+fill_and_warm() {
+  fio --name=fill --ioengine=nbd --uri="$1" --rw=write --bs=1m --iodepth=4 --size=256m --output=/dev/null
+  fio --name=warm --ioengine=nbd --uri="$1" --rw=randrw --bs=4k --iodepth=32 --size=256m --time_based \
+    --runtime=8 --output=/dev/null
+  fio --name=warm --ioengine=nbd --uri="$1" --rw=randrw --bs=4k --iodepth=1 --size=256m --time_based \
+    --runtime=5 --output=/dev/null
 }
 
 ensure_redis() {
