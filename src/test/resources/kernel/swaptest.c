@@ -11,6 +11,12 @@
  *                                  pages depends on the device under test; runs CMD, then prints the kernel's
  *                                  swap counters and every swap or block I/O error in the kernel log, and powers
  *                                  the guest off.
+ *   swaptest watch PID SECONDS     every SECONDS while PID lives: the guest's free memory and memory pressure, and
+ *                                  for each thread of PID (and kswapd) that runs or waits in the kernel, its state
+ *                                  and kernel stack. Locked in RAM and never forks: it can speak while the guest
+ *                                  is short of memory, which is when its lines matter. While the guest stalls
+ *                                  (memory pressure "full" above 50%), at most once a minute, it asks PID's JVM
+ *                                  for a thread dump (SIGQUIT), and prints the TCP sockets with bytes queued.
  *
  * The harness on the host reads the serial console and relies on these lines, one per line:
  *   PASS <n> <order> verified=<pages> mismatches=<n> rewritten=<n> seconds=<s>
@@ -20,7 +26,10 @@
  *   GUEST-DONE exit=<code> kernel_errors=<n>
  */
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <sys/prctl.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -283,6 +292,135 @@ static int supervise(char **argv) {
     return code;
 }
 
+/* The whole of a small /proc file into buf (NUL-terminated); its length, or -1. */
+static int slurp(const char *path, char *buf, size_t size) {
+    int fd = open(path, O_RDONLY);
+    if (fd < 0) {
+        return -1;
+    }
+    ssize_t n = read(fd, buf, size - 1);
+    close(fd);
+    if (n < 0) {
+        return -1;
+    }
+    buf[n] = 0;
+    return (int)n;
+}
+
+/* One thread's state; with its kernel stack when it is running or waiting uninterruptibly (where a stall shows). */
+static void watch_thread(const char *dir, const char *label) {
+    static char path[700], stat[1024], stack[4096];
+    snprintf(path, sizeof path, "%s/stat", dir);
+    if (slurp(path, stat, sizeof stat) < 0) {
+        return;
+    }
+    char *close_paren = strrchr(stat, ')');
+    char *open_paren = strchr(stat, '(');
+    if (close_paren == NULL || open_paren == NULL || close_paren[1] == 0) {
+        return;
+    }
+    char state = close_paren[2];
+    unsigned long utime = 0, stime = 0; /* clock ticks on a CPU so far: a spinning thread's grow by 100 a second */
+    sscanf(close_paren + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &utime, &stime);
+    *close_paren = 0;
+    if (state != 'R' && state != 'D') {
+        return;
+    }
+    snprintf(path, sizeof path, "%s/stack", dir);
+    if (slurp(path, stack, sizeof stack) < 0) {
+        strcpy(stack, "?");
+    }
+    for (char *c = stack; *c; c++) {
+        if (*c == '\n') {
+            *c = '|';
+        }
+    }
+    printf("WATCH-THREAD %s %s %c user=%lu system=%lu %.600s\n", label, open_paren + 1, state, utime, stime, stack);
+}
+
+/* The TCP sockets with bytes waiting to be sent or read (tx_queue:rx_queue of /proc/net/tcp, in hex). */
+static void watch_sockets(void) {
+    static char tcp[16384];
+    if (slurp("/proc/net/tcp", tcp, sizeof tcp) < 0) {
+        return;
+    }
+    for (char *l = strtok(tcp, "\n"); l != NULL; l = strtok(NULL, "\n")) {
+        char local[64], remote[64];
+        unsigned st, tx, rx;
+        if (sscanf(l, " %*s %63s %63s %x %x:%x", local, remote, &st, &tx, &rx) == 5 && (tx != 0 || rx != 0)) {
+            printf("WATCH-SOCKET %s -> %s state=%x tx_queue=%u rx_queue=%u\n", local, remote, st, tx, rx);
+        }
+    }
+}
+
+static int watch(pid_t pid, int seconds) {
+    static char buf[8192], dir[600], line[512];
+    if (mlockall(MCL_CURRENT | MCL_FUTURE) != 0) {
+        printf("WATCH mlockall failed: %s\n", strerror(errno));
+    }
+    prctl(57 /* PR_SET_IO_FLUSHER */, 1, 0, 0, 0);
+    char kswapd[300] = "";
+    DIR *procs = opendir("/proc");
+    for (struct dirent *e; procs != NULL && (e = readdir(procs)) != NULL;) {
+        snprintf(dir, sizeof dir, "/proc/%s/comm", e->d_name);
+        if (e->d_name[0] >= '1' && e->d_name[0] <= '9' && slurp(dir, buf, sizeof buf) > 0
+            && strncmp(buf, "kswapd", 6) == 0) {
+            snprintf(kswapd, sizeof kswapd, "/proc/%s", e->d_name);
+        }
+    }
+    if (procs != NULL) {
+        closedir(procs);
+    }
+    double t0 = now(), dumped = -1e9;
+    while (kill(pid, 0) == 0) {
+        sleep((unsigned)seconds);
+        long free_kib = -1, avail_kib = -1, writeback_kib = -1, swap_cached_kib = -1;
+        if (slurp("/proc/meminfo", buf, sizeof buf) > 0) {
+            for (char *l = strtok(buf, "\n"); l != NULL; l = strtok(NULL, "\n")) {
+                sscanf(l, "MemFree: %ld", &free_kib);
+                sscanf(l, "MemAvailable: %ld", &avail_kib);
+                sscanf(l, "Writeback: %ld", &writeback_kib);
+                sscanf(l, "SwapCached: %ld", &swap_cached_kib);
+            }
+        }
+        line[0] = 0;
+        if (slurp("/proc/pressure/memory", buf, sizeof buf) > 0) {
+            snprintf(line, sizeof line, "%.500s", buf);
+            for (char *c = line; *c; c++) {
+                if (*c == '\n') {
+                    *c = ' ';
+                }
+            }
+        }
+        printf("WATCH t=%.0f free_kib=%ld available_kib=%ld writeback_kib=%ld swap_cached_kib=%ld psi: %s\n",
+               now() - t0, free_kib, avail_kib, writeback_kib, swap_cached_kib, line);
+        snprintf(dir, sizeof dir, "/proc/%d/task", (int)pid);
+        DIR *tasks = opendir(dir);
+        for (struct dirent *e; tasks != NULL && (e = readdir(tasks)) != NULL;) {
+            if (e->d_name[0] != '.') {
+                snprintf(dir, sizeof dir, "/proc/%d/task/%s", (int)pid, e->d_name);
+                watch_thread(dir, "agent");
+            }
+        }
+        if (tasks != NULL) {
+            closedir(tasks);
+        }
+        if (kswapd[0] != 0) {
+            watch_thread(kswapd, "kernel");
+        }
+        double full = 0;
+        char *f = strstr(line, "full avg10=");
+        if (f != NULL && sscanf(f, "full avg10=%lf", &full) == 1 && full > 50 && now() - dumped >= 60) {
+            dumped = now();
+            watch_sockets();
+            printf("WATCH-DUMP the guest stalls (full avg10=%.0f): the agent's threads follow\n", full);
+            fflush(stdout);
+            kill(pid, SIGQUIT);
+        }
+    }
+    return 0;
+}
+
 int main(int argc, char **argv) {
     setvbuf(stdout, NULL, _IOLBF, 0);
     if (argc >= 2 && strcmp(argv[1], "run") == 0) {
@@ -291,6 +429,9 @@ int main(int argc, char **argv) {
     if (argc >= 3 && strcmp(argv[1], "supervise") == 0) {
         return supervise(argv);
     }
-    fprintf(stderr, "usage: swaptest run [MIB [PASSES]] | swaptest supervise CMD [ARGS...]\n");
+    if (argc == 4 && strcmp(argv[1], "watch") == 0) {
+        return watch((pid_t)atoi(argv[2]), atoi(argv[3]));
+    }
+    fprintf(stderr, "usage: swaptest run [MIB [PASSES]] | swaptest supervise CMD [ARGS...] | swaptest watch PID SECONDS\n");
     return 64;
 }

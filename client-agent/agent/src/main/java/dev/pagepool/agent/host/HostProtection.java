@@ -22,6 +22,7 @@ public final class HostProtection {
      * process may have it (see {@link IoFlusher}); returns when it cannot or need not.
      */
     public static void restartFlaggedIfPossible() {
+        SmallPages.apply(); // first: a restart keeps it, so the new JVM's own start-up faults use small pages too
         IoFlusher.restartFlagged();
     }
 
@@ -57,6 +58,7 @@ public final class HostProtection {
         for (Safeguard s : safeguards) {
             (s.held() ? out : err).println("host protection: " + s.line());
         }
+        out.println("host protection: " + SmallPages.state());
     }
 
     /** Throws, naming what is missing and what to do, unless all three hold. */

@@ -14,6 +14,9 @@ interface Libc extends Library {
     /** Linux 5.6+. */
     int PR_SET_IO_FLUSHER = 57;
     int PR_GET_IO_FLUSHER = 58;
+    /** Linux 3.15+. */
+    int PR_SET_THP_DISABLE = 41;
+    int PR_GET_THP_DISABLE = 42;
     int EPERM = 1;
     int EINVAL = 22;
 

@@ -5,7 +5,11 @@ public final class HostProtectionProbe {
     private HostProtectionProbe() {
     }
 
-    public static void main(String[] args) {
+    public static void main(String[] args) throws java.io.IOException {
+        HostProtection.restartFlaggedIfPossible(); // as the agent's main does first
+        // What the kernel says of this process, beside what the agent reports of itself.
+        java.nio.file.Files.readAllLines(java.nio.file.Path.of("/proc/self/status")).stream()
+            .filter(l -> l.startsWith("THP_enabled:")).forEach(l -> System.out.println("kernel: " + l));
         HostProtection protection = HostProtection.apply();
         protection.report(System.out, System.out);
         try {
