@@ -65,6 +65,10 @@ public final class AgentDisk implements AutoCloseable {
             GuestImage.Exec cut = GuestImage.run(600, jlink.toString(), "--add-modules", MODULES, "--strip-debug",
                 "--no-header-files", "--no-man-pages", "--output", jdk.toString());
             require(cut.code() == 0, "jlink failed (the JDK's jmods are in openjdk-17-jdk-headless):\n" + cut.output());
+            // The class-data archive a JDK package ships (lib/server/classes.jsa), which jlink leaves out: without it
+            // the JDK's classes are parsed into the agent's own memory, 3.5 MiB more of its RSS, locked.
+            GuestImage.Exec cds = GuestImage.run(600, jdk.resolve("bin").resolve("java").toString(), "-Xshare:dump");
+            require(cds.code() == 0, "java -Xshare:dump failed:\n" + cds.output());
             for (Map.Entry<String, Path> lib : libraries(jdk, nativeParts(agentJar, dir.resolve("native"))).entrySet()) {
                 Files.copy(lib.getValue(), root.resolve("lib").resolve(lib.getKey()));
             }

@@ -73,6 +73,6 @@ public final class HostProtection {
     public JsonObject toJson() {
         JsonObject json = new JsonObject().put("state", complete() ? "PROTECTED" : "UNPROTECTED");
         safeguards.forEach(s -> json.put(s.name(), s.toJson()));
-        return json;
+        return json.put("pages", SmallPages.state()); // a footprint measure, not one of the three
     }
 }
