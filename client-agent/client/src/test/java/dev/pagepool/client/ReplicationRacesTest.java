@@ -84,12 +84,14 @@ class ReplicationRacesTest {
         return fakes.get(Integer.parseInt(name.substring(name.indexOf('-') + 1)));
     }
 
-    private static void await(BooleanSupplier condition, String what) throws InterruptedException {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-        while (!condition.getAsBoolean()) {
-            assertTrue(System.nanoTime() < deadline, "timed out waiting until " + what);
-            Thread.sleep(5);
-        }
+    /** Waits, running the client's control work by hand, the clock standing still. */
+    private void await(BooleanSupplier condition, String what) throws InterruptedException {
+        ConductorSteps.until(client, clock, condition, what);
+    }
+
+    /** Waits for re-replication, which copies at its pace: time passes while it runs. */
+    private void awaitCopies(BooleanSupplier condition, String what) throws InterruptedException {
+        ConductorSteps.untilPaced(client, clock, condition, what);
     }
 
     @Test
@@ -119,10 +121,10 @@ class ReplicationRacesTest {
         await(() -> c.donorUp(frozen), "the donor answers again and is re-attached, not wiped");
         fakeOf(frozen).releaseHeld();
         await(() -> fakeOf(frozen).fencedWrites() == 2, "the donor refused both late writes");
-        await(() -> Arrays.equals(page(1, 1), fakeOf(frozen).page(pool.idOn(frozen), 0, 1))
+        awaitCopies(() -> Arrays.equals(page(1, 1), fakeOf(frozen).page(pool.idOn(frozen), 0, 1))
             && Arrays.equals(page(2, 1), fakeOf(frozen).page(pool.idOn(frozen), 0, 2)),
             "the re-replicator copied the pages written meanwhile to the returning copy");
-        await(() -> c.underReplicatedExtents() == 0, "no copy holds a stale page any more");
+        awaitCopies(() -> c.underReplicatedExtents() == 0, "no copy holds a stale page any more");
         assertArrayEquals(page(0, 1), fakeOf(frozen).page(pool.idOn(frozen), 0, 0), "the page from before was kept");
         assertEquals(1, c.counters().donorsReattached());
         for (int index = 0; index <= 2; index++) {
@@ -146,7 +148,7 @@ class ReplicationRacesTest {
         // move, and the cluster has not said so yet: the closed connections alone must tell the client.
         fakeOf(dead).close();
         await(() -> !c.donorUp(dead), "the dead donor is out of service");
-        await(() -> c.underReplicatedExtents() == 0, "the extent has its two copies again");
+        awaitCopies(() -> c.underReplicatedExtents() == 0, "the extent has its two copies again");
         List<Integer> copies = new ArrayList<>(holders(pool, 4));
         copies.remove(Integer.valueOf(dead));
         assertEquals(2, copies.size(), "two copies on the survivors: " + copies);
@@ -170,7 +172,7 @@ class ReplicationRacesTest {
         busy.frameStatus(Opcode.FLUSH_PAGE, null);
         // The copies the flush did not reach are forgotten, and copied again from the other: a filling copy gets
         // a FLUSH of every page the source misses, so the busy donor's pages go before its copies count again.
-        await(() -> c.underReplicatedExtents() == 0, "every extent has its two copies again");
+        awaitCopies(() -> c.underReplicatedExtents() == 0, "every extent has its two copies again");
         // Reads of different extents take turns between the copies, and which copy an extent reads first was
         // chosen at placement: read every extent, and make sure the donor that kept the pages was asked.
         int asked = busy.requests(Opcode.GET);
@@ -384,6 +386,7 @@ class ReplicationRacesTest {
             fakeOf(d).releaseHeld(); // thawed: what it received meanwhile is served, in order
         }
         clock.advance(Duration.ofMillis(200));
+        await(() -> put.isDone() && read.isDone(), "the copies answer again and are readmitted");
         assertEquals(PageStatus.OK, put.get(10, TimeUnit.SECONDS)[0], "the write lands once the copies answer");
         assertEquals(PageStatus.OK, read.get(10, TimeUnit.SECONDS)[0], "the read is served once the copies answer");
         assertArrayEquals(page(0, 1), dst);
@@ -456,7 +459,7 @@ class ReplicationRacesTest {
         clock.advance(Duration.ofSeconds(10));
         await(() -> c.upCount() == 3, "the donors are readmitted");
         assertEquals(PageStatus.OK, c.putBatch(pool, new long[] {0}, new int[] {2}, page(2, 1), 1)[0]);
-        await(() -> pool.extents.completeCount(e) == 2, "the re-replicator restored the second copy");
+        awaitCopies(() -> pool.extents.completeCount(e) == 2, "the re-replicator restored the second copy");
         assertEquals(0, c.underReplicatedExtents());
         assertEquals(PageStatus.OK, c.getBatch(pool, new long[] {0}, new int[] {2}, 1, false, dst)[0]);
         assertArrayEquals(page(2, 1), dst);
