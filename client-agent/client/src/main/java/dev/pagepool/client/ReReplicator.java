@@ -36,7 +36,7 @@ final class ReReplicator implements ControlDuty, AutoCloseable {
     /** How soon to look again after a look found nothing to copy. */
     private static final long IDLE_NANOS = TimeUnit.MILLISECONDS.toNanos(100);
     /** How far ahead of the pace a copy may start: the pace is kept to this, not to the byte. */
-    private static final long PACE_SLACK_NANOS = TimeUnit.MILLISECONDS.toNanos(1);
+    static final long PACE_SLACK_NANOS = TimeUnit.MILLISECONDS.toNanos(1);
     private static final long EXTENT_BYTES = (long) ExtentMap.EXTENT_PAGES * Frame.PAGE_BYTES;
 
     private final DonorSet donors;
@@ -44,7 +44,7 @@ final class ReReplicator implements ControlDuty, AutoCloseable {
     private final ClientCounters counters;
     private final Runnable wake;
     /** Copy rate cap: re-replication must leave the donors and the wire to foreground traffic. */
-    private static final long BYTES_PER_SECOND = 256L << 20;
+    static final long BYTES_PER_SECOND = 256L << 20;
     private volatile boolean closed;
     /** Copies under way: the window's used slots. */
     private final AtomicInteger copying = new AtomicInteger();

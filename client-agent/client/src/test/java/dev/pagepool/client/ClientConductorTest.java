@@ -115,8 +115,8 @@ class ClientConductorTest {
         // The fence is answered: the next steps check the pools, make the new one there too, and serve again.
         returning.script((h, b) -> FakeDonor.Action.SERVE);
         returning.releaseHeldNewestFirst(); // the fence is answered, then the late put lands behind it
-        await(() -> client.donorUp(d), "the donor is back in service");
-        assertEquals(1, client.counters().donorsReattached());
+        await(() -> client.counters().donorsReattached() == 1, "the donor is back in service");
+        assertTrue(client.donorUp(d));
         assertNotEquals(PoolRef.NO_POOL, meanwhile.idOn(d), "the pool made during the readmission exists there too");
         assertEquals(madeOnReturning + 1, returning.requests(Opcode.NEW_POOL));
         assertEquals(1, returning.fencedWrites(), "the put it held was refused: it came after the fence");
@@ -163,31 +163,45 @@ class ClientConductorTest {
     void reReplicationCopiesNoFasterThanItsPaceOnTheTimeItIsGiven() throws Exception {
         connect(3);
         PoolRef pool = client.newPool(PoolSpec.privatePool(true), 2);
-        for (int e = 0; e < 64; e++) {
+        List<CompletableFuture<PageStatus[]>> puts = new ArrayList<>();
+        for (int e = 0; e < 256; e++) {
             int index = e * ExtentMap.EXTENT_PAGES;
-            assertEquals(PageStatus.OK, client.putBatch(pool, new long[] {0}, new int[] {index},
-                TestPage.of(0, index, 1), 1)[0]);
+            puts.add(client.putBatchAsync(pool, new long[] {0}, new int[] {index}, TestPage.of(0, index, 1), 1));
+        }
+        for (CompletableFuture<PageStatus[]> put : puts) {
+            assertEquals(PageStatus.OK, put.get(10, TimeUnit.SECONDS)[0]);
         }
         conductor.doWork(clock.nanoTime()); // a look that finds nothing to copy: the pace counts from here
         client.donorLeft(fakeOf(pool.extents.replica(pool.extents.find(0, 0), 0)).address());
-        assertTrue(client.underReplicatedExtents() > 27, "extents lack a copy: " + client.underReplicatedExtents());
+        long since = Duration.ofMillis(100).toNanos();
+        int paced = allowedAfter(since);
+        assertTrue(client.underReplicatedExtents() > paced + 1, "extents lack a copy: " + client.underReplicatedExtents());
         assertEquals(0, conductor.doWork(clock.nanoTime()), "not looked again before the idle pause ends");
 
-        // 100 ms of pace at 256 MiB/s, one extent (1 MiB) each 3.9 ms, 1 ms early at most: 26 extents.
-        clock.advance(Duration.ofMillis(100));
-        ConductorSteps.until(client, clock, () -> client.counters().pagesReReplicated() >= 26, "26 extents are copied");
-        for (int i = 0; i < 20; i++) {
-            conductor.doWork(clock.nanoTime());
-            Thread.sleep(1);
-        }
-        assertEquals(26, client.counters().pagesReReplicated(), "no more while the clock stands still");
-        clock.advance(Duration.ofMillis(4));
-        ConductorSteps.until(client, clock, () -> client.counters().pagesReReplicated() >= 27, "one more extent");
-        for (int i = 0; i < 20; i++) {
-            conductor.doWork(clock.nanoTime());
-            Thread.sleep(1);
-        }
-        assertEquals(27, client.counters().pagesReReplicated(), "4 ms of the clock is one extent's worth");
+        clock.advance(Duration.ofNanos(since));
+        ConductorSteps.until(client, clock, () -> client.counters().pagesReReplicated() >= paced, "the pace's extents are copied");
+        stepWithTheClockStill();
+        assertEquals(paced, client.counters().pagesReReplicated(), "no more while the clock stands still");
+        clock.advance(Duration.ofMillis(1));
+        int next = allowedAfter(since + Duration.ofMillis(1).toNanos());
+        assertTrue(next > paced);
+        ConductorSteps.until(client, clock, () -> client.counters().pagesReReplicated() >= next, "1 ms more of extents");
+        stepWithTheClockStill();
+        assertEquals(next, client.counters().pagesReReplicated(), "1 ms of the clock is 1 ms of copying");
         guard.assertNoEventLoopBlocked();
+    }
+
+    /** Extents (one page each here) the re-replicator may have started {@code nanos} after its pace began. */
+    private static int allowedAfter(long nanos) {
+        long perExtent = (long) ExtentMap.EXTENT_PAGES * dev.pagepool.protocol.Frame.PAGE_BYTES * 1_000_000_000L
+            / ReReplicator.BYTES_PER_SECOND;
+        return (int) ((nanos + ReReplicator.PACE_SLACK_NANOS) / perExtent) + 1;
+    }
+
+    private void stepWithTheClockStill() throws InterruptedException {
+        for (int i = 0; i < 20; i++) {
+            conductor.doWork(clock.nanoTime());
+            Thread.sleep(1);
+        }
     }
 }
