@@ -8,13 +8,10 @@ import java.util.concurrent.TimeUnit;
  * next attempt is due is readmitted, in steps ({@link Readmission}), one readmission per donor at a time.
  */
 final class DonorWatcher implements ControlDuty {
-    private static final long WATCH_PERIOD_NANOS = TimeUnit.MILLISECONDS.toNanos(200);
-
     private final DonorSet donors;
     private final Runnable wake;
     private final Readmission[] underway = new Readmission[DonorIndexes.MAX_DONORS];
-    private boolean watched;
-    private long lastWatchNanos;
+    private final Period watch = new Period(TimeUnit.MILLISECONDS.toNanos(200), true);
 
     DonorWatcher(DonorSet donors, Runnable wake) {
         this.donors = donors;
@@ -34,9 +31,7 @@ final class DonorWatcher implements ControlDuty {
                 underway[d] = r.finished() ? null : r;
             }
         }
-        if (!watched || nowNanos - lastWatchNanos >= WATCH_PERIOD_NANOS) {
-            watched = true;
-            lastWatchNanos = nowNanos;
+        if (watch.due(nowNanos)) {
             work += watch();
         }
         return work;

@@ -10,15 +10,13 @@ import java.util.concurrent.TimeUnit;
  * the next call: its free memory goes to placement; a failure is the donor's, as for any request.
  */
 final class LoadPoller implements ControlDuty {
-    private static final long POLL_PERIOD_NANOS = TimeUnit.SECONDS.toNanos(1);
-
     private final DonorSet donors;
     private final Runnable wake;
     @SuppressWarnings("unchecked")
     private final CompletableFuture<Map<String, Long>>[] asked = new CompletableFuture[DonorIndexes.MAX_DONORS];
     private final DonorLink[] askedOf = new DonorLink[DonorIndexes.MAX_DONORS];
-    private boolean polled;
-    private long lastPollNanos;
+    /** The client has placed nothing yet when its conductor first runs: the first poll is a period later. */
+    private final Period poll = new Period(TimeUnit.SECONDS.toNanos(1), false);
 
     LoadPoller(DonorSet donors, Runnable wake) {
         this.donors = donors;
@@ -28,12 +26,7 @@ final class LoadPoller implements ControlDuty {
     @Override
     public int doWork(long nowNanos) {
         int work = collect();
-        if (!polled) {
-            // The client has placed nothing yet when its conductor first runs: the first poll is a period later.
-            polled = true;
-            lastPollNanos = nowNanos;
-        } else if (!donors.isClosed() && nowNanos - lastPollNanos >= POLL_PERIOD_NANOS) {
-            lastPollNanos = nowNanos;
+        if (poll.due(nowNanos) && !donors.isClosed()) {
             work += poll();
         }
         return work;

@@ -24,19 +24,16 @@ import org.junit.jupiter.api.Test;
  * between two steps. No control thread runs.
  */
 class ClientConductorTest {
+    private FakeCluster cluster;
     private EventLoopGuard guard;
-    private final List<FakeDonor> fakes = new ArrayList<>();
     private final SteppedClock clock = new SteppedClock();
     private PagePoolClient client;
     private ClientConductor conductor;
 
     @BeforeEach
     void start() throws Exception {
-        guard = new EventLoopGuard();
-        for (int i = 0; i < 3; i++) {
-            fakes.add(new FakeDonor(guard.vertx(), "fake-" + i));
-        }
-        guard.warmUp(fakes.get(0).address());
+        cluster = new FakeCluster(3);
+        guard = cluster.guard;
     }
 
     @AfterEach
@@ -44,29 +41,32 @@ class ClientConductorTest {
         if (client != null) {
             client.close();
         }
-        for (FakeDonor fake : fakes) {
-            fake.close();
-        }
-        guard.close();
+        cluster.close();
     }
 
-    private PagePoolClient connect(int donors) {
-        List<InetSocketAddress> nodes = new ArrayList<>();
-        for (int i = 0; i < donors; i++) {
-            nodes.add(fakes.get(i).address());
-        }
+    /** A client of the first {@code donors} fakes, its control work run by the test. */
+    private void connect(int donors) {
+        List<InetSocketAddress> nodes = cluster.nodes().subList(0, donors);
         client = PagePoolClient.connect(new ClientConfig(nodes, "", 31, 1, 64, Duration.ofSeconds(2),
             Duration.ofSeconds(2), Duration.ofSeconds(20)), guard.vertx(), clock);
         conductor = client.conductor();
-        for (FakeDonor fake : fakes) {
-            client.reportFree(fake.address(), 1L << 30); // loads come from the cluster: no STATS poll of its own
+        for (InetSocketAddress node : nodes) {
+            client.reportFree(node, 1L << 30); // loads come from the cluster: no STATS poll of its own
         }
-        return client;
     }
 
     private FakeDonor fakeOf(int donor) {
-        String name = client.donorName(donor);
-        return fakes.get(Integer.parseInt(name.substring(name.indexOf('-') + 1)));
+        return cluster.fakeOf(client, donor);
+    }
+
+    /** The suspect donor {@code d} answers again, all but its fence, and the readmission sends the fence. */
+    private FakeDonor returnsWithItsFenceHeld(int d) throws InterruptedException {
+        FakeDonor returning = fakeOf(d);
+        returning.script((h, b) -> h.opcode() == Opcode.PING ? FakeDonor.Action.HOLD : FakeDonor.Action.SERVE);
+        assertEquals(0, conductor.doWork(clock.nanoTime()), "no attempt is due before the reconnect pause");
+        clock.advance(Duration.ofMillis(200));
+        await(() -> returning.heldCount() == 2, "the readmission opened a connection and sent its fence");
+        return returning;
     }
 
     private void await(BooleanSupplier condition, String what) throws InterruptedException {
@@ -91,13 +91,9 @@ class ClientConductorTest {
         connect(2);
         PoolRef pool = client.newPool(PoolSpec.privatePool(true), 1);
         int d = suspectHolderOf(pool);
-        FakeDonor returning = fakeOf(d);
         int other = 1 - d;
         // It answers again, except its fence: the readmission must wait for that reply, and only it.
-        returning.script((h, b) -> h.opcode() == Opcode.PING ? FakeDonor.Action.HOLD : FakeDonor.Action.SERVE);
-        assertEquals(0, conductor.doWork(clock.nanoTime()), "no attempt is due before the reconnect pause");
-        clock.advance(Duration.ofMillis(200));
-        await(() -> returning.heldCount() == 2, "the readmission opened a connection and sent its fence");
+        FakeDonor returning = returnsWithItsFenceHeld(d);
         for (int i = 0; i < 3; i++) {
             assertEquals(0, conductor.doWork(clock.nanoTime()), "a step waiting for a reply does nothing and returns");
         }
@@ -129,10 +125,7 @@ class ClientConductorTest {
         PoolRef pool = client.newPool(PoolSpec.privatePool(true), 1);
         PoolRef doomed = client.newPool(PoolSpec.privatePool(true), 1);
         int d = suspectHolderOf(pool);
-        FakeDonor returning = fakeOf(d);
-        returning.script((h, b) -> h.opcode() == Opcode.PING ? FakeDonor.Action.HOLD : FakeDonor.Action.SERVE);
-        clock.advance(Duration.ofMillis(200));
-        await(() -> returning.heldCount() == 2, "the fence is out");
+        FakeDonor returning = returnsWithItsFenceHeld(d);
         CompletableFuture.runAsync(() -> client.destroyPool(doomed)).get(10, TimeUnit.SECONDS);
         int destroyedThere = returning.requests(Opcode.DESTROY_POOL);
         returning.script((h, b) -> FakeDonor.Action.SERVE);
