@@ -425,6 +425,20 @@ class ReplicationRacesTest {
 
     @Test
     void aStallOfEveryCopyLongerThanTheBoundLosesTheExtentWhichIsReReplicatedOnceWrittenAgain() throws Exception {
+        stallOfEveryCopyLongerThanTheBound(true);
+    }
+
+    @Test
+    void aWriteThatSeesTheBoundPassBeforeTheWatcherIsRefusedAndTheExtentIsLostAllTheSame() throws Exception {
+        stallOfEveryCopyLongerThanTheBound(false);
+    }
+
+    /**
+     * Both copies of an extent silent past the bound while a put of it waits. {@code watcherFirst}: the watcher
+     * takes them for gone before the put looks again (its copies may go one at a time between two looks), else the
+     * put sees its bound pass first.
+     */
+    private void stallOfEveryCopyLongerThanTheBound(boolean watcherFirst) throws Exception {
         PagePoolClient c = connect(3);
         PoolRef pool = c.newPool(PoolSpec.privatePool(true), 2);
         assertEquals(PageStatus.OK, c.putBatch(pool, new long[] {0}, new int[] {0}, page(0, 1), 1)[0]);
@@ -437,10 +451,17 @@ class ReplicationRacesTest {
         clock.advance(Duration.ofSeconds(3));
         await(() -> c.counters().donorsSuspect() == 2, "both donors are suspect");
         clock.advance(Duration.ofSeconds(31));
-        // Either the write saw the bound pass and was refused, or it was placed afresh on the third donor.
-        PageStatus written = put.get(10, TimeUnit.SECONDS)[0];
-        await(() -> c.counters().donorsDown() == 2, "silent past the bound: taken for gone");
-        assertTrue(written == PageStatus.REJECTED || written == PageStatus.OK, "settled: " + written);
+        PageStatus written;
+        if (watcherFirst) {
+            await(() -> c.counters().donorsDown() == 2, "silent past the bound: taken for gone");
+            // Either the write saw the bound pass and was refused, or it was placed afresh on the third donor.
+            written = put.get(10, TimeUnit.SECONDS)[0];
+            assertTrue(written == PageStatus.REJECTED || written == PageStatus.OK, "settled: " + written);
+        } else {
+            written = put.get(10, TimeUnit.SECONDS)[0];
+            assertEquals(PageStatus.REJECTED, written, "its bound passed with every copy silent");
+            await(() -> c.counters().donorsDown() == 2, "silent past the bound: taken for gone");
+        }
         int e = pool.extents.find(0, 0);
         assertTrue(pool.extents.isLost(e));
         byte[] dst = new byte[Frame.PAGE_BYTES];
@@ -463,6 +484,143 @@ class ReplicationRacesTest {
         assertEquals(0, c.underReplicatedExtents());
         assertEquals(PageStatus.OK, c.getBatch(pool, new long[] {0}, new int[] {2}, 1, false, dst)[0]);
         assertArrayEquals(page(2, 1), dst);
+        guard.assertNoEventLoopBlocked();
+    }
+
+    @Test
+    void aPutWaitingOnCopiesTakenForGoneIsPlacedAfreshAndReadsBackAsPut() throws Exception {
+        PagePoolClient c = connect(3);
+        PoolRef pool = c.newPool(PoolSpec.privatePool(true), 2);
+        assertEquals(PageStatus.OK, c.putBatch(pool, new long[] {0}, new int[] {0}, page(0, 1), 1)[0]);
+        List<Integer> both = holders(pool, 0);
+        for (int d : both) {
+            fakeOf(d).script((h, b) -> h.opcode() == Opcode.PUT ? FakeDonor.Action.HOLD : FakeDonor.Action.SERVE);
+        }
+        CompletableFuture<PageStatus[]> first = c.putBatchAsync(pool, new long[] {0}, new int[] {1}, page(1, 1), 1);
+        await(() -> both.stream().allMatch(d -> fakeOf(d).heldCount() == 1), "both copies hold the first put");
+        clock.advance(Duration.ofSeconds(3));
+        await(() -> c.counters().donorsSuspect() == 2, "both donors are suspect");
+        // A put that begins later than the donors went silent is still within its own bound when theirs has passed:
+        // it waits, the watcher takes every copy for gone, and only then does the put look again.
+        clock.advance(Duration.ofSeconds(20));
+        CompletableFuture<PageStatus[]> second = c.putBatchAsync(pool, new long[] {0}, new int[] {2}, page(2, 1), 1);
+        assertFalse(second.isDone(), "a write whose every copy is silent waits for one of them");
+        clock.advance(Duration.ofSeconds(11));
+        await(() -> c.counters().donorsDown() == 2, "silent past the bound: taken for gone");
+        int e = pool.extents.find(0, 0);
+        assertTrue(pool.extents.isLost(e));
+        assertEquals(PageStatus.OK, second.get(10, TimeUnit.SECONDS)[0], "placed afresh on the donor left");
+        byte[] dst = new byte[Frame.PAGE_BYTES];
+        assertEquals(PageStatus.OK, c.getBatch(pool, new long[] {0}, new int[] {2}, 1, false, dst)[0],
+            "an acknowledged put is read back");
+        assertArrayEquals(page(2, 1), dst);
+        // The page written before the stall went with the copies: lost, never a miss nor other data.
+        assertEquals(PageStatus.LOST, c.getBatch(pool, new long[] {0}, new int[] {0}, 1, false, dst)[0]);
+        PageStatus written = first.get(10, TimeUnit.SECONDS)[0];
+        PageStatus again = c.getBatch(pool, new long[] {0}, new int[] {1}, 1, false, dst)[0];
+        if (written == PageStatus.OK) {
+            assertEquals(PageStatus.OK, again);
+            assertArrayEquals(page(1, 1), dst);
+        } else {
+            assertEquals(PageStatus.REJECTED, written);
+            assertTrue(again == PageStatus.LOST || again == PageStatus.MISS, "a refused write is never read: " + again);
+        }
+        guard.assertNoEventLoopBlocked();
+    }
+
+    /**
+     * Brings extent 0 to one copy taken for gone and the other suspect, its bound not passed: page 0 is on both
+     * copies, page 1 only on the one now suspect (written while the other was silent), and a put of page 2 waits
+     * on the suspect copy. Returns that put; {@code copies} gets the gone copy's donor, then the suspect one's.
+     */
+    private CompletableFuture<PageStatus[]> oneCopyGoneTheOtherSuspect(PagePoolClient c, PoolRef pool, List<Integer> copies)
+            throws Exception {
+        // Loads come from the cluster: no STATS poll of the client's own is in flight to the third donor when the
+        // clock jumps, which would make it suspect too.
+        for (FakeDonor fake : fakes) {
+            c.reportFree(fake.address(), 1L << 30);
+        }
+        assertEquals(PageStatus.OK, c.putBatch(pool, new long[] {0}, new int[] {0}, page(0, 1), 1)[0]);
+        copies.addAll(holders(pool, 0));
+        int gone = copies.get(0);
+        int suspect = copies.get(1);
+        // Frozen, each in turn: nothing is answered, not even the watcher's attempts to re-attach it.
+        fakeOf(gone).script((h, b) -> FakeDonor.Action.HOLD);
+        CompletableFuture<PageStatus[]> first = c.putBatchAsync(pool, new long[] {0}, new int[] {1}, page(1, 1), 1);
+        await(() -> fakeOf(gone).heldCount() == 1, "the first copy holds the put");
+        clock.advance(Duration.ofSeconds(3));
+        assertEquals(PageStatus.OK, first.get(10, TimeUnit.SECONDS)[0], "stored on the copy that answers");
+        clock.advance(Duration.ofSeconds(20));
+        fakeOf(suspect).script((h, b) -> FakeDonor.Action.HOLD);
+        CompletableFuture<PageStatus[]> second = c.putBatchAsync(pool, new long[] {0}, new int[] {2}, page(2, 1), 1);
+        await(() -> fakeOf(suspect).heldCount() >= 1, "the second copy holds the put");
+        clock.advance(Duration.ofSeconds(3));
+        await(() -> c.counters().donorsSuspect() == 2, "the second copy is suspect too");
+        // The first went silent 31 s ago, the second 8 s ago: only the first is past the bound.
+        clock.advance(Duration.ofSeconds(8));
+        // Time passes while the watcher ticks: a tick that finds an attempt to re-attach the donor under way leaves
+        // the donor to it, and the next tick, once that attempt failed, takes it for gone.
+        ConductorSteps.untilPaced(c, clock, () -> c.counters().donorsDown() == 1, "the first copy is taken for gone");
+        assertFalse(c.donorUp(suspect));
+        assertFalse(pool.extents.isLost(pool.extents.find(0, 0)), "the suspect copy still holds the extent");
+        return second;
+    }
+
+    private void assertReadsBack(PagePoolClient c, PoolRef pool, int index, int version) {
+        byte[] dst = new byte[Frame.PAGE_BYTES];
+        assertEquals(PageStatus.OK, c.getBatch(pool, new long[] {0}, new int[] {index}, 1, false, dst)[0],
+            "page " + index + " was acknowledged");
+        assertArrayEquals(page(index, version), dst, "page " + index + " as put");
+    }
+
+    @Test
+    void aPutWhileTheOnlyCompleteCopyIsSuspectIsReadBackOnceThatCopyAnswers() throws Exception {
+        PagePoolClient c = connect(3);
+        PoolRef pool = c.newPool(PoolSpec.privatePool(true), 2);
+        List<Integer> copies = new ArrayList<>();
+        CompletableFuture<PageStatus[]> second = oneCopyGoneTheOtherSuspect(c, pool, copies);
+        int suspect = copies.get(1);
+        // The extent is short of a copy: the third donor gets a new one, which has none of the older pages yet.
+        CompletableFuture<PageStatus[]> third = c.putBatchAsync(pool, new long[] {0}, new int[] {3}, page(3, 1), 1);
+        fakeOf(suspect).script((h, b) -> FakeDonor.Action.SERVE);
+        fakeOf(suspect).releaseHeld(); // thawed: what it received meanwhile is served, in order
+        clock.advance(Duration.ofMillis(200));
+        await(() -> c.donorUp(suspect), "the suspect copy answers again and is re-attached");
+        assertEquals(PageStatus.OK, second.get(10, TimeUnit.SECONDS)[0]);
+        assertEquals(PageStatus.OK, third.get(10, TimeUnit.SECONDS)[0]);
+        for (int index = 0; index <= 3; index++) {
+            assertReadsBack(c, pool, index, 1);
+        }
+        awaitCopies(() -> c.underReplicatedExtents() == 0, "the extent has its two copies again");
+        for (int index = 0; index <= 3; index++) {
+            assertReadsBack(c, pool, index, 1);
+        }
+        assertEquals(0, c.counters().pagesLost());
+        guard.assertNoEventLoopBlocked();
+    }
+
+    @Test
+    void aPutWhileTheOnlyCompleteCopyIsSuspectIsReadBackWhenThatCopyDiesToo() throws Exception {
+        PagePoolClient c = connect(3);
+        PoolRef pool = c.newPool(PoolSpec.privatePool(true), 2);
+        List<Integer> copies = new ArrayList<>();
+        CompletableFuture<PageStatus[]> second = oneCopyGoneTheOtherSuspect(c, pool, copies);
+        CompletableFuture<PageStatus[]> third = c.putBatchAsync(pool, new long[] {0}, new int[] {3}, page(3, 1), 1);
+        // The suspect copy's process dies: the extent loses its last complete copy, and the puts waiting on it are
+        // placed afresh on the donor left.
+        fakeOf(copies.get(1)).close();
+        ConductorSteps.untilPaced(c, clock, () -> c.counters().donorsDown() == 2,
+            "the second copy is taken for gone: the extent is lost");
+        assertTrue(pool.extents.isLost(pool.extents.find(0, 0)));
+        assertEquals(PageStatus.OK, second.get(10, TimeUnit.SECONDS)[0], "placed afresh on the donor left");
+        assertEquals(PageStatus.OK, third.get(10, TimeUnit.SECONDS)[0], "placed afresh on the donor left");
+        assertReadsBack(c, pool, 2, 1);
+        assertReadsBack(c, pool, 3, 1);
+        byte[] dst = new byte[Frame.PAGE_BYTES];
+        for (int index = 0; index <= 1; index++) {
+            assertEquals(PageStatus.LOST, c.getBatch(pool, new long[] {0}, new int[] {index}, 1, false, dst)[0],
+                "page " + index + " went with the copies");
+        }
         guard.assertNoEventLoopBlocked();
     }
 
