@@ -6,8 +6,8 @@ import java.util.concurrent.CopyOnWriteArrayList;
 
 /**
  * The pools this client made or resumed and has not destroyed: what a donor's pool id stands for, and what a donor
- * that comes back must still hold. Read from any thread; changed only under the donor set's admission lock, so a
- * readmission sees every pool or waits for the change.
+ * that comes back must still hold. Read from any thread; changed only under the donor set's admission monitor,
+ * which a readmission takes (without I/O) to see what changed while it set the donor's pools up.
  */
 final class ClientPools implements Iterable<PoolRef> {
     private final List<PoolRef> pools = new CopyOnWriteArrayList<>();

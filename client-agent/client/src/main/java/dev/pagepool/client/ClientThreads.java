@@ -12,12 +12,12 @@ import java.util.concurrent.ThreadFactory;
  * application's threads and the client's own control threads do.
  */
 final class ClientThreads {
-    /** Readmission and load polling. */
-    static final String DONOR_WATCHER = "pagepool-donors";
+    /** Every thread the client starts has a name that begins so. */
+    static final String PREFIX = "pagepool-";
+    /** Runs the conductor: readmission, the stall bound, load polling, re-replication's pace. */
+    static final String CONTROL = PREFIX + "control";
     /** Hands pages donors give back to the receiver, which writes them to disk. */
-    static final String HANDBACK_WORKER = "pagepool-handback";
-    /** Copies extents that lack copies, at its own pace. */
-    static final String RE_REPLICATOR = "pagepool-rereplicate";
+    static final String HANDBACK_WORKER = PREFIX + "handback";
 
     private ClientThreads() {
     }

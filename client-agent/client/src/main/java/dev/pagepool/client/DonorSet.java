@@ -7,13 +7,11 @@ import io.vertx.core.Vertx;
 import io.vertx.core.net.NetClient;
 import io.vertx.core.net.NetClientOptions;
 import java.net.InetSocketAddress;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import java.util.function.IntConsumer;
 import java.util.function.IntPredicate;
@@ -26,7 +24,7 @@ import java.util.logging.Logger;
  *
  * <p>What a failure means is decided by one rule ({@link CopyFailure}). A donor that stops answering (a timeout, a
  * closed connection) becomes suspect ({@link #treatAsSuspect}): its copies stay on the map, unused, and what is
- * written meanwhile is marked stale on them. When it answers again ({@link #readmit}, on the watcher thread) it is
+ * written meanwhile is marked stale on them. When it answers again ({@link Readmission}, steps of the conductor) it is
  * fenced (no write still queued on an older connection can land afterwards), its pools are checked, and it serves
  * its copies again; the re-replicator copies its stale pages. A donor that is gone (it lost this client's pools,
  * broke the protocol, refuses connections, left the cluster, or stayed silent past the stall bound) goes out of
@@ -37,16 +35,14 @@ import java.util.logging.Logger;
  * removed and its index given to the next donor that joins.
  *
  * <p>Threads: {@link #connection} and {@link #takeOutOfService} are called from event loops and never wait (it
- * takes a monitor held only for in-memory bookkeeping). Readmission and load polling run on the watcher thread,
- * which may wait for replies because no reply depends on it.
+ * takes a monitor held only for in-memory bookkeeping). Readmission and load polling are duties of the client's
+ * conductor ({@link #duties}): steps that send a request and act on its reply at a later step, never waiting.
  */
 final class DonorSet implements WireSource, AutoCloseable {
     /** A client follows at most this many donors at once: one per donor index. */
     static final int MAX_DONORS = DonorIndexes.MAX_DONORS;
     private static final Logger LOG = Logger.getLogger(DonorSet.class.getName());
-    private static final long WATCH_PERIOD_MILLIS = 200;
     private static final long PROBE_AGAIN_MILLIS = 100;
-    private static final long LOAD_POLL_MILLIS = 1000;
 
     private final ClientConfig config;
     private final Vertx vertx;
@@ -58,11 +54,11 @@ final class DonorSet implements WireSource, AutoCloseable {
     private final ClientPools pools;
     private final PoolCheck poolCheck;
     private final DonorRequests requests;
-    private final ScheduledExecutorService watcher;
     private final Object downLock = new Object();
     /**
-     * Held while pools are created or destroyed and while a donor is readmitted: a pool made during a readmission
-     * must exist on the readmitted donor too, and a pool destroyed meanwhile must not be created there again.
+     * Held, never across I/O, while the set of pools changes and while a readmission puts its donor back in service:
+     * a pool made during a readmission must exist on the readmitted donor too, and a pool destroyed meanwhile must
+     * not stay there (see {@link Readmission}).
      */
     private final Object admission = new Object();
     private final DonorLink.Connector connector;
@@ -98,7 +94,6 @@ final class DonorSet implements WireSource, AutoCloseable {
                 probe(conn);
             }
         }, clock);
-        this.watcher = Executors.newSingleThreadScheduledExecutor(ClientThreads.daemon(ClientThreads.DONOR_WATCHER));
     }
 
     /** Opens the configured donors (the caller's thread waits); fails if none can be reached. */
@@ -120,12 +115,47 @@ final class DonorSet implements WireSource, AutoCloseable {
         if (upCount() == 0) {
             throw firstFailure;
         }
-        watcher.scheduleWithFixedDelay(this::readmitDue, WATCH_PERIOD_MILLIS, WATCH_PERIOD_MILLIS, TimeUnit.MILLISECONDS);
-        watcher.scheduleWithFixedDelay(this::pollLoads, 0, LOAD_POLL_MILLIS, TimeUnit.MILLISECONDS);
+    }
+
+    /** The control work of the donors, for the client's conductor: the watcher and load polling. */
+    ControlDuty[] duties(Runnable wake) {
+        return new ControlDuty[] {new DonorWatcher(this, wake), new LoadPoller(this, wake)};
     }
 
     NanoClock clock() {
         return clock;
+    }
+
+    boolean isClosed() {
+        return closed;
+    }
+
+    long stallTimeoutNanos() {
+        return config.stallTimeout().toNanos();
+    }
+
+    boolean loadsFromCluster() {
+        return loadsFromCluster;
+    }
+
+    Object admission() {
+        return admission;
+    }
+
+    ClientPools pools() {
+        return pools;
+    }
+
+    PoolCheck poolCheck() {
+        return poolCheck;
+    }
+
+    ClientCounters counters() {
+        return counters;
+    }
+
+    DonorLink.Connector connector() {
+        return connector;
     }
 
     /** Completes after about {@code millis} on a Vert.x timer: a pause that holds no thread. */
@@ -281,7 +311,7 @@ final class DonorSet implements WireSource, AutoCloseable {
      * which {@link #add} holds too: a member that advertises the address meanwhile either keeps the link or gets
      * a fresh one.
      */
-    private void forgetIfUnadvertised(DonorLink link) {
+    void forgetIfUnadvertised(DonorLink link) {
         synchronized (this) {
             if (link.state() != DonorLink.State.DOWN || !link.advertisers.allLeft()) {
                 return;
@@ -338,20 +368,32 @@ final class DonorSet implements WireSource, AutoCloseable {
 
     // ---------------------------------------------------------------- pools
 
-    /** Registers a pool and creates it on every donor in service (the caller's thread waits). */
+    /**
+     * Creates a pool on every donor in service and registers it (the caller's thread waits, holding no monitor). A
+     * donor that came into service meanwhile gets it too: the set of donors to make it on is taken again, under the
+     * admission monitor, until none is missing, and the pool is registered there.
+     */
     void create(PoolRef pool) {
-        synchronized (admission) {
-            for (int d = 0; d < linkCount; d++) {
-                DonorLink link = links[d];
-                if (link.isUp()) {
-                    try {
-                        pool.setIdOn(link, ClientThreads.join(createOn(link, pool.spec())));
-                    } catch (DonorUnavailableException e) {
-                        takeOutOfService(link, e.getMessage());
+        while (true) {
+            List<DonorLink> targets = new ArrayList<>();
+            synchronized (admission) {
+                for (int d = 0; d < linkCount; d++) {
+                    if (links[d].isUp() && pool.idOn(d) == PoolRef.NO_POOL) {
+                        targets.add(links[d]);
                     }
                 }
+                if (targets.isEmpty()) {
+                    pools.add(pool);
+                    return;
+                }
             }
-            pools.add(pool);
+            for (DonorLink link : targets) {
+                try {
+                    pool.setIdOn(link, ClientThreads.join(createOn(link, pool.spec())));
+                } catch (DonorUnavailableException e) {
+                    takeOutOfService(link, e.getMessage());
+                }
+            }
         }
     }
 
@@ -398,7 +440,7 @@ final class DonorSet implements WireSource, AutoCloseable {
     }
 
     /** Creates the pool on every connection that must present a shared pool's UUID; completes with its id. */
-    private CompletableFuture<Integer> createOn(DonorLink link, dev.pagepool.protocol.PoolSpec spec) {
+    CompletableFuture<Integer> createOn(DonorLink link, dev.pagepool.protocol.PoolSpec spec) {
         int connectionsToAsk = spec.shared() ? link.connectionCount() : 1;
         CompletableFuture<Integer> id = CompletableFuture.completedFuture(PoolRef.NO_POOL);
         for (int c = 0; c < connectionsToAsk; c++) {
@@ -416,25 +458,35 @@ final class DonorSet implements WireSource, AutoCloseable {
         return id;
     }
 
-    /** Destroys the pool on every donor; returns the pages removed, counting every copy. */
+    /**
+     * Destroys the pool on every donor; returns the pages removed, counting every copy. It is unregistered first,
+     * under the admission monitor, and destroyed after, with no monitor held: a readmission under way destroys what
+     * it made of it itself.
+     */
     long destroy(PoolRef pool) {
+        int[] ids = new int[MAX_DONORS];
+        int n;
         synchronized (admission) {
             pool.markDestroyed();
             pools.remove(pool);
-            long removed = 0;
-            for (int d = 0; d < linkCount; d++) {
-                int id = pool.idOn(d);
-                if (id != PoolRef.NO_POOL && links[d].isUp()) {
-                    try {
-                        removed += ClientThreads.join(connection(links[d]).thenCompose(c -> FrameCalls.destroyPool(c, id)));
-                    } catch (DonorUnavailableException e) {
-                        takeOutOfService(links[d], e.getMessage());
-                    }
-                }
+            n = linkCount;
+            for (int d = 0; d < n; d++) {
+                ids[d] = links[d].isUp() ? pool.idOn(d) : PoolRef.NO_POOL;
                 pool.clearIdOn(d);
             }
-            return removed;
         }
+        long removed = 0;
+        for (int d = 0; d < n; d++) {
+            int id = ids[d];
+            if (id != PoolRef.NO_POOL) {
+                try {
+                    removed += ClientThreads.join(connection(links[d]).thenCompose(c -> FrameCalls.destroyPool(c, id)));
+                } catch (DonorUnavailableException e) {
+                    takeOutOfService(links[d], e.getMessage());
+                }
+            }
+        }
+        return removed;
     }
 
     // ---------------------------------------------------------------- connections
@@ -466,7 +518,7 @@ final class DonorSet implements WireSource, AutoCloseable {
 
     /**
      * Takes a donor out of service. Its copies are forgotten at once (reads go elsewhere; extents left without a
-     * copy are lost) before its connections are closed, and it comes back only through {@link #readmit}.
+     * copy are lost) before its connections are closed, and it comes back only through a {@link Readmission}.
      */
     void takeOutOfService(DonorLink link, String reason) {
         int lostExtents = 0;
@@ -623,106 +675,12 @@ final class DonorSet implements WireSource, AutoCloseable {
         }
     }
 
-    private void readmitDue() {
-        long bound = config.stallTimeout().toNanos();
-        for (int d = 0; d < linkCount && !closed; d++) {
-            DonorLink link = links[d];
-            if (link.suspectLongerThan(bound)) {
-                takeOutOfService(link, "silent for longer than the stall bound of " + config.stallTimeout().toMillis() + " ms");
-            }
-            forgetIfUnadvertised(link);
-            if (link.attemptDue()) {
-                readmit(link);
-            }
-        }
-    }
-
-    /**
-     * Brings a donor (back) into service, on the watcher thread. A suspect donor is fenced first (no write still
-     * queued on a connection the client gave up can land afterwards) and its private pools are checked: intact,
-     * its copies serve again, with the pages written meanwhile stale until the re-replicator copies them; missing
-     * (it restarted, or its lease ran out), it is gone. A donor that was gone has whatever it holds of this
-     * client's private pools wiped first: its pages may be older than what was written elsewhere since. A shared
-     * pool is left alone (other clients use it) and joined again.
-     */
-    void readmit(DonorLink link) {
-        synchronized (admission) {
-            if (link.isRemoved()) {
-                return;
-            }
-            boolean suspect = link.isSuspect();
-            try {
-                ClientThreads.join(link.open(connector));
-                if (isAlias(link)) {
-                    return;
-                }
-                DonorConnection conn = link.slot(0);
-                if (suspect) {
-                    ClientThreads.join(FrameCalls.fence(conn));
-                    String missing = poolCheck.missingPrivatePool(link, conn);
-                    if (missing != null) {
-                        takeOutOfService(link, missing);
-                        link.closeConnections();
-                        return;
-                    }
-                }
-                for (PoolRef pool : pools) {
-                    int old = pool.idOn(link.index);
-                    if (suspect && old != PoolRef.NO_POOL && !pool.spec().shared()) {
-                        continue; // checked intact above: its copies serve again as they are
-                    }
-                    if (old != PoolRef.NO_POOL && !pool.spec().shared() && conn != null) {
-                        try {
-                            ClientThreads.join(FrameCalls.destroyPool(conn, old));
-                        } catch (NoSuchPoolException gone) {
-                            // restarted, or its lease ran out: nothing stale to wipe
-                        }
-                    }
-                    if (old != PoolRef.NO_POOL && pool.spec().shared() && conn != null
-                            && pool.owedFlushes().overflowed(link.index)) {
-                        // Too much was put elsewhere meanwhile to flush page by page: the pool's copy there goes.
-                        pool.owedFlushes().take(link.index);
-                        try {
-                            ClientThreads.join(FrameCalls.destroyPool(conn, old));
-                        } catch (NoSuchPoolException gone) {
-                            // nothing stale to wipe
-                        }
-                    }
-                    pool.setIdOn(link, ClientThreads.join(createOn(link, pool.spec())));
-                    flushOwed(link, pool);
-                }
-                link.markUp();
-                try {
-                    for (PoolRef pool : pools) {
-                        flushOwed(link, pool); // what was owed while the first pass ran
-                    }
-                } catch (PagePoolException e) {
-                    takeOutOfService(link, "flushing what it owes failed: " + e.getMessage());
-                    return;
-                }
-                if (suspect) {
-                    counters.donorReattached();
-                    LOG.info("donor " + link.name() + " answers again with this client's pools intact: in service");
-                } else {
-                    counters.donorReadmitted();
-                    LOG.info("donor " + link.name() + " in service");
-                }
-            } catch (PagePoolException e) {
-                link.closeConnections();
-                link.attemptFailed();
-                if (suspect) {
-                    probe(link, false); // a donor whose port refuses connections is not frozen but gone
-                }
-            }
-        }
-    }
-
     /**
      * Whether the freshly opened {@code link} reached a donor another link already reaches (the same id in its
      * handshake: two names of one host, say). It is then no donor of its own: it is removed, so that two copies of
      * a page never land on one process.
      */
-    private boolean isAlias(DonorLink link) {
+    boolean isAlias(DonorLink link) {
         UUID id = link.donorId();
         for (int d = 0; id != null && d < linkCount; d++) {
             DonorLink other = links[d];
@@ -737,63 +695,6 @@ final class DonorSet implements WireSource, AutoCloseable {
             }
         }
         return false;
-    }
-
-    /**
-     * Flushes on a readmitted donor the shared pool's pages this client put or flushed while it was out of
-     * service: it may hold older versions of them. On the watcher thread, which may wait.
-     */
-    private void flushOwed(DonorLink link, PoolRef pool) {
-        if (!pool.spec().shared()) {
-            return;
-        }
-        List<long[]> owed = pool.owedFlushes().take(link.index);
-        DonorConnection conn = link.slot(0);
-        int id = pool.idOn(link.index);
-        for (int start = 0; start < owed.size() && conn != null && id != PoolRef.NO_POOL; start += Frame.MAX_PAGES_PER_FRAME) {
-            int k = Math.min(Frame.MAX_PAGES_PER_FRAME, owed.size() - start);
-            long[] objects = new long[k];
-            int[] indexes = new int[k];
-            int[] picks = new int[k];
-            for (int j = 0; j < k; j++) {
-                objects[j] = owed.get(start + j)[0];
-                indexes[j] = (int) owed.get(start + j)[1];
-                picks[j] = j;
-            }
-            try {
-                ClientThreads.join(FrameCalls.flush(conn, id, objects, indexes, picks, k, (i, s) -> { }));
-            } catch (PagePoolException e) {
-                pool.owedFlushes().overflow(link.index); // what was taken is not flushed: wipe the pool next time
-                throw e;
-            }
-        }
-    }
-
-    /** Asks donors their free memory, when this client has been placing extents (and so needs to know). */
-    private void pollLoads() {
-        boolean placing = false;
-        for (int d = 0; d < linkCount; d++) {
-            placing |= links[d].placedSinceReport() > 0;
-        }
-        if (loadsFromCluster || !placing) {
-            return;
-        }
-        for (int d = 0; d < linkCount && !closed; d++) {
-            DonorLink link = links[d];
-            if (!link.isUp()) {
-                continue;
-            }
-            try {
-                Map<String, Long> s = ClientThreads.join(stats(link));
-                Long capacity = s.get("capacity_bytes");
-                Long used = s.get("used_bytes");
-                if (capacity != null && used != null) {
-                    link.reportFree(capacity - used);
-                }
-            } catch (PagePoolException e) {
-                failed(link, e);
-            }
-        }
     }
 
     CompletableFuture<Map<String, Long>> stats(DonorLink link) {
@@ -825,7 +726,7 @@ final class DonorSet implements WireSource, AutoCloseable {
         }
     }
 
-    private void probe(DonorLink link, boolean again) {
+    void probe(DonorLink link, boolean again) {
         NetClient prober = vertx.createNetClient(new NetClientOptions()
             .setConnectTimeout((int) config.connectTimeout().toMillis()));
         prober.connect(link.address.getPort(), link.address.getHostString()).onComplete(ar -> {
@@ -865,7 +766,6 @@ final class DonorSet implements WireSource, AutoCloseable {
     @Override
     public void close() {
         closed = true;
-        watcher.shutdownNow();
         for (int d = 0; d < linkCount; d++) {
             links[d].closeConnections();
         }

@@ -167,6 +167,17 @@ final class ExtentMap {
         return n;
     }
 
+    /** Whether a complete copy of the entry is on one of the donors of {@code donorMask}. */
+    synchronized boolean completeOn(int entry, long donorMask) {
+        for (int k = 0; k < MAX_REPLICAS; k++) {
+            int d = replica(entry, k);
+            if (d != NONE && !isFilling(entry, k) && (donorMask & (1L << d)) != 0) {
+                return true;
+            }
+        }
+        return false;
+    }
+
     synchronized boolean holds(int entry, int donor) {
         return slotOf(entry, donor) >= 0;
     }

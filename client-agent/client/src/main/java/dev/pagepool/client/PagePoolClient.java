@@ -37,8 +37,11 @@ public final class PagePoolClient implements AutoCloseable {
     private final DonorSet donors;
     private final RequestCoalescer coalescer;
     private final ReReplicator reReplicator;
+    private final ClientConductor conductor;
+    /** Runs the conductor; null when the caller runs it by hand (tests). */
+    private final ControlThread control;
 
-    private PagePoolClient(ClientConfig config, Vertx vertx, boolean ownsVertx, NanoClock clock) {
+    private PagePoolClient(ClientConfig config, Vertx vertx, boolean ownsVertx, NanoClock clock, boolean ownConductor) {
         this.vertx = vertx;
         this.ownsVertx = ownsVertx;
         this.config = config;
@@ -68,23 +71,43 @@ public final class PagePoolClient implements AutoCloseable {
                 return getOn(donors, pool, objects, indexes, n, exclusive, dst);
             }
         });
-        this.reReplicator = new ReReplicator(donors, pools, counters);
+        Runnable wake = this::wakeConductor;
+        this.reReplicator = new ReReplicator(donors, pools, counters, wake);
+        ControlDuty[] donorDuties = donors.duties(wake);
+        this.conductor = new ClientConductor(donorDuties[0], donorDuties[1], reReplicator);
+        this.control = ownConductor ? new ControlThread(conductor, clock) : null;
+    }
+
+    private void wakeConductor() {
+        // Replies may come before the constructor is done; the control thread looks on its own soon after.
+        ClientConductor c = conductor;
+        if (c != null) {
+            c.wake();
+        }
     }
 
     /** Connects to every donor of the config (blocking, bounded by the connect timeout). */
     public static PagePoolClient connect(ClientConfig config) {
         Vertx vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(Math.max(2, Runtime.getRuntime().availableProcessors()))
             .setPreferNativeTransport(true));
-        return new PagePoolClient(config, vertx, true, NanoClock.SYSTEM);
+        return new PagePoolClient(config, vertx, true, NanoClock.SYSTEM, true);
     }
 
     public static PagePoolClient connect(ClientConfig config, Vertx vertx) {
-        return new PagePoolClient(config, vertx, false, NanoClock.SYSTEM);
+        return new PagePoolClient(config, vertx, false, NanoClock.SYSTEM, true);
     }
 
-    /** With deadlines measured on {@code clock}: tests step time themselves. */
+    /**
+     * With deadlines measured on {@code clock}, and no control thread: the test steps time itself and runs the
+     * control work by hand, {@code conductor().doWork(clock.nanoTime())}.
+     */
     static PagePoolClient connect(ClientConfig config, Vertx vertx, NanoClock clock) {
-        return new PagePoolClient(config, vertx, false, clock);
+        return new PagePoolClient(config, vertx, false, clock, false);
+    }
+
+    /** The client's control work: a test calls its {@code doWork} itself. */
+    ClientConductor conductor() {
+        return conductor;
     }
 
     // ---------------------------------------------------------------- donors
@@ -450,6 +473,9 @@ public final class PagePoolClient implements AutoCloseable {
 
     @Override
     public void close() {
+        if (control != null) {
+            control.close();
+        }
         reReplicator.close();
         closeParts();
         closeVertx();

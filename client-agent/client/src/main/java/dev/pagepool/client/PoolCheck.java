@@ -45,22 +45,29 @@ final class PoolCheck {
     }
 
     /**
-     * Why a suspect donor that answers again no longer has one of this client's private pools; null if none. Waits,
-     * so for a control thread only.
+     * Why a suspect donor that answers again no longer has one of this client's private pools; null if none. Asks
+     * one pool after the other; never waits.
      */
-    String missingPrivatePool(DonorLink link, DonorWire conn) {
+    CompletableFuture<String> missingPrivatePoolAsync(DonorLink link, DonorWire conn) {
+        CompletableFuture<String> missing = CompletableFuture.completedFuture(null);
         for (PoolRef pool : pools) {
             int id = pool.idOn(link.index);
-            try {
-                if (id != PoolRef.NO_POOL && !pool.spec().shared() && !ClientThreads.join(intact(conn, id))) {
-                    return "answers again without pool " + id + " (restarted, or the lease ran out)";
-                }
-            } catch (BadSecretException e) {
-                return "refuses pool " + id + " to this client's pool secret, which is not the one the pool was made with"
-                    + " (another client's pool, or the secret was not kept): " + e.getMessage();
+            if (id == PoolRef.NO_POOL || pool.spec().shared()) {
+                continue;
             }
+            missing = missing.thenCompose(found -> found != null ? CompletableFuture.completedFuture(found)
+                : intact(conn, id).handle((intact, error) -> {
+                    if (error == null) {
+                        return intact ? null : "answers again without pool " + id + " (restarted, or the lease ran out)";
+                    }
+                    if (PagePoolException.causeOf(error) instanceof BadSecretException e) {
+                        return "refuses pool " + id + " to this client's pool secret, which is not the one the pool"
+                            + " was made with (another client's pool, or the secret was not kept): " + e.getMessage();
+                    }
+                    throw new CompletionException(PagePoolException.causeOf(error));
+                }));
         }
-        return null;
+        return missing;
     }
 
     /** Whether the donor still has the private pool: a one-page GET answers NO_SUCH_POOL if not. */

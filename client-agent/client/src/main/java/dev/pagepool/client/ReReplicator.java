@@ -7,8 +7,8 @@ import java.util.List;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * Restores the replica count of persistent extents after a donor went out of service, from a surviving copy,
@@ -26,20 +26,34 @@ import java.util.concurrent.TimeUnit;
  * it.
  *
  * <p>Bounded: at most {@link #PARALLEL_EXTENTS} extents are copied at once (a sliding window), paced to
- * {@link #BYTES_PER_SECOND}, so
- * foreground traffic keeps its share of the donors and the wire.
+ * {@link #BYTES_PER_SECOND}, so foreground traffic keeps its share of the donors and the wire.
+ *
+ * <p>A duty of the {@link ClientConductor}: each call starts the copies the window and the pace allow at the time it
+ * is given, and a copy's replies run it to its end on the event loops. It never sleeps and reads no clock.
  */
-final class ReReplicator implements AutoCloseable {
+final class ReReplicator implements ControlDuty, AutoCloseable {
     static final int PARALLEL_EXTENTS = 16;
-    private static final long IDLE_MILLIS = 100;
+    /** How soon to look again after a look found nothing to copy. */
+    private static final long IDLE_NANOS = TimeUnit.MILLISECONDS.toNanos(100);
+    /** How far ahead of the pace a copy may start: the pace is kept to this, not to the byte. */
+    static final long PACE_SLACK_NANOS = TimeUnit.MILLISECONDS.toNanos(1);
+    private static final long EXTENT_BYTES = (long) ExtentMap.EXTENT_PAGES * Frame.PAGE_BYTES;
 
     private final DonorSet donors;
     private final ClientPools pools;
     private final ClientCounters counters;
-    private final Thread thread;
+    private final Runnable wake;
     /** Copy rate cap: re-replication must leave the donors and the wire to foreground traffic. */
-    private static final long BYTES_PER_SECOND = 256L << 20;
+    static final long BYTES_PER_SECOND = 256L << 20;
     private volatile boolean closed;
+    /** Copies under way: the window's used slots. */
+    private final AtomicInteger copying = new AtomicInteger();
+    private boolean begun;
+    /** The pace counts from the last look that found nothing: copying may catch up on that idle time, no more. */
+    private long paceFromNanos;
+    private long copiedBytes;
+    private boolean idle;
+    private long lookAgainNanos;
 
     private record Job(PoolRef pool, int entry, int source, int target) {
         Key key() {
@@ -53,13 +67,11 @@ final class ReReplicator implements AutoCloseable {
     /** Extents being copied now: a sliding window of them, so a slow copy does not hold up the others. */
     private final Set<Key> busy = ConcurrentHashMap.newKeySet();
 
-    ReReplicator(DonorSet donors, ClientPools pools, ClientCounters counters) {
+    ReReplicator(DonorSet donors, ClientPools pools, ClientCounters counters, Runnable wake) {
         this.donors = donors;
         this.pools = pools;
         this.counters = counters;
-        this.thread = new Thread(this::loop, ClientThreads.RE_REPLICATOR);
-        thread.setDaemon(true);
-        thread.start();
+        this.wake = wake;
     }
 
     /**
@@ -84,47 +96,46 @@ final class ReReplicator implements AutoCloseable {
         return n;
     }
 
-    private void loop() {
-        Semaphore slots = new Semaphore(PARALLEL_EXTENTS);
-        long started = System.nanoTime();
-        long copiedBytes = 0;
-        while (!closed) {
-            List<Job> jobs = nextJobs(slots.availablePermits());
-            if (jobs.isEmpty()) {
-                sleep(IDLE_MILLIS);
-                started = System.nanoTime();
-                copiedBytes = 0;
-                continue;
-            }
-            for (Job job : jobs) {
-                try {
-                    slots.acquire();
-                } catch (InterruptedException e) {
-                    return;
-                }
-                busy.add(job.key());
-                copy(job).whenComplete((pages, error) -> {
-                    busy.remove(job.key());
-                    slots.release();
-                });
-                // Pace: never ahead of BYTES_PER_SECOND since copying began.
-                copiedBytes += (long) ExtentMap.EXTENT_PAGES * Frame.PAGE_BYTES;
-                long due = started + copiedBytes * 1_000_000_000L / BYTES_PER_SECOND;
-                long ahead = due - System.nanoTime();
-                if (ahead > 1_000_000) {
-                    sleep(TimeUnit.NANOSECONDS.toMillis(ahead));
-                }
-            }
-            if (slots.availablePermits() == 0) {
-                // Every slot busy: wait for one to free before looking for more work.
-                try {
-                    slots.acquire();
-                    slots.release();
-                } catch (InterruptedException e) {
-                    return;
-                }
-            }
+    @Override
+    public int doWork(long nowNanos) {
+        if (closed || (idle && nowNanos - lookAgainNanos < 0)) {
+            return 0;
         }
+        if (!begun) {
+            begun = true;
+            paceFromNanos = nowNanos;
+        }
+        idle = false;
+        int work = 0;
+        while (copying.get() < PARALLEL_EXTENTS) {
+            // Pace: never ahead of BYTES_PER_SECOND since the pace began.
+            long due = paceFromNanos + copiedBytes * 1_000_000_000L / BYTES_PER_SECOND;
+            if (due - nowNanos > PACE_SLACK_NANOS) {
+                break;
+            }
+            List<Job> jobs = nextJobs(1);
+            if (jobs.isEmpty()) {
+                idle = true;
+                lookAgainNanos = nowNanos + IDLE_NANOS;
+                paceFromNanos = nowNanos;
+                copiedBytes = 0;
+                break;
+            }
+            start(jobs.get(0));
+            copiedBytes += EXTENT_BYTES;
+            work++;
+        }
+        return work;
+    }
+
+    private void start(Job job) {
+        copying.incrementAndGet();
+        busy.add(job.key());
+        copy(job).whenComplete((pages, error) -> {
+            busy.remove(job.key());
+            copying.decrementAndGet();
+            wake.run(); // a slot of the window is free
+        });
     }
 
     /** Up to {@code limit} extents to copy that are not being copied already, placing their new copies first. */
@@ -315,17 +326,8 @@ final class ReReplicator implements AutoCloseable {
         });
     }
 
-    private static void sleep(long millis) {
-        try {
-            Thread.sleep(millis);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
-    }
-
     @Override
     public void close() {
         closed = true;
-        thread.interrupt();
     }
 }

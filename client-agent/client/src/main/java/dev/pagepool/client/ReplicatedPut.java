@@ -88,6 +88,10 @@ final class ReplicatedPut {
                 place(map, links, count, e);
                 map.beginWrite(e);
                 map.setVersion(e, indexes[i], versions == null ? 0 : versions[i]);
+                // A filling copy is not read until copied whole, so a page it alone stored is readable nowhere:
+                // with no complete copy in service the page goes to no copy, and waits like one whose every copy
+                // is suspect.
+                boolean readable = completeCopyUp(map, links, e);
                 int t = 0;
                 long away = 0;
                 for (int k = 0; k < ExtentMap.MAX_REPLICAS; k++) {
@@ -95,10 +99,10 @@ final class ReplicatedPut {
                     if (d == ExtentMap.NONE) {
                         continue;
                     }
-                    if (links[d].isUp()) {
+                    if (links[d].isUp() && readable) {
                         groups.add(d, i);
                         t++;
-                    } else {
+                    } else if (!links[d].isUp()) {
                         map.markStale(e, d, indexes[i]); // before the put can be acknowledged
                         away |= 1L << d;
                     }
@@ -157,6 +161,16 @@ final class ReplicatedPut {
         } else {
             mark(unknown, d, picks, k);
         }
+    }
+
+    private static boolean completeCopyUp(ExtentMap map, DonorLink[] links, int e) {
+        for (int k = 0; k < ExtentMap.MAX_REPLICAS; k++) {
+            int d = map.replica(e, k);
+            if (d != ExtentMap.NONE && !map.isFilling(e, k) && links[d].isUp()) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** Gives the extent as many copies as the pool wants, on donors it does not use yet. */
@@ -233,11 +247,13 @@ final class ReplicatedPut {
                 int i = positions[j];
                 long ok = stored[i];
                 if (unknown[i] == 0 && targets[i] > 0 && Long.bitCount(ok) == targets[i]) {
-                    // Every copy in service stored it; a copy short of the target is restored by the re-replicator.
-                    result[i] = PageStatus.OK;
-                    known(i, ok);
-                    endWrite(i);
-                    continue;
+                    if (acknowledge(i, ok)) {
+                        continue;
+                    }
+                    // The complete copies that stored it were forgotten before it settled (their donors went, and
+                    // the extent may have lost every copy with them): readable nowhere, so it is placed again, as
+                    // for a frame that failed on a donor gone. Acknowledged, it would read as a miss.
+                    failed[i] |= ok;
                 }
                 if (targets[i] == 0 && suspect[i] != 0 && refused == null && donors.mayWaitForSuspect(startedNanos)) {
                     waiting[waits++] = i; // every copy is on a silent donor: wait for one to answer
@@ -301,6 +317,24 @@ final class ReplicatedPut {
             return retried.thenCompose(w -> donors.pause(STALL_POLL_MILLIS))
                 .thenCompose(w -> run(waiting, waitCount, 0));
         });
+    }
+
+    /**
+     * Page {@code i}, stored by every copy in service ({@code ok}), is OK if a complete copy of them is still on the
+     * map. Checked and settled under the map's lock: a loss of the extent in between would mark the page lost, and
+     * the settling would then clear that mark, leaving a page acknowledged and read as a plain miss.
+     */
+    private boolean acknowledge(int i, long ok) {
+        synchronized (pool.extents.lock()) {
+            if (entryOf[i] != ExtentMap.NONE && !pool.extents.completeOn(entryOf[i], ok)) {
+                return false;
+            }
+            // A copy short of the target is restored by the re-replicator.
+            result[i] = PageStatus.OK;
+            known(i, ok);
+            endWrite(i);
+            return true;
+        }
     }
 
     private void forgetCopies(int d, int[] picks, int k) {

@@ -4,7 +4,7 @@
  *
  * <h2>The threading contract</h2>
  *
- * The client sits in the swap path: a page fault waits on it. Two rules hold in every class of this package.
+ * The client sits in the swap path: a page fault waits on it. Three rules hold in every class of this package.
  *
  * <h3>1. An event loop never blocks</h3>
  * <ul>
@@ -20,11 +20,14 @@
  *   <li>Monitors ({@code synchronized}) guard in-memory bookkeeping only (the extent map, a donor's state) and
  *       are never held across I/O or a wait.</li>
  *   <li>Only these may wait: the public synchronous methods of {@code PagePoolClient} (for the application's own
- *       threads), and the client's own control threads, which no reply depends on: the donor watcher
- *       (readmission, load polling), the re-replicator's pacing and the hand-back worker
- *       (which writes to disk). Every wait is bounded by the request or connect timeout. A synchronous method
- *       called on an event loop does not wait: it throws {@code IllegalStateException} at once
- *       ({@code ClientThreads#join}).</li>
+ *       threads), and the hand-back worker (which writes to disk). Every wait is bounded by the request or connect
+ *       timeout. A synchronous method called on an event loop does not wait: it throws
+ *       {@code IllegalStateException} at once ({@code ClientThreads#join}).</li>
+ *   <li>The control work (readmission, the stall bound, load polling, re-replication and its pace) is one
+ *       conductor, {@code ClientConductor#doWork(nowNanos)}, made of duties that never wait either: a step sends
+ *       its request and returns, the reply only completes the step's future, and a later step acts on it. So
+ *       readmission holds no monitor across a round trip ({@code Readmission}), and tests run the conductor by
+ *       hand on a stepped clock.</li>
  *   <li>A single-page call made on an event loop stays on it: its page joins that loop's batch for the tick and
  *       leaves, with the tick's other pages, in one frame per donor sent from the same loop
  *       ({@code RequestCoalescer}); replies complete the callers there. A call from any other thread is handed to one
@@ -44,7 +47,20 @@
  *       raises it on a loaded machine) and fail on its first warning.</li>
  * </ul>
  *
- * <h3>2. A page has one order</h3>
+ * <h3>2. These threads, and no others</h3>
+ * <ul>
+ *   <li>Vert.x event loops (the client's own Vert.x, or the one it was given): replies, timers (the BUSY pause, a
+ *       request's stall pause) and the coalescer's batches.</li>
+ *   <li>The application's threads: the synchronous calls, and a caller's own lane ({@code CallerLane}).</li>
+ *   <li>{@code pagepool-control}: runs the conductor ({@code ControlThread}); none when a test runs it by
+ *       hand.</li>
+ *   <li>{@code pagepool-handback}: gives the pages donors hand back to the receiver, started on the first
+ *       hand-back.</li>
+ * </ul>
+ * Nothing else in the client starts a thread, and nothing of it runs on a shared executor such as the common
+ * ForkJoin pool ({@code ThreadContractTest}). The names are in {@code ClientThreads}.
+ *
+ * <h3>3. A page has one order</h3>
  * Writes, trims and flushes of one handle are applied in the order they were acknowledged, on every copy. The rules
  * that keep it (placement, copies, failures, fencing, re-replication) are in the repository's docs/replication.md.
  */

@@ -2,6 +2,7 @@ package dev.pagepool.client;
 
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
@@ -14,7 +15,13 @@ class BusyPauseTest {
             DonorConnection conn = DonorConnection.open(cluster.guard.vertx(), cluster.fakes.get(0).address(), config,
                 null, NanoClock.SYSTEM).get(10, TimeUnit.SECONDS);
             try {
-                String thread = conn.after(1000).thenApply(v -> Thread.currentThread().getName()).get(10, TimeUnit.SECONDS);
+                // Paused from an event loop, as a reply handler does: a pause that ends there cannot end before the
+                // step after it is attached, which would then run on the thread attaching it.
+                CompletableFuture<String> ended = new CompletableFuture<>();
+                cluster.guard.vertx().runOnContext(v -> conn.after(1000)
+                    .thenApply(w -> Thread.currentThread().getName())
+                    .whenComplete((name, e) -> ended.complete(e == null ? name : "none, it failed: " + e)));
+                String thread = ended.get(10, TimeUnit.SECONDS);
                 assertTrue(thread.startsWith("vert.x-eventloop-thread"), "the pause ended on " + thread);
             } finally {
                 conn.close();

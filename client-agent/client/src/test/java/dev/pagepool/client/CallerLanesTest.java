@@ -81,12 +81,9 @@ class CallerLanesTest {
         return onCaller(call).get(10, TimeUnit.SECONDS);
     }
 
-    private static void await(BooleanSupplier condition, String what) throws InterruptedException {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-        while (!condition.getAsBoolean()) {
-            assertTrue(System.nanoTime() < deadline, "timed out waiting until " + what);
-            Thread.sleep(5);
-        }
+    /** Waits, running the client's control work by hand, the clock standing still. */
+    private void await(BooleanSupplier condition, String what) throws InterruptedException {
+        ConductorSteps.until(client, clock, condition, what);
     }
 
     /** A page of a fresh extent, put and read back until this thread has a lane to the donor that holds it. */
@@ -139,6 +136,7 @@ class CallerLanesTest {
         await(() -> client.counters().donorsSuspect() == 1, "a donor that left a request unanswered is suspect");
         assertFalse(put.isDone(), "the page's only copy is on the silent donor: the put waits for it");
         clock.advance(Duration.ofMillis(200));
+        await(put::isDone, "the donor answers again and is readmitted");
         assertEquals(PageStatus.OK, put.get(10, TimeUnit.SECONDS), "stored once the donor answers again");
         assertEquals(d, holder(pool, 2, 1), "a stall is not a loss: the copy was kept, not moved");
         assertEquals(1, client.counters().donorsReattached());

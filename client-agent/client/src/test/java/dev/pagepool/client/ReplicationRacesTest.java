@@ -84,12 +84,14 @@ class ReplicationRacesTest {
         return fakes.get(Integer.parseInt(name.substring(name.indexOf('-') + 1)));
     }
 
-    private static void await(BooleanSupplier condition, String what) throws InterruptedException {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-        while (!condition.getAsBoolean()) {
-            assertTrue(System.nanoTime() < deadline, "timed out waiting until " + what);
-            Thread.sleep(5);
-        }
+    /** Waits, running the client's control work by hand, the clock standing still. */
+    private void await(BooleanSupplier condition, String what) throws InterruptedException {
+        ConductorSteps.until(client, clock, condition, what);
+    }
+
+    /** Waits for re-replication, which copies at its pace: time passes while it runs. */
+    private void awaitCopies(BooleanSupplier condition, String what) throws InterruptedException {
+        ConductorSteps.untilPaced(client, clock, condition, what);
     }
 
     @Test
@@ -119,10 +121,10 @@ class ReplicationRacesTest {
         await(() -> c.donorUp(frozen), "the donor answers again and is re-attached, not wiped");
         fakeOf(frozen).releaseHeld();
         await(() -> fakeOf(frozen).fencedWrites() == 2, "the donor refused both late writes");
-        await(() -> Arrays.equals(page(1, 1), fakeOf(frozen).page(pool.idOn(frozen), 0, 1))
+        awaitCopies(() -> Arrays.equals(page(1, 1), fakeOf(frozen).page(pool.idOn(frozen), 0, 1))
             && Arrays.equals(page(2, 1), fakeOf(frozen).page(pool.idOn(frozen), 0, 2)),
             "the re-replicator copied the pages written meanwhile to the returning copy");
-        await(() -> c.underReplicatedExtents() == 0, "no copy holds a stale page any more");
+        awaitCopies(() -> c.underReplicatedExtents() == 0, "no copy holds a stale page any more");
         assertArrayEquals(page(0, 1), fakeOf(frozen).page(pool.idOn(frozen), 0, 0), "the page from before was kept");
         assertEquals(1, c.counters().donorsReattached());
         for (int index = 0; index <= 2; index++) {
@@ -146,7 +148,7 @@ class ReplicationRacesTest {
         // move, and the cluster has not said so yet: the closed connections alone must tell the client.
         fakeOf(dead).close();
         await(() -> !c.donorUp(dead), "the dead donor is out of service");
-        await(() -> c.underReplicatedExtents() == 0, "the extent has its two copies again");
+        awaitCopies(() -> c.underReplicatedExtents() == 0, "the extent has its two copies again");
         List<Integer> copies = new ArrayList<>(holders(pool, 4));
         copies.remove(Integer.valueOf(dead));
         assertEquals(2, copies.size(), "two copies on the survivors: " + copies);
@@ -170,7 +172,7 @@ class ReplicationRacesTest {
         busy.frameStatus(Opcode.FLUSH_PAGE, null);
         // The copies the flush did not reach are forgotten, and copied again from the other: a filling copy gets
         // a FLUSH of every page the source misses, so the busy donor's pages go before its copies count again.
-        await(() -> c.underReplicatedExtents() == 0, "every extent has its two copies again");
+        awaitCopies(() -> c.underReplicatedExtents() == 0, "every extent has its two copies again");
         // Reads of different extents take turns between the copies, and which copy an extent reads first was
         // chosen at placement: read every extent, and make sure the donor that kept the pages was asked.
         int asked = busy.requests(Opcode.GET);
@@ -384,6 +386,7 @@ class ReplicationRacesTest {
             fakeOf(d).releaseHeld(); // thawed: what it received meanwhile is served, in order
         }
         clock.advance(Duration.ofMillis(200));
+        await(() -> put.isDone() && read.isDone(), "the copies answer again and are readmitted");
         assertEquals(PageStatus.OK, put.get(10, TimeUnit.SECONDS)[0], "the write lands once the copies answer");
         assertEquals(PageStatus.OK, read.get(10, TimeUnit.SECONDS)[0], "the read is served once the copies answer");
         assertArrayEquals(page(0, 1), dst);
@@ -420,12 +423,14 @@ class ReplicationRacesTest {
         guard.assertNoEventLoopBlocked();
     }
 
-    @Test
-    void aStallOfEveryCopyLongerThanTheBoundLosesTheExtentWhichIsReReplicatedOnceWrittenAgain() throws Exception {
-        PagePoolClient c = connect(3);
-        PoolRef pool = c.newPool(PoolSpec.privatePool(true), 2);
+    /**
+     * Puts page 0 on both copies, then freezes their PUTs while a put of page 1 is on its way: both donors are
+     * suspect when this returns that put, waiting. {@code both} gets the copies' donors.
+     */
+    private CompletableFuture<PageStatus[]> bothCopiesSilent(PagePoolClient c, PoolRef pool, List<Integer> both)
+            throws Exception {
         assertEquals(PageStatus.OK, c.putBatch(pool, new long[] {0}, new int[] {0}, page(0, 1), 1)[0]);
-        List<Integer> both = holders(pool, 0);
+        both.addAll(holders(pool, 0));
         for (int d : both) {
             fakeOf(d).script((h, b) -> h.opcode() == Opcode.PUT ? FakeDonor.Action.HOLD : FakeDonor.Action.SERVE);
         }
@@ -433,22 +438,57 @@ class ReplicationRacesTest {
         await(() -> both.stream().allMatch(d -> fakeOf(d).heldCount() == 1), "both copies hold the put");
         clock.advance(Duration.ofSeconds(3));
         await(() -> c.counters().donorsSuspect() == 2, "both donors are suspect");
+        return put;
+    }
+
+    /** A page acknowledged is read back as put; a page refused is never read. */
+    private void assertReadBackOrRefused(PagePoolClient c, PoolRef pool, int index, PageStatus written) {
+        if (written == PageStatus.OK) {
+            assertReadsBack(c, pool, index, 1);
+            return;
+        }
+        byte[] dst = new byte[Frame.PAGE_BYTES];
+        PageStatus again = c.getBatch(pool, new long[] {0}, new int[] {index}, 1, false, dst)[0];
+        assertTrue(again == PageStatus.LOST || again == PageStatus.MISS, "a refused write is never read: " + again);
+    }
+
+    @Test
+    void aStallOfEveryCopyLongerThanTheBoundLosesTheExtentWhichIsReReplicatedOnceWrittenAgain() throws Exception {
+        stallOfEveryCopyLongerThanTheBound(true);
+    }
+
+    @Test
+    void aWriteThatSeesTheBoundPassBeforeTheWatcherIsRefusedAndTheExtentIsLostAllTheSame() throws Exception {
+        stallOfEveryCopyLongerThanTheBound(false);
+    }
+
+    /**
+     * Both copies of an extent silent past the bound while a put of it waits. {@code watcherFirst}: the watcher
+     * takes them for gone before the put looks again (its copies may go one at a time between two looks), else the
+     * put sees its bound pass first.
+     */
+    private void stallOfEveryCopyLongerThanTheBound(boolean watcherFirst) throws Exception {
+        PagePoolClient c = connect(3);
+        PoolRef pool = c.newPool(PoolSpec.privatePool(true), 2);
+        List<Integer> both = new ArrayList<>();
+        CompletableFuture<PageStatus[]> put = bothCopiesSilent(c, pool, both);
         clock.advance(Duration.ofSeconds(31));
-        await(() -> c.counters().donorsDown() == 2, "silent past the bound: taken for gone");
-        // Either the write saw the bound pass and was refused, or it was placed afresh on the third donor.
-        PageStatus written = put.get(10, TimeUnit.SECONDS)[0];
-        assertTrue(written == PageStatus.REJECTED || written == PageStatus.OK, "settled: " + written);
+        PageStatus written;
+        if (watcherFirst) {
+            await(() -> c.counters().donorsDown() == 2, "silent past the bound: taken for gone");
+            // Either the write saw the bound pass and was refused, or it was placed afresh on the third donor.
+            written = put.get(10, TimeUnit.SECONDS)[0];
+            assertTrue(written == PageStatus.REJECTED || written == PageStatus.OK, "settled: " + written);
+        } else {
+            written = put.get(10, TimeUnit.SECONDS)[0];
+            assertEquals(PageStatus.REJECTED, written, "its bound passed with every copy silent");
+            await(() -> c.counters().donorsDown() == 2, "silent past the bound: taken for gone");
+        }
         int e = pool.extents.find(0, 0);
         assertTrue(pool.extents.isLost(e));
         byte[] dst = new byte[Frame.PAGE_BYTES];
         assertEquals(PageStatus.LOST, c.getBatch(pool, new long[] {0}, new int[] {0}, 1, false, dst)[0]);
-        PageStatus again = c.getBatch(pool, new long[] {0}, new int[] {1}, 1, false, dst)[0];
-        if (written == PageStatus.OK) {
-            assertEquals(PageStatus.OK, again);
-            assertArrayEquals(page(1, 1), dst);
-        } else {
-            assertTrue(again == PageStatus.LOST || again == PageStatus.MISS, "a refused write is never read: " + again);
-        }
+        assertReadBackOrRefused(c, pool, 1, written);
         // The frozen donors come back; the extent is written again, and must get its two copies back.
         for (int d : both) {
             fakeOf(d).script((h, b) -> FakeDonor.Action.SERVE);
@@ -456,10 +496,133 @@ class ReplicationRacesTest {
         clock.advance(Duration.ofSeconds(10));
         await(() -> c.upCount() == 3, "the donors are readmitted");
         assertEquals(PageStatus.OK, c.putBatch(pool, new long[] {0}, new int[] {2}, page(2, 1), 1)[0]);
-        await(() -> pool.extents.completeCount(e) == 2, "the re-replicator restored the second copy");
+        awaitCopies(() -> pool.extents.completeCount(e) == 2, "the re-replicator restored the second copy");
         assertEquals(0, c.underReplicatedExtents());
         assertEquals(PageStatus.OK, c.getBatch(pool, new long[] {0}, new int[] {2}, 1, false, dst)[0]);
         assertArrayEquals(page(2, 1), dst);
+        guard.assertNoEventLoopBlocked();
+    }
+
+    @Test
+    void aPutWaitingOnCopiesTakenForGoneIsPlacedAfreshAndReadsBackAsPut() throws Exception {
+        PagePoolClient c = connect(3);
+        PoolRef pool = c.newPool(PoolSpec.privatePool(true), 2);
+        CompletableFuture<PageStatus[]> first = bothCopiesSilent(c, pool, new ArrayList<>());
+        // A put that begins later than the donors went silent is still within its own bound when theirs has passed:
+        // it waits, the watcher takes every copy for gone, and only then does the put look again.
+        clock.advance(Duration.ofSeconds(20));
+        CompletableFuture<PageStatus[]> second = c.putBatchAsync(pool, new long[] {0}, new int[] {2}, page(2, 1), 1);
+        assertFalse(second.isDone(), "a write whose every copy is silent waits for one of them");
+        clock.advance(Duration.ofSeconds(11));
+        await(() -> c.counters().donorsDown() == 2, "silent past the bound: taken for gone");
+        int e = pool.extents.find(0, 0);
+        assertTrue(pool.extents.isLost(e));
+        assertEquals(PageStatus.OK, second.get(10, TimeUnit.SECONDS)[0], "placed afresh on the donor left");
+        byte[] dst = new byte[Frame.PAGE_BYTES];
+        assertEquals(PageStatus.OK, c.getBatch(pool, new long[] {0}, new int[] {2}, 1, false, dst)[0],
+            "an acknowledged put is read back");
+        assertArrayEquals(page(2, 1), dst);
+        // The page written before the stall went with the copies: lost, never a miss nor other data.
+        assertEquals(PageStatus.LOST, c.getBatch(pool, new long[] {0}, new int[] {0}, 1, false, dst)[0]);
+        PageStatus written = first.get(10, TimeUnit.SECONDS)[0];
+        assertTrue(written == PageStatus.REJECTED || written == PageStatus.OK, "settled: " + written);
+        assertReadBackOrRefused(c, pool, 1, written);
+        guard.assertNoEventLoopBlocked();
+    }
+
+    /**
+     * Brings extent 0 to one copy taken for gone and the other suspect, its bound not passed: page 0 is on both
+     * copies, page 1 only on the one now suspect (written while the other was silent), and a put of page 2 waits
+     * on the suspect copy. Returns that put; {@code copies} gets the gone copy's donor, then the suspect one's.
+     */
+    private CompletableFuture<PageStatus[]> oneCopyGoneTheOtherSuspect(PagePoolClient c, PoolRef pool, List<Integer> copies)
+            throws Exception {
+        // Loads come from the cluster: no STATS poll of the client's own is in flight to the third donor when the
+        // clock jumps, which would make it suspect too.
+        for (FakeDonor fake : fakes) {
+            c.reportFree(fake.address(), 1L << 30);
+        }
+        assertEquals(PageStatus.OK, c.putBatch(pool, new long[] {0}, new int[] {0}, page(0, 1), 1)[0]);
+        copies.addAll(holders(pool, 0));
+        int gone = copies.get(0);
+        int suspect = copies.get(1);
+        // Frozen, each in turn: nothing is answered, not even the watcher's attempts to re-attach it.
+        fakeOf(gone).script((h, b) -> FakeDonor.Action.HOLD);
+        CompletableFuture<PageStatus[]> first = c.putBatchAsync(pool, new long[] {0}, new int[] {1}, page(1, 1), 1);
+        await(() -> fakeOf(gone).heldCount() == 1, "the first copy holds the put");
+        clock.advance(Duration.ofSeconds(3));
+        assertEquals(PageStatus.OK, first.get(10, TimeUnit.SECONDS)[0], "stored on the copy that answers");
+        clock.advance(Duration.ofSeconds(20));
+        fakeOf(suspect).script((h, b) -> FakeDonor.Action.HOLD);
+        CompletableFuture<PageStatus[]> second = c.putBatchAsync(pool, new long[] {0}, new int[] {2}, page(2, 1), 1);
+        await(() -> fakeOf(suspect).heldCount() >= 1, "the second copy holds the put");
+        clock.advance(Duration.ofSeconds(3));
+        await(() -> c.counters().donorsSuspect() == 2, "the second copy is suspect too");
+        // The first went silent 31 s ago, the second 8 s ago: only the first is past the bound.
+        clock.advance(Duration.ofSeconds(8));
+        // Time passes while the watcher ticks: a tick that finds an attempt to re-attach the donor under way leaves
+        // the donor to it, and the next tick, once that attempt failed, takes it for gone.
+        ConductorSteps.untilPaced(c, clock, () -> c.counters().donorsDown() == 1, "the first copy is taken for gone");
+        assertFalse(c.donorUp(suspect));
+        assertFalse(pool.extents.isLost(pool.extents.find(0, 0)), "the suspect copy still holds the extent");
+        return second;
+    }
+
+    private void assertReadsBack(PagePoolClient c, PoolRef pool, int index, int version) {
+        byte[] dst = new byte[Frame.PAGE_BYTES];
+        assertEquals(PageStatus.OK, c.getBatch(pool, new long[] {0}, new int[] {index}, 1, false, dst)[0],
+            "page " + index + " was acknowledged");
+        assertArrayEquals(page(index, version), dst, "page " + index + " as put");
+    }
+
+    @Test
+    void aPutWhileTheOnlyCompleteCopyIsSuspectIsReadBackOnceThatCopyAnswers() throws Exception {
+        PagePoolClient c = connect(3);
+        PoolRef pool = c.newPool(PoolSpec.privatePool(true), 2);
+        List<Integer> copies = new ArrayList<>();
+        CompletableFuture<PageStatus[]> second = oneCopyGoneTheOtherSuspect(c, pool, copies);
+        int suspect = copies.get(1);
+        // The extent is short of a copy: the third donor gets a new one, which has none of the older pages yet.
+        CompletableFuture<PageStatus[]> third = c.putBatchAsync(pool, new long[] {0}, new int[] {3}, page(3, 1), 1);
+        fakeOf(suspect).script((h, b) -> FakeDonor.Action.SERVE);
+        fakeOf(suspect).releaseHeld(); // thawed: what it received meanwhile is served, in order
+        clock.advance(Duration.ofMillis(200));
+        await(() -> c.donorUp(suspect), "the suspect copy answers again and is re-attached");
+        assertEquals(PageStatus.OK, second.get(10, TimeUnit.SECONDS)[0]);
+        assertEquals(PageStatus.OK, third.get(10, TimeUnit.SECONDS)[0]);
+        for (int index = 0; index <= 3; index++) {
+            assertReadsBack(c, pool, index, 1);
+        }
+        awaitCopies(() -> c.underReplicatedExtents() == 0, "the extent has its two copies again");
+        for (int index = 0; index <= 3; index++) {
+            assertReadsBack(c, pool, index, 1);
+        }
+        assertEquals(0, c.counters().pagesLost());
+        guard.assertNoEventLoopBlocked();
+    }
+
+    @Test
+    void aPutWhileTheOnlyCompleteCopyIsSuspectIsReadBackWhenThatCopyDiesToo() throws Exception {
+        PagePoolClient c = connect(3);
+        PoolRef pool = c.newPool(PoolSpec.privatePool(true), 2);
+        List<Integer> copies = new ArrayList<>();
+        CompletableFuture<PageStatus[]> second = oneCopyGoneTheOtherSuspect(c, pool, copies);
+        CompletableFuture<PageStatus[]> third = c.putBatchAsync(pool, new long[] {0}, new int[] {3}, page(3, 1), 1);
+        // The suspect copy's process dies: the extent loses its last complete copy, and the puts waiting on it are
+        // placed afresh on the donor left.
+        fakeOf(copies.get(1)).close();
+        ConductorSteps.untilPaced(c, clock, () -> c.counters().donorsDown() == 2,
+            "the second copy is taken for gone: the extent is lost");
+        assertTrue(pool.extents.isLost(pool.extents.find(0, 0)));
+        assertEquals(PageStatus.OK, second.get(10, TimeUnit.SECONDS)[0], "placed afresh on the donor left");
+        assertEquals(PageStatus.OK, third.get(10, TimeUnit.SECONDS)[0], "placed afresh on the donor left");
+        assertReadsBack(c, pool, 2, 1);
+        assertReadsBack(c, pool, 3, 1);
+        byte[] dst = new byte[Frame.PAGE_BYTES];
+        for (int index = 0; index <= 1; index++) {
+            assertEquals(PageStatus.LOST, c.getBatch(pool, new long[] {0}, new int[] {index}, 1, false, dst)[0],
+                "page " + index + " went with the copies");
+        }
         guard.assertNoEventLoopBlocked();
     }
 

@@ -68,12 +68,14 @@ class ResumePoolTest {
         return c;
     }
 
-    private static void await(BooleanSupplier condition, String what) throws InterruptedException {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-        while (!condition.getAsBoolean()) {
-            assertTrue(System.nanoTime() < deadline, "timed out waiting until " + what);
-            Thread.sleep(5);
-        }
+    /** Waits, running the control work of the last client made by hand, the clock standing still. */
+    private void await(BooleanSupplier condition, String what) throws InterruptedException {
+        ConductorSteps.until(clients.get(clients.size() - 1), clock, condition, what);
+    }
+
+    /** Waits for re-replication, which copies at its pace: time passes while it runs. */
+    private void awaitCopies(BooleanSupplier condition, String what) throws InterruptedException {
+        ConductorSteps.untilPaced(clients.get(clients.size() - 1), clock, condition, what);
     }
 
     private static void putAll(PagePoolClient c, PoolRef pool, int version) {
@@ -139,10 +141,11 @@ class ResumePoolTest {
         PoolRef again = second.resumePool(PoolSpec.privatePool(true), 2, left(region));
         clock.advance(Duration.ofMillis(1));
         await(() -> second.counters().donorsDown() == 1, "the donor without the pool is gone");
+        await(() -> second.upCount() == 2, "the others are fenced, checked and back in service");
         restarted.frameStatus(Opcode.GET, null);
         assertReads(second, again, 1);
         assertEquals(0, second.counters().pagesLost(), "every extent had its other copy");
-        await(() -> second.underReplicatedExtents() == 0, "the copies it held are made again elsewhere");
+        awaitCopies(() -> second.underReplicatedExtents() == 0, "the copies it held are made again elsewhere");
         guard.assertNoEventLoopBlocked();
     }
 
@@ -170,7 +173,7 @@ class ResumePoolTest {
         assertFalse(again.extents.writeUnderWay(e2), "the dead process's write is settled");
         assertEquals(1, again.extents.completeCount(e2), "one copy is kept; the other is copied from it");
         clock.advance(Duration.ofMillis(1));
-        await(() -> again.extents.completeCount(e2) == 2, "the re-replicator copied the extent whole");
+        awaitCopies(() -> again.extents.completeCount(e2) == 2, "the re-replicator copied the extent whole");
         byte[] dst = new byte[Frame.PAGE_BYTES];
         byte[] first5 = null;
         for (int turn = 0; turn < 4; turn++) {

@@ -1,0 +1,82 @@
+package dev.pagepool.client;
+
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Asks the donors in service their free memory once a second, as a duty of the {@link ClientConductor}, when this
+ * client has been placing extents (and so needs to know) and the cluster does not publish it. A reply is acted on by
+ * the next call: its free memory goes to placement; a failure is the donor's, as for any request.
+ */
+final class LoadPoller implements ControlDuty {
+    private final DonorSet donors;
+    private final Runnable wake;
+    @SuppressWarnings("unchecked")
+    private final CompletableFuture<Map<String, Long>>[] asked = new CompletableFuture[DonorIndexes.MAX_DONORS];
+    private final DonorLink[] askedOf = new DonorLink[DonorIndexes.MAX_DONORS];
+    /** The client has placed nothing yet when its conductor first runs: the first poll is a period later. */
+    private final Period poll = new Period(TimeUnit.SECONDS.toNanos(1), false);
+
+    LoadPoller(DonorSet donors, Runnable wake) {
+        this.donors = donors;
+        this.wake = wake;
+    }
+
+    @Override
+    public int doWork(long nowNanos) {
+        int work = collect();
+        if (poll.due(nowNanos) && !donors.isClosed()) {
+            work += poll();
+        }
+        return work;
+    }
+
+    private int poll() {
+        boolean placing = false;
+        for (int d = 0; d < donors.count(); d++) {
+            placing |= donors.link(d).placedSinceReport() > 0;
+        }
+        if (donors.loadsFromCluster() || !placing) {
+            return 0;
+        }
+        int work = 0;
+        for (int d = 0; d < donors.count(); d++) {
+            DonorLink link = donors.link(d);
+            if (link.isUp() && asked[d] == null) {
+                askedOf[d] = link;
+                asked[d] = donors.stats(link);
+                asked[d].whenComplete((s, e) -> wake.run());
+                work++;
+            }
+        }
+        return work;
+    }
+
+    private int collect() {
+        int work = 0;
+        for (int d = 0; d < asked.length; d++) {
+            CompletableFuture<Map<String, Long>> reply = asked[d];
+            if (reply == null || !reply.isDone()) {
+                continue;
+            }
+            DonorLink link = askedOf[d];
+            asked[d] = null;
+            askedOf[d] = null;
+            work++;
+            reply.handle((s, error) -> {
+                if (error != null) {
+                    donors.failed(link, error);
+                    return null;
+                }
+                Long capacity = s.get("capacity_bytes");
+                Long used = s.get("used_bytes");
+                if (capacity != null && used != null) {
+                    link.reportFree(capacity - used);
+                }
+                return null;
+            });
+        }
+        return work;
+    }
+}

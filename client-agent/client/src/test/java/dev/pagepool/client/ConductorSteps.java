@@ -1,0 +1,52 @@
+package dev.pagepool.client;
+
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
+
+/**
+ * Runs a client's control work by hand, as its control thread does in production, while a test waits for what that
+ * work brings about (a donor readmitted, an extent copied). The test's clock moves only when the test says so;
+ * replies still travel real sockets, so each wait is bounded in real time too.
+ */
+final class ConductorSteps {
+    private static final long LIMIT_NANOS = TimeUnit.SECONDS.toNanos(10);
+    /** The re-replicator's pace, in the test's time: 1 ms lets a quarter of an extent go. */
+    private static final Duration PACED_STEP = Duration.ofMillis(1);
+
+    private ConductorSteps() {
+    }
+
+    /** Steps {@code client}'s conductor, the clock standing still, until {@code condition} holds. */
+    static void until(PagePoolClient client, SteppedClock clock, BooleanSupplier condition, String what)
+            throws InterruptedException {
+        run(client, clock, condition, what, Duration.ZERO);
+    }
+
+    /**
+     * Steps the conductor and lets 1 ms pass on the clock each time it finds nothing to do, until {@code condition}
+     * holds: for paced work, re-replication, which copies only as fast as time allows.
+     */
+    static void untilPaced(PagePoolClient client, SteppedClock clock, BooleanSupplier condition, String what)
+            throws InterruptedException {
+        run(client, clock, condition, what, PACED_STEP);
+    }
+
+    private static void run(PagePoolClient client, SteppedClock clock, BooleanSupplier condition, String what,
+                            Duration step) throws InterruptedException {
+        long deadline = System.nanoTime() + LIMIT_NANOS;
+        while (true) {
+            int work = client.conductor().doWork(clock.nanoTime());
+            if (condition.getAsBoolean()) {
+                return;
+            }
+            assertTrue(System.nanoTime() < deadline, "timed out waiting until " + what);
+            if (work == 0) {
+                clock.advance(step);
+                Thread.sleep(1); // a reply on its way, on a real socket
+            }
+        }
+    }
+}
