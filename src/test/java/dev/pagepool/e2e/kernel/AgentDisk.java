@@ -66,7 +66,7 @@ public final class AgentDisk implements AutoCloseable {
                 "--no-header-files", "--no-man-pages", "--output", jdk.toString());
             require(cut.code() == 0, "jlink failed (the JDK's jmods are in openjdk-17-jdk-headless):\n" + cut.output());
             // The class-data archive a JDK package ships (lib/server/classes.jsa), which jlink leaves out: without it
-            // the JDK's classes are parsed into the agent's own memory, 3.5 MiB more of its RSS, locked.
+            // the JDK's classes are parsed into the agent's own memory (3.5 MiB more RSS, measured on the host).
             GuestImage.Exec cds = GuestImage.run(600, jdk.resolve("bin").resolve("java").toString(), "-Xshare:dump");
             require(cds.code() == 0, "java -Xshare:dump failed:\n" + cds.output());
             for (Map.Entry<String, Path> lib : libraries(jdk, nativeParts(agentJar, dir.resolve("native"))).entrySet()) {
