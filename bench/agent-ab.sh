@@ -30,18 +30,13 @@ for r in $(seq "$ROUNDS"); do for x in A B; do for rw in $MODES; do
   fio --name=m --ioengine=nbd --uri="${URI[$x]}" --rw="$rw" --bs=4k --iodepth="$QD" --size=256m --time_based \
     --runtime="$SECS" --output-format=json --output="$WORK/$x-$rw-$r.json" >/dev/null
 done; done; done
-python3 - "$WORK" "$ROUNDS" "$QD" "${ARGS[A]}" "${ARGS[B]}" $MODES <<'PY'
-import json, sys, statistics as st
+PYTHONPATH=bench python3 - "$WORK" "$ROUNDS" "$QD" "${ARGS[A]}" "${ARGS[B]}" $MODES <<'PY'
+import sys, statistics as st
+from fio_rounds import per_round
 work, rounds, qd, opts = sys.argv[1], int(sys.argv[2]), sys.argv[3], {"A": sys.argv[4], "B": sys.argv[5]}
 for rw in sys.argv[6:]:
     for x in "AB":
-        p50, p99, p999, iops = [], [], [], []
-        for r in range(1, rounds + 1):
-            job = json.load(open("%s/%s-%s-%d.json" % (work, x, rw, r)))["jobs"][0]
-            sides = [job[s] for s in ("read", "write") if job[s]["total_ios"] > 0]
-            iops.append(sum(s["iops"] for s in sides))
-            p = sides[0]["clat_ns"]["percentile"]
-            p50.append(p["50.000000"] / 1000); p99.append(p["99.000000"] / 1000); p999.append(p["99.900000"] / 1000)
+        p50, p99, p999, iops = per_round(work, x, rw, rounds)
         print("%-9s qd%-3s %s (%s): p50 per round %s; medians p50 %d, p99 %d, p99.9 %d us, %d IOPS" % (
             rw, qd, x, opts[x], [int(v) for v in p50], st.median(p50), st.median(p99), st.median(p999), st.median(iops)))
 PY

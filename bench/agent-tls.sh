@@ -57,20 +57,12 @@ for r in $(seq "$ROUNDS"); do for x in plain tls; do
     --runtime="$SECS" --output-format=json --output="$WORK/$x-randrw-qd32-$r.json" >/dev/null
 done; done
 
-python3 - "$WORK" "$ROUNDS" <<'PY'
-import json, sys, statistics as st
+PYTHONPATH=bench python3 - "$WORK" "$ROUNDS" <<'PY'
+import sys
+from fio_rounds import medians
 work, rounds = sys.argv[1], int(sys.argv[2])
-def medians(x, case):
-    p50, p99, p999, iops = [], [], [], []
-    for r in range(1, rounds + 1):
-        job = json.load(open("%s/%s-%s-%d.json" % (work, x, case, r)))["jobs"][0]
-        sides = [job[s] for s in ("read", "write") if job[s]["total_ios"] > 0]
-        iops.append(sum(s["iops"] for s in sides))
-        p = sides[0]["clat_ns"]["percentile"]
-        p50.append(p["50.000000"] / 1000); p99.append(p["99.000000"] / 1000); p999.append(p["99.900000"] / 1000)
-    return st.median(p50), st.median(p99), st.median(p999), st.median(iops)
 for case in ("randread-qd1", "randwrite-qd1", "randrw-qd32"):
-    plain, tls = medians("plain", case), medians("tls", case)
+    plain, tls = medians(work, "plain", case, rounds), medians(work, "tls", case, rounds)
     for name, m in (("plain", plain), ("tls", tls)):
         print("%-14s %-5s p50 %5d us  p99 %6d us  p99.9 %6d us  %7d IOPS" % (case, name, m[0], m[1], m[2], m[3]))
     print("%-14s tls/plain: p50 %.2fx  p99 %.2fx  IOPS %.2fx" % (case, tls[0] / plain[0], tls[1] / plain[1],
