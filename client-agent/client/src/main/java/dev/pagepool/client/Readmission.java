@@ -34,7 +34,8 @@ final class Readmission {
     private final Runnable wake;
     /** Pools this readmission has set up on the donor (or found intact there). */
     private final Set<PoolRef> done = Collections.newSetFromMap(new IdentityHashMap<>());
-    private final ArrayDeque<PoolRef> todo = new ArrayDeque<>();
+    /** Pools still to set up on the donor, or to destroy there (made or destroyed while this ran). */
+    private final ArrayDeque<PoolRef> remaining = new ArrayDeque<>();
     private Step step = Step.OPEN;
     private CompletableFuture<?> pending;
     private DonorConnection conn;
@@ -112,7 +113,7 @@ final class Readmission {
     }
 
     private void nextPool() {
-        PoolRef pool = todo.poll();
+        PoolRef pool = remaining.poll();
         if (pool == null) {
             step = Step.SETTLE;
             return;
@@ -136,19 +137,19 @@ final class Readmission {
         synchronized (donors.admission()) {
             for (PoolRef pool : donors.pools()) {
                 if (!done.contains(pool)) {
-                    todo.add(pool);
+                    remaining.add(pool);
                 }
             }
             for (PoolRef pool : done) {
                 if (pool.destroyed() && pool.idOn(link.index) != PoolRef.NO_POOL) {
-                    todo.add(pool);
+                    remaining.add(pool);
                 }
             }
-            if (todo.isEmpty()) {
+            if (remaining.isEmpty()) {
                 link.markUp();
             }
         }
-        if (todo.isEmpty()) {
+        if (remaining.isEmpty()) {
             // What was owed while the pools were set up.
             await(Step.OWED, flushOwedEverywhere());
         } else {
