@@ -25,7 +25,7 @@ MALLOC_ARENA_MAX=2 "$JDK/bin/java" $(./pagepool agent-jvm-options --size 512m) $
   --disk "$WORK/swap.img" --nbd "127.0.0.1:$AP" --http "127.0.0.1:$HP" --state "$WORK/state" >"$WORK/agent.log" 2>&1 &
 APID=$!
 PIDS+=("$APID")
-for _ in $(seq 300); do grep -q "serving nbd" "$WORK/agent.log" && break; sleep 0.2; done
+for _ in $(seq 300); do grep -qs "serving nbd" "$WORK/agent.log" && break; sleep 0.2; done
 grep -q "serving nbd" "$WORK/agent.log" || { cat "$WORK/agent.log"; exit 1; }
 sleep 2
 status() { grep -E '^(VmRSS|RssAnon|RssFile)' "/proc/$APID/status" | tr -s ' \t' ' ' | tr '\n' ' '; echo; }
