@@ -41,25 +41,62 @@ final class AgentProcess implements AutoCloseable {
         return start(List.of("--socket", socket.toString()), -1, args);
     }
 
+    /**
+     * Starts the agent with {@code args} on a free NBD port, its JVM sized as the launcher sizes it for those
+     * arguments ({@link #launcherOptions}): for a test of what the agent costs its host.
+     */
+    static AgentProcess startAsLaunched(List<String> args) throws Exception {
+        int port = DonorProcess.freePort();
+        return start(List.of("--nbd", "127.0.0.1:" + port), port, args, launcherOptions(args));
+    }
+
     /** {@code pagepool agent} as the JVM itself (no launcher in between): its pid is the agent's. */
     static List<String> command(List<String> args) {
-        Path root = Path.of(System.getProperty("pagepool.root", "..")).toAbsolutePath().normalize();
-        Path jar = root.resolve("client-agent/agent/target/pagepool-agent-0.1.0-SNAPSHOT-all.jar");
-        assertTrue(Files.isRegularFile(jar), "the CLI jar is built before the end-to-end tests: " + jar);
-        List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-            "-Xms512m", "-Xmx512m", "-jar", jar.toString(), "agent"));
+        return command(List.of("-Xms512m", "-Xmx512m"), args);
+    }
+
+    private static List<String> command(List<String> jvmOptions, List<String> args) {
+        List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString()));
+        cmd.addAll(jvmOptions);
+        cmd.addAll(List.of("-jar", jar().toString(), "agent"));
         cmd.addAll(args);
         return cmd;
     }
 
+    static Path root() {
+        return Path.of(System.getProperty("pagepool.root", "..")).toAbsolutePath().normalize();
+    }
+
+    /** The agent's shaded jar, as the build leaves it. */
+    static Path jar() {
+        Path jar = root().resolve("client-agent/agent/target/pagepool-agent-0.1.0-SNAPSHOT-all.jar");
+        assertTrue(Files.isRegularFile(jar), "the CLI jar is built before the end-to-end tests: " + jar);
+        return jar;
+    }
+
+    /** The JVM options the launcher gives an agent started with {@code args}: the agent runs as an operator's would. */
+    static List<String> launcherOptions(List<String> args) throws Exception {
+        List<String> cmd = new ArrayList<>(List.of(root().resolve("pagepool").toString(), "agent-jvm-options"));
+        cmd.addAll(args);
+        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes()).strip();
+        assertTrue(p.waitFor() == 0 && out.startsWith("-X"), "pagepool agent-jvm-options: " + out);
+        return new ArrayList<>(List.of(out.split("\\s+")));
+    }
+
     private static AgentProcess start(List<String> exportArgs, int port, List<String> args) throws Exception {
+        return start(exportArgs, port, args, List.of("-Xms512m", "-Xmx512m"));
+    }
+
+    private static AgentProcess start(List<String> exportArgs, int port, List<String> args, List<String> jvmOptions)
+        throws Exception {
         if (!args.contains("--state")) {
             List<String> withState = new ArrayList<>(args);
             withState.addAll(List.of("--state", Files.createTempDirectory("pagepool-agent-state-").toString()));
             args = withState;
         }
         int httpPort = DonorProcess.freePort();
-        List<String> cmd = command(exportArgs);
+        List<String> cmd = command(jvmOptions, exportArgs);
         cmd.addAll(List.of("--http", "127.0.0.1:" + httpPort));
         cmd.addAll(args);
         return launch(cmd, port, httpPort);
@@ -101,6 +138,16 @@ final class AgentProcess implements AutoCloseable {
 
     long pid() {
         return process.pid();
+    }
+
+    /** The agent's resident set now, in KiB, from /proc. */
+    long rssKib() throws IOException {
+        for (String line : Files.readAllLines(Path.of("/proc/" + pid() + "/status"))) {
+            if (line.startsWith("VmRSS:")) {
+                return Long.parseLong(line.replaceAll("[^0-9]", ""));
+            }
+        }
+        throw new AssertionError("no VmRSS for the agent");
     }
 
     String output() {

@@ -100,6 +100,29 @@ class SystemdUnitsTest {
     }
 
     @Test
+    void theAgentUnitsJvmOptionsAreTheLaunchersForWhatItServes() throws Exception {
+        UnitFile agent = UnitFile.read(DIR.resolve(AGENT));
+        String size = null;
+        String opts = null;
+        for (String env : agent.all("Service.Environment")) {
+            String e = env.replaceAll("^\"|\"$", "");
+            if (e.startsWith("PAGEPOOL_SWAP_SIZE=")) {
+                size = e.substring(e.indexOf('=') + 1);
+            } else if (e.startsWith("PAGEPOOL_AGENT_JAVA_OPTS=")) {
+                opts = e.substring(e.indexOf('=') + 1);
+            }
+        }
+        assertTrue(size != null && opts != null, "the unit sets the export's size and the JVM's options");
+        assertTrue(agent.one("Service.ExecStart").contains("--members"), "the unit learns its donors from the cluster");
+        // Written out in the unit, since systemd runs java itself: the same options ./pagepool would give it.
+        List<String> unit = List.of(opts.split("\\s+"));
+        for (String o : AgentProcess.launcherOptions(List.of("--members", "127.0.0.1:5701", "--size", size))) {
+            assertTrue(unit.contains(o), "the unit's JVM options lack the launcher's " + o + " for a " + size
+                + " export with --members: " + opts);
+        }
+    }
+
+    @Test
     void theAgentUnitGivesWhatLockingNeedsAndRequiresIt() throws Exception {
         UnitFile agent = UnitFile.read(DIR.resolve(AGENT));
         String exec = agent.one("Service.ExecStart");

@@ -77,7 +77,7 @@ final class AgentCommand implements Callable<Integer> {
         + "${DEFAULT-VALUE}).")
     int warmUpRounds;
 
-    @Option(names = "--reserve", defaultValue = "8m", description = "NBD buffers allocated at start (default ${DEFAULT-VALUE}).")
+    @Option(names = "--reserve", defaultValue = "4m", description = "NBD buffers allocated at start, in 128 KiB slabs: 32 requests in flight with the default (${DEFAULT-VALUE}); more wait for buffers.")
     String reserve;
 
     @Override
