@@ -15,7 +15,7 @@ interface DonorWire {
      * Sends a frame written with request id {@code requestId} and takes it over (releases it). The future completes
      * with the reply, or fails with a {@link PagePoolException}: the donor's status, a timeout, a closed connection.
      */
-    CompletableFuture<DonorConnection.Reply> send(long requestId, ByteBuf frame);
+    CompletableFuture<DonorReply> send(long requestId, ByteBuf frame);
 
     /** The donor, for messages. */
     String name();
