@@ -119,43 +119,12 @@ final class DonorSet implements WireSource, AutoCloseable {
 
     /** The control work of the donors, for the client's conductor: the watcher and load polling. */
     ControlDuty[] duties(Runnable wake) {
-        return new ControlDuty[] {new DonorWatcher(this, wake), new LoadPoller(this, wake)};
+        DutySide side = new DutySide(wake);
+        return new ControlDuty[] {new DonorWatcher(side, config.stallTimeout().toNanos()), new LoadPoller(side, wake)};
     }
 
     NanoClock clock() {
         return clock;
-    }
-
-    boolean isClosed() {
-        return closed;
-    }
-
-    long stallTimeoutNanos() {
-        return config.stallTimeout().toNanos();
-    }
-
-    boolean loadsFromCluster() {
-        return loadsFromCluster;
-    }
-
-    Object admission() {
-        return admission;
-    }
-
-    ClientPools pools() {
-        return pools;
-    }
-
-    PoolCheck poolCheck() {
-        return poolCheck;
-    }
-
-    ClientCounters counters() {
-        return counters;
-    }
-
-    DonorLink.Connector connector() {
-        return connector;
     }
 
     /** Completes after about {@code millis} on a Vert.x timer: a pause that holds no thread. */
@@ -311,7 +280,7 @@ final class DonorSet implements WireSource, AutoCloseable {
      * which {@link #add} holds too: a member that advertises the address meanwhile either keeps the link or gets
      * a fresh one.
      */
-    void forgetIfUnadvertised(DonorLink link) {
+    private void forgetIfUnadvertised(DonorLink link) {
         synchronized (this) {
             if (link.state() != DonorLink.State.DOWN || !link.advertisers.allLeft()) {
                 return;
@@ -761,6 +730,95 @@ final class DonorSet implements WireSource, AutoCloseable {
             }
         }
         return null;
+    }
+
+    /**
+     * What the conductor's duties may ask of this set, each seeing only its own narrow side of it (the watcher, the
+     * load poller, a readmission), as Aeron's Sender talks to its conductor through a proxy.
+     */
+    private final class DutySide implements DonorWatcher.Donors, LoadPoller.Donors, Readmission.Donors {
+        private final Runnable wake;
+
+        DutySide(Runnable wake) {
+            this.wake = wake;
+        }
+
+        @Override
+        public boolean closed() {
+            return closed;
+        }
+
+        @Override
+        public int count() {
+            return linkCount;
+        }
+
+        @Override
+        public DonorLink link(int donor) {
+            return links[donor];
+        }
+
+        @Override
+        public void takeOutOfService(DonorLink link, String reason) {
+            DonorSet.this.takeOutOfService(link, reason);
+        }
+
+        @Override
+        public void forgetIfUnadvertised(DonorLink link) {
+            DonorSet.this.forgetIfUnadvertised(link);
+        }
+
+        @Override
+        public Readmission readmission(DonorLink link) {
+            return new Readmission(this, pools, counters, link, wake);
+        }
+
+        @Override
+        public boolean loadsFromCluster() {
+            return loadsFromCluster;
+        }
+
+        @Override
+        public CompletableFuture<Map<String, Long>> stats(DonorLink link) {
+            return DonorSet.this.stats(link);
+        }
+
+        @Override
+        public void failed(DonorLink link, Throwable error) {
+            DonorSet.this.failed(link, error);
+        }
+
+        @Override
+        public CompletableFuture<Void> open(DonorLink link) {
+            return link.open(connector);
+        }
+
+        @Override
+        public boolean isAlias(DonorLink link) {
+            return DonorSet.this.isAlias(link);
+        }
+
+        @Override
+        public CompletableFuture<String> missingPrivatePool(DonorLink link, DonorWire conn) {
+            return poolCheck.missingPrivatePoolAsync(link, conn);
+        }
+
+        @Override
+        public CompletableFuture<Integer> createOn(DonorLink link, dev.pagepool.protocol.PoolSpec spec) {
+            return DonorSet.this.createOn(link, spec);
+        }
+
+        @Override
+        public void probe(DonorLink link) {
+            DonorSet.this.probe(link, false);
+        }
+
+        @Override
+        public void whileNoPoolChanges(Runnable settle) {
+            synchronized (admission) {
+                settle.run();
+            }
+        }
     }
 
     @Override

@@ -10,7 +10,25 @@ import java.util.concurrent.TimeUnit;
  * the next call: its free memory goes to placement; a failure is the donor's, as for any request.
  */
 final class LoadPoller implements ControlDuty {
-    private final DonorSet donors;
+    /** What the poller may see of the donors and ask of them, and no more: its owner's side for it. */
+    interface Donors {
+        boolean closed();
+
+        /** Whether the cluster publishes the donors' loads, so that this client need not ask. */
+        boolean loadsFromCluster();
+
+        /** Indexes in use or once used: polls run to here. */
+        int count();
+
+        DonorLink link(int donor);
+
+        CompletableFuture<Map<String, Long>> stats(DonorLink link);
+
+        /** A request that touched no page failed: the donor's failure, as for any request. */
+        void failed(DonorLink link, Throwable error);
+    }
+
+    private final Donors donors;
     private final Runnable wake;
     @SuppressWarnings("unchecked")
     private final CompletableFuture<Map<String, Long>>[] asked = new CompletableFuture[DonorIndexes.MAX_DONORS];
@@ -18,7 +36,7 @@ final class LoadPoller implements ControlDuty {
     /** The client has placed nothing yet when its conductor first runs: the first poll is a period later. */
     private final Period poll = new Period(TimeUnit.SECONDS.toNanos(1), false);
 
-    LoadPoller(DonorSet donors, Runnable wake) {
+    LoadPoller(Donors donors, Runnable wake) {
         this.donors = donors;
         this.wake = wake;
     }
@@ -26,7 +44,7 @@ final class LoadPoller implements ControlDuty {
     @Override
     public int doWork(long nowNanos) {
         int work = collect();
-        if (poll.due(nowNanos) && !donors.isClosed()) {
+        if (poll.due(nowNanos) && !donors.closed()) {
             work += poll();
         }
         return work;
