@@ -99,6 +99,8 @@ public final class DonorConnection implements DonorWire, AutoCloseable {
     private final AtomicLong nextRequestId = new AtomicLong(1);
     private final Semaphore window;
     private final DonorRequests requests;
+    /** Where a BUSY pause waits: the client's conductor, on the client's clock. */
+    private final BusyPauses pauses;
     private volatile NetSocketInternal socket;
     private volatile boolean closed;
     private volatile long sweeper = -1;
@@ -108,8 +110,9 @@ public final class DonorConnection implements DonorWire, AutoCloseable {
     private volatile long lastSendNanos;
 
     private DonorConnection(Vertx vertx, InetSocketAddress address, ClientConfig config, DonorRequests requests,
-                            NanoClock clock) {
+                            NanoClock clock, BusyPauses pauses) {
         this.requests = requests;
+        this.pauses = pauses;
         this.vertx = vertx;
         this.clock = clock;
         this.name = address.getHostString() + ":" + address.getPort();
@@ -124,8 +127,8 @@ public final class DonorConnection implements DonorWire, AutoCloseable {
      * {@code requests} (refused when null).
      */
     static CompletableFuture<DonorConnection> open(Vertx vertx, InetSocketAddress address, ClientConfig config,
-                                                   DonorRequests requests, NanoClock clock) {
-        DonorConnection c = new DonorConnection(vertx, address, config, requests, clock);
+                                                   DonorRequests requests, NanoClock clock, BusyPauses pauses) {
+        DonorConnection c = new DonorConnection(vertx, address, config, requests, clock, pauses);
         return c.connect(address).thenApply(v -> c);
     }
 
@@ -504,13 +507,13 @@ public final class DonorConnection implements DonorWire, AutoCloseable {
     }
 
     /**
-     * A BUSY pause on a Vert.x timer (rounded up to whole milliseconds, its unit): it holds no thread, and the frame
-     * goes again from an event loop, never from a pool thread the threading contract does not list.
+     * A BUSY pause kept by the client's conductor ({@link BusyPauses}) on the client's clock: it holds no thread, and
+     * the frame goes again from this connection's event loop, never from the conductor's thread or a pool thread the
+     * threading contract does not list.
      */
     @Override
     public CompletableFuture<Void> after(long micros) {
-        CompletableFuture<Void> done = new CompletableFuture<>();
-        vertx.setTimer(Math.max(1, (micros + 999) / 1000), id -> done.complete(null));
-        return done;
+        NetSocketInternal s = socket;
+        return pauses.pause(micros, s != null ? s.channelHandlerContext().executor() : vertx.nettyEventLoopGroup().next());
     }
 }

@@ -73,8 +73,8 @@ final class DonorSet implements WireSource, AutoCloseable {
         void onRequest(DonorLink link, DonorConnection conn, FrameHeader header, ByteBuf body);
     }
 
-    DonorSet(ClientConfig config, Vertx vertx, NanoClock clock, ClientCounters counters, ClientPools pools,
-             PoolCheck poolCheck, DonorRequests requests, Consumer<DonorLink> closeOtherWires) {
+    DonorSet(ClientConfig config, Vertx vertx, NanoClock clock, BusyPauses pauses, ClientCounters counters,
+             ClientPools pools, PoolCheck poolCheck, DonorRequests requests, Consumer<DonorLink> closeOtherWires) {
         this.config = config;
         this.vertx = vertx;
         this.clock = clock;
@@ -93,7 +93,7 @@ final class DonorSet implements WireSource, AutoCloseable {
             public void onClosedByDonor(DonorConnection conn) {
                 probe(conn);
             }
-        }, clock);
+        }, clock, pauses);
     }
 
     /** Opens the configured donors (the caller's thread waits); fails if none can be reached. */

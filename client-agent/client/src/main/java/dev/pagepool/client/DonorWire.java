@@ -22,8 +22,9 @@ interface DonorWire {
 
     /**
      * Completes after a pause of {@code micros}, on the thread that may write to this wire next: a frame the donor
-     * answered BUSY goes again then ({@link BusyRetry}). An event-loop connection pauses on a Vert.x timer; a
-     * caller's lane on its caller's thread.
+     * answered BUSY goes again then ({@link BusyRetry}). An event-loop connection's pause is kept by the client's
+     * conductor on the client's clock and ends on the connection's loop ({@link BusyPauses}); a caller's lane pauses
+     * its caller's thread, the only one that may write to it.
      */
     CompletableFuture<Void> after(long micros);
 }

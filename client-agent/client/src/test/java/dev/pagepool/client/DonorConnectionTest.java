@@ -50,7 +50,8 @@ class DonorConnectionTest {
     /** Opens the connection from {@code context}, so its replies are read on that context's event loop. */
     private DonorConnection openOn(Context context) throws Exception {
         CompletableFuture<DonorConnection> opened = new CompletableFuture<>();
-        context.runOnContext(v -> DonorConnection.open(guard.vertx(), donor.address(), config(), null, clock)
+        context.runOnContext(v -> DonorConnection.open(guard.vertx(), donor.address(), config(), null, clock,
+                new BusyPauses(clock, () -> { }))
             .whenComplete((c, e) -> {
                 if (e != null) {
                     opened.completeExceptionally(e);
