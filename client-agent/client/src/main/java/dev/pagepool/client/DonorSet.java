@@ -198,14 +198,44 @@ final class DonorSet implements WireSource, AutoCloseable {
 
     /**
      * Adds a donor that cluster member {@code member} (null: none) advertises, with the donor id it published (null:
-     * none); a known donor keeps its index.
+     * none). A donor is known by the id it proved in its handshake: a member that publishes a proven id joins that
+     * donor's link, whatever address it gives; otherwise a known address keeps its link and index.
      */
     synchronized DonorLink add(InetSocketAddress address, UUID member, UUID donorId) {
-        DonorLink link = findOrAdd(address);
+        DonorLink link = donorId == null ? null : proven(donorId);
+        if (link == null) {
+            link = findOrAdd(address);
+        }
         if (member != null) {
             link.advertisers.claim(member, donorId);
         }
         return link;
+    }
+
+    /**
+     * The link whose donor proved {@code donorId} in its handshake, or null: a donor is who it proves to be, so a
+     * member that publishes that id speaks of that link, whatever address it gives.
+     */
+    private DonorLink proven(UUID donorId) {
+        for (int d = 0; d < linkCount; d++) {
+            if (!links[d].isRemoved() && donorId.equals(links[d].donorId())) {
+                return links[d];
+            }
+        }
+        return null;
+    }
+
+    /**
+     * The link an event of cluster member {@code member} is about: the one it advertised (found by the id the donor
+     * proved, when the member published it), else the one at {@code address}, for a member never seen.
+     */
+    private synchronized DonorLink advertisedBy(UUID member, InetSocketAddress address) {
+        for (int d = 0; d < linkCount; d++) {
+            if (!links[d].isRemoved() && links[d].advertisers.claimed(member)) {
+                return links[d];
+            }
+        }
+        return find(DonorLink.addressKey(address));
     }
 
     private DonorLink findOrAdd(InetSocketAddress address) {
@@ -251,16 +281,18 @@ final class DonorSet implements WireSource, AutoCloseable {
      * counted. Never waits.
      */
     void memberLeft(InetSocketAddress address, java.util.UUID member) {
-        DonorLink link = find(DonorLink.addressKey(address));
+        DonorLink link = advertisedBy(member, address);
         if (link == null) {
             return;
         }
         UUID advertiser = link.advertisers.advertiser(link.donorId());
+        UUID published = link.advertisers.published(member);
         if (link.advertisers.leave(member, link.donorId()) == Advertisers.Departure.OTHER) {
             counters.membershipEventIgnored();
-            LOG.warning("cluster member " + member + " left advertising " + link.addressKey() + ", where donor "
-                + link.name() + " is advertised by " + (advertiser == null ? "no member" : "member " + advertiser)
-                + ": ignored");
+            LOG.warning("cluster member " + member + " left advertising " + DonorLink.addressKey(address)
+                + (published == null ? "" : " as donor id " + published) + ", where donor " + link.name()
+                + (link.donorId() == null ? "" : ", which proved id " + link.donorId() + ",")
+                + " is advertised by " + (advertiser == null ? "no member" : "member " + advertiser) + ": ignored");
             return;
         }
         treatAsSuspect(link, "cluster member " + member + ", which advertised it, left the cluster");
@@ -315,7 +347,7 @@ final class DonorSet implements WireSource, AutoCloseable {
      */
     void reportFree(InetSocketAddress address, UUID member, long freeBytes, boolean fromCluster) {
         loadsFromCluster |= fromCluster;
-        DonorLink link = find(DonorLink.addressKey(address));
+        DonorLink link = member == null ? find(DonorLink.addressKey(address)) : advertisedBy(member, address);
         if (link == null) {
             return;
         }
