@@ -65,6 +65,8 @@ final class DonorSet implements WireSource, AutoCloseable {
     /** Closes the other wires to a donor taken out of service: the callers' lanes. */
     private final Consumer<DonorLink> closeOtherWires;
     private volatile boolean loadsFromCluster;
+    /** Whether cluster members publish loads: they are then checked against the donors' own STATS. */
+    private volatile boolean loadsFromMembers;
     private volatile boolean closed;
 
     /** Where the requests a donor sends this client go (hand-backs), with the donor they came from. */
@@ -355,7 +357,38 @@ final class DonorSet implements WireSource, AutoCloseable {
             counters.membershipEventIgnored();
             return;
         }
+        loadsFromMembers |= fromCluster && member != null;
+        if (fromCluster && !link.stated.admits(freeBytes)) {
+            refuseLoad(link, "cluster member " + (member == null ? "(unnamed)" : member) + " published", freeBytes);
+            return;
+        }
         link.reportFree(freeBytes);
+    }
+
+    /**
+     * What donor {@code link} said of its own memory in a STATS answered on a connection where it proved who it is.
+     * Without loads from the cluster it is the load placement uses; with them it bounds them, and a published load
+     * in force that is far from it gives way to it.
+     */
+    private void stated(DonorLink link, long capacityBytes, long freeBytes) {
+        link.stated.record(capacityBytes, freeBytes);
+        long reported = link.reportedFreeBytes();
+        if (!loadsFromCluster) {
+            link.reportFree(freeBytes);
+        } else if (reported != Long.MAX_VALUE && !link.stated.admits(reported)) {
+            refuseLoad(link, "the cluster had published", reported);
+            link.reportFree(freeBytes);
+        }
+    }
+
+    private void refuseLoad(DonorLink link, String source, long publishedFree) {
+        counters.clusterLoadRefused();
+        if (link.stated.logRefusal()) {
+            LOG.warning(source + " " + publishedFree + " bytes free for donor " + link.name() + ", which said "
+                + link.stated.freeBytes() + " in its own STATS: more than the " + link.stated.boundBytes()
+                + " bytes allowed apart (a forged load, or one far out of date); refused, the donor's own stands"
+                + " (further refusals are counted in cluster_loads_refused)");
+        }
     }
 
     private synchronized DonorLink find(String addressKey) {
@@ -808,6 +841,16 @@ final class DonorSet implements WireSource, AutoCloseable {
         @Override
         public boolean loadsFromCluster() {
             return loadsFromCluster;
+        }
+
+        @Override
+        public boolean checksClusterLoads() {
+            return loadsFromMembers;
+        }
+
+        @Override
+        public void stated(DonorLink link, long capacityBytes, long freeBytes) {
+            DonorSet.this.stated(link, capacityBytes, freeBytes);
         }
 
         @Override
