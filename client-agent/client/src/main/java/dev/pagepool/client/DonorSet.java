@@ -371,10 +371,11 @@ final class DonorSet implements WireSource, AutoCloseable {
      * in force that is far from it gives way to it.
      */
     private void stated(DonorLink link, long capacityBytes, long freeBytes) {
+        long previous = link.stated.known() ? link.stated.freeBytes() : Long.MAX_VALUE;
         link.stated.record(capacityBytes, freeBytes);
         long reported = link.reportedFreeBytes();
-        if (!loadsFromCluster) {
-            link.reportFree(freeBytes);
+        if (!loadsFromCluster || (reported == previous && reported != Long.MAX_VALUE)) {
+            link.reportFree(freeBytes); // the load in force is the donor's own earlier word: its newer one replaces it
         } else if (reported != Long.MAX_VALUE && !link.stated.admits(reported)) {
             refuseLoad(link, "the cluster had published", reported);
             link.reportFree(freeBytes);
