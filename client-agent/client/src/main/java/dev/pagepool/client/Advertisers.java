@@ -58,6 +58,17 @@ final class Advertisers {
         return null;
     }
 
+    /** The donor id {@code member} published with the donor's address, or null if it published none or is unknown. */
+    synchronized UUID published(UUID member) {
+        UUID id = members.get(member);
+        return id == null || id.equals(NO_ID) ? null : id;
+    }
+
+    /** Whether {@code member} advertises the donor (whether or not it speaks for it). */
+    synchronized boolean claimed(UUID member) {
+        return members.containsKey(member);
+    }
+
     /** Whether every member that advertised the donor has left: once out of service it is forgotten. */
     synchronized boolean allLeft() {
         return everAdvertised && members.isEmpty();

@@ -30,7 +30,7 @@ import java.util.concurrent.locks.LockSupport;
  * fails and is placed again, exactly as on the donor's other connections.
  */
 final class CallerLane implements DonorWire {
-    private record Pending(long requestId, CompletableFuture<DonorConnection.Reply> future, long deadlineNanos) {
+    private record Pending(long requestId, CompletableFuture<DonorReply> future, long deadlineNanos) {
     }
 
     private static final int IDLE = 0;
@@ -100,8 +100,8 @@ final class CallerLane implements DonorWire {
      * the request as a closed connection.
      */
     @Override
-    public CompletableFuture<DonorConnection.Reply> send(long requestId, ByteBuf frame) {
-        CompletableFuture<DonorConnection.Reply> future = new CompletableFuture<>();
+    public CompletableFuture<DonorReply> send(long requestId, ByteBuf frame) {
+        CompletableFuture<DonorReply> future = new CompletableFuture<>();
         if (Thread.currentThread() != owner) {
             frame.release(); // never written: a refusal of this request, not a failure of the donor
             future.completeExceptionally(new IllegalStateException("a caller's lane used from another thread"));

@@ -18,6 +18,7 @@ public final class ClientCounters {
     private final LongAdder pagesReReplicated = new LongAdder();
     private final LongAdder bytesReReplicated = new LongAdder();
     private final LongAdder membershipEventsIgnored = new LongAdder();
+    private final LongAdder clusterLoadsRefused = new LongAdder();
 
     void donorDown() {
         donorsDown.increment();
@@ -48,6 +49,10 @@ public final class ClientCounters {
      */
     void membershipEventIgnored() {
         membershipEventsIgnored.increment();
+    }
+
+    void clusterLoadRefused() {
+        clusterLoadsRefused.increment();
     }
 
     void extentsLost(int n) {
@@ -110,6 +115,11 @@ public final class ClientCounters {
         return membershipEventsIgnored.sum();
     }
 
+    /** Loads published through the cluster that were refused: too far from what the donor itself said in STATS. */
+    public long clusterLoadsRefused() {
+        return clusterLoadsRefused.sum();
+    }
+
     public long bytesReReplicated() {
         return bytesReReplicated.sum();
     }
@@ -127,6 +137,7 @@ public final class ClientCounters {
         m.put("pages_rereplicated", pagesReReplicated.sum());
         m.put("bytes_rereplicated", bytesReReplicated.sum());
         m.put("membership_events_ignored", membershipEventsIgnored.sum());
+        m.put("cluster_loads_refused", clusterLoadsRefused.sum());
         return m;
     }
 }

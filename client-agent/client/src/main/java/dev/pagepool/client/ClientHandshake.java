@@ -23,7 +23,7 @@ public final class ClientHandshake {
     /** How a frame goes out on the connection and its reply comes back; the reply body is the caller's to release. */
     @FunctionalInterface
     public interface Exchange {
-        CompletableFuture<DonorConnection.Reply> send(long requestId, ByteBuf frame);
+        CompletableFuture<DonorReply> send(long requestId, ByteBuf frame);
     }
 
     /** What the donor said of itself: its name, its limits, and its id (null from a donor that sends none). */
@@ -52,7 +52,7 @@ public final class ClientHandshake {
         HandshakeProof proof = HandshakeProof.of(token);
         byte[] clientNonce = HandshakeProof.newNonce();
         long helloId = requestIds.getAsLong();
-        ByteBuf hello = DonorConnection.allocate(Frame.HEADER_BYTES + Frame.HELLO_BYTES);
+        ByteBuf hello = FrameBuffers.allocate(Frame.HEADER_BYTES + Frame.HELLO_BYTES);
         FrameWriter.hello(hello, helloId, clientId, clientNonce, helloFlags);
         return exchange.send(helloId, hello).thenCompose(reply -> {
             Result result;
@@ -90,7 +90,7 @@ public final class ClientHandshake {
                 reply.body().release();
             }
             long authId = requestIds.getAsLong();
-            ByteBuf auth = DonorConnection.allocate(Frame.HEADER_BYTES + Frame.AUTH_BYTES);
+            ByteBuf auth = FrameBuffers.allocate(Frame.HEADER_BYTES + Frame.AUTH_BYTES);
             FrameWriter.auth(auth, authId, clientProof, ownerKey);
             return exchange.send(authId, auth).thenApply(ok -> {
                 ok.body().release();

@@ -5,8 +5,9 @@ import java.util.concurrent.locks.LockSupport;
 
 /**
  * The client's one control thread: runs the {@link ClientConductor} against the client's clock. When nothing was
- * due it parks for a short bounded time, or until a reply the conductor waits for wakes it; no reply ever waits for
- * this thread, so its pace only decides how soon background work moves on.
+ * due it parks for a short bounded time, never past the end of the earliest BUSY pause, or until a reply the
+ * conductor waits for (or a new, earlier pause) wakes it; no reply ever waits for this thread, so its pace only
+ * decides how soon background work moves on and how late a BUSY pause ends.
  */
 final class ControlThread implements AutoCloseable {
     /** A deadline is met this late at most when no reply wakes the thread first. */
@@ -37,7 +38,8 @@ final class ControlThread implements AutoCloseable {
                 work = 0;
             }
             if (work == 0) {
-                LockSupport.parkNanos(IDLE_NANOS);
+                // Never past the end of a BUSY pause: a page's frame waits for it.
+                LockSupport.parkNanos(Math.min(IDLE_NANOS, conductor.nanosToNextPause(clock.nanoTime())));
             }
         }
     }

@@ -74,11 +74,7 @@ public final class DonorConnection implements DonorWire, AutoCloseable {
         }
     }
 
-    /** A successful reply; the caller owns {@code body} and must release it. */
-    public record Reply(FrameHeader header, ByteBuf body) {
-    }
-
-    private record Pending(CompletableFuture<Reply> future, long deadlineNanos) {
+    private record Pending(CompletableFuture<DonorReply> future, long deadlineNanos) {
     }
 
     /** A request waiting for a window slot. */
@@ -103,6 +99,8 @@ public final class DonorConnection implements DonorWire, AutoCloseable {
     private final AtomicLong nextRequestId = new AtomicLong(1);
     private final Semaphore window;
     private final DonorRequests requests;
+    /** Where a BUSY pause waits: the client's conductor, on the client's clock. */
+    private final BusyPauses pauses;
     private volatile NetSocketInternal socket;
     private volatile boolean closed;
     private volatile long sweeper = -1;
@@ -112,8 +110,9 @@ public final class DonorConnection implements DonorWire, AutoCloseable {
     private volatile long lastSendNanos;
 
     private DonorConnection(Vertx vertx, InetSocketAddress address, ClientConfig config, DonorRequests requests,
-                            NanoClock clock) {
+                            NanoClock clock, BusyPauses pauses) {
         this.requests = requests;
+        this.pauses = pauses;
         this.vertx = vertx;
         this.clock = clock;
         this.name = address.getHostString() + ":" + address.getPort();
@@ -128,8 +127,8 @@ public final class DonorConnection implements DonorWire, AutoCloseable {
      * {@code requests} (refused when null).
      */
     static CompletableFuture<DonorConnection> open(Vertx vertx, InetSocketAddress address, ClientConfig config,
-                                                   DonorRequests requests, NanoClock clock) {
-        DonorConnection c = new DonorConnection(vertx, address, config, requests, clock);
+                                                   DonorRequests requests, NanoClock clock, BusyPauses pauses) {
+        DonorConnection c = new DonorConnection(vertx, address, config, requests, clock, pauses);
         return c.connect(address).thenApply(v -> c);
     }
 
@@ -232,23 +231,18 @@ public final class DonorConnection implements DonorWire, AutoCloseable {
         return nextRequestId.getAndIncrement();
     }
 
-    /** A buffer for one outgoing frame; {@link #send} releases it once written. */
-    public static ByteBuf allocate(int bytes) {
-        return PooledByteBufAllocator.DEFAULT.directBuffer(bytes, bytes);
-    }
-
     /**
      * Sends a frame already written with request id {@code requestId}; never waits. The returned future
      * completes with the reply, or fails with a {@link PagePoolException}: the donor's status, a timeout, a closed
      * connection, or {@link BusyException} when the window and the backlog are both full.
      */
     @Override
-    public CompletableFuture<Reply> send(long requestId, ByteBuf frame) {
+    public CompletableFuture<DonorReply> send(long requestId, ByteBuf frame) {
         return send(requestId, frame, config.requestTimeout());
     }
 
-    private CompletableFuture<Reply> send(long requestId, ByteBuf frame, Duration timeout) {
-        CompletableFuture<Reply> future = new CompletableFuture<>();
+    private CompletableFuture<DonorReply> send(long requestId, ByteBuf frame, Duration timeout) {
+        CompletableFuture<DonorReply> future = new CompletableFuture<>();
         if (closed) {
             frame.release();
             future.completeExceptionally(new DonorUnavailableException("connection to donor " + name + " is closed"));
@@ -400,9 +394,9 @@ public final class DonorConnection implements DonorWire, AutoCloseable {
             return; // requests are under way: the connection is not idle after all
         }
         long id = nextRequestId();
-        ByteBuf frame = allocate(Frame.HEADER_BYTES + 8);
+        ByteBuf frame = FrameBuffers.allocate(Frame.HEADER_BYTES + 8);
         FrameWriter.ping(frame, id, id);
-        CompletableFuture<Reply> future = new CompletableFuture<>();
+        CompletableFuture<DonorReply> future = new CompletableFuture<>();
         future.whenComplete((r, e) -> {
             if (r != null) {
                 r.body().release();
@@ -480,7 +474,7 @@ public final class DonorConnection implements DonorWire, AutoCloseable {
                 int count = Bodies.count(body);
                 byte[] statuses = new byte[count];
                 java.util.Arrays.fill(statuses, (byte) Status.PAGE_REJECTED);
-                ByteBuf frame = allocate(Frame.HEADER_BYTES + Frame.statusVectorBytes(count));
+                ByteBuf frame = FrameBuffers.allocate(Frame.HEADER_BYTES + Frame.statusVectorBytes(count));
                 FrameWriter.handbackReply(frame, header.requestId(), statuses, count);
                 reply(frame);
             }
@@ -490,13 +484,13 @@ public final class DonorConnection implements DonorWire, AutoCloseable {
     }
 
     /** Completes a request with its reply: the reply itself on OK, else the exception its status names. */
-    static void settle(CompletableFuture<Reply> future, FrameHeader header, ByteBuf body, String donor) {
+    static void settle(CompletableFuture<DonorReply> future, FrameHeader header, ByteBuf body, String donor) {
         if (header.status() != Status.OK) {
             String message = Bodies.errorMessage(body);
             body.release();
             future.completeExceptionally(refusal(header.status(), donor, message));
         } else {
-            future.complete(new Reply(header, body));
+            future.complete(new DonorReply(header, body));
         }
     }
 
@@ -513,23 +507,13 @@ public final class DonorConnection implements DonorWire, AutoCloseable {
     }
 
     /**
-     * A BUSY pause on a Vert.x timer (rounded up to whole milliseconds, its unit): it holds no thread, and the frame
-     * goes again from an event loop, never from a pool thread the threading contract does not list.
+     * A BUSY pause kept by the client's conductor ({@link BusyPauses}) on the client's clock: it holds no thread, and
+     * the frame goes again from this connection's event loop, never from the conductor's thread or a pool thread the
+     * threading contract does not list.
      */
     @Override
     public CompletableFuture<Void> after(long micros) {
-        CompletableFuture<Void> done = new CompletableFuture<>();
-        vertx.setTimer(Math.max(1, (micros + 999) / 1000), id -> done.complete(null));
-        return done;
+        NetSocketInternal s = socket;
+        return pauses.pause(micros, s != null ? s.channelHandlerContext().executor() : vertx.nettyEventLoopGroup().next());
     }
-
-    /** Runs {@code action} with the reply body and releases it. */
-    public static <T> T withBody(Reply reply, java.util.function.Function<ByteBuf, T> action) {
-        try {
-            return action.apply(reply.body());
-        } finally {
-            reply.body().release();
-        }
-    }
-
 }

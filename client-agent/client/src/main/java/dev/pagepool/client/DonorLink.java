@@ -42,6 +42,8 @@ final class DonorLink {
     private volatile java.util.UUID donorId;
     /** Free bytes the donor last reported, or {@link Long#MAX_VALUE} before any report. */
     private volatile long reportedFreeBytes = Long.MAX_VALUE;
+    /** What the donor said of its own memory in its last STATS: the bound on loads published for it. */
+    final StatedLoad stated = new StatedLoad();
     /** Bytes this client placed on the donor since its last report: what the report does not show yet. */
     private final AtomicLong placedSinceReport = new AtomicLong();
     private long nextAttemptNanos;
@@ -99,6 +101,11 @@ final class DonorLink {
     long freeBytes() {
         long reported = reportedFreeBytes;
         return reported == Long.MAX_VALUE ? reported : reported - placedSinceReport.get();
+    }
+
+    /** The free bytes last reported, or {@link Long#MAX_VALUE} before any report. */
+    long reportedFreeBytes() {
+        return reportedFreeBytes;
     }
 
     void reportFree(long bytes) {

@@ -65,6 +65,8 @@ final class DonorSet implements WireSource, AutoCloseable {
     /** Closes the other wires to a donor taken out of service: the callers' lanes. */
     private final Consumer<DonorLink> closeOtherWires;
     private volatile boolean loadsFromCluster;
+    /** Whether cluster members publish loads: they are then checked against the donors' own STATS. */
+    private volatile boolean loadsFromMembers;
     private volatile boolean closed;
 
     /** Where the requests a donor sends this client go (hand-backs), with the donor they came from. */
@@ -73,8 +75,8 @@ final class DonorSet implements WireSource, AutoCloseable {
         void onRequest(DonorLink link, DonorConnection conn, FrameHeader header, ByteBuf body);
     }
 
-    DonorSet(ClientConfig config, Vertx vertx, NanoClock clock, ClientCounters counters, ClientPools pools,
-             PoolCheck poolCheck, DonorRequests requests, Consumer<DonorLink> closeOtherWires) {
+    DonorSet(ClientConfig config, Vertx vertx, NanoClock clock, BusyPauses pauses, ClientCounters counters,
+             ClientPools pools, PoolCheck poolCheck, DonorRequests requests, Consumer<DonorLink> closeOtherWires) {
         this.config = config;
         this.vertx = vertx;
         this.clock = clock;
@@ -93,7 +95,7 @@ final class DonorSet implements WireSource, AutoCloseable {
             public void onClosedByDonor(DonorConnection conn) {
                 probe(conn);
             }
-        }, clock);
+        }, clock, pauses);
     }
 
     /** Opens the configured donors (the caller's thread waits); fails if none can be reached. */
@@ -119,43 +121,12 @@ final class DonorSet implements WireSource, AutoCloseable {
 
     /** The control work of the donors, for the client's conductor: the watcher and load polling. */
     ControlDuty[] duties(Runnable wake) {
-        return new ControlDuty[] {new DonorWatcher(this, wake), new LoadPoller(this, wake)};
+        DutySide side = new DutySide(wake);
+        return new ControlDuty[] {new DonorWatcher(side, config.stallTimeout().toNanos()), new LoadPoller(side, wake)};
     }
 
     NanoClock clock() {
         return clock;
-    }
-
-    boolean isClosed() {
-        return closed;
-    }
-
-    long stallTimeoutNanos() {
-        return config.stallTimeout().toNanos();
-    }
-
-    boolean loadsFromCluster() {
-        return loadsFromCluster;
-    }
-
-    Object admission() {
-        return admission;
-    }
-
-    ClientPools pools() {
-        return pools;
-    }
-
-    PoolCheck poolCheck() {
-        return poolCheck;
-    }
-
-    ClientCounters counters() {
-        return counters;
-    }
-
-    DonorLink.Connector connector() {
-        return connector;
     }
 
     /** Completes after about {@code millis} on a Vert.x timer: a pause that holds no thread. */
@@ -229,14 +200,44 @@ final class DonorSet implements WireSource, AutoCloseable {
 
     /**
      * Adds a donor that cluster member {@code member} (null: none) advertises, with the donor id it published (null:
-     * none); a known donor keeps its index.
+     * none). A donor is known by the id it proved in its handshake: a member that publishes a proven id joins that
+     * donor's link, whatever address it gives; otherwise a known address keeps its link and index.
      */
     synchronized DonorLink add(InetSocketAddress address, UUID member, UUID donorId) {
-        DonorLink link = findOrAdd(address);
+        DonorLink link = donorId == null ? null : proven(donorId);
+        if (link == null) {
+            link = findOrAdd(address);
+        }
         if (member != null) {
             link.advertisers.claim(member, donorId);
         }
         return link;
+    }
+
+    /**
+     * The link whose donor proved {@code donorId} in its handshake, or null: a donor is who it proves to be, so a
+     * member that publishes that id speaks of that link, whatever address it gives.
+     */
+    private DonorLink proven(UUID donorId) {
+        for (int d = 0; d < linkCount; d++) {
+            if (!links[d].isRemoved() && donorId.equals(links[d].donorId())) {
+                return links[d];
+            }
+        }
+        return null;
+    }
+
+    /**
+     * The link an event of cluster member {@code member} is about: the one it advertised (found by the id the donor
+     * proved, when the member published it), else the one at {@code address}, for a member never seen.
+     */
+    private synchronized DonorLink advertisedBy(UUID member, InetSocketAddress address) {
+        for (int d = 0; d < linkCount; d++) {
+            if (!links[d].isRemoved() && links[d].advertisers.claimed(member)) {
+                return links[d];
+            }
+        }
+        return find(DonorLink.addressKey(address));
     }
 
     private DonorLink findOrAdd(InetSocketAddress address) {
@@ -282,16 +283,18 @@ final class DonorSet implements WireSource, AutoCloseable {
      * counted. Never waits.
      */
     void memberLeft(InetSocketAddress address, java.util.UUID member) {
-        DonorLink link = find(DonorLink.addressKey(address));
+        DonorLink link = advertisedBy(member, address);
         if (link == null) {
             return;
         }
         UUID advertiser = link.advertisers.advertiser(link.donorId());
+        UUID published = link.advertisers.published(member);
         if (link.advertisers.leave(member, link.donorId()) == Advertisers.Departure.OTHER) {
             counters.membershipEventIgnored();
-            LOG.warning("cluster member " + member + " left advertising " + link.addressKey() + ", where donor "
-                + link.name() + " is advertised by " + (advertiser == null ? "no member" : "member " + advertiser)
-                + ": ignored");
+            LOG.warning("cluster member " + member + " left advertising " + DonorLink.addressKey(address)
+                + (published == null ? "" : " as donor id " + published) + ", where donor " + link.name()
+                + (link.donorId() == null ? "" : ", which proved id " + link.donorId() + ",")
+                + " is advertised by " + (advertiser == null ? "no member" : "member " + advertiser) + ": ignored");
             return;
         }
         treatAsSuspect(link, "cluster member " + member + ", which advertised it, left the cluster");
@@ -311,7 +314,7 @@ final class DonorSet implements WireSource, AutoCloseable {
      * which {@link #add} holds too: a member that advertises the address meanwhile either keeps the link or gets
      * a fresh one.
      */
-    void forgetIfUnadvertised(DonorLink link) {
+    private void forgetIfUnadvertised(DonorLink link) {
         synchronized (this) {
             if (link.state() != DonorLink.State.DOWN || !link.advertisers.allLeft()) {
                 return;
@@ -346,7 +349,7 @@ final class DonorSet implements WireSource, AutoCloseable {
      */
     void reportFree(InetSocketAddress address, UUID member, long freeBytes, boolean fromCluster) {
         loadsFromCluster |= fromCluster;
-        DonorLink link = find(DonorLink.addressKey(address));
+        DonorLink link = member == null ? find(DonorLink.addressKey(address)) : advertisedBy(member, address);
         if (link == null) {
             return;
         }
@@ -354,7 +357,39 @@ final class DonorSet implements WireSource, AutoCloseable {
             counters.membershipEventIgnored();
             return;
         }
+        loadsFromMembers |= fromCluster && member != null;
+        if (fromCluster && !link.stated.admits(freeBytes)) {
+            refuseLoad(link, "cluster member " + (member == null ? "(unnamed)" : member) + " published", freeBytes);
+            return;
+        }
         link.reportFree(freeBytes);
+    }
+
+    /**
+     * What donor {@code link} said of its own memory in a STATS answered on a connection where it proved who it is.
+     * Without loads from the cluster it is the load placement uses; with them it bounds them, and a published load
+     * in force that is far from it gives way to it.
+     */
+    private void stated(DonorLink link, long capacityBytes, long freeBytes) {
+        long previous = link.stated.known() ? link.stated.freeBytes() : Long.MAX_VALUE;
+        link.stated.record(capacityBytes, freeBytes);
+        long reported = link.reportedFreeBytes();
+        if (!loadsFromCluster || (reported == previous && reported != Long.MAX_VALUE)) {
+            link.reportFree(freeBytes); // the load in force is the donor's own earlier word: its newer one replaces it
+        } else if (reported != Long.MAX_VALUE && !link.stated.admits(reported)) {
+            refuseLoad(link, "the cluster had published", reported);
+            link.reportFree(freeBytes);
+        }
+    }
+
+    private void refuseLoad(DonorLink link, String source, long publishedFree) {
+        counters.clusterLoadRefused();
+        if (link.stated.logRefusal()) {
+            LOG.warning(source + " " + publishedFree + " bytes free for donor " + link.name() + ", which said "
+                + link.stated.freeBytes() + " in its own STATS: more than the " + link.stated.boundBytes()
+                + " bytes allowed apart (a forged load, or one far out of date); refused, the donor's own stands"
+                + " (further refusals are counted in cluster_loads_refused)");
+        }
     }
 
     private synchronized DonorLink find(String addressKey) {
@@ -761,6 +796,105 @@ final class DonorSet implements WireSource, AutoCloseable {
             }
         }
         return null;
+    }
+
+    /**
+     * What the conductor's duties may ask of this set, each seeing only its own narrow side of it (the watcher, the
+     * load poller, a readmission), as Aeron's Sender talks to its conductor through a proxy.
+     */
+    private final class DutySide implements DonorWatcher.Donors, LoadPoller.Donors, Readmission.Donors {
+        private final Runnable wake;
+
+        DutySide(Runnable wake) {
+            this.wake = wake;
+        }
+
+        @Override
+        public boolean closed() {
+            return closed;
+        }
+
+        @Override
+        public int count() {
+            return linkCount;
+        }
+
+        @Override
+        public DonorLink link(int donor) {
+            return links[donor];
+        }
+
+        @Override
+        public void takeOutOfService(DonorLink link, String reason) {
+            DonorSet.this.takeOutOfService(link, reason);
+        }
+
+        @Override
+        public void forgetIfUnadvertised(DonorLink link) {
+            DonorSet.this.forgetIfUnadvertised(link);
+        }
+
+        @Override
+        public Readmission readmission(DonorLink link) {
+            return new Readmission(this, pools, counters, link, wake);
+        }
+
+        @Override
+        public boolean loadsFromCluster() {
+            return loadsFromCluster;
+        }
+
+        @Override
+        public boolean checksClusterLoads() {
+            return loadsFromMembers;
+        }
+
+        @Override
+        public void stated(DonorLink link, long capacityBytes, long freeBytes) {
+            DonorSet.this.stated(link, capacityBytes, freeBytes);
+        }
+
+        @Override
+        public CompletableFuture<Map<String, Long>> stats(DonorLink link) {
+            return DonorSet.this.stats(link);
+        }
+
+        @Override
+        public void failed(DonorLink link, Throwable error) {
+            DonorSet.this.failed(link, error);
+        }
+
+        @Override
+        public CompletableFuture<Void> open(DonorLink link) {
+            return link.open(connector);
+        }
+
+        @Override
+        public boolean isAlias(DonorLink link) {
+            return DonorSet.this.isAlias(link);
+        }
+
+        @Override
+        public CompletableFuture<String> missingPrivatePool(DonorLink link, DonorWire conn) {
+            return poolCheck.missingPrivatePoolAsync(link, conn);
+        }
+
+        @Override
+        public CompletableFuture<Integer> createOn(DonorLink link, dev.pagepool.protocol.PoolSpec spec) {
+            return DonorSet.this.createOn(link, spec);
+        }
+
+        @Override
+        public void probe(DonorLink link) {
+            DonorSet.this.probe(link, false);
+        }
+
+        @Override
+        public void whileNoPoolChanges(Runnable settle) {
+            synchronized (admission) {
+                settle.run();
+            }
+        }
     }
 
     @Override

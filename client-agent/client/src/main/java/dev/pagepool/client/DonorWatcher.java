@@ -8,19 +8,40 @@ import java.util.concurrent.TimeUnit;
  * next attempt is due is readmitted, in steps ({@link Readmission}), one readmission per donor at a time.
  */
 final class DonorWatcher implements ControlDuty {
-    private final DonorSet donors;
-    private final Runnable wake;
+    /**
+     * What the watcher may see of the donors and do to them, and no more: its owner's side for it, as the duties of
+     * Aeron's driver talk to their conductor through a proxy.
+     */
+    interface Donors {
+        boolean closed();
+
+        /** Indexes in use or once used: the watch runs to here. */
+        int count();
+
+        DonorLink link(int donor);
+
+        void takeOutOfService(DonorLink link, String reason);
+
+        /** Forgets the donor if it is out of service and no cluster member advertises it any more. */
+        void forgetIfUnadvertised(DonorLink link);
+
+        /** A readmission of {@code link}, not yet stepped. */
+        Readmission readmission(DonorLink link);
+    }
+
+    private final Donors donors;
+    private final long stallTimeoutNanos;
     private final Readmission[] underway = new Readmission[DonorIndexes.MAX_DONORS];
     private final Period watch = new Period(TimeUnit.MILLISECONDS.toNanos(200), true);
 
-    DonorWatcher(DonorSet donors, Runnable wake) {
+    DonorWatcher(Donors donors, long stallTimeoutNanos) {
         this.donors = donors;
-        this.wake = wake;
+        this.stallTimeoutNanos = stallTimeoutNanos;
     }
 
     @Override
     public int doWork(long nowNanos) {
-        if (donors.isClosed()) {
+        if (donors.closed()) {
             return 0;
         }
         int work = 0;
@@ -39,7 +60,7 @@ final class DonorWatcher implements ControlDuty {
 
     private int watch() {
         int work = 0;
-        long bound = donors.stallTimeoutNanos();
+        long bound = stallTimeoutNanos;
         for (int d = 0; d < donors.count(); d++) {
             DonorLink link = donors.link(d);
             if (underway[d] != null) {
@@ -52,7 +73,7 @@ final class DonorWatcher implements ControlDuty {
             }
             donors.forgetIfUnadvertised(link);
             if (link.attemptDue()) {
-                Readmission r = new Readmission(donors, link, wake);
+                Readmission r = donors.readmission(link);
                 work += r.step();
                 underway[d] = r.finished() ? null : r;
             }

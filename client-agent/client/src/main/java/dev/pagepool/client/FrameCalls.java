@@ -38,7 +38,7 @@ final class FrameCalls {
     private static CompletableFuture<Void> sendPut(DonorWire conn, int donorPool, long[] objects, int[] indexes,
             long[] versions, PageSlots pages, int[] picks, int k, PageResult result) {
         long id = conn.nextRequestId();
-        ByteBuf frame = DonorConnection.allocate(Frame.HEADER_BYTES + Frame.putBodyBytes(k));
+        ByteBuf frame = FrameBuffers.allocate(Frame.HEADER_BYTES + Frame.putBodyBytes(k));
         FrameWriter.vector(frame, Opcode.PUT, 0, id, donorPool, k);
         PageChecksum crc = CHECKSUM.get();
         for (int j = 0; j < k; j++) {
@@ -48,7 +48,7 @@ final class FrameCalls {
             FrameWriter.putEntry(frame, objects[i], indexes[i], crc.of(page, at, Frame.PAGE_BYTES),
                 versions == null ? 0 : versions[i], page, at);
         }
-        return conn.send(id, frame).thenAccept(r -> DonorConnection.withBody(r, b -> {
+        return conn.send(id, frame).thenAccept(r -> DonorReply.withBody(r, b -> {
             checkStatusVector(conn, b, k);
             for (int j = 0; j < k; j++) {
                 result.accept(picks[j], Bodies.replyStatus(b, j));
@@ -67,7 +67,7 @@ final class FrameCalls {
             int[] indexes, PageSlots dst, int[] picks, int k, PageResult result) {
         long id = conn.nextRequestId();
         ByteBuf frame = keyFrame(id, Opcode.GET, exclusive ? Frame.FLAG_EXCLUSIVE : 0, donorPool, objects, indexes, picks, k);
-        return conn.send(id, frame).thenAccept(r -> DonorConnection.withBody(r, b -> {
+        return conn.send(id, frame).thenAccept(r -> DonorReply.withBody(r, b -> {
             int hits = checkStatusVectorPrefix(conn, b, k);
             if (b.readableBytes() != Frame.getReplyBytes(k, hits)) {
                 throw new ProtocolViolationException("GET reply from " + conn.name() + " has " + b.readableBytes()
@@ -103,7 +103,7 @@ final class FrameCalls {
             int[] picks, int k, PageResult result) {
         long id = conn.nextRequestId();
         ByteBuf frame = keyFrame(id, Opcode.FLUSH_PAGE, 0, donorPool, objects, indexes, picks, k);
-        return conn.send(id, frame).thenAccept(r -> DonorConnection.withBody(r, b -> {
+        return conn.send(id, frame).thenAccept(r -> DonorReply.withBody(r, b -> {
             checkStatusVector(conn, b, k);
             for (int j = 0; j < k; j++) {
                 result.accept(picks[j], Bodies.replyStatus(b, j));
@@ -119,7 +119,7 @@ final class FrameCalls {
 
     private static CompletableFuture<Long> sendFlushObject(DonorWire conn, int donorPool, long object) {
         long id = conn.nextRequestId();
-        ByteBuf frame = DonorConnection.allocate(Frame.HEADER_BYTES + Frame.flushObjectBodyBytes(1));
+        ByteBuf frame = FrameBuffers.allocate(Frame.HEADER_BYTES + Frame.flushObjectBodyBytes(1));
         FrameWriter.vector(frame, Opcode.FLUSH_OBJECT, 0, id, donorPool, 1);
         FrameWriter.objectEntry(frame, object);
         return conn.send(id, frame).thenApply(r -> decode(conn, r, Bodies::flushObjectReplyRemoved));
@@ -127,14 +127,14 @@ final class FrameCalls {
 
     static CompletableFuture<Integer> newPool(DonorWire conn, PoolSpec spec) {
         long id = conn.nextRequestId();
-        ByteBuf frame = DonorConnection.allocate(Frame.HEADER_BYTES + Frame.NEW_POOL_BYTES);
+        ByteBuf frame = FrameBuffers.allocate(Frame.HEADER_BYTES + Frame.NEW_POOL_BYTES);
         FrameWriter.newPool(frame, id, spec);
         return conn.send(id, frame).thenApply(r -> decode(conn, r, Bodies::newPoolReplyId));
     }
 
     static CompletableFuture<Long> destroyPool(DonorWire conn, int donorPool) {
         long id = conn.nextRequestId();
-        ByteBuf frame = DonorConnection.allocate(Frame.HEADER_BYTES + Frame.DESTROY_POOL_BYTES);
+        ByteBuf frame = FrameBuffers.allocate(Frame.HEADER_BYTES + Frame.DESTROY_POOL_BYTES);
         FrameWriter.destroyPool(frame, id, donorPool);
         return conn.send(id, frame).thenApply(r -> decode(conn, r, Bodies::destroyPoolReplyRemoved));
     }
@@ -142,7 +142,7 @@ final class FrameCalls {
     /** The donor's counters, by name (the names of its /admin/stats). */
     static CompletableFuture<java.util.Map<String, Long>> stats(DonorWire conn) {
         long id = conn.nextRequestId();
-        ByteBuf frame = DonorConnection.allocate(Frame.HEADER_BYTES);
+        ByteBuf frame = FrameBuffers.allocate(Frame.HEADER_BYTES);
         FrameWriter.stats(frame, id);
         return conn.send(id, frame).thenApply(r -> decode(conn, r, Bodies::statsReply));
     }
@@ -150,7 +150,7 @@ final class FrameCalls {
     /** Completes with the round trip in nanoseconds. */
     static CompletableFuture<Long> ping(DonorWire conn) {
         long id = conn.nextRequestId();
-        ByteBuf frame = DonorConnection.allocate(Frame.HEADER_BYTES + 8);
+        ByteBuf frame = FrameBuffers.allocate(Frame.HEADER_BYTES + 8);
         long t0 = System.nanoTime();
         FrameWriter.ping(frame, id, t0);
         return conn.send(id, frame).thenApply(r -> {
@@ -165,7 +165,7 @@ final class FrameCalls {
      */
     static CompletableFuture<Void> fence(DonorWire conn) {
         long id = conn.nextRequestId();
-        ByteBuf frame = DonorConnection.allocate(Frame.HEADER_BYTES + 8);
+        ByteBuf frame = FrameBuffers.allocate(Frame.HEADER_BYTES + 8);
         FrameWriter.ping(frame, id, id, Frame.FLAG_FENCE);
         return conn.send(id, frame).thenAccept(r -> r.body().release());
     }
@@ -176,7 +176,7 @@ final class FrameCalls {
     }
 
     /** Decodes a reply body with the protocol's decoder and releases it; a body that lies is the donor's fault. */
-    private static <T> T decode(DonorWire conn, DonorConnection.Reply reply, ReplyDecoder<T> decoder) {
+    private static <T> T decode(DonorWire conn, DonorReply reply, ReplyDecoder<T> decoder) {
         try {
             return decoder.decode(reply.body());
         } catch (ProtocolException e) {
@@ -189,7 +189,7 @@ final class FrameCalls {
     /** A GET or FLUSH_PAGE frame naming the handles {@code picks[0..k)}. */
     private static ByteBuf keyFrame(long id, int opcode, int flags, int donorPool, long[] objects, int[] indexes,
                                     int[] picks, int k) {
-        ByteBuf frame = DonorConnection.allocate(Frame.HEADER_BYTES + Frame.keyBodyBytes(k));
+        ByteBuf frame = FrameBuffers.allocate(Frame.HEADER_BYTES + Frame.keyBodyBytes(k));
         FrameWriter.vector(frame, opcode, flags, id, donorPool, k);
         for (int j = 0; j < k; j++) {
             FrameWriter.keyEntry(frame, objects[picks[j]], indexes[picks[j]]);

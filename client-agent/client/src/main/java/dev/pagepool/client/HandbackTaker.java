@@ -99,7 +99,7 @@ final class HandbackTaker implements AutoCloseable {
             }
             statuses[i] = (byte) (held ? Status.PAGE_OK : Status.PAGE_REJECTED);
         }
-        ByteBuf frame = DonorConnection.allocate(Frame.HEADER_BYTES + Frame.statusVectorBytes(count));
+        ByteBuf frame = FrameBuffers.allocate(Frame.HEADER_BYTES + Frame.statusVectorBytes(count));
         FrameWriter.handbackReply(frame, header.requestId(), statuses, count);
         return frame;
     }

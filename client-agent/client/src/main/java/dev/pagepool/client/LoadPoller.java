@@ -5,12 +5,37 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
 /**
- * Asks the donors in service their free memory once a second, as a duty of the {@link ClientConductor}, when this
- * client has been placing extents (and so needs to know) and the cluster does not publish it. A reply is acted on by
- * the next call: its free memory goes to placement; a failure is the donor's, as for any request.
+ * Asks the donors in service their free memory once a second, as a duty of the {@link ClientConductor}: when this
+ * client has been placing extents (and so needs to know) and the cluster does not publish it, and whenever cluster
+ * members publish it, to check what they publish against the donor's own word ({@link StatedLoad}). A reply is acted
+ * on by the next call and goes to the donor set; a failure is the donor's, as for any request.
  */
 final class LoadPoller implements ControlDuty {
-    private final DonorSet donors;
+    /** What the poller may see of the donors and ask of them, and no more: its owner's side for it. */
+    interface Donors {
+        boolean closed();
+
+        /** Whether the cluster publishes the donors' loads, so that this client need not ask. */
+        boolean loadsFromCluster();
+
+        /** Whether cluster members publish loads, which the donors' own STATS must then bound. */
+        boolean checksClusterLoads();
+
+        /** What the donor said of its own memory, on a connection where it proved who it is. */
+        void stated(DonorLink link, long capacityBytes, long freeBytes);
+
+        /** Indexes in use or once used: polls run to here. */
+        int count();
+
+        DonorLink link(int donor);
+
+        CompletableFuture<Map<String, Long>> stats(DonorLink link);
+
+        /** A request that touched no page failed: the donor's failure, as for any request. */
+        void failed(DonorLink link, Throwable error);
+    }
+
+    private final Donors donors;
     private final Runnable wake;
     @SuppressWarnings("unchecked")
     private final CompletableFuture<Map<String, Long>>[] asked = new CompletableFuture[DonorIndexes.MAX_DONORS];
@@ -18,7 +43,7 @@ final class LoadPoller implements ControlDuty {
     /** The client has placed nothing yet when its conductor first runs: the first poll is a period later. */
     private final Period poll = new Period(TimeUnit.SECONDS.toNanos(1), false);
 
-    LoadPoller(DonorSet donors, Runnable wake) {
+    LoadPoller(Donors donors, Runnable wake) {
         this.donors = donors;
         this.wake = wake;
     }
@@ -26,7 +51,7 @@ final class LoadPoller implements ControlDuty {
     @Override
     public int doWork(long nowNanos) {
         int work = collect();
-        if (poll.due(nowNanos) && !donors.isClosed()) {
+        if (poll.due(nowNanos) && !donors.closed()) {
             work += poll();
         }
         return work;
@@ -37,7 +62,7 @@ final class LoadPoller implements ControlDuty {
         for (int d = 0; d < donors.count(); d++) {
             placing |= donors.link(d).placedSinceReport() > 0;
         }
-        if (donors.loadsFromCluster() || !placing) {
+        if (!donors.checksClusterLoads() && (donors.loadsFromCluster() || !placing)) {
             return 0;
         }
         int work = 0;
@@ -72,7 +97,7 @@ final class LoadPoller implements ControlDuty {
                 Long capacity = s.get("capacity_bytes");
                 Long used = s.get("used_bytes");
                 if (capacity != null && used != null) {
-                    link.reportFree(capacity - used);
+                    donors.stated(link, capacity, capacity - used);
                 }
                 return null;
             });

@@ -38,6 +38,8 @@ public final class PagePoolClient implements AutoCloseable {
     private final RequestCoalescer coalescer;
     private final ReReplicator reReplicator;
     private final ClientConductor conductor;
+    /** The BUSY pauses of the event-loop connections, served by the conductor first. */
+    private final BusyPauses pauses;
     /** Runs the conductor; null when the caller runs it by hand (tests). */
     private final ControlThread control;
 
@@ -49,7 +51,8 @@ public final class PagePoolClient implements AutoCloseable {
         PoolCheck poolCheck = new PoolCheck(pools);
         this.handbacks = new HandbackTaker(pools);
         this.lanes = new CallerLanes(config, vertx, clock, poolCheck);
-        this.donors = new DonorSet(config, vertx, clock, counters, pools, poolCheck, handbacks::onRequest,
+        this.pauses = new BusyPauses(clock, this::wakeConductor);
+        this.donors = new DonorSet(config, vertx, clock, pauses, counters, pools, poolCheck, handbacks::onRequest,
             lanes::closeLanesTo);
         try {
             donors.start();
@@ -74,7 +77,7 @@ public final class PagePoolClient implements AutoCloseable {
         Runnable wake = this::wakeConductor;
         this.reReplicator = new ReReplicator(donors, pools, counters, wake);
         ControlDuty[] donorDuties = donors.duties(wake);
-        this.conductor = new ClientConductor(donorDuties[0], donorDuties[1], reReplicator);
+        this.conductor = new ClientConductor(clock, pauses, donorDuties[0], donorDuties[1], reReplicator);
         this.control = ownConductor ? new ControlThread(conductor, clock) : null;
     }
 
@@ -478,6 +481,7 @@ public final class PagePoolClient implements AutoCloseable {
         }
         reReplicator.close();
         closeParts();
+        pauses.endAll(); // their frames go again on closed connections and fail, rather than wait for no conductor
         closeVertx();
     }
 
@@ -496,6 +500,10 @@ public final class PagePoolClient implements AutoCloseable {
 
     DonorSet donorsForTest() {
         return donors;
+    }
+
+    BusyPauses pausesForTest() {
+        return pauses;
     }
 
     CallerLanes lanesForTest() {

@@ -27,7 +27,37 @@ final class Readmission {
 
     private enum Step { OPEN, OPENED, FENCED, CHECKED, POOLS, SETTLE, OWED, DONE }
 
-    private final DonorSet donors;
+    /**
+     * What a readmission may ask of the donor set, and no more: its owner's side for it. The pools and the counters
+     * are given as they are.
+     */
+    interface Donors {
+        /** Opens the donor's connections and says HELLO on each. */
+        CompletableFuture<Void> open(DonorLink link);
+
+        /** Whether the freshly opened {@code link} reaches a donor another link reaches; it is then removed. */
+        boolean isAlias(DonorLink link);
+
+        /** Null if the donor holds every private pool it should, else what is missing. */
+        CompletableFuture<String> missingPrivatePool(DonorLink link, DonorWire conn);
+
+        CompletableFuture<Integer> createOn(DonorLink link, dev.pagepool.protocol.PoolSpec spec);
+
+        void takeOutOfService(DonorLink link, String reason);
+
+        /** A bare connect to the donor's port: one that refuses it is gone, not frozen. */
+        void probe(DonorLink link);
+
+        /**
+         * Runs {@code settle} holding the monitor under which pools are made and destroyed: what it sees of the
+         * pools does not change until it returns. {@code settle} does no I/O.
+         */
+        void whileNoPoolChanges(Runnable settle);
+    }
+
+    private final Donors donors;
+    private final ClientPools pools;
+    private final ClientCounters counters;
     private final DonorLink link;
     private final DonorLink.State startedAs;
     private final boolean suspect;
@@ -40,8 +70,10 @@ final class Readmission {
     private CompletableFuture<?> pending;
     private DonorConnection conn;
 
-    Readmission(DonorSet donors, DonorLink link, Runnable wake) {
+    Readmission(Donors donors, ClientPools pools, ClientCounters counters, DonorLink link, Runnable wake) {
         this.donors = donors;
+        this.pools = pools;
+        this.counters = counters;
         this.link = link;
         this.startedAs = link.state();
         this.suspect = startedAs == DonorLink.State.SUSPECT;
@@ -66,7 +98,7 @@ final class Readmission {
         switch (step) {
             case OPEN -> open();
             case OPENED -> opened();
-            case FENCED -> await(Step.CHECKED, donors.poolCheck().missingPrivatePoolAsync(link, conn));
+            case FENCED -> await(Step.CHECKED, donors.missingPrivatePool(link, conn));
             case CHECKED -> checked((String) answered.join());
             case POOLS -> nextPool();
             case SETTLE -> settle();
@@ -81,7 +113,7 @@ final class Readmission {
             step = Step.DONE;
             return;
         }
-        await(Step.OPENED, link.open(donors.connector()));
+        await(Step.OPENED, donors.open(link));
     }
 
     private void opened() {
@@ -104,7 +136,7 @@ final class Readmission {
             step = Step.DONE;
             return;
         }
-        for (PoolRef pool : donors.pools()) {
+        for (PoolRef pool : pools) {
             if (pool.idOn(link.index) != PoolRef.NO_POOL && !pool.spec().shared()) {
                 done.add(pool); // checked intact: its copies serve again as they are
             }
@@ -134,21 +166,7 @@ final class Readmission {
             step = Step.DONE;
             return;
         }
-        synchronized (donors.admission()) {
-            for (PoolRef pool : donors.pools()) {
-                if (!done.contains(pool)) {
-                    remaining.add(pool);
-                }
-            }
-            for (PoolRef pool : done) {
-                if (pool.destroyed() && pool.idOn(link.index) != PoolRef.NO_POOL) {
-                    remaining.add(pool);
-                }
-            }
-            if (remaining.isEmpty()) {
-                link.markUp();
-            }
-        }
+        donors.whileNoPoolChanges(this::takeWhatChanged);
         if (remaining.isEmpty()) {
             // What was owed while the pools were set up.
             await(Step.OWED, flushOwedEverywhere());
@@ -158,13 +176,29 @@ final class Readmission {
         }
     }
 
+    private void takeWhatChanged() {
+        for (PoolRef pool : pools) {
+            if (!done.contains(pool)) {
+                remaining.add(pool);
+            }
+        }
+        for (PoolRef pool : done) {
+            if (pool.destroyed() && pool.idOn(link.index) != PoolRef.NO_POOL) {
+                remaining.add(pool);
+            }
+        }
+        if (remaining.isEmpty()) {
+            link.markUp();
+        }
+    }
+
     private void inService() {
         step = Step.DONE;
         if (suspect) {
-            donors.counters().donorReattached();
+            counters.donorReattached();
             LOG.info("donor " + link.name() + " answers again with this client's pools intact: in service");
         } else {
-            donors.counters().donorReadmitted();
+            counters.donorReadmitted();
             LOG.info("donor " + link.name() + " in service");
         }
     }
@@ -181,7 +215,7 @@ final class Readmission {
         link.closeConnections();
         link.attemptFailed();
         if (suspect) {
-            donors.probe(link, false); // a donor whose port refuses connections is not frozen but gone
+            donors.probe(link); // a donor whose port refuses connections is not frozen but gone
         }
     }
 
@@ -227,7 +261,7 @@ final class Readmission {
 
     private CompletableFuture<Void> flushOwedEverywhere() {
         CompletableFuture<Void> all = CompletableFuture.completedFuture(null);
-        for (PoolRef pool : donors.pools()) {
+        for (PoolRef pool : pools) {
             all = all.thenCompose(v -> flushOwed(pool));
         }
         return all;

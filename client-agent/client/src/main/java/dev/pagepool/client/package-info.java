@@ -13,8 +13,8 @@
  *       {@code get()}/{@code join()}, waits on a semaphore or a condition, connects synchronously or sleeps.</li>
  *   <li>A full in-flight window does not wait: the request joins the connection's bounded backlog and leaves as
  *       replies free the window; a full backlog fails the request at once with {@code BusyException}, which the
- *       caller's retry path turns into a retry after a pause taken on a timer, never on the loop
- *       ({@code DonorConnection}, {@code BusyRetry}).</li>
+ *       caller's retry path turns into a retry after a pause kept by the conductor, never on the loop
+ *       ({@code DonorConnection}, {@code BusyRetry}, {@code BusyPauses}).</li>
  *   <li>Reconnecting is asynchronous: a closed connection is opened again, HELLO said and the donor's pools checked
  *       as a chain of futures; concurrent requests share one attempt ({@code DonorLink#reopen}).</li>
  *   <li>Monitors ({@code synchronized}) guard in-memory bookkeeping only (the extent map, a donor's state) and
@@ -23,11 +23,14 @@
  *       threads), and the hand-back worker (which writes to disk). Every wait is bounded by the request or connect
  *       timeout. A synchronous method called on an event loop does not wait: it throws
  *       {@code IllegalStateException} at once ({@code ClientThreads#join}).</li>
- *   <li>The control work (readmission, the stall bound, load polling, re-replication and its pace) is one
- *       conductor, {@code ClientConductor#doWork(nowNanos)}, made of duties that never wait either: a step sends
+ *   <li>The control work (BUSY pauses, readmission, the stall bound, load polling, re-replication and its pace) is
+ *       one conductor, {@code ClientConductor#doWork(nowNanos)}, made of duties that never wait either: a step sends
  *       its request and returns, the reply only completes the step's future, and a later step acts on it. So
  *       readmission holds no monitor across a round trip ({@code Readmission}), and tests run the conductor by
- *       hand on a stepped clock.</li>
+ *       hand on a stepped clock. A BUSY pause is served before every other duty and after each, its end is handed
+ *       back to the event loop that asked for it, and the control thread sleeps no longer than the earliest pause
+ *       ({@code BusyPauses}). On a client run by hand a call that meets BUSY waits for the test's steps, so such
+ *       tests make their calls asynchronously.</li>
  *   <li>A single-page call made on an event loop stays on it: its page joins that loop's batch for the tick and
  *       leaves, with the tick's other pages, in one frame per donor sent from the same loop
  *       ({@code RequestCoalescer}); replies complete the callers there. A call from any other thread is handed to one
@@ -49,8 +52,8 @@
  *
  * <h3>2. These threads, and no others</h3>
  * <ul>
- *   <li>Vert.x event loops (the client's own Vert.x, or the one it was given): replies, timers (the BUSY pause, a
- *       request's stall pause) and the coalescer's batches.</li>
+ *   <li>Vert.x event loops (the client's own Vert.x, or the one it was given): replies, frames sent again after a
+ *       BUSY pause, timers (a request's stall pause) and the coalescer's batches.</li>
  *   <li>The application's threads: the synchronous calls, and a caller's own lane ({@code CallerLane}).</li>
  *   <li>{@code pagepool-control}: runs the conductor ({@code ControlThread}); none when a test runs it by
  *       hand.</li>

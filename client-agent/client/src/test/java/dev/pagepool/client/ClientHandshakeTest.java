@@ -52,7 +52,7 @@ class ClientHandshakeTest {
         }
 
         @Override
-        public CompletableFuture<DonorConnection.Reply> send(long requestId, ByteBuf frame) {
+        public CompletableFuture<DonorReply> send(long requestId, ByteBuf frame) {
             sent.add(ByteBufUtil.getBytes(frame));
             frame.skipBytes(Frame.HEADER_BYTES);
             int opcode = sent.get(sent.size() - 1)[Frame.OPCODE_OFFSET];
@@ -66,7 +66,7 @@ class ClientHandshakeTest {
             }
             frame.release();
             reply.skipBytes(Frame.HEADER_BYTES);
-            return CompletableFuture.completedFuture(new DonorConnection.Reply(
+            return CompletableFuture.completedFuture(new DonorReply(
                 new FrameHeader(opcode, Frame.FLAG_RESPONSE, requestId, reply.readableBytes(), 0), reply));
         }
     }

@@ -3,6 +3,7 @@ package dev.pagepool.client;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
 
@@ -19,7 +20,10 @@ final class ConductorSteps {
     private ConductorSteps() {
     }
 
-    /** Steps {@code client}'s conductor, the clock standing still, until {@code condition} holds. */
+    /**
+     * Steps {@code client}'s conductor, the clock standing still, until {@code condition} holds. A BUSY pause the
+     * client waits for is the one thing that moves it: to the pause's end, as time would.
+     */
     static void until(PagePoolClient client, SteppedClock clock, BooleanSupplier condition, String what)
             throws InterruptedException {
         run(client, clock, condition, what, Duration.ZERO);
@@ -34,6 +38,16 @@ final class ConductorSteps {
         run(client, clock, condition, what, PACED_STEP);
     }
 
+    /**
+     * Runs an asynchronous call of {@code client} to its end, stepping the conductor as {@link #until} does, and
+     * returns its result: what a synchronous call does, but with the test's thread free to end the BUSY pauses the
+     * call waits for.
+     */
+    static <T> T call(PagePoolClient client, SteppedClock clock, CompletableFuture<T> call) throws Exception {
+        until(client, clock, call::isDone, "the call is answered");
+        return call.get();
+    }
+
     private static void run(PagePoolClient client, SteppedClock clock, BooleanSupplier condition, String what,
                             Duration step) throws InterruptedException {
         long deadline = System.nanoTime() + LIMIT_NANOS;
@@ -44,7 +58,8 @@ final class ConductorSteps {
             }
             assertTrue(System.nanoTime() < deadline, "timed out waiting until " + what);
             if (work == 0) {
-                clock.advance(step);
+                long toPause = client.conductor().nanosToNextPause(clock.nanoTime());
+                clock.advance(toPause == Long.MAX_VALUE ? step : Duration.ofNanos(Math.max(toPause, step.toNanos())));
                 Thread.sleep(1); // a reply on its way, on a real socket
             }
         }

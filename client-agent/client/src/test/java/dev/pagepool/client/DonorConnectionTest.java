@@ -50,7 +50,8 @@ class DonorConnectionTest {
     /** Opens the connection from {@code context}, so its replies are read on that context's event loop. */
     private DonorConnection openOn(Context context) throws Exception {
         CompletableFuture<DonorConnection> opened = new CompletableFuture<>();
-        context.runOnContext(v -> DonorConnection.open(guard.vertx(), donor.address(), config(), null, clock)
+        context.runOnContext(v -> DonorConnection.open(guard.vertx(), donor.address(), config(), null, clock,
+                new BusyPauses(clock, () -> { }))
             .whenComplete((c, e) -> {
                 if (e != null) {
                     opened.completeExceptionally(e);
@@ -61,9 +62,9 @@ class DonorConnectionTest {
         return opened.get(10, TimeUnit.SECONDS);
     }
 
-    private static CompletableFuture<DonorConnection.Reply> ping(DonorConnection conn) {
+    private static CompletableFuture<DonorReply> ping(DonorConnection conn) {
         long id = conn.nextRequestId();
-        ByteBuf frame = DonorConnection.allocate(Frame.HEADER_BYTES + 8);
+        ByteBuf frame = FrameBuffers.allocate(Frame.HEADER_BYTES + 8);
         FrameWriter.ping(frame, id, id);
         return conn.send(id, frame);
     }
@@ -74,7 +75,7 @@ class DonorConnectionTest {
         DonorConnection conn = openOn(loop);
         donor.script((h, b) -> h.opcode() == Opcode.PING ? FakeDonor.Action.HOLD : FakeDonor.Action.SERVE);
         int requests = WINDOW * 4;
-        List<CompletableFuture<DonorConnection.Reply>> replies = new ArrayList<>();
+        List<CompletableFuture<DonorReply>> replies = new ArrayList<>();
         CompletableFuture<Long> sentIn = new CompletableFuture<>();
         loop.runOnContext(v -> {
             long t0 = System.nanoTime();
@@ -91,7 +92,7 @@ class DonorConnectionTest {
             donor.releaseHeld();
             Thread.sleep(5);
         }
-        for (CompletableFuture<DonorConnection.Reply> reply : replies) {
+        for (CompletableFuture<DonorReply> reply : replies) {
             reply.get(1, TimeUnit.SECONDS).body().release();
         }
         assertEquals(requests, donor.requests(Opcode.PING), "every request went out as the window freed");
@@ -102,7 +103,7 @@ class DonorConnectionTest {
     void aBacklogBeyondItsBoundFailsAtOnceWithBusy() throws Exception {
         DonorConnection conn = openOn(guard.vertx().getOrCreateContext());
         donor.script((h, b) -> FakeDonor.Action.HOLD);
-        List<CompletableFuture<DonorConnection.Reply>> replies = new ArrayList<>();
+        List<CompletableFuture<DonorReply>> replies = new ArrayList<>();
         int accepted = WINDOW + DonorConnection.BACKLOG_PER_WINDOW * WINDOW;
         for (int i = 0; i < accepted + 1; i++) {
             replies.add(ping(conn));
@@ -123,14 +124,14 @@ class DonorConnectionTest {
     void requestsOnTheWireAndInTheBacklogFailAtTheirDeadlineOnTheInjectedClock() throws Exception {
         DonorConnection conn = openOn(guard.vertx().getOrCreateContext());
         donor.script((h, b) -> FakeDonor.Action.HOLD);
-        List<CompletableFuture<DonorConnection.Reply>> replies = new ArrayList<>();
+        List<CompletableFuture<DonorReply>> replies = new ArrayList<>();
         for (int i = 0; i < WINDOW + 1; i++) {
             replies.add(ping(conn));
         }
         Thread.sleep(200);
         assertTrue(replies.stream().noneMatch(CompletableFuture::isDone), "no deadline passed on the test's clock");
         clock.advance(Duration.ofSeconds(2).plusMillis(1));
-        for (CompletableFuture<DonorConnection.Reply> reply : replies) {
+        for (CompletableFuture<DonorReply> reply : replies) {
             ExecutionException e = org.junit.jupiter.api.Assertions.assertThrows(ExecutionException.class,
                 () -> reply.get(5, TimeUnit.SECONDS));
             assertInstanceOf(DonorUnavailableException.class, e.getCause());
@@ -149,7 +150,7 @@ class DonorConnectionTest {
         Context context = guard.vertx().getOrCreateContext();
         DonorConnection conn = openOn(context);
         donor.script((h, b) -> FakeDonor.Action.HOLD);
-        CompletableFuture<DonorConnection.Reply> reply = ping(conn);
+        CompletableFuture<DonorReply> reply = ping(conn);
         long waitedFor = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
         while (donor.heldCount() == 0) {
             assertTrue(System.nanoTime() < waitedFor, "the donor got the ping");

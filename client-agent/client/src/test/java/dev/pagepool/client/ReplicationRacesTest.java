@@ -165,7 +165,7 @@ class ReplicationRacesTest {
         int[] indexes = putOnePagePerExtent(c, pool);
         FakeDonor busy = fakes.get(0);
         busy.frameStatus(Opcode.FLUSH_PAGE, Status.BUSY);
-        c.flushPages(pool, new long[indexes.length], indexes, indexes.length);
+        ConductorSteps.call(c, clock, c.flushPagesAsync(pool, new long[indexes.length], indexes, indexes.length));
         for (int index : indexes) {
             assertTrue(busy.holds(pool.idOn(0), 0, index), "the busy donor still has page " + index);
         }
@@ -241,7 +241,8 @@ class ReplicationRacesTest {
         PoolRef pool = c.newPool(PoolSpec.privatePool(true), 2);
         assertEquals(PageStatus.OK, c.putBatch(pool, new long[] {0}, new int[] {9}, page(9, 1), 1)[0]);
         fakes.get(1).frameStatus(Opcode.PUT, Status.BUSY);
-        assertEquals(PageStatus.REJECTED, c.putBatch(pool, new long[] {0}, new int[] {9}, page(9, 2), 1)[0]);
+        assertEquals(PageStatus.REJECTED,
+            ConductorSteps.call(c, clock, c.putBatchAsync(pool, new long[] {0}, new int[] {9}, page(9, 2), 1))[0]);
         fakes.get(1).frameStatus(Opcode.PUT, null);
         byte[] dst = new byte[Frame.PAGE_BYTES];
         for (int attempt = 0; attempt < 8; attempt++) {
