@@ -122,6 +122,13 @@ final class Readmission {
             return;
         }
         conn = link.slot(0);
+        if (conn == null || link.state() != startedAs) {
+            // Its connections were closed, or it changed state, between the open and this step: nothing was sent
+            // on them yet, and the next readmission opens afresh.
+            link.closeConnections();
+            step = Step.DONE;
+            return;
+        }
         if (suspect) {
             await(Step.FENCED, FrameCalls.fence(conn));
         } else {

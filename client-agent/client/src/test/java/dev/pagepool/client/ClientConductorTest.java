@@ -120,6 +120,33 @@ class ClientConductorTest {
     }
 
     @Test
+    void aReadmissionWhoseConnectionsCloseBetweenItsOpenAndItsNextStepEndsAndTheNextOneReadmits() throws Exception {
+        connect(2);
+        PoolRef pool = client.newPool(PoolSpec.privatePool(true), 1);
+        int d = suspectHolderOf(pool);
+        FakeDonor returning = fakeOf(d);
+        returning.script((h, b) -> FakeDonor.Action.SERVE);
+        assertEquals(0, conductor.doWork(clock.nanoTime()), "no attempt is due before the reconnect pause");
+        clock.advance(Duration.ofMillis(200));
+        conductor.doWork(clock.nanoTime()); // the readmission opens the donor's connections
+        DonorLink link = client.donorsForTest().link(d);
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (link.slot(0) == null) {
+            assertTrue(System.nanoTime() < deadline, "the readmission's open was answered");
+            Thread.sleep(1);
+        }
+        Thread.sleep(50); // the open's future completes once its connections are in place
+        // The connections close (the donor closes them, or the client gives them up) before the next step.
+        link.closeConnections();
+        conductor.doWork(clock.nanoTime());
+        assertTrue(link.isSuspect(), "not in service on connections that are gone");
+        clock.advance(Duration.ofSeconds(1)); // past the pause before the next attempt
+        await(() -> client.counters().donorsReattached() == 1, "a later readmission opens again and reattaches");
+        assertTrue(client.donorUp(d));
+        guard.assertNoEventLoopBlocked();
+    }
+
+    @Test
     void aPoolDestroyedWhileADonorIsReadmittedIsNotLeftOnIt() throws Exception {
         connect(2);
         PoolRef pool = client.newPool(PoolSpec.privatePool(true), 1);
