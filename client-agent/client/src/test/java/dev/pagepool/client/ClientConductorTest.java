@@ -86,6 +86,14 @@ class ClientConductorTest {
         return d;
     }
 
+    /** Two donors and a pool; the one holding its first page is made suspect, then does {@code action} to all. */
+    private int suspectOfTwoThatNowRepliesBy(FakeDonor.Action action) throws Exception {
+        connect(2);
+        int d = suspectHolderOf(client.newPool(PoolSpec.privatePool(true), 1));
+        fakeOf(d).script((h, b) -> action);
+        return d;
+    }
+
     @Test
     void readmissionIsStepsOfTheConductorAndHoldsNoMonitorWhileItsFenceIsOut() throws Exception {
         connect(2);
@@ -121,11 +129,7 @@ class ClientConductorTest {
 
     @Test
     void aReadmissionWhoseConnectionsCloseBetweenItsOpenAndItsNextStepEndsAndTheNextOneReadmits() throws Exception {
-        connect(2);
-        PoolRef pool = client.newPool(PoolSpec.privatePool(true), 1);
-        int d = suspectHolderOf(pool);
-        FakeDonor returning = fakeOf(d);
-        returning.script((h, b) -> FakeDonor.Action.SERVE);
+        int d = suspectOfTwoThatNowRepliesBy(FakeDonor.Action.SERVE);
         assertEquals(0, conductor.doWork(clock.nanoTime()), "no attempt is due before the reconnect pause");
         clock.advance(Duration.ofMillis(200));
         conductor.doWork(clock.nanoTime()); // the readmission opens the donor's connections
@@ -165,11 +169,7 @@ class ClientConductorTest {
 
     @Test
     void theWatcherTakesASuspectDonorForGoneOnlyWhenAStepFindsTheStallBoundPassed() throws Exception {
-        connect(2);
-        PoolRef pool = client.newPool(PoolSpec.privatePool(true), 1);
-        int d = suspectHolderOf(pool);
-        FakeDonor frozen = fakeOf(d);
-        frozen.script((h, b) -> FakeDonor.Action.HOLD); // silent: not even a HELLO
+        int d = suspectOfTwoThatNowRepliesBy(FakeDonor.Action.HOLD); // silent: not even a HELLO
         clock.advance(ClientConfig.DEFAULT_STALL_TIMEOUT.plusSeconds(1));
         assertTrue(client.donorsForTest().link(d).isSuspect(), "past the bound, but no step has looked");
         conductor.doWork(clock.nanoTime());
