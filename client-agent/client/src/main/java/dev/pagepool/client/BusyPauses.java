@@ -1,6 +1,6 @@
 package dev.pagepool.client;
 
-import java.util.Arrays;
+import java.util.PriorityQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
@@ -15,17 +15,18 @@ import java.util.concurrent.TimeUnit;
  * to end ({@link #nanosToNext}). Ending a pause runs nothing on the conductor's thread: the pause's future is
  * completed on the event loop it was asked from, which sends the frame again, as a Vert.x timer did before.
  *
- * <p>The pauses wait in a binary heap by deadline, in arrays that grow by doubling and are never shrunk: asking
- * for a pause allocates only its future. A monitor guards the heap and is held for the in-memory work alone.
+ * <p>The pauses wait in a priority queue by deadline (a pause is a frame a donor refused: rare next to the pages
+ * that flow, so its record and future are no hot-path allocation). A monitor guards the queue and is held for the
+ * in-memory work alone.
  */
 final class BusyPauses implements ControlDuty {
-    private static final int INITIAL_CAPACITY = 64;
+    /** A frame's pause: it goes again on {@code loop} once the client's clock reaches {@code deadline}. */
+    private record Pause(long deadline, CompletableFuture<Void> over, Executor loop) {
+    }
 
     private final Runnable wake;
-    private long[] deadlines = new long[INITIAL_CAPACITY];
-    private CompletableFuture<?>[] futures = new CompletableFuture<?>[INITIAL_CAPACITY];
-    private Executor[] loops = new Executor[INITIAL_CAPACITY];
-    private int size;
+    private final PriorityQueue<Pause> waiting =
+        new PriorityQueue<>((a, b) -> Long.compare(a.deadline - b.deadline, 0)); // wrap-safe, as nanoTime asks
     /** The earliest deadline waiting, or {@link Long#MAX_VALUE} when none: read without the monitor. */
     private volatile long earliest = Long.MAX_VALUE;
     private final NanoClock clock;
@@ -41,24 +42,18 @@ final class BusyPauses implements ControlDuty {
      * over. Never waits.
      */
     CompletableFuture<Void> pause(long micros, Executor loop) {
-        CompletableFuture<Void> over = new CompletableFuture<>();
-        long deadline = clock.nanoTime() + TimeUnit.MICROSECONDS.toNanos(micros);
+        Pause pause = new Pause(clock.nanoTime() + TimeUnit.MICROSECONDS.toNanos(micros), new CompletableFuture<>(),
+            loop);
         boolean first;
         synchronized (this) {
-            if (size == deadlines.length) {
-                grow();
-            }
-            int i = size++;
-            deadlines[i] = deadline;
-            futures[i] = over;
-            loops[i] = loop;
-            first = siftUp(i) == 0;
-            earliest = deadlines[0];
+            waiting.add(pause);
+            first = waiting.peek() == pause;
+            earliest = waiting.peek().deadline;
         }
         if (first) {
             wake.run();
         }
-        return over;
+        return pause.over;
     }
 
     /** Ends every pause due at {@code nowNanos}; returns how many ended. */
@@ -70,27 +65,27 @@ final class BusyPauses implements ControlDuty {
     private int end(long nowNanos, boolean all) {
         int ended = 0;
         while (all || (earliest != Long.MAX_VALUE && earliest - nowNanos <= 0)) {
-            CompletableFuture<?> over;
-            Executor loop;
+            Pause due;
             synchronized (this) {
-                if (size == 0 || (!all && deadlines[0] - nowNanos > 0)) {
+                due = waiting.peek();
+                if (due == null || (!all && due.deadline - nowNanos > 0)) {
                     return ended;
                 }
-                over = futures[0];
-                loop = loops[0];
-                removeFirst();
+                waiting.poll();
+                Pause next = waiting.peek();
+                earliest = next == null ? Long.MAX_VALUE : next.deadline;
             }
-            resume(over, loop);
+            resume(due);
             ended++;
         }
         return ended;
     }
 
-    private static void resume(CompletableFuture<?> over, Executor loop) {
+    private static void resume(Pause pause) {
         try {
-            loop.execute(() -> over.complete(null));
+            pause.loop.execute(() -> pause.over.complete(null));
         } catch (java.util.concurrent.RejectedExecutionException e) {
-            over.complete(null); // the loop is shut down: the frame goes again here, and fails on its closed connection
+            pause.over.complete(null); // the loop is shut down: the frame goes again here, and fails on its closed connection
         }
     }
 
@@ -102,7 +97,7 @@ final class BusyPauses implements ControlDuty {
 
     /** Pauses waiting. */
     synchronized int waiting() {
-        return size;
+        return waiting.size();
     }
 
     /**
@@ -111,68 +106,5 @@ final class BusyPauses implements ControlDuty {
      */
     void endAll() {
         end(0, true);
-    }
-
-    private void removeFirst() {
-        int last = --size;
-        move(last, 0);
-        futures[last] = null;
-        loops[last] = null;
-        if (size > 0) {
-            siftDown(0);
-        }
-        earliest = size == 0 ? Long.MAX_VALUE : deadlines[0];
-    }
-
-    /** Returns where the entry at {@code i} ends up. */
-    private int siftUp(int i) {
-        while (i > 0) {
-            int parent = (i - 1) >>> 1;
-            if (deadlines[parent] - deadlines[i] <= 0) {
-                return i;
-            }
-            swap(i, parent);
-            i = parent;
-        }
-        return i;
-    }
-
-    private void siftDown(int i) {
-        while (true) {
-            int left = 2 * i + 1;
-            if (left >= size) {
-                return;
-            }
-            int right = left + 1;
-            int child = right < size && deadlines[right] - deadlines[left] < 0 ? right : left;
-            if (deadlines[i] - deadlines[child] <= 0) {
-                return;
-            }
-            swap(i, child);
-            i = child;
-        }
-    }
-
-    private void swap(int a, int b) {
-        long d = deadlines[a];
-        CompletableFuture<?> f = futures[a];
-        Executor l = loops[a];
-        move(b, a);
-        deadlines[b] = d;
-        futures[b] = f;
-        loops[b] = l;
-    }
-
-    private void move(int from, int to) {
-        deadlines[to] = deadlines[from];
-        futures[to] = futures[from];
-        loops[to] = loops[from];
-    }
-
-    private void grow() {
-        int capacity = deadlines.length * 2;
-        deadlines = Arrays.copyOf(deadlines, capacity);
-        futures = Arrays.copyOf(futures, capacity);
-        loops = Arrays.copyOf(loops, capacity);
     }
 }
