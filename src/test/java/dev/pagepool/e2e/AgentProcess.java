@@ -12,6 +12,9 @@ import java.util.concurrent.TimeUnit;
 
 /** {@code pagepool agent} as a process, as an operator starts it; always stopped by close. */
 final class AgentProcess implements AutoCloseable {
+    /** The JVM of an agent whose footprint a test does not measure: room enough that no test hangs on memory. */
+    private static final List<String> ROOMY_JVM = List.of("-Xms512m", "-Xmx512m");
+
     private final List<String> command;
     private final Process process;
     private final Path log;
@@ -52,7 +55,7 @@ final class AgentProcess implements AutoCloseable {
 
     /** {@code pagepool agent} as the JVM itself (no launcher in between): its pid is the agent's. */
     static List<String> command(List<String> args) {
-        return command(List.of("-Xms512m", "-Xmx512m"), args);
+        return command(ROOMY_JVM, args);
     }
 
     private static List<String> command(List<String> jvmOptions, List<String> args) {
@@ -85,7 +88,7 @@ final class AgentProcess implements AutoCloseable {
     }
 
     private static AgentProcess start(List<String> exportArgs, int port, List<String> args) throws Exception {
-        return start(exportArgs, port, args, List.of("-Xms512m", "-Xmx512m"));
+        return start(exportArgs, port, args, ROOMY_JVM);
     }
 
     private static AgentProcess start(List<String> exportArgs, int port, List<String> args, List<String> jvmOptions)

@@ -591,12 +591,14 @@ final class DonorSet implements WireSource, AutoCloseable {
             for (PoolRef pool : pools) {
                 pool.extents.dropFillingOn(link.index);
             }
-            counters.donorSuspect();
         }
         LOG.log(Level.WARNING, "donor " + link.name() + " suspect: " + reason + "; its copies are kept until it answers, "
             + "for at most " + config.stallTimeout().toMillis() + " ms");
         link.closeConnections();
         closeOtherWires.accept(link);
+        // Counted once the connections it had are closed: whoever sees the count and goes on (a test stepping the
+        // clock to the readmission) cannot have this close take the readmission's new connections.
+        counters.donorSuspect();
     }
 
     /**

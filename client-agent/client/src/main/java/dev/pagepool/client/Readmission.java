@@ -125,6 +125,8 @@ final class Readmission {
         if (conn == null || link.state() != startedAs) {
             // Its connections were closed, or it changed state, between the open and this step: nothing was sent
             // on them yet, and the next readmission opens afresh.
+            LOG.info("readmission of donor " + link.name() + " ends: its connections closed, or it turned "
+                + link.state() + ", as they opened");
             link.closeConnections();
             step = Step.DONE;
             return;
@@ -213,6 +215,7 @@ final class Readmission {
     private void failed(CompletableFuture<?> answered) {
         Throwable cause = PagePoolException.causeOf(answered.handle((v, e) -> e).join());
         boolean afterInService = step == Step.OWED;
+        LOG.info("readmission of donor " + link.name() + " failed before " + step + ": " + cause);
         step = Step.DONE;
         if (afterInService) {
             // Only the flushes owed after it was back in service failed.

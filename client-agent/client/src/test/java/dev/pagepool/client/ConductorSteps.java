@@ -21,12 +21,22 @@ final class ConductorSteps {
     }
 
     /**
-     * Steps {@code client}'s conductor, the clock standing still, until {@code condition} holds. A BUSY pause the
-     * client waits for is the one thing that moves it: to the pause's end, as time would.
+     * Steps {@code client}'s conductor, the clock standing still, until {@code condition} holds. BUSY pauses do not
+     * move it either: every request timeout runs on this clock, and a pause the test did not ask for (a frame of the
+     * client's own, refused by a donor scripted to refuse) would carry the clock past them.
      */
     static void until(PagePoolClient client, SteppedClock clock, BooleanSupplier condition, String what)
             throws InterruptedException {
-        run(client, clock, condition, what, Duration.ZERO);
+        run(client, clock, condition, what, Duration.ZERO, false);
+    }
+
+    /**
+     * Steps the conductor until {@code condition} holds, moving the clock to the end of each BUSY pause the client
+     * waits for, as time would, and at no other time: for a test of BUSY retries on the client's own connections.
+     */
+    static void untilThroughPauses(PagePoolClient client, SteppedClock clock, BooleanSupplier condition, String what)
+            throws InterruptedException {
+        run(client, clock, condition, what, Duration.ZERO, true);
     }
 
     /**
@@ -35,21 +45,22 @@ final class ConductorSteps {
      */
     static void untilPaced(PagePoolClient client, SteppedClock clock, BooleanSupplier condition, String what)
             throws InterruptedException {
-        run(client, clock, condition, what, PACED_STEP);
+        run(client, clock, condition, what, PACED_STEP, false);
     }
 
     /**
-     * Runs an asynchronous call of {@code client} to its end, stepping the conductor as {@link #until} does, and
-     * returns its result: what a synchronous call does, but with the test's thread free to end the BUSY pauses the
-     * call waits for.
+     * Runs an asynchronous call of {@code client} to its end, stepping the conductor and moving the clock to the end
+     * of each BUSY pause it waits for, and returns its result: what a synchronous call does, but with the test's
+     * thread free to end those pauses.
      */
     static <T> T call(PagePoolClient client, SteppedClock clock, CompletableFuture<T> call) throws Exception {
-        until(client, clock, call::isDone, "the call is answered");
+        run(client, clock, call::isDone, "the call is answered", Duration.ZERO, true);
         return call.get();
     }
 
+    /** {@code throughPauses}: a BUSY pause the client waits for moves the clock to its end, as time would. */
     private static void run(PagePoolClient client, SteppedClock clock, BooleanSupplier condition, String what,
-                            Duration step) throws InterruptedException {
+                            Duration step, boolean throughPauses) throws InterruptedException {
         long deadline = System.nanoTime() + LIMIT_NANOS;
         while (true) {
             int work = client.conductor().doWork(clock.nanoTime());
@@ -58,7 +69,7 @@ final class ConductorSteps {
             }
             assertTrue(System.nanoTime() < deadline, "timed out waiting until " + what);
             if (work == 0) {
-                long toPause = client.conductor().nanosToNextPause(clock.nanoTime());
+                long toPause = throughPauses ? client.conductor().nanosToNextPause(clock.nanoTime()) : Long.MAX_VALUE;
                 clock.advance(toPause == Long.MAX_VALUE ? step : Duration.ofNanos(Math.max(toPause, step.toNanos())));
                 Thread.sleep(1); // a reply on its way, on a real socket
             }

@@ -410,7 +410,8 @@ class ReplicationRacesTest {
         CompletableFuture<PageStatus[]> read = c.getBatchAsync(pool, new long[] {0}, new int[] {0}, 1, false, dst);
         // BUSY changed nothing on the donor: past the frame's own retries, the read waits rather than fail or
         // give the page up as lost.
-        await(() -> c.counters().stallWaits() > 0, "the read waits for a copy to take it");
+        ConductorSteps.untilThroughPauses(c, clock, () -> c.counters().stallWaits() > 0,
+            "the read waits for a copy to take it");
         assertFalse(read.isDone());
         for (FakeDonor fake : fakes.subList(0, 2)) {
             fake.frameStatus(Opcode.GET, null);
