@@ -39,7 +39,7 @@ import org.junit.jupiter.api.Timeout;
  * <p>Under TCG the agent's JVM runs on an emulated CPU, so the program maps a few hundred MiB and verifies them in
  * one pass. The two swap cases are in the kernel group. The RSS bound, read inside the guest while the agent serves,
  * is a test of its own with a tag of its own, {@code guest-agent}, left out of {@code ./mvnw verify}: its peak was
- * 94.2 to 99.6 MiB in three runs against the bound of 97 (docs/agent.md gives the breakdown), so it would fail CI
+ * 94.2 to 99.6 MiB in five runs against the bound of 97 (docs/agent.md gives the breakdown), so it would fail CI
  * one run in a few; {@code bench/agent-in-guest.sh rss} runs it. Consoles are kept in {@code e2e/target/kernel-swap/}.
  */
 class AgentInGuestTest {
