@@ -9,7 +9,6 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
 import java.util.concurrent.TimeUnit;
-import java.util.stream.Collectors;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -31,7 +30,7 @@ class AgentFootprintTest {
     void everyDonorFrozenWhileNbdcopyKeepsWritingLargeRequestsTheAgentStaysWithinItsBoundAndLosesNothing(
         @TempDir Path dir) throws Exception {
         try (DonorCluster cluster = DonorCluster.start("agent-footprint", 2, "256m");
-             AgentProcess agent = AgentProcess.startAsLaunched(List.of("--nodes", nodes(cluster), "--size", SIZE,
+             AgentProcess agent = AgentProcess.startAsLaunched(List.of("--nodes", cluster.nodesArg(), "--size", SIZE,
                  "--disk", dir.resolve("swap.img").toString(), "--replicas", "2"))) {
             byte[] data = new byte[128 * MIB];
             new Random(28).nextBytes(data);
@@ -80,10 +79,5 @@ class AgentFootprintTest {
             Thread.sleep(50);
         }
         return peak;
-    }
-
-    private static String nodes(DonorCluster cluster) {
-        return cluster.dataAddresses().stream().map(a -> a.getHostString() + ":" + a.getPort())
-            .collect(Collectors.joining(","));
     }
 }

@@ -7,7 +7,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.stream.Collectors;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -34,7 +33,7 @@ class AgentOverlapTest {
     void overlappingWritesAndWriteZeroesFromSeveralLoopsAllCompleteAndLeaveWholePages(@TempDir Path dir)
         throws Exception {
         try (DonorCluster cluster = DonorCluster.start("agent-overlap", 2, "128m");
-             AgentProcess agent = AgentProcess.start(List.of("--nodes", nodes(cluster), "--size", "16m",
+             AgentProcess agent = AgentProcess.start(List.of("--nodes", cluster.nodesArg(), "--size", "16m",
                  "--disk", dir.resolve("swap.img").toString(), "--replicas", "2", "--event-loops", "4"))) {
             List<Tool.Running> clients = new ArrayList<>();
             try {
@@ -82,8 +81,4 @@ class AgentOverlapTest {
         return cmd;
     }
 
-    private static String nodes(DonorCluster cluster) {
-        return cluster.dataAddresses().stream().map(a -> a.getHostString() + ":" + a.getPort())
-            .collect(Collectors.joining(","));
-    }
 }

@@ -15,7 +15,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import java.util.concurrent.TimeUnit;
-import java.util.stream.Collectors;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -28,8 +27,7 @@ class AgentRestartTest {
     private static final int MIB = 1 << 20;
 
     private static List<String> args(DonorCluster cluster, Path dir, String size) {
-        String nodes = cluster.dataAddresses().stream().map(a -> a.getHostString() + ":" + a.getPort())
-            .collect(Collectors.joining(","));
+        String nodes = cluster.nodesArg();
         return new ArrayList<>(List.of("--nodes", nodes, "--size", size, "--disk", dir.resolve("swap.img").toString(),
             "--state", dir.resolve("state").toString()));
     }

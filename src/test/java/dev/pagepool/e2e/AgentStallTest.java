@@ -11,7 +11,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import java.util.concurrent.TimeUnit;
-import java.util.stream.Collectors;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -22,10 +21,6 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class AgentStallTest {
     private static final int MIB = 1 << 20;
-
-    private static String nodes(DonorCluster cluster) {
-        return cluster.dataAddresses().stream().map(a -> a.getHostString() + ":" + a.getPort()).collect(Collectors.joining(","));
-    }
 
     private static byte[] random(int bytes, long seed) {
         byte[] data = new byte[bytes];
@@ -65,7 +60,7 @@ class AgentStallTest {
     @Timeout(300)
     void everyDonorFrozenForFiveSecondsDuringNbdcopyCostsNoPageAndNoRequestFails(@TempDir Path dir) throws Exception {
         try (DonorCluster cluster = DonorCluster.start("agent-stall", 3, "256m");
-             AgentProcess agent = AgentProcess.start(List.of("--nodes", nodes(cluster), "--size", "256m",
+             AgentProcess agent = AgentProcess.start(List.of("--nodes", cluster.nodesArg(), "--size", "256m",
                  "--disk", dir.resolve("swap.img").toString(), "--replicas", "2"))) {
             byte[] first = random(96 * MIB, 21);
             Path in = dir.resolve("in.bin");

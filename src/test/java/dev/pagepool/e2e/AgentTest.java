@@ -13,7 +13,6 @@ import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
-import java.util.stream.Collectors;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -24,10 +23,6 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class AgentTest {
     private static final int PAGE = 4096;
-
-    private static String nodes(DonorCluster cluster) {
-        return cluster.dataAddresses().stream().map(a -> a.getHostString() + ":" + a.getPort()).collect(Collectors.joining(","));
-    }
 
     private static List<String> fio(String uri, String size, String... more) {
         List<String> cmd = new java.util.ArrayList<>(List.of("fio", "--name=swap", "--verify_state_save=0", "--ioengine=nbd", "--uri=" + uri,
@@ -41,7 +36,7 @@ class AgentTest {
     @Timeout(240)
     void copiesA64MiBFileInAndOutAndTheExportSaysWhatItIs(@TempDir Path dir) throws Exception {
         try (DonorCluster cluster = DonorCluster.start("agent-copy", 2, "128m");
-             AgentProcess agent = AgentProcess.start(List.of("--nodes", nodes(cluster), "--size", "128m",
+             AgentProcess agent = AgentProcess.start(List.of("--nodes", cluster.nodesArg(), "--size", "128m",
                  "--disk", dir.resolve("swap.img").toString()))) {
             JsonNode info = new ObjectMapper().readTree(Tool.run(60, "nbdinfo", "--json", agent.uri()).ok().output());
             JsonNode export = info.get("exports").get(0);
@@ -70,7 +65,7 @@ class AgentTest {
     @Timeout(300)
     void fioVerifiesWhileADonorIsKilled(@TempDir Path dir) throws Exception {
         try (DonorCluster cluster = DonorCluster.start("agent-kill", 3, "128m");
-             AgentProcess agent = AgentProcess.start(List.of("--nodes", nodes(cluster), "--size", "256m",
+             AgentProcess agent = AgentProcess.start(List.of("--nodes", cluster.nodesArg(), "--size", "256m",
                  "--disk", dir.resolve("swap.img").toString(), "--replicas", "2"))) {
             DonorProcess victim = cluster.donor(1);
             try (Tool.Running running = Tool.start(fio(agent.uri(), "128m").toArray(String[]::new))) {
@@ -94,7 +89,7 @@ class AgentTest {
     @Timeout(300)
     void fioVerifiesWhileADonorIsSqueezedAndPagesGoToDisk(@TempDir Path dir) throws Exception {
         try (DonorCluster cluster = DonorCluster.start("agent-squeeze", 2, "96m");
-             AgentProcess agent = AgentProcess.start(List.of("--nodes", nodes(cluster), "--size", "256m",
+             AgentProcess agent = AgentProcess.start(List.of("--nodes", cluster.nodesArg(), "--size", "256m",
                  "--disk", dir.resolve("swap.img").toString(), "--replicas", "1"))) {
             DonorProcess squeezed = cluster.donor(0);
             Thread squeezer = new Thread(() -> {

@@ -78,6 +78,15 @@ final class DonorCluster implements AutoCloseable {
         return a;
     }
 
+    /** The running donors' data addresses as {@code --nodes} takes them: {@code host:port,host:port}. */
+    String nodesArg() {
+        StringBuilder b = new StringBuilder();
+        for (InetSocketAddress a : dataAddresses()) {
+            b.append(b.length() == 0 ? "" : ",").append(a.getHostString()).append(':').append(a.getPort());
+        }
+        return b.toString();
+    }
+
     List<String> memberList() {
         return List.of(members.split(","));
     }
