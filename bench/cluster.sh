@@ -3,9 +3,11 @@
 # bench_work: makes the scratch directory WORK and an empty PIDS; on exit, every process in PIDS is killed and WORK
 # removed.
 # start_donors NAME DIR: starts donors NAME-0..2 (2 GiB each, logs in DIR), waits until each is ready, appends
-# their pids to PIDS, sets NODES to their data endpoints, comma-separated, and DONOR_HTTP to their HTTP ports.
+# their pids to PIDS, sets NODES to their data endpoints, comma-separated, and DONOR_HTTP to their HTTP ports. With
+# DONOR_CPUS set (a taskset CPU list), the donors run on those CPUs only.
 # start_lone_donor JAR DIR: one donor of the build JAR, in no cluster (3 GiB budget, 512 MiB heap, log DIR/donor.log);
-# waits until it is ready, appends its pid to PIDS and sets DATA and HTTP to its ports.
+# waits until it is ready, appends its pid to PIDS and sets DATA and HTTP to its ports. LONE_DONOR_OPTS: more JVM
+# options for it.
 # start_redis DIR: a Redis with no persistence on a free port (log DIR/redis.log); appends its pid to PIDS and sets
 # RPORT and RPID.
 # build_here: builds this checkout with the reactor (./mvnw package, tests skipped): the donor's quarkus-app, the
@@ -105,7 +107,7 @@ start_redis() {
 
 start_lone_donor() {
   DATA=$(free_port); HTTP=$(free_port)
-  java -Xms512m -Xmx512m -XX:MaxDirectMemorySize=4g -XX:+UseParallelGC -Dpagepool.cluster.enabled=false \
+  java -Xms512m -Xmx512m -XX:MaxDirectMemorySize=4g -XX:+UseParallelGC ${LONE_DONOR_OPTS:-} -Dpagepool.cluster.enabled=false \
     -Dpagepool.node.data-port="$DATA" -Dquarkus.http.port="$HTTP" -Dpagepool.node.capacity=3g \
     -jar "$1" >"$2/donor.log" 2>&1 &
   PIDS+=($!)
@@ -120,7 +122,7 @@ start_donors() {
   DONOR_HTTP=""
   for i in 0 1 2; do
     d=$(free_port); h=$(free_port)
-    ./pagepool node --data-port "$d" --http-port "$h" --capacity 2g --members "$members" --hz-port "${hz[$i]}" \
+    ${DONOR_CPUS:+taskset -c "$DONOR_CPUS"} ./pagepool node --data-port "$d" --http-port "$h" --capacity 2g --members "$members" --hz-port "${hz[$i]}" \
       --name "$name-$i" >"$dir/donor$i.log" 2>&1 &
     PIDS+=($!)
     NODES="$NODES${NODES:+,}127.0.0.1:$d"
