@@ -11,9 +11,10 @@
 # Also `nbdkit memory` behind one hop (nbdkit's nbd plugin in front of it, all in C): what a design with a hop
 # between the export and the memory costs here before any work of its own; the agent has that hop to its donors.
 # Usage: bench/page-fault.sh [SECONDS] ["AGENT JVM OPTIONS"] ["COPIES"] ["AGENT ARGUMENTS"]
-#   e.g. bench/page-fault.sh 20                              the launcher's options, 1 and 2 copies
-#        bench/page-fault.sh 20 "-Xmn32m" "2"                a larger young generation, 2 copies only
-#        bench/page-fault.sh 20 "" "1" "--spin-micros 200"    the agent's event loop spinning longer
+#   e.g. bench/page-fault.sh 10                              the launcher's options, 1 and 2 copies
+#        bench/page-fault.sh 10 "-Xms160m -Xmx160m -Xmn64m" "2"   a larger young generation (and heap: -Xmn alone
+#                                                            above the launcher's -Xmx leaves no old generation), 2 copies
+#        bench/page-fault.sh 10 "" "1" "--spin-micros 200"    the agent's event loop spinning longer
 # The JVM options are added after the launcher's (PAGEPOOL_CLI_OPTS), so they override its choices.
 # SCHED=1: also records the scheduler (perf sched) over 5 s of each random read and prints the event loops' wake-ups
 # (agent's and donors') that waited over 0.3 ms for a CPU, and what ran on that CPU meanwhile (bench/sched_waits.py).
@@ -22,7 +23,7 @@
 # own share of the latency).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-SECS="${1:-20}"; EXTRA="${2:-}"; COPIES="${3:-1 2}"; AGENT_ARGS="${4:-}"
+SECS="${1:-10}"; EXTRA="${2:-}"; COPIES="${3:-1 2}"; AGENT_ARGS="${4:-}"
 need=()
 command -v fio >/dev/null || need+=(fio)
 command -v nbdkit >/dev/null || need+=(nbdkit)
