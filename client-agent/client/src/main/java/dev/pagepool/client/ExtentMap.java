@@ -15,8 +15,11 @@ import java.nio.ByteBuffer;
  * <p>A complete copy may also hold <em>stale</em> pages: pages whose version there is unknown, because a write or
  * flush of them did not reach it (its donor was suspect, or the request failed there without an answer). A stale
  * page is never read from that copy; it becomes good again when a later write of it reaches the copy, or when the
- * re-replicator copies the whole extent to it again. Filling copies need no such mark: they are copied whole
- * before they count.
+ * re-replicator copies the whole extent to it again. A filling copy is not read, so there the mark says something
+ * else: which of its pages it is not yet known to hold as written (all of them when it is placed, since its donor
+ * may keep pages of an earlier copy of the extent; a write that reaches it clears the page's mark, a write that
+ * misses it sets it, and the whole copy is known once it is complete). A page handed back by a donor is trusted
+ * only where its copy is known to hold it ({@link #handedBack}).
  *
  * <p>The entries live in a {@link PoolMemory} (the heap, or a memory-mapped file that outlives the process), at
  * fixed offsets: no object per extent; only the hash index over them is on the heap, rebuilt when a map is
@@ -186,9 +189,12 @@ final class ExtentMap {
     synchronized int addReplica(int entry, int donor, boolean fill) {
         for (int k = 0; k < MAX_REPLICAS; k++) {
             if (replica(entry, k) == NONE) {
-                // Marked (filling, no stale page) before it is named: a copy is never taken for complete by mistake.
+                // Marked before it is named: a copy is never taken for complete by mistake. A filling copy knows
+                // none of its pages yet; the copies of a new (or lost) extent know every page: none has a version
+                // that is not lost.
                 setFilling(entry, fill ? filling(entry) | (1 << k) : filling(entry) & ~(1 << k));
-                b.putLong(staleAt(entry, k), 0);
+                b.putLong(staleAt(entry, k), fill ? -1L : 0);
+                anyStale |= fill;
                 setReplica(entry, k, donor);
                 return k;
             }
@@ -197,12 +203,12 @@ final class ExtentMap {
     }
 
     /**
-     * Marks page {@code index} stale on {@code donor}'s copy of the entry, if that copy is complete: a write or
-     * flush of the page did not reach it, so what it holds of the page is unknown.
+     * Marks page {@code index} stale on {@code donor}'s copy of the entry: a write or flush of the page did not
+     * reach it, so what it holds of the page is unknown.
      */
     synchronized void markStale(int entry, int donor, int index) {
         int k = slotOf(entry, donor);
-        if (k >= 0 && !isFilling(entry, k)) {
+        if (k >= 0) {
             b.putLong(staleAt(entry, k), b.getLong(staleAt(entry, k)) | bit(index));
             anyStale = true;
         }
@@ -212,7 +218,7 @@ final class ExtentMap {
     synchronized void markObjectStale(long object, int donor) {
         for (int e = 0; e < size; e++) {
             int k = object(e) == object ? slotOf(e, donor) : NONE;
-            if (k >= 0 && !isFilling(e, k)) {
+            if (k >= 0) {
                 b.putLong(staleAt(e, k), -1L);
                 anyStale = true;
             }
@@ -232,6 +238,34 @@ final class ExtentMap {
     /** Whether page {@code index} is stale on the copy in replica slot {@code k}. */
     synchronized boolean isStale(int entry, int k, int index) {
         return (b.getLong(staleAt(entry, k)) & bit(index)) != 0;
+    }
+
+    /** What a page handed back by a donor is to the map: see {@link #handedBack}. */
+    enum HandBack {
+        /** The donor's copy holds the page's last write, or the one before it: its version tells which. */
+        COMPARE,
+        /** Not the page's current content (a copy that missed a write of it, or no copy the map knows): freed. */
+        STALE,
+        /** Not known yet (a filling copy that has not been copied whole): the donor keeps it and offers it again. */
+        NOT_YET
+    }
+
+    /**
+     * What page {@code index} of {@code object}, handed back by {@code donor}, can be. A copy the map names, whose
+     * page is not stale and not lost, received every write of the page since it was placed (or copied whole), so it
+     * holds the last one or, while a write is under way, the one before. Anything else a donor holds is older than
+     * what the map knows, or not known yet: the version, kept in 16 bits, is never what tells.
+     */
+    synchronized HandBack handedBack(long object, int index, int donor) {
+        int e = find(object, extentOf(index));
+        int k = e == NONE ? NONE : slotOf(e, donor);
+        if (k < 0 || pageLost(e, index)) {
+            return HandBack.STALE;
+        }
+        if (isStale(e, k, index)) {
+            return isFilling(e, k) ? HandBack.NOT_YET : HandBack.STALE;
+        }
+        return HandBack.COMPARE;
     }
 
     /** Whether the copy in replica slot {@code k} has any stale page. */
@@ -255,19 +289,21 @@ final class ExtentMap {
 
     /**
      * Turns {@code donor}'s complete copy of the entry, which holds stale pages, back into a filling one: no longer
-     * read, still written, and complete again only once copied whole with no write racing the copy.
+     * read, still written, and complete again only once copied whole with no write racing the copy. Its stale
+     * marks stay: those pages are still not known there.
      */
     synchronized void refill(int entry, int donor) {
         int k = slotOf(entry, donor);
         if (k >= 0) {
             setFilling(entry, filling(entry) | (1 << k));
-            b.putLong(staleAt(entry, k), 0);
         }
     }
 
+    /** The copy was copied whole with no write racing the copy: it holds every page as the map knows it. */
     synchronized void markComplete(int entry, int donor) {
         int k = slotOf(entry, donor);
         if (k >= 0) {
+            b.putLong(staleAt(entry, k), 0);
             setFilling(entry, filling(entry) & ~(1 << k));
         }
     }
@@ -410,26 +446,15 @@ final class ExtentMap {
 
     /** Records the version of a put of page {@code index} of the entry's extent, as the put begins. */
     synchronized void setVersion(int entry, int index, long version) {
-        b.putInt(memory.version(entry, Integer.remainderUnsigned(index, EXTENT_PAGES)), (int) version);
+        b.putShort(memory.version(entry, Integer.remainderUnsigned(index, EXTENT_PAGES)), (short) version);
     }
 
     /**
-     * The low 32 bits of the version of the last put begun of page {@code index} of the entry's extent; 0 if none
+     * The low 16 bits of the version of the last put begun of page {@code index} of the entry's extent; 0 if none
      * carried one.
      */
     synchronized long version(int entry, int index) {
-        return Integer.toUnsignedLong(b.getInt(memory.version(entry, Integer.remainderUnsigned(index, EXTENT_PAGES))));
-    }
-
-    /** The highest version (low 32 bits) any page of the map carries: where a resumed writer's versions go on from. */
-    synchronized long maxVersion() {
-        long max = 0;
-        for (int e = 0; e < size; e++) {
-            for (int p = 0; p < EXTENT_PAGES; p++) {
-                max = Math.max(max, Integer.toUnsignedLong(b.getInt(memory.version(e, p))));
-            }
-        }
-        return max;
+        return Short.toUnsignedLong(b.getShort(memory.version(entry, Integer.remainderUnsigned(index, EXTENT_PAGES))));
     }
 
     synchronized void beginBulkWrite() {

@@ -90,9 +90,19 @@ final class HandbackTaker implements AutoCloseable {
             boolean held = false;
             int data = Bodies.putDataIndex(body, i);
             if (to != null && pool != null && crc.of(body, data, Frame.PAGE_BYTES) == Bodies.putCrc(body, i)) {
+                long object = Bodies.putObject(body, i);
+                int index = Bodies.putIndex(body, i);
+                // A private pool's map says which copies hold a page as written; the receiver compares versions
+                // only for those. A shared pool has no map here: its receiver's compare is all there is.
+                ExtentMap.HandBack known = pool.spec().shared() ? ExtentMap.HandBack.COMPARE
+                    : pool.extents.handedBack(object, index, link.index);
                 try {
-                    held = to.take(pool, Bodies.putObject(body, i), Bodies.putIndex(body, i), Bodies.putVersion(body, i),
-                        body.nioBuffer(data, Frame.PAGE_BYTES));
+                    held = switch (known) {
+                        case STALE -> true; // answered as taken: the donor frees what nobody will read
+                        case NOT_YET -> false;
+                        case COMPARE -> to.take(pool, object, index, Bodies.putVersion(body, i),
+                            body.nioBuffer(data, Frame.PAGE_BYTES));
+                    };
                 } catch (RuntimeException e) {
                     LOG.log(Level.WARNING, "could not take a handed-back page; the donor keeps it", e);
                 }

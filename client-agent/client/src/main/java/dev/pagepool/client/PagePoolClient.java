@@ -320,13 +320,12 @@ public final class PagePoolClient implements AutoCloseable {
     }
 
     /**
-     * Puts {@code n} pages, each with {@code version}: an opaque number the donor keeps with each page and hands
-     * back with it (see {@link HandbackReceiver}), so the caller can tell a handed-back page from a newer write.
+     * Puts {@code n} pages, page i with {@code versions[i]}: an opaque number the donor keeps with the page and
+     * hands back with it (see {@link HandbackReceiver}), so the caller can tell a handed-back page from a newer
+     * write ({@link PoolRef#nextVersions} gives each page the one after its last).
      */
     public CompletableFuture<PageStatus[]> putBatchAsync(PoolRef pool, long[] objects, int[] indexes, PageSlots pages,
-                                                         long version, int n) {
-        long[] versions = new long[n];
-        java.util.Arrays.fill(versions, version);
+                                                         long[] versions, int n) {
         return putOn(donors, pool, objects, indexes, versions, pages, n);
     }
 

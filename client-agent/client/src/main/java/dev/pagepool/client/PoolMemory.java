@@ -27,25 +27,28 @@ import java.nio.charset.StandardCharsets;
  *                           27  lost u8
  *                           28  reserved u32
  *                           32  pages lost with the extent's last copy u64
- *                           40  stale pages per replica slot 3 x u64
- *   + capacity x 64        page versions: capacity x EXTENT_PAGES x u32, the low half of the caller's version
+ *                           40  stale pages per replica slot 3 x u64 (on a filling copy: pages not yet known
+ *                               there, whose hand-back waits for the copy to complete)
+ *   + capacity x 64        page versions: capacity x EXTENT_PAGES x u16, the low 16 bits of the caller's version
  * </pre>
  * A field that must change together with another is ordered so that a process that dies between the two stores
  * leaves a state that errs on the safe side (a copy marked filling before it is named, a copy unnamed before its
  * marks are cleared); see {@link ExtentMap}.
  */
 public final class PoolMemory {
-    static final int MAGIC = 0x50504d32; // "PPM2": 32-bit versions
+    static final int MAGIC = 0x50504d33; // "PPM3": 16-bit versions
     static final int HEADER_BYTES = 64;
     static final int DONOR_BYTES = 64;
     static final int MAX_ADDRESS_BYTES = 55;
     static final int ENTRY_BYTES = 64;
     /**
-     * A page's version is kept in 32 bits: what a version is compared with (the one a donor hands back with the
-     * page) is compared in its low 32 bits, and two versions of one page 2^32 writes apart are never both alive.
-     * Half the bookkeeping per page of a 64-bit version (5 bytes a page in all, not 9).
+     * A page's version is kept in 16 bits, 3 bytes a page in all with its extent's entry. The version alone never
+     * decides whether a handed-back page is current: only a copy the map trusts with the page is compared
+     * ({@link ExtentMap#handedBack}), and such a copy holds either the last write of the page or the one before it
+     * (a write under way, or one the process died in), so the compare has to tell apart two neighbouring versions,
+     * never two 65,536 writes apart.
      */
-    static final int VERSION_BYTES = 4;
+    static final int VERSION_BYTES = 2;
     /** Pages of an extent: an entry keeps the version of each. */
     static final int EXTENT_PAGES = 64;
     /** Copies an entry names: its donor slots. */

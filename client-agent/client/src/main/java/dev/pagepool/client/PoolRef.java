@@ -11,6 +11,8 @@ import java.util.concurrent.atomic.AtomicIntegerArray;
 public final class PoolRef {
     /** No pool on that donor (yet, or any more). */
     public static final int NO_POOL = PoolMemory.NO_POOL_ID;
+    /** The bits of a page's version the pool keeps ({@link PoolMemory#VERSION_BYTES}). */
+    private static final long VERSION_MASK = 0xFFFF;
 
     private final PoolSpec spec;
     private final int replicas;
@@ -47,8 +49,8 @@ public final class PoolRef {
     }
 
     /**
-     * The low 32 bits of the version the last put of page {@code (object, index)} carried (0 if it carried none,
-     * or the page was never put): what a handed-back page's version is compared with, in its low 32 bits too (see
+     * The low 16 bits of the version the last put of page {@code (object, index)} carried (0 if it carried none,
+     * or the page was never put): what a handed-back page's version is compared with, in its low 16 bits too (see
      * {@link #sameVersion}). Call it while no put of the page is under way.
      */
     public long versionOf(long object, int index) {
@@ -58,14 +60,39 @@ public final class PoolRef {
         }
     }
 
-    /** Whether {@code version} (a donor's, handed back with a page) is the pool's {@code known} one, as kept. */
-    public static boolean sameVersion(long known, long version) {
-        return (int) known == (int) version;
+    /**
+     * The version that follows the last put of page {@code (object, index)}: a counter per page, so that a page's
+     * next version always differs from its last one (0, "none", is skipped). Call it while no put of the page is
+     * under way.
+     */
+    public long nextVersion(long object, int index) {
+        synchronized (extents.lock()) {
+            return after(object, index);
+        }
     }
 
-    /** The highest version a page of the pool carries (low 32 bits): a resumed pool's next versions go on from it. */
-    public long maxVersion() {
-        return extents.maxVersion();
+    /** {@link #nextVersion} of the pages {@code indexes[0..n)} of {@code object}, into {@code versions}. */
+    public void nextVersions(long object, int[] indexes, long[] versions, int n) {
+        synchronized (extents.lock()) {
+            for (int i = 0; i < n; i++) {
+                versions[i] = after(object, indexes[i]);
+            }
+        }
+    }
+
+    private long after(long object, int index) {
+        int e = extents.find(object, ExtentMap.extentOf(index));
+        long next = ((e == ExtentMap.NONE ? 0 : extents.version(e, index)) + 1) & VERSION_MASK;
+        return next == 0 ? 1 : next;
+    }
+
+    /**
+     * Whether {@code version} (a donor's, handed back with a page) is the pool's {@code known} one, in the 16 bits
+     * the pool keeps. For a private pool the client has already checked that the donor's copy is one the map
+     * trusts with the page, which holds its last version or the one before.
+     */
+    public static boolean sameVersion(long known, long version) {
+        return (known & VERSION_MASK) == (version & VERSION_MASK);
     }
 
     /** Destroyed by this client: every later call on it is refused with NO_SUCH_POOL. */

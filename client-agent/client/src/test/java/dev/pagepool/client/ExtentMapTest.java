@@ -9,24 +9,59 @@ import org.junit.jupiter.api.Test;
 
 class ExtentMapTest {
     @Test
-    void aStalePageIsMarkedOnACompleteCopyOnlyAndClearedByAWriteThatReachesIt() {
+    void aStalePageIsMarkedOnTheCopyThatMissedTheWriteAndClearedByAWriteThatReachesIt() {
         ExtentMap map = new ExtentMap();
         int e = map.findOrAdd(3, 0);
         map.addReplica(e, 0, false);
         map.addReplica(e, 1, false);
-        map.addReplica(e, 2, true);
-        assertFalse(map.mayHaveStale());
+        assertFalse(map.mayHaveStale(), "the copies of a new extent know every page");
         map.markStale(e, 0, 5);
-        map.markStale(e, 2, 5); // a filling copy is copied whole before it counts: nothing to mark
         assertTrue(map.mayHaveStale());
         assertTrue(map.isStale(e, 0, 5));
         assertFalse(map.isStale(e, 0, 6), "only the page that missed the write");
         assertFalse(map.isStale(e, 1, 5), "only on the copy that missed it");
-        assertFalse(map.hasStale(e, 2));
         map.clearStale(e, 1L << 1, 5);
         assertTrue(map.isStale(e, 0, 5), "a write that reached another copy says nothing of this one");
         map.clearStale(e, 1L, 5);
         assertFalse(map.hasStale(e, 0));
+    }
+
+    @Test
+    void aFillingCopyKnowsAPageOnlyOnceAWriteOfItReachedItOrTheCopyIsComplete() {
+        ExtentMap map = new ExtentMap();
+        int e = map.findOrAdd(3, 0);
+        map.addReplica(e, 0, false);
+        map.addReplica(e, 2, true);
+        assertTrue(map.isStale(e, 1, 0) && map.isStale(e, 1, 63), "its donor may hold pages of an earlier copy");
+        assertEquals(ExtentMap.HandBack.NOT_YET, map.handedBack(3, 5, 2));
+        map.clearStale(e, 1L | 1L << 2, 5);
+        assertEquals(ExtentMap.HandBack.COMPARE, map.handedBack(3, 5, 2), "a write of the page reached it");
+        assertEquals(ExtentMap.HandBack.NOT_YET, map.handedBack(3, 6, 2));
+        map.markStale(e, 2, 5);
+        assertEquals(ExtentMap.HandBack.NOT_YET, map.handedBack(3, 5, 2), "a later write missed it");
+        map.markComplete(e, 2);
+        assertFalse(map.hasStale(e, 1), "copied whole: it holds every page as the map knows it");
+        assertEquals(ExtentMap.HandBack.COMPARE, map.handedBack(3, 6, 2));
+    }
+
+    @Test
+    void aHandedBackPageIsComparedOnlyWhereTheMapTrustsTheDonorsCopyWithIt() {
+        ExtentMap map = new ExtentMap();
+        int e = map.findOrAdd(3, 0);
+        map.addReplica(e, 0, false);
+        map.addReplica(e, 1, false);
+        assertEquals(ExtentMap.HandBack.COMPARE, map.handedBack(3, 7, 0));
+        assertEquals(ExtentMap.HandBack.STALE, map.handedBack(3, 7, 4), "a donor the extent has no copy on");
+        assertEquals(ExtentMap.HandBack.STALE, map.handedBack(3, 64 + 7, 0), "an extent the map does not know");
+        map.markStale(e, 1, 7);
+        assertEquals(ExtentMap.HandBack.STALE, map.handedBack(3, 7, 1), "a complete copy that missed a write of it");
+        map.dropCopy(e, 0);
+        assertEquals(ExtentMap.HandBack.STALE, map.handedBack(3, 8, 0), "a copy forgotten");
+        map.dropCopy(e, 1);
+        map.addReplica(e, 0, false);
+        assertEquals(ExtentMap.HandBack.STALE, map.handedBack(3, 8, 0), "a page lost with the extent's last copy");
+        map.clearPageLost(e, 8);
+        assertEquals(ExtentMap.HandBack.COMPARE, map.handedBack(3, 8, 0), "written since, on this copy");
     }
 
     @Test
@@ -45,7 +80,7 @@ class ExtentMapTest {
         assertFalse(map.hasStale(a, 0));
         map.refill(a, 1);
         assertEquals(1, map.completeCount(a), "a refilled copy is no longer read");
-        assertFalse(map.hasStale(a, 1), "it is copied whole: its marks go");
+        assertTrue(map.hasStale(a, 1), "its pages stay unknown until it is copied whole");
         map.dropFillingOn(1);
         assertEquals(1, map.replicaCount(a), "a filling copy on a donor gone suspect is given up");
         assertEquals(2, map.replicaCount(b), "a complete one is kept");

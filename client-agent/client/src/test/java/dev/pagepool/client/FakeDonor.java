@@ -196,6 +196,18 @@ public final class FakeDonor implements AutoCloseable {
         return pages.get(key(pool, object, index));
     }
 
+    /**
+     * Holds {@code data} with {@code version} as page {@code (pool, object, index)}, whatever the client put: what
+     * a donor keeps of a copy the client forgot (its flush failed), with a version that matches a newer write by
+     * chance.
+     */
+    public void plant(int pool, long object, int index, byte[] data, long version) {
+        synchronized (pages) {
+            pages.put(key(pool, object, index), data.clone());
+            versions.put(key(pool, object, index), version);
+        }
+    }
+
     /** Forgets every page and pool, as a restarted donor would; pool ids start again from {@code firstPoolId}. */
     public void restart(int firstPoolId) {
         pages.clear();

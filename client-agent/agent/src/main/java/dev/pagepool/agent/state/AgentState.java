@@ -26,6 +26,7 @@ import java.util.zip.CRC32C;
  *                          export size u64, slots u64, client id u64, replicas u32, extents u32,
  *                          export name (u16 length, up to 255 bytes), disk file (u16 length, up to 1023 bytes),
  *                          pool secret (u64 high, u64 low; format 2 on)
+ *                        (format 3: the pool's page versions take 16 bits, not 32)
  *   HEADER_BYTES         slot map: one u64 per 16 slots, 4 bits each ({@link SlotPlaces})
  *   then                 the pool's bookkeeping ({@link PoolMemory}), for one extent per 64 slots
  * </pre>
@@ -39,8 +40,8 @@ import java.util.zip.CRC32C;
 public final class AgentState implements AutoCloseable {
     public static final String SUFFIX = ".state";
     static final long MAGIC = 0x3145544154535050L; // "PPSTATE1", little-endian
-    /** 2: the pool secret joined the header. */
-    static final int FORMAT = 2;
+    /** 2: the pool secret joined the header. 3: page versions of 16 bits, not 32. */
+    static final int FORMAT = 3;
     static final int HEADER_BYTES = 4096;
     private static final int CRC_OFFSET = 12;
     private static final int SIZE_OFFSET = 16;

@@ -19,7 +19,6 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * A swap device of 4 KiB slots kept in the cluster's RAM, with the local disk file as the fallback.
@@ -32,9 +31,10 @@ import java.util.concurrent.atomic.AtomicLong;
  * again on it resumes the same device, its pool on the donors and its disk file as they were.
  *
  * <p>One order per slot ({@link SlotOrder}): writes, trims and hand-backs of a slot run one after the other, so
- * overlapping NBD requests never leave copies disagreeing. Every write carries a version, which the donor keeps
- * with the page and sends back with a hand-back; a handed-back page is taken only if it is the version of the
- * slot's last write, and only after the slot is claimed, so an older page never overtakes a newer write.
+ * overlapping NBD requests never leave copies disagreeing. Every write carries a version (a counter per slot, one
+ * more than its last write's), which the donor keeps with the page and sends back with a hand-back; a handed-back
+ * page is taken only from a copy the pool's map trusts with it, only if it is the version of the slot's last
+ * write, and only after the slot is claimed, so an older page never overtakes a newer write.
  *
  * <p>A slot the cluster lost (every copy gone) fails its read with an I/O error: the kernel then kills the
  * process that owned the page, which is what a failing swap disk does too. Never wrong data.
@@ -56,7 +56,6 @@ public final class SwapStore implements BlockDevice, AutoCloseable {
     private final PoolRef pool;
     private final SlotMap slots;
     private final SlotOrder order = new SlotOrder();
-    private final AtomicLong nextVersion = new AtomicLong();
     private final AtomicInteger inFlight = new AtomicInteger();
     private final SwapFile disk;
     private final ExecutorService diskIo;
@@ -67,8 +66,6 @@ public final class SwapStore implements BlockDevice, AutoCloseable {
         this.pool = pool;
         this.slots = new SlotMap(places);
         this.disk = new SwapFile(diskFile, fresh);
-        // Versions only grow, across a restart too: a page handed back must never match a newer write by chance.
-        this.nextVersion.set(fresh ? 0 : pool.maxVersion());
         this.diskIo = Executors.newFixedThreadPool(2, r -> {
             Thread t = new Thread(r, "pagepool-swap-disk");
             t.setDaemon(true);
@@ -223,8 +220,6 @@ public final class SwapStore implements BlockDevice, AutoCloseable {
     }
 
     private CompletableFuture<Void> writeSlots(long first, int count, byte[] src, int offset) {
-        // Versions only grow: a page handed back with an older one is older than the slot's content.
-        long version = nextVersion.incrementAndGet();
         int[] pageAt = new int[count];
         int[] idx = new int[count];
         int data = 0;
@@ -252,10 +247,17 @@ public final class SwapStore implements BlockDevice, AutoCloseable {
         }
         if (data > 0) {
             int n = data;
+            // Each slot's next version: the slots are this write's (their order) until it completes.
+            CompletableFuture<PageStatus[]> put;
+            if (n == 1) {
+                put = client.putAsync(pool, OBJECT, idx[0], src, pageAt[0], pool.nextVersion(OBJECT, idx[0]))
+                    .thenApply(status -> new PageStatus[] {status});
+            } else {
+                long[] versions = new long[n];
+                pool.nextVersions(OBJECT, idx, versions, n);
+                put = client.putBatchAsync(pool, new long[n], idx, PageSlots.scattered(src, pageAt), versions, n);
+            }
             // A put that failed as a whole (no donor reachable) is a put the cluster rejected: the disk takes it.
-            CompletableFuture<PageStatus[]> put = n == 1
-                ? client.putAsync(pool, OBJECT, idx[0], src, pageAt[0], version).thenApply(status -> new PageStatus[] {status})
-                : client.putBatchAsync(pool, new long[n], idx, PageSlots.scattered(src, pageAt), version, n);
             parts.add(put
                 .exceptionally(error -> null)
                 .thenCompose(st -> placeRejected(st, idx, pageAt, n, src)));
