@@ -22,6 +22,17 @@ class AgentStateTest {
     }
 
     @Test
+    void theStateTakesUnderFourBytesASlotAtEverySize(@TempDir Path dir) {
+        for (long gib : new long[] {1, 16, 64, 1024}) {
+            AgentState.Export export = export(dir, "pagepool", gib << 30);
+            double perSlot = (double) AgentState.bytesFor(export) / export.slots();
+            // Half a byte of slot map, one of the extent's entry, two of page version; the heap's index adds at most
+            // a quarter: the target is 4 in all.
+            assertTrue(perSlot <= 3.55, gib + " GiB: " + perSlot + " bytes a slot");
+        }
+    }
+
+    @Test
     void aStateMadeByOneAgentIsResumedByTheNextWithItsClientIdPoolSecretAndSlots(@TempDir Path dir) throws Exception {
         AgentState.Export export = export(dir, "pagepool", 64L << 20);
         Path file = AgentState.file(dir, "pagepool");
