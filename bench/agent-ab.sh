@@ -22,7 +22,7 @@ for x in A B; do
   ./pagepool agent --nodes "$NODES" --size 256m --disk "$WORK/swap$x.img" --state "$WORK/state$x" --nbd "127.0.0.1:$AP" \
     --http "127.0.0.1:$HP" --replicas "$R" ${ARGS[$x]} >"$WORK/agent$x.log" 2>&1 &
   PIDS+=($!)
-  for _ in $(seq 150); do grep -q "serving nbd://" "$WORK/agent$x.log" && break; sleep 0.2; done
+  await_agent "$WORK/agent$x.log"
   URI[$x]="nbd://127.0.0.1:$AP/pagepool"
   fill_and_warm "${URI[$x]}"
 done

@@ -25,8 +25,7 @@ MALLOC_ARENA_MAX=2 "$JDK/bin/java" $(./pagepool agent-jvm-options --size 512m) $
   --disk "$WORK/swap.img" --nbd "127.0.0.1:$AP" --http "127.0.0.1:$HP" --state "$WORK/state" >"$WORK/agent.log" 2>&1 &
 APID=$!
 PIDS+=("$APID")
-for _ in $(seq 300); do grep -qs "serving nbd" "$WORK/agent.log" && break; sleep 0.2; done
-grep -q "serving nbd" "$WORK/agent.log" || { cat "$WORK/agent.log"; exit 1; }
+await_agent "$WORK/agent.log" 300
 sleep 2
 status() { grep -E '^(VmRSS|RssAnon|RssFile)' "/proc/$APID/status" | tr -s ' \t' ' ' | tr '\n' ' '; echo; }
 echo "runtime: cut down by jlink, class-data archive: ${CDS:-0}; options: $(./pagepool agent-jvm-options --size 512m) ${EXTRA:-}"

@@ -66,8 +66,7 @@ for G in "${SIZES[@]}"; do
     --http "127.0.0.1:$HP" >"$WORK/agent$G.log" 2>&1 &
   APID=$!
   PIDS+=("$APID")
-  for _ in $(seq 150); do grep -q "serving nbd://" "$WORK/agent$G.log" && break; sleep 0.2; done
-  grep -q "serving nbd://" "$WORK/agent$G.log" || { cat "$WORK/agent$G.log"; exit 1; }
+  await_agent "$WORK/agent$G.log"
   echo "agent ${G} GiB: $(tr '\0' ' ' <"/proc/$APID/cmdline" | grep -o -- '-X[^ ]*' | tr '\n' ' ')"
   uri="nbd://127.0.0.1:$AP/pagepool"
   sleep 2

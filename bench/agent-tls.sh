@@ -37,8 +37,7 @@ start_agent() {
     --state "$WORK/state-$name" --nbd "127.0.0.1:$ap" --http "127.0.0.1:$hp" --replicas 1 "$@" \
     >"$WORK/agent-$name.log" 2>&1 &
   PIDS+=($!)
-  for _ in $(seq 150); do grep -q "serving nbd://" "$WORK/agent-$name.log" && break; sleep 0.2; done
-  grep -q "serving nbd://" "$WORK/agent-$name.log" || { cat "$WORK/agent-$name.log" >&2; exit 1; }
+  await_agent "$WORK/agent-$name.log"
   URI[$name]="nbd://127.0.0.1:$ap/pagepool"
   fill_and_warm "${URI[$name]}"
 }

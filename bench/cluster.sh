@@ -47,6 +47,15 @@ ensure_built() {
     || build_here
 }
 
+# Waits until the agent whose log is $1 serves its export, polling every 0.2 s at most $2 times (150: 30 s); an
+# agent that does not is a failed run: its log is shown and the script stops.
+await_agent() {
+  for _ in $(seq "${2:-150}"); do grep -qs "serving nbd://" "$1" && return 0; sleep 0.2; done
+  cat "$1" >&2
+  echo "the agent did not serve its export (log above)" >&2
+  exit 1
+}
+
 fill_and_warm() {
   fio --name=fill --ioengine=nbd --uri="$1" --rw=write --bs=1m --iodepth=4 --size=256m --output=/dev/null
   fio --name=warm --ioengine=nbd --uri="$1" --rw=randrw --bs=4k --iodepth=32 --size=256m --time_based \

@@ -70,7 +70,7 @@ for R in $COPIES; do
   "${HOST[@]}" ./pagepool agent --nodes "$NODES" --size "${SIZE_MIB}m" --disk "$WORK/swap$R.img" --state "$WORK/state$R" \
     --nbd "127.0.0.1:$AP" --http "127.0.0.1:$(free_port)" --replicas "$R" >"$WORK/agent$R.log" 2>&1 &
   APID=$!
-  for _ in $(seq 150); do grep -qs "serving nbd://" "$WORK/agent$R.log" && break; sleep 0.2; done
+  await_agent "$WORK/agent$R.log"
   URI="nbd://127.0.0.1:$AP/pagepool"
   "${HOST[@]}" fio --name=fill --ioengine=nbd --uri="$URI" --rw=write --bs=1m --iodepth=4 --size="${SIZE_MIB}m" \
     --output=/dev/null

@@ -66,7 +66,7 @@ for R in 1 2; do
     --nbd "127.0.0.1:$AP" --replicas "$R" >"$WORK/agent$R.log" 2>&1 &
   APID=$!
   PIDS+=($APID)
-  for _ in $(seq 300); do grep -q "serving nbd://" "$WORK/agent$R.log" && break; sleep 0.2; done
+  await_agent "$WORK/agent$R.log" 300
   boot "pagepool, $R cop$([ "$R" = 1 ] && echo y || echo ies)" "$AP" pagepool
   kill "$APID"; wait "$APID" 2>/dev/null || true
 done

@@ -94,7 +94,7 @@ AP=$(free_port); HP=$(free_port)
 ./pagepool agent --nodes "$NODES" --size 256m --disk "$WORK/swap.img" --state "$WORK/state" --nbd "127.0.0.1:$AP" \
   --http "127.0.0.1:$HP" --replicas "$R" ${AGENT_OPTS} >"$WORK/agent.log" 2>&1 &
 PIDS+=($!)
-for _ in $(seq 150); do grep -q "serving nbd://" "$WORK/agent.log" && break; sleep 0.2; done
+await_agent "$WORK/agent.log"
 URI="nbd://127.0.0.1:$AP/pagepool"
 # Every slot written once; measure() then warms the JIT up until it is done, not counted.
 fio --name=fill --ioengine=nbd --uri="$URI" --rw=write --bs=1m --iodepth=4 --size=256m --output=/dev/null

@@ -99,7 +99,7 @@ for R in 1 2; do
   ./pagepool agent --nodes "$NODES" --size "${SIZE_MIB}m" --disk "$WORK/swap$R.img" --state "$WORK/state$R" --nbd "127.0.0.1:$AP" \
     --replicas "$R" >"$WORK/agent$R.log" 2>&1 &
   APID=$!
-  for _ in $(seq 150); do grep -q "serving nbd://" "$WORK/agent$R.log" && break; sleep 0.2; done
+  await_agent "$WORK/agent$R.log"
   measure "pagepool, $R cop$([ "$R" = 1 ] && echo y || echo ies)" "nbd://127.0.0.1:$AP/pagepool"
   kill "$APID"; wait "$APID" 2>/dev/null || true
 done

@@ -124,7 +124,7 @@ for R in $COPIES; do
     --disk "$WORK/swap$R.img" --state "$WORK/state$R" --nbd "127.0.0.1:$AP" --http "127.0.0.1:$HP" --replicas "$R" \
     $AGENT_ARGS >"$WORK/agent$R.log" 2>&1 &
   APID=$!
-  for _ in $(seq 150); do grep -qs "serving nbd://" "$WORK/agent$R.log" && break; sleep 0.2; done
+  await_agent "$WORK/agent$R.log"
   URI="nbd://127.0.0.1:$AP/pagepool"
   fill_and_warm "$URI"
   # Rounds of what is measured, reads then writes at depth 1 each after a scrape of the metrics, until the JITs of

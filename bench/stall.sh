@@ -28,7 +28,7 @@ AP=$(free_port); HP=$(free_port)
 ./pagepool agent --nodes "$NODES" --size 256m --disk "$WORK/swap.img" --state "$WORK/state" --nbd "127.0.0.1:$AP" \
   --http "127.0.0.1:$HP" --replicas 2 >"$WORK/agent.log" 2>&1 &
 PIDS+=($!)
-for _ in $(seq 300); do grep -q "serving nbd://" "$WORK/agent.log" && break; sleep 0.2; done
+await_agent "$WORK/agent.log" 300
 URI="nbd://127.0.0.1:$AP/pagepool"
 head -c $((256 << 20)) /dev/urandom >"$WORK/in.bin"
 nbdcopy "$WORK/in.bin" "$URI"
