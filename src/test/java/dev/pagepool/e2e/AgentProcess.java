@@ -125,7 +125,7 @@ final class AgentProcess implements AutoCloseable {
         Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
         AgentProcess agent = new AgentProcess(List.copyOf(cmd), p, log, port, httpPort);
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-        while (!Files.readString(log).contains("serving nbd")) {
+        while (!servesIn(Files.readString(log))) {
             if (!p.isAlive() || System.nanoTime() > deadline) {
                 agent.close();
                 throw new AssertionError("the agent did not start serving:\n" + Files.readString(log));
@@ -133,6 +133,15 @@ final class AgentProcess implements AutoCloseable {
             Thread.sleep(50);
         }
         return agent;
+    }
+
+    /**
+     * Whether the agent's log has its whole "serving" line: stdout reaches the file in buffer-sized pieces, and a
+     * test that reads the log as soon as the line begins would see it cut off.
+     */
+    private static boolean servesIn(String log) {
+        int at = log.indexOf("serving nbd");
+        return at >= 0 && log.indexOf('\n', at) >= 0;
     }
 
     String uri() {
