@@ -136,8 +136,9 @@ final class AgentProcess implements AutoCloseable {
     }
 
     /**
-     * Whether the agent's log has its whole "serving" line: stdout reaches the file in buffer-sized pieces, and a
-     * test that reads the log as soon as the line begins would see it cut off.
+     * Whether the agent's log has its whole "serving" line: printf hands a long line to the file in several writes
+     * (its parts pass the JDK's 128-byte stdout buffer one by one), and a test that reads the log as soon as the line
+     * begins sees it cut off.
      */
     private static boolean servesIn(String log) {
         int at = log.indexOf("serving nbd");
