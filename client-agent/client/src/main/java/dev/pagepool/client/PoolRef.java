@@ -11,8 +11,8 @@ import java.util.concurrent.atomic.AtomicIntegerArray;
 public final class PoolRef {
     /** No pool on that donor (yet, or any more). */
     public static final int NO_POOL = PoolMemory.NO_POOL_ID;
-    /** The bits of a page's version the pool keeps ({@link PoolMemory#VERSION_BYTES}). */
-    private static final long VERSION_MASK = 0xFFFF;
+    /** The bits of a page's version the pool keeps. */
+    private static final long VERSION_MASK = (1L << (8 * PoolMemory.VERSION_BYTES)) - 1;
 
     private final PoolSpec spec;
     private final int replicas;
